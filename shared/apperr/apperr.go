@@ -1,0 +1,130 @@
+// Package apperr holds the typed errors every layer returns. A Kind says what
+// went wrong in terms a caller can act on; httpapi maps each Kind to one HTTP
+// status in one place. Code is the API.md error code (for example
+// "InvalidParameter.AccountId"); Message is safe to show to a console user.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error for the HTTP mapping.
+type Kind int
+
+const (
+	KindInternal        Kind = iota // 500 InternalError: a bug
+	KindMalformed                   // 400 MalformedRequest
+	KindInvalid                     // 400 InvalidParameter.* / MissingParameter.*
+	KindUnauthenticated             // 401
+	KindForbidden                   // 403
+	KindNotFound                    // 404
+	KindMethod                      // 405
+	KindConflict                    // 409
+	KindTooLarge                    // 413
+	KindThrottled                   // 429
+	KindUnavailable                 // 503
+)
+
+// Error is the one error type that crosses package boundaries.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Err     error // the cause, for logs only; never shown to the caller
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New builds an Error.
+func New(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap builds an Error that keeps cause for logging.
+func Wrap(cause error, kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// IsKind reports whether err carries an *Error of the given kind.
+func IsKind(err error, k Kind) bool {
+	e, ok := As(err)
+	return ok && e.Kind == k
+}
+
+// IsCode reports whether err carries an *Error with the given code.
+func IsCode(err error, code string) bool {
+	e, ok := As(err)
+	return ok && e.Code == code
+}
+
+// Convenience constructors for the codes of API.md.
+
+func Malformed(format string, args ...any) *Error {
+	return New(KindMalformed, "MalformedRequest", format, args...)
+}
+
+func Missing(param string) *Error {
+	return New(KindInvalid, "MissingParameter."+param, "%s is required.", param)
+}
+
+func Invalid(param, format string, args ...any) *Error {
+	return New(KindInvalid, "InvalidParameter."+param, format, args...)
+}
+
+func Unauthenticated(format string, args ...any) *Error {
+	return New(KindUnauthenticated, "Unauthenticated", format, args...)
+}
+
+func Forbidden(format string, args ...any) *Error {
+	return New(KindForbidden, "Forbidden.Role", format, args...)
+}
+
+func NotFound(entity, format string, args ...any) *Error {
+	return New(KindNotFound, "EntityNotExists."+entity, format, args...)
+}
+
+func Conflict(code, format string, args ...any) *Error {
+	return New(KindConflict, code, format, args...)
+}
+
+func Throttled(service string, cause error) *Error {
+	return Wrap(cause, KindThrottled, "Throttling",
+		"%s is throttling requests; retried without success. Try again in a few seconds.", service)
+}
+
+func Unavailable(service string, cause error) *Error {
+	return Wrap(cause, KindUnavailable, "ServiceUnavailable",
+		"%s is unavailable right now; nothing was changed by the failing call. Try again later.", service)
+}
+
+func Internal(cause error) *Error {
+	return Wrap(cause, KindInternal, "InternalError", "An internal error occurred; it has been logged with the request ID.")
+}
+
+// Codes used by the directory and member ports.
+const (
+	CodeNoDirectory        = "EntityNotExists.ResourceDirectory"
+	CodeDirectoryExists    = "EntityAlreadyExists.ResourceDirectory"
+	CodeMemberNotFound     = "EntityNotExists.Member"
+	CodeInvitationNotFound = "EntityNotExists.Invitation"
+	CodeAccountNotFound    = "EntityNotExists.Account"
+	CodeDelegatedNotFound  = "EntityNotExists.DelegatedAdministrator"
+	CodeDelegatedExists    = "Conflict.DelegatedAdministratorExists"
+	CodeVersionConflict    = "Conflict.Version"
+	CodeInvitationStatus   = "Conflict.InvitationStatus"
+)

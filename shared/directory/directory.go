@@ -1,0 +1,101 @@
+// Package directory is the Resource Directory port: what the functions need
+// from RD, seen from the account the deployment runs in (the owner). The
+// in-process simulation (directory/simulation) and the alibaba-cloud-sdk-go
+// adapter (directory/resourcemanager) both implement Service and both pass
+// the contract suite in directory/directorytest.
+//
+// Errors are *apperr.Error values with the API.md codes below, so the use
+// cases never see an SDK error.
+package directory
+
+import (
+	"context"
+	"time"
+)
+
+// DefaultServicePrincipal is SASE's trusted-service principal (configurable;
+// see research: UNCONFIRMED upstream).
+const DefaultServicePrincipal = "csas.aliyuncs.com"
+
+// Directory is a Resource Directory.
+type Directory struct {
+	ID                    string // rd-…
+	ManagementAccountID   string
+	ManagementAccountName string
+	CreateTime            time.Time
+}
+
+// Account is an account of the directory (ListAccounts includes the MA).
+type Account struct {
+	AccountID   string
+	DisplayName string
+	JoinTime    time.Time
+	JoinMethod  string // "invited" | "created"
+}
+
+// Invitation statuses (RD handshakes).
+const (
+	StatusPending   = "Pending"
+	StatusAccepted  = "Accepted"
+	StatusCancelled = "Cancelled"
+	StatusDeclined  = "Declined"
+	StatusExpired   = "Expired"
+)
+
+// Target types of an invitation.
+const (
+	TargetAccount = "Account"
+	TargetEmail   = "Email"
+)
+
+// Invitation is an RD handshake sent by the management account.
+type Invitation struct {
+	ID           string // h-…
+	TargetEntity string // account UID or email
+	TargetType   string // TargetAccount | TargetEmail
+	Status       string
+	Note         string
+	CreateTime   time.Time
+	ExpireTime   time.Time
+}
+
+// DelegatedAdmin is a delegated administrator for the configured principal.
+type DelegatedAdmin struct {
+	AccountID   string
+	DisplayName string
+	EnabledTime time.Time
+}
+
+// Error codes a Service returns (as apperr.Error codes) besides the
+// apperr.Code* ones: per-target invitation failures.
+const (
+	CodeAlreadyInDirectory = "AlreadyInDirectory" // target already in this or another directory
+	CodeInvitationPending  = "InvitationPending"  // a pending invitation for the target exists
+	CodeLimitExceeded      = "LimitExceeded"      // member or invitation quota reached
+)
+
+// Service is the Resource Directory as the owner account's role sees it.
+//
+//   - GetDirectory: apperr NotFound CodeNoDirectory when none is enabled.
+//   - EnableDirectory: makes the current account the management account;
+//     apperr Conflict CodeDirectoryExists when a directory already exists.
+//   - Invite: per-target failures are apperr Conflict with CodeAlreadyInDirectory,
+//     CodeInvitationPending or CodeLimitExceeded.
+//   - CancelInvitation: NotFound CodeInvitationNotFound, Conflict CodeInvitationStatus.
+//   - RegisterDelegatedAdmin: NotFound CodeAccountNotFound for an account not in
+//     the directory; Invalid "InvalidParameter.AccountId" for the MA; Conflict
+//     CodeDelegatedExists when another account holds the role; nil when the
+//     same account already holds it.
+//   - DeregisterDelegatedAdmin: NotFound CodeDelegatedNotFound.
+//   - Any call: apperr Throttled / Unavailable when RD keeps failing.
+type Service interface {
+	GetDirectory(ctx context.Context) (Directory, error)
+	EnableDirectory(ctx context.Context) (Directory, error)
+	ListAccounts(ctx context.Context) ([]Account, error)
+	Invite(ctx context.Context, targetEntity, targetType, note string) (Invitation, error)
+	ListInvitations(ctx context.Context) ([]Invitation, error)
+	CancelInvitation(ctx context.Context, invitationID string) (Invitation, error)
+	ListDelegatedAdmins(ctx context.Context) ([]DelegatedAdmin, error)
+	RegisterDelegatedAdmin(ctx context.Context, accountID string) error
+	DeregisterDelegatedAdmin(ctx context.Context, accountID string) error
+}

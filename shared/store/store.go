@@ -1,0 +1,148 @@
+// Package store is the persistence port: members of SASE, the audit trail and
+// processed-event keys. Adapters live below it (store/embedded for bbolt,
+// store/tablestore for Tablestore); storetest holds the contract suite every
+// adapter must pass. Errors are *apperr.Error values (NotFound, Conflict,
+// Unavailable, Throttled) so that callers never see an SDK type.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Member is one SASE member row, keyed by (DirectoryID, AccountID).
+type Member struct {
+	DirectoryID string
+	AccountID   string // 16-digit Alibaba Cloud account UID
+	AccountName string // the account's RD display name when it was added or last renamed
+	AddTime     time.Time
+	AddedBy     string // account UID of the caller who added it
+	Remark      string
+	Version     int64     // 1 after add, +1 on every change
+	UpdateTime  time.Time // last change of any field
+	NameTime    time.Time // when AccountName was observed; older renames never overwrite newer ones
+}
+
+// AddStatus is the per-item outcome of AddMembers.
+type AddStatus string
+
+const (
+	Added         AddStatus = "Added"
+	AlreadyExists AddStatus = "AlreadyExists"
+	AddFailed     AddStatus = "Failed"
+)
+
+// AddResult reports one item of AddMembers, in input order.
+type AddResult struct {
+	AccountID string
+	Status    AddStatus
+	Err       error // set when Status == AddFailed (an *apperr.Error)
+}
+
+// DeleteStatus is the per-item outcome of DeleteMembers.
+type DeleteStatus string
+
+const (
+	Deleted      DeleteStatus = "Deleted"
+	NotFound     DeleteStatus = "NotFound"
+	DeleteFailed DeleteStatus = "Failed"
+)
+
+// DeleteResult reports one item of DeleteMembers, in input order.
+type DeleteResult struct {
+	AccountID string
+	Status    DeleteStatus
+	Member    Member // the deleted row, when Status == Deleted
+	Err       error  // set when Status == DeleteFailed
+}
+
+// SortBy names a list order.
+type SortBy string
+
+const (
+	SortByAddTime   SortBy = "AddTime"
+	SortByAccountID SortBy = "AccountId"
+)
+
+// Position is a key in list order. A page starts strictly after it. For
+// SortByAccountID only AccountID matters; for SortByAddTime the order is
+// (AddTime, AccountID), so ties are broken deterministically.
+type Position struct {
+	AddTime   time.Time
+	AccountID string
+}
+
+// ListQuery selects one page of members of a directory.
+type ListQuery struct {
+	SortBy SortBy
+	Desc   bool
+	Limit  int       // 1..1000
+	After  *Position // nil: from the start
+}
+
+// Members is the member table.
+type Members interface {
+	// AddMembers inserts every member whose row does not exist yet. Members
+	// must be distinct. The slice of results is in input order; err is
+	// non-nil only when no item's outcome is known.
+	AddMembers(ctx context.Context, dirID string, ms []Member) ([]AddResult, error)
+	// GetMember returns apperr NotFound (EntityNotExists.Member) when absent.
+	GetMember(ctx context.Context, dirID, accountID string) (Member, error)
+	// UpdateRemark sets the remark and bumps Version. expectVersion 0 means
+	// any version; otherwise a different stored version is apperr Conflict
+	// (Conflict.Version). It returns the row before and after.
+	UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time) (before, after Member, err error)
+	// RenameMember sets AccountName when asOf is newer than the stored
+	// NameTime; it reports whether it changed anything. A missing member is
+	// not an error (changed == false).
+	RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (changed bool, err error)
+	// DeleteMembers removes the rows; ids must be distinct.
+	DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]DeleteResult, error)
+	// ListMembers returns up to q.Limit members after q.After in the order
+	// asked, and whether more follow.
+	ListMembers(ctx context.Context, dirID string, q ListQuery) (ms []Member, more bool, err error)
+	// CountMembers returns the exact number of members of the directory.
+	CountMembers(ctx context.Context, dirID string) (int, error)
+}
+
+// AuditEvent is one record of the audit trail.
+type AuditEvent struct {
+	DirectoryID    string
+	ID             string // unique, sorts in time order (see audit.NewID); newest = greatest
+	Time           time.Time
+	ActorAccountID string
+	ActorPrincipal string
+	ActorRole      string // a rolecheck role name, or "System"
+	Action         string // the function name, e.g. "add-members"
+	Target         string // e.g. an account UID or an invitation ID
+	Result         string // e.g. "Success", "Added", "Deleted"
+	RequestID      string
+	Detail         map[string]string // e.g. {"OldRemark": "...", "NewRemark": "..."}
+}
+
+// Audit is the audit trail.
+type Audit interface {
+	// AppendAudit writes the events (any number; adapters batch them).
+	AppendAudit(ctx context.Context, events []AuditEvent) error
+	// ListAudit returns up to limit events of the directory, newest first,
+	// with IDs strictly less than before ("" = from the newest).
+	ListAudit(ctx context.Context, dirID string, limit int, before string) (events []AuditEvent, more bool, err error)
+}
+
+// ProcessedEvents de-duplicates at-least-once deliveries (EventBridge).
+type ProcessedEvents interface {
+	// ClaimEvent records key unless a record that has not expired exists;
+	// it reports whether this call recorded it.
+	ClaimEvent(ctx context.Context, key string, expires time.Time) (claimed bool, err error)
+	// ReleaseEvent removes the record so a retried delivery is processed
+	// again (used when handling failed after the claim).
+	ReleaseEvent(ctx context.Context, key string) error
+}
+
+// Store is everything an adapter provides.
+type Store interface {
+	Members
+	Audit
+	ProcessedEvents
+	Close() error
+}
