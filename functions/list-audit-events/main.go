@@ -1,0 +1,6 @@
+// Command list-audit-events is the FC3 HTTP function of the same name (see API.md).
+package main
+
+import "github.com/sase-multiaccount/backend/shared/app"
+
+func main() { app.RunHTTPFunction("list-audit-events") }

@@ -1,0 +1,201 @@
+// Package config reads the environment once at start-up into a Config and
+// validates it, naming the variable at fault. Every variable is listed in
+// Vars (README's configuration table is checked against it by a test).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/validate"
+)
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Doc string
+}
+
+// Vars is every environment variable the bundle reads.
+var Vars = []Var{
+	{"PORT", "9000", "Local server port (make run); it listens on 127.0.0.1."},
+	{"DATA_DIR", ".local", "Local data: embedded store, simulated directory, signing key (make run)."},
+	{"OWNER_ACCOUNT_ID", "1000000000000001", "The account the deployment runs in, locally. In Function Compute FC_ACCOUNT_ID is used instead."},
+	{"STORE", "embedded (locally), tablestore (in FC)", "Store adapter: embedded (bbolt file under DATA_DIR) or tablestore. Inside FC only tablestore is accepted."},
+	{"DIRECTORY", "simulated (locally), resourcemanager (in FC)", "Directory adapter: simulated (local RD simulation) or resourcemanager (the real RD through alibaba-cloud-sdk-go). Inside FC only resourcemanager is accepted."},
+	{"SASE_SERVICE_PRINCIPAL", directory.DefaultServicePrincipal, "Trusted-service principal whose delegated administrator is SASE's."},
+	{"RD_ENDPOINT", "resourcemanager.aliyuncs.com", "Resource Directory endpoint (host, or http://127.0.0.1:port for a local wire server)."},
+	{"TABLESTORE_ENDPOINT", "", "Tablestore endpoint, e.g. https://<instance>.<region>.vpc.tablestore.aliyuncs.com (required with STORE=tablestore)."},
+	{"TABLESTORE_INSTANCE", "", "Tablestore instance name (required with STORE=tablestore)."},
+	{"TABLESTORE_TABLE_PREFIX", "sase_", "Prefix of the table names: <prefix>members, <prefix>audit, <prefix>processed_events."},
+	{"JWT_ISSUER", "sase-local (locally)", "Accepted token issuer (iss). Required in FC."},
+	{"JWT_AUDIENCE", "sase-multi-account (locally)", "Accepted token audience (aud). Required in FC."},
+	{"JWT_ACCOUNT_CLAIM", "aid", "Claim that holds the caller's 16-digit account UID."},
+	{"JWKS_URL", "", "HTTPS URL of the JWKS that signs tokens (cached, refreshed on unknown kid). One of JWKS_URL, JWKS_FILE, JWKS_JSON is required in FC."},
+	{"JWKS_FILE", "", "Path of a JWKS JSON file."},
+	{"JWKS_JSON", "", "The JWKS JSON itself."},
+	{"CORS_ALLOWED_ORIGINS", "", "Comma-separated origins allowed to call from a browser (the console's origin); * for any. None by default."},
+	{"ROLE_CACHE_TTL", "60s", "How long a resolved role is cached per instance (0 disables)."},
+	{"PAGE_TOKEN_KEY", "derived from the owner account", "Key that signs NextToken values; set a random secret shared by all functions."},
+	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"SIM_MAX_ACCOUNTS", "10000", "Simulation: accounts per directory (RD's real default is 20)."},
+	{"SIM_MAX_PENDING_INVITATIONS", "1000", "Simulation: pending invitations."},
+}
+
+// Config is the validated configuration.
+type Config struct {
+	InFC             bool // FC_RUNTIME_API is set
+	Port             int
+	DataDir          string
+	OwnerAccountID   string
+	Store            string // "embedded" | "tablestore"
+	Directory        string // "simulated" | "resourcemanager"
+	ServicePrincipal string
+	RDEndpoint       string
+	Tablestore       Tablestore
+	JWT              JWT
+	AllowedOrigins   []string
+	RoleCacheTTL     time.Duration
+	PageTokenKey     []byte
+	LogLevel         string
+	SimMaxAccounts   int
+	SimMaxPending    int
+}
+
+// Tablestore settings.
+type Tablestore struct {
+	Endpoint, Instance, TablePrefix string
+}
+
+// JWT settings. Empty Issuer means "use the local signer" (make run only).
+type JWT struct {
+	Issuer, Audience, AccountClaim string
+	JWKSURL, JWKSFile, JWKSJSON    string
+}
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	c := Config{
+		InFC:             getenv("FC_RUNTIME_API") != "",
+		DataDir:          get("DATA_DIR", ".local"),
+		ServicePrincipal: get("SASE_SERVICE_PRINCIPAL", directory.DefaultServicePrincipal),
+		RDEndpoint:       get("RD_ENDPOINT", "resourcemanager.aliyuncs.com"),
+		Tablestore: Tablestore{
+			Endpoint: get("TABLESTORE_ENDPOINT", ""), Instance: get("TABLESTORE_INSTANCE", ""),
+			TablePrefix: get("TABLESTORE_TABLE_PREFIX", "sase_"),
+		},
+		JWT: JWT{
+			Issuer: get("JWT_ISSUER", ""), Audience: get("JWT_AUDIENCE", ""), AccountClaim: get("JWT_ACCOUNT_CLAIM", "aid"),
+			JWKSURL: get("JWKS_URL", ""), JWKSFile: get("JWKS_FILE", ""), JWKSJSON: get("JWKS_JSON", ""),
+		},
+		LogLevel: strings.ToLower(get("LOG_LEVEL", "info")),
+	}
+	var err error
+	if c.Port, err = strconv.Atoi(get("PORT", "9000")); err != nil || c.Port < 1 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT %q must be a port number (1-65535)", getenv("PORT")))
+	}
+	if c.InFC {
+		c.OwnerAccountID = get("FC_ACCOUNT_ID", "")
+		c.Store = get("STORE", "tablestore")
+		c.Directory = get("DIRECTORY", "resourcemanager")
+	} else {
+		c.OwnerAccountID = get("OWNER_ACCOUNT_ID", "1000000000000001")
+		c.Store = get("STORE", "embedded")
+		c.Directory = get("DIRECTORY", "simulated")
+	}
+	if !validate.IsAccountID(c.OwnerAccountID) {
+		name := "OWNER_ACCOUNT_ID"
+		if c.InFC {
+			name = "FC_ACCOUNT_ID"
+		}
+		errs = append(errs, fmt.Errorf("%s %q must be a 16-digit account UID", name, c.OwnerAccountID))
+	}
+	switch c.Store {
+	case "embedded":
+		if c.InFC {
+			errs = append(errs, errors.New("STORE=embedded is refused inside Function Compute: its data would vanish with the instance; use STORE=tablestore"))
+		}
+	case "tablestore":
+		if c.Tablestore.Endpoint == "" {
+			errs = append(errs, errors.New("TABLESTORE_ENDPOINT is required with STORE=tablestore"))
+		}
+		if c.Tablestore.Instance == "" {
+			errs = append(errs, errors.New("TABLESTORE_INSTANCE is required with STORE=tablestore"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("STORE %q must be embedded or tablestore", c.Store))
+	}
+	switch c.Directory {
+	case "simulated":
+		if c.InFC {
+			errs = append(errs, errors.New("DIRECTORY=simulated is refused inside Function Compute: use DIRECTORY=resourcemanager"))
+		}
+	case "resourcemanager":
+	default:
+		errs = append(errs, fmt.Errorf("DIRECTORY %q must be simulated or resourcemanager", c.Directory))
+	}
+	if c.JWT.Issuer == "" && c.InFC {
+		errs = append(errs, errors.New("JWT_ISSUER is required in Function Compute"))
+	}
+	if c.JWT.Issuer != "" {
+		if c.JWT.Audience == "" {
+			errs = append(errs, errors.New("JWT_AUDIENCE is required when JWT_ISSUER is set"))
+		}
+		n := 0
+		for _, s := range []string{c.JWT.JWKSURL, c.JWT.JWKSFile, c.JWT.JWKSJSON} {
+			if s != "" {
+				n++
+			}
+		}
+		if n != 1 {
+			errs = append(errs, errors.New("exactly one of JWKS_URL, JWKS_FILE, JWKS_JSON is required when JWT_ISSUER is set"))
+		}
+	}
+	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if c.RoleCacheTTL, err = time.ParseDuration(get("ROLE_CACHE_TTL", "60s")); err != nil || c.RoleCacheTTL < 0 {
+		errs = append(errs, fmt.Errorf("ROLE_CACHE_TTL %q must be a duration such as 60s", getenv("ROLE_CACHE_TTL")))
+	}
+	if k := get("PAGE_TOKEN_KEY", ""); k != "" {
+		c.PageTokenKey = []byte(k)
+	} else {
+		// Same on every instance of the deployment; it only binds tokens (see pagetoken).
+		c.PageTokenKey = []byte("sase-page-token/" + c.OwnerAccountID)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.SimMaxAccounts, err = positive(get("SIM_MAX_ACCOUNTS", "10000")); err != nil {
+		errs = append(errs, fmt.Errorf("SIM_MAX_ACCOUNTS: %w", err))
+	}
+	if c.SimMaxPending, err = positive(get("SIM_MAX_PENDING_INVITATIONS", "1000")); err != nil {
+		errs = append(errs, fmt.Errorf("SIM_MAX_PENDING_INVITATIONS: %w", err))
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func positive(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q must be a positive whole number", s)
+	}
+	return n, nil
+}

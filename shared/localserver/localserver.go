@@ -1,0 +1,217 @@
+// Package localserver is `make run`: every HTTP function of the bundle on one
+// port, each mounted at /<function-name>, plus the /_local/* helpers of
+// API.md. A request goes through the same path FC uses: it becomes an FC3
+// HTTPTriggerEvent JSON payload, is invoked through fc.NewHandler (the SDK's
+// own decode/encode), and the HTTPTriggerResponse JSON becomes the reply.
+// Nothing here is built into a function.
+package localserver
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/httpapi"
+	"github.com/sase-multiaccount/backend/shared/validate"
+)
+
+// maxForward bounds what the server reads of a body; larger bodies still
+// reach the function truncated to just over its limit, so the function's own
+// 413 answers them (FC itself accepts far larger payloads).
+const maxForward = httpapi.MaxBody + 1
+
+// Server serves an App over plain HTTP.
+type Server struct {
+	app *app.App
+	mux *http.ServeMux
+}
+
+// New mounts every function of a, and the local helpers when a runs on the
+// directory simulation and the local signing key.
+func New(a *app.App) (*Server, error) {
+	s := &Server{app: a, mux: http.NewServeMux()}
+	eps := a.Endpoints()
+	if a.Simulation == nil || a.Signer == nil {
+		return nil, fmt.Errorf("the local server needs DIRECTORY=simulated and no JWT_ISSUER (local signing key)")
+	}
+	eps = append(eps, s.localEndpoints()...)
+	for _, ep := range eps {
+		h := fc.NewHandler(a.HTTP.Handler(ep))
+		fn := s.invoke(h)
+		s.mux.HandleFunc("/"+ep.Name, fn)
+		s.mux.HandleFunc("/"+ep.Name+"/", fn) // functions ignore the rest of the path
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"Code": "NotFound",
+			"Message": "No function at " + r.URL.Path + "; functions are at /<function-name>, e.g. /describe-setup."})
+	})
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// invoke converts the HTTP request into an FC3 event, invokes the function
+// through the SDK's JSON path, and writes its response.
+func (s *Server) invoke(h fc.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxForward))
+		if err != nil {
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		reqID := httpapi.NewRequestID()
+		payload, err := json.Marshal(toEvent(r, body, reqID))
+		if err != nil {
+			http.Error(w, "cannot encode event", http.StatusInternalServerError)
+			return
+		}
+		ctx := fccontext.NewContext(r.Context(), &fccontext.FcContext{RequestID: reqID, AccountId: s.app.Config.OwnerAccountID, Region: "local"})
+		out, err := h.Invoke(ctx, payload)
+		if err != nil {
+			http.Error(w, "function error: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		var resp events.HTTPTriggerResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			http.Error(w, "function returned an invalid response", http.StatusBadGateway)
+			return
+		}
+		for k, v := range resp.Headers {
+			w.Header().Set(k, v)
+		}
+		b := []byte(resp.Body)
+		if resp.IsBase64Encoded {
+			if b, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
+				http.Error(w, "function returned invalid base64", http.StatusBadGateway)
+				return
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(b)
+	}
+}
+
+// toEvent builds the HTTPTriggerEvent FC3 would deliver: repeated headers and
+// query values comma-joined, binary bodies base64-encoded.
+func toEvent(r *http.Request, body []byte, reqID string) events.HTTPTriggerEvent {
+	headers := map[string]string{}
+	for k, v := range r.Header {
+		headers[k] = strings.Join(v, ",")
+	}
+	query := map[string]string{}
+	for k, v := range r.URL.Query() {
+		query[k] = strings.Join(v, ",")
+	}
+	b64 := !utf8.Valid(body)
+	b := string(body)
+	if b64 {
+		b = base64.StdEncoding.EncodeToString(body)
+	}
+	now := time.Now().UTC()
+	version, path, method, proto := "v1", r.URL.Path, r.Method, r.Proto
+	ip, ua, t, epoch := r.RemoteAddr, r.UserAgent(), now.Format(time.RFC3339), strconv.FormatInt(now.UnixMilli(), 10)
+	domain := r.Host
+	e := events.HTTPTriggerEvent{Version: &version, RawPath: &path, Body: &b, IsBase64Encoded: &b64,
+		Headers: &headers, QueryParameters: &query}
+	e.TriggerContext.DomainName = &domain
+	e.TriggerContext.RequestId = &reqID
+	e.TriggerContext.Time = &t
+	e.TriggerContext.TimeEpoch = &epoch
+	e.TriggerContext.Http.Method = &method
+	e.TriggerContext.Http.Path = &path
+	e.TriggerContext.Http.Protocol = &proto
+	e.TriggerContext.Http.SourceIp = &ip
+	e.TriggerContext.Http.UserAgent = &ua
+	return e
+}
+
+// localEndpoints are the /_local/* helpers: they stand in for what happens
+// outside SASE (a token from the identity provider, the invitee's actions).
+func (s *Server) localEndpoints() []httpapi.Endpoint {
+	sim, signer := s.app.Simulation, s.app.Signer
+	post := func(name string, h func(ctx context.Context, r *httpapi.Request) (any, error)) httpapi.Endpoint {
+		return httpapi.Endpoint{Name: "_local/" + name, Method: http.MethodPost, Public: true, Handle: h}
+	}
+	type accountIn struct{ AccountId string }
+	return []httpapi.Endpoint{
+		post("token", func(ctx context.Context, r *httpapi.Request) (any, error) {
+			var in accountIn
+			if err := r.Decode(&in); err != nil {
+				return nil, err
+			}
+			if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+				return nil, err
+			}
+			tok, err := signer.Mint(in.AccountId, in.AccountId, time.Hour)
+			if err != nil {
+				return nil, apperr.Internal(err)
+			}
+			return struct{ Token string }{tok}, nil
+		}),
+		post("accept-invitation", func(ctx context.Context, r *httpapi.Request) (any, error) {
+			var in struct{ InvitationId, DisplayName string }
+			if err := r.Decode(&in); err != nil {
+				return nil, err
+			}
+			if in.InvitationId == "" {
+				return nil, apperr.Missing("InvitationId")
+			}
+			acc, err := sim.AcceptInvitation(ctx, in.InvitationId, in.DisplayName)
+			if err != nil {
+				return nil, err
+			}
+			return struct{ Account any }{accountView(acc.AccountID, acc.DisplayName, acc.JoinTime)}, nil
+		}),
+		post("remove-account", func(ctx context.Context, r *httpapi.Request) (any, error) {
+			var in accountIn
+			if err := r.Decode(&in); err != nil {
+				return nil, err
+			}
+			if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+				return nil, err
+			}
+			return struct{}{}, sim.RemoveAccount(ctx, in.AccountId)
+		}),
+		post("rename-account", func(ctx context.Context, r *httpapi.Request) (any, error) {
+			var in struct{ AccountId, DisplayName string }
+			if err := r.Decode(&in); err != nil {
+				return nil, err
+			}
+			if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+				return nil, err
+			}
+			if in.DisplayName == "" {
+				return nil, apperr.Missing("DisplayName")
+			}
+			acc, err := sim.RenameAccount(ctx, in.AccountId, in.DisplayName)
+			if err != nil {
+				return nil, err
+			}
+			return struct{ Account any }{accountView(acc.AccountID, acc.DisplayName, acc.JoinTime)}, nil
+		}),
+	}
+}
+
+func accountView(id, name string, join time.Time) any {
+	return struct{ AccountId, DisplayName, JoinTime string }{id, name, join.UTC().Format(time.RFC3339)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,245 @@
+// Package rolecheck decides who may do what. The caller's account comes from
+// a verified token (package auth); the role comes from the directory only:
+// management account = the directory's MasterAccountId, delegated
+// administrator = listed for the SASE principal, member = in ListAccounts.
+// One policy table below answers every function; every HTTP function asks
+// Checker.Authorize before doing anything else.
+package rolecheck
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/directory"
+)
+
+// Role is what the directory says a caller is.
+type Role string
+
+const (
+	RoleNone       Role = "None"  // not related to this deployment
+	RoleOwner      Role = "Owner" // the deployment's account while no directory exists
+	RoleManagement Role = "ManagementAccount"
+	RoleDelegated  Role = "DelegatedAdministrator"
+	RoleMember     Role = "Member"
+	RoleSystem     Role = "System" // events and reconciliation; never a caller's role
+)
+
+// Action is one function of the bundle.
+type Action string
+
+const (
+	DescribeSetup            Action = "describe-setup"
+	EnableDirectory          Action = "enable-directory"
+	InviteAccounts           Action = "invite-accounts"
+	ListInvitations          Action = "list-invitations"
+	CancelInvitation         Action = "cancel-invitation"
+	RegisterDelegatedAdmin   Action = "register-delegated-admin"
+	DeregisterDelegatedAdmin Action = "deregister-delegated-admin"
+	ListCandidates           Action = "list-candidates"
+	AddMembers               Action = "add-members"
+	ListMembers              Action = "list-members"
+	UpdateMemberRemark       Action = "update-member-remark"
+	DeleteMembers            Action = "delete-members"
+	ListAuditEvents          Action = "list-audit-events"
+)
+
+// Decision is one cell of the policy table.
+type Decision int
+
+const (
+	Deny        Decision = iota // 403 Forbidden.Role (the zero value: unlisted cells deny)
+	Allow                       // go ahead
+	NoDirectory                 // 404 EntityNotExists.ResourceDirectory (owner before step 1)
+	InDirectory                 // 409 EntityAlreadyExists.ResourceDirectory (enable by a member)
+)
+
+// Policy is DESIGN.md §2, the single source of truth for authorization.
+var Policy = func() map[Action]map[Role]Decision {
+	p := map[Action]map[Role]Decision{
+		DescribeSetup:   {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: Allow, RoleMember: Allow},
+		EnableDirectory: {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: InDirectory, RoleMember: InDirectory},
+	}
+	for _, a := range []Action{InviteAccounts, ListInvitations, CancelInvitation, RegisterDelegatedAdmin, DeregisterDelegatedAdmin} {
+		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow}
+	}
+	for _, a := range []Action{ListCandidates, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers, ListAuditEvents} {
+		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow, RoleDelegated: Allow}
+	}
+	return p
+}()
+
+// Actions lists every action of the policy table in a stable order.
+func Actions() []Action {
+	out := make([]Action, 0, len(Policy))
+	for a := range Policy {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Subject is a caller with the role the directory gives it.
+type Subject struct {
+	AccountID string
+	Role      Role
+	Directory *directory.Directory // nil before step 1
+}
+
+// Directory is what role resolution reads from Resource Directory.
+type Directory interface {
+	GetDirectory(ctx context.Context) (directory.Directory, error)
+	ListDelegatedAdmins(ctx context.Context) ([]directory.DelegatedAdmin, error)
+	ListAccounts(ctx context.Context) ([]directory.Account, error)
+}
+
+// Checker resolves roles with a short per-instance cache and applies Policy.
+type Checker struct {
+	dir   Directory
+	owner string
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu    sync.Mutex
+	gen   uint64 // bumped by Invalidate so a resolution racing with it is not cached
+	cache map[string]cached
+}
+
+type cached struct {
+	subject Subject
+	expires time.Time
+}
+
+// maxCached bounds memory; a warm instance rarely sees more than a handful of callers.
+const maxCached = 4096
+
+// NewChecker builds a Checker. owner is the deployment's account (FC_ACCOUNT_ID
+// or OWNER_ACCOUNT_ID); ttl 0 disables caching.
+func NewChecker(dir Directory, owner string, ttl time.Duration) *Checker {
+	return &Checker{dir: dir, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
+}
+
+// SetClock replaces the clock (tests).
+func (c *Checker) SetClock(now func() time.Time) { c.now = now }
+
+// Invalidate forgets every cached role: after a directory change made here
+// (enable, delegated admin changes) or announced by a directory event.
+func (c *Checker) Invalidate() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.cache)
+	c.mu.Unlock()
+}
+
+// Authorize resolves the caller's role and applies the policy for action. It
+// returns the Subject when allowed and an *apperr.Error otherwise.
+func (c *Checker) Authorize(ctx context.Context, accountID string, action Action) (Subject, error) {
+	cells, ok := Policy[action]
+	if !ok {
+		return Subject{}, apperr.Internal(fmt.Errorf("rolecheck: action %q is not in the policy table", action))
+	}
+	s, err := c.Resolve(ctx, accountID)
+	if err != nil {
+		return Subject{}, err
+	}
+	switch cells[s.Role] {
+	case Allow:
+		return s, nil
+	case NoDirectory:
+		return s, apperr.NotFound("ResourceDirectory",
+			"No resource directory is enabled yet; complete step 1 (enable-directory) before %s.", action)
+	case InDirectory:
+		return s, apperr.Conflict(apperr.CodeDirectoryExists,
+			"Account %s already belongs to resource directory %s as %s; only its management account can enable it.",
+			accountID, s.Directory.ID, s.Role)
+	default:
+		return s, apperr.Forbidden("Role %s of account %s may not call %s.", describe(s.Role), accountID, action)
+	}
+}
+
+func describe(r Role) string {
+	if r == RoleNone {
+		return "none (the account is not in this deployment's resource directory)"
+	}
+	return string(r)
+}
+
+// Resolve returns the caller's role, from the cache when fresh.
+func (c *Checker) Resolve(ctx context.Context, accountID string) (Subject, error) {
+	now := c.now()
+	c.mu.Lock()
+	e, hit := c.cache[accountID]
+	gen := c.gen
+	c.mu.Unlock()
+	if hit && now.Before(e.expires) {
+		return e.subject, nil
+	}
+	s, err := c.resolve(ctx, accountID)
+	if err != nil {
+		return Subject{}, err
+	}
+	if c.ttl > 0 {
+		c.mu.Lock()
+		if c.gen == gen {
+			if len(c.cache) >= maxCached {
+				for k, v := range c.cache {
+					if !now.Before(v.expires) {
+						delete(c.cache, k)
+					}
+				}
+				if len(c.cache) >= maxCached {
+					clear(c.cache)
+				}
+			}
+			c.cache[accountID] = cached{subject: s, expires: now.Add(c.ttl)}
+		}
+		c.mu.Unlock()
+	}
+	return s, nil
+}
+
+// resolve asks the directory: GetDirectory, then ListDelegatedAdmins, and
+// ListAccounts only for a caller that is neither MA nor DA.
+func (c *Checker) resolve(ctx context.Context, accountID string) (Subject, error) {
+	s := Subject{AccountID: accountID, Role: RoleNone}
+	d, err := c.dir.GetDirectory(ctx)
+	if apperr.IsCode(err, apperr.CodeNoDirectory) {
+		if accountID == c.owner {
+			s.Role = RoleOwner
+		}
+		return s, nil
+	}
+	if err != nil {
+		return Subject{}, fmt.Errorf("resolve role: %w", err)
+	}
+	s.Directory = &d
+	if accountID == d.ManagementAccountID {
+		s.Role = RoleManagement
+		return s, nil
+	}
+	das, err := c.dir.ListDelegatedAdmins(ctx)
+	if err != nil {
+		return Subject{}, fmt.Errorf("resolve role: %w", err)
+	}
+	for _, da := range das {
+		if da.AccountID == accountID {
+			s.Role = RoleDelegated
+			return s, nil
+		}
+	}
+	accounts, err := c.dir.ListAccounts(ctx)
+	if err != nil {
+		return Subject{}, fmt.Errorf("resolve role: %w", err)
+	}
+	for _, a := range accounts {
+		if a.AccountID == accountID {
+			s.Role = RoleMember
+			return s, nil
+		}
+	}
+	return s, nil
+}
