@@ -1,0 +1,195 @@
+package resourcemanager
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+)
+
+// service is how RD is named in messages shown to console users.
+const service = "Resource Directory"
+
+// RD error codes the adapter maps (research/resource-directory.md §2.1).
+const (
+	codeNotInUse            = "ResourceDirectoryNotInUse"         // GetResourceDirectory: no RD
+	codeNoRD                = "EntityNotExists.ResourceDirectory" // other operations: no RD
+	codeRDExists            = "EntityAlreadyExists.ResourceDirectory"
+	codeInAnotherRD         = "NotSupport.AccountInAnotherResourceDirectory"
+	codeHandshakeExists     = "EntityAlreadyExists.Handshake"
+	codeAlreadyExistsPrefix = "EntityAlreadyExists."
+	codeLimitPrefix         = "LimitExceeded."
+	codeHandshakeNotFound   = "EntityNotExists.Handshake"
+	codeHandshakeInvalidID  = "InvalidParameter.HandshakeId"
+	codeHandshakeStatus     = "HandshakeStatusMismatch"
+	codeAccountNotFound     = "EntityNotExists.Account"
+	codeAlreadyRegistered   = "AccountAlreadyRegistered"
+	codeNotRegistered       = "AccountNotRegistered"
+	codeDelegatedExceeded   = "DelegatedAccountNumberExceeded"
+	codeCannotRegisterMA    = "CannotRegisterMasterAsDelegatedAdministrator"
+	codeBadPrincipal        = "InvalidParameter.ServicePrincipal"
+	codeThrottlingPrefix    = "Throttling"
+)
+
+// rdError returns the RD service error in err's chain.
+func rdError(err error) (*sdkerrors.ServerError, bool) {
+	var se *sdkerrors.ServerError
+	if errors.As(err, &se) {
+		return se, true
+	}
+	return nil, false
+}
+
+// rdCode is the RD error code of err, or "".
+func rdCode(err error) string {
+	if se, ok := rdError(err); ok {
+		return se.ErrorCode()
+	}
+	return ""
+}
+
+func isServerError(err error) bool {
+	_, ok := rdError(err)
+	return ok
+}
+
+type errClass int
+
+const (
+	classOther errClass = iota
+	classThrottled
+	classServer      // 5xx answer
+	classTransport   // no answer: refused, reset, timeout
+	classCredentials // the key or token was rejected
+	classCanceled    // the caller's ctx ended
+)
+
+func classify(err error) errClass {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return classCanceled
+	}
+	if se, ok := rdError(err); ok {
+		code := se.ErrorCode()
+		switch {
+		case strings.HasPrefix(code, codeThrottlingPrefix) || se.HttpStatus() == 429:
+			return classThrottled
+		case code == "SignatureDoesNotMatch" || code == "IncompleteSignature" ||
+			strings.HasPrefix(code, "InvalidAccessKeyId") || strings.HasPrefix(code, "InvalidSecurityToken"):
+			return classCredentials
+		case se.HttpStatus() >= 500:
+			return classServer
+		}
+		return classOther
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return classTransport
+	}
+	var ce *sdkerrors.ClientError
+	if errors.As(err, &ce) && ce.ErrorCode() == sdkerrors.TimeoutErrorCode {
+		return classTransport
+	}
+	return classOther
+}
+
+// fail maps an RD error that the calling method did not handle itself to
+// the port's error vocabulary: throttling 429, RD down 503, no directory
+// 404, everything else (permissions, credentials, protocol) 500 with a
+// message an operator can act on. The SDK error stays in the chain for logs.
+func fail(o op, err error) error {
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	code := rdCode(err)
+	switch classify(err) {
+	case classThrottled:
+		return apperr.Throttled(service, err)
+	case classServer, classTransport, classCanceled:
+		if o.write {
+			return apperr.Wrap(err, apperr.KindUnavailable, "ServiceUnavailable",
+				"%s did not confirm %s; it may or may not have been applied. Refresh and check before trying again.",
+				service, describe(o.action))
+		}
+		return apperr.Unavailable(service, err)
+	case classCredentials:
+		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+			"%s rejected the function's credentials (%s). Check the function role and its STS token.", service, code)
+	}
+	switch {
+	case code == codeNotInUse || code == codeNoRD:
+		return noDirectory(err)
+	case isParamError(err):
+		return paramError(err)
+	case isPermissionCode(code):
+		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+			"The function's role is not allowed to call %s %s; grant it resourcemanager:%s.", service, o.action, o.action)
+	case errors.Is(err, errNoCredentials):
+		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+			"The function has no credentials for %s; check the function role.", service)
+	}
+	return apperr.Internal(err)
+}
+
+// isPermissionCode reports a RAM denial: the function role lacks a permission.
+func isPermissionCode(code string) bool {
+	return code == "NoPermission" || code == "AccessDenied" || strings.HasPrefix(code, "Forbidden")
+}
+
+// isParamError reports a 400 MissingParameter.X / InvalidParameter.X answer:
+// a value the caller chose that RD refuses.
+func isParamError(err error) bool {
+	se, ok := rdError(err)
+	if !ok || se.HttpStatus() != 400 {
+		return false
+	}
+	code := se.ErrorCode()
+	return strings.HasPrefix(code, "MissingParameter.") || strings.HasPrefix(code, "InvalidParameter.")
+}
+
+// portParams renames RD parameters to the port's names.
+var portParams = map[string]string{"HandshakeId": "InvitationId"}
+
+// paramError turns an RD parameter error into the port's
+// MissingParameter.X / InvalidParameter.X, keeping RD's explanation.
+func paramError(err error) error {
+	se, _ := rdError(err)
+	prefix, name, _ := strings.Cut(se.ErrorCode(), ".")
+	if n, ok := portParams[name]; ok {
+		name = n
+	}
+	msg := strings.TrimSpace(se.Message())
+	if msg == "" || strings.ContainsAny(msg, "<>{}") { // empty, or a non-JSON body
+		if prefix == "MissingParameter" {
+			msg = name + " is required."
+		} else {
+			msg = "The value of " + name + " is not accepted by " + service + "."
+		}
+	}
+	return apperr.Wrap(err, apperr.KindInvalid, prefix+"."+name, "%s", msg)
+}
+
+func noDirectory(cause error) error {
+	return apperr.Wrap(cause, apperr.KindNotFound, apperr.CodeNoDirectory,
+		"No resource directory is enabled for this account. Enable it first (step 1).")
+}
+
+// describe names an RD write for messages.
+func describe(action string) string {
+	switch action {
+	case actEnable:
+		return "enabling the resource directory"
+	case actInvite:
+		return "the invitation"
+	case actCancelHandshake:
+		return "cancelling the invitation"
+	case actRegister:
+		return "registering the delegated administrator"
+	case actDeregister:
+		return "removing the delegated administrator"
+	}
+	return action
+}
