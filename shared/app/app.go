@@ -21,6 +21,8 @@ import (
 	"github.com/sase-multiaccount/backend/shared/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/directory/rdwire"
+	"github.com/sase-multiaccount/backend/shared/directory/resourcemanager"
 	"github.com/sase-multiaccount/backend/shared/directory/simulation"
 	"github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
@@ -124,34 +126,64 @@ func (a *App) openStore(cfg config.Config) (store.Store, error) {
 }
 
 func (a *App) openDirectory(cfg config.Config, now func() time.Time, publish func(events.CloudEvent)) (directory.Service, error) {
-	switch cfg.Directory {
-	case "simulated":
-		sim, err := simulation.Open(simulation.Options{
-			Path:                  filepath.Join(cfg.DataDir, "directory.json"),
-			OwnerAccountID:        cfg.OwnerAccountID,
-			ServicePrincipal:      cfg.ServicePrincipal,
-			MaxAccounts:           cfg.SimMaxAccounts,
-			MaxPendingInvitations: cfg.SimMaxPending,
-			Now:                   now,
-			Publish: func(ev events.CloudEvent) {
-				// Roles may have changed; a real deployment learns this from
-				// the directory-events function.
-				if a.Roles != nil {
-					a.Roles.Invalidate()
-				}
-				if publish != nil {
-					publish(ev)
-				}
-			},
-		})
+	switch {
+	case cfg.Directory == "resourcemanager" && (cfg.InFC || cfg.RDEndpoint != ""):
+		rd, err := resourcemanager.New(resourcemanager.Config{Endpoint: cfg.RDEndpoint,
+			ServicePrincipal: cfg.ServicePrincipal, Credentials: a.Credentials})
 		if err != nil {
-			return nil, fmt.Errorf("open directory simulation: %w", err)
+			return nil, fmt.Errorf("resource directory client: %w", err)
 		}
-		a.Simulation = sim
-		return sim, nil
+		return rd, nil
+	case cfg.Directory == "resourcemanager":
+		// Local SDK path: the simulation behind the RD wire protocol on a
+		// loopback port, driven by the production adapter.
+		sim, err := a.openSimulation(cfg, now, publish)
+		if err != nil {
+			return nil, err
+		}
+		srv := rdwire.NewServer(sim, rdwire.TestCredentials)
+		srv.AllowServicePrincipals(cfg.ServicePrincipal)
+		endpoint, stop, err := srv.Start("127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("local RD wire server: %w", err)
+		}
+		a.closers = append(a.closers, func() error { return stop(context.Background()) })
+		rd, err := resourcemanager.New(resourcemanager.Config{Endpoint: endpoint, Scheme: "HTTP",
+			ServicePrincipal: cfg.ServicePrincipal, Credentials: cloudcreds.Static(rdwire.TestCredentials)})
+		if err != nil {
+			return nil, fmt.Errorf("resource directory client: %w", err)
+		}
+		a.Log.Info().Str("rd_endpoint", endpoint).Msg("directory: simulation behind the RD wire protocol, through alibaba-cloud-sdk-go")
+		return rd, nil
 	default:
-		return nil, fmt.Errorf("DIRECTORY=%s is not available in this build", cfg.Directory)
+		return a.openSimulation(cfg, now, publish)
 	}
+}
+
+func (a *App) openSimulation(cfg config.Config, now func() time.Time, publish func(events.CloudEvent)) (*simulation.Sim, error) {
+	sim, err := simulation.Open(simulation.Options{
+		Path:                  filepath.Join(cfg.DataDir, "directory.json"),
+		OwnerAccountID:        cfg.OwnerAccountID,
+		ServicePrincipal:      cfg.ServicePrincipal,
+		MaxAccounts:           cfg.SimMaxAccounts,
+		MaxPendingInvitations: cfg.SimMaxPending,
+		Now:                   now,
+		Publish: func(ev events.CloudEvent) {
+			// Roles may have changed; a real deployment learns this from
+			// the directory-events function.
+			if a.Roles != nil {
+				a.Roles.Invalidate()
+			}
+			if publish != nil {
+				publish(ev)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open directory simulation: %w", err)
+	}
+	a.Simulation = sim
+	return sim, nil
 }
 
 func (a *App) openVerifier(ctx context.Context, cfg config.Config) (auth.Verifier, error) {

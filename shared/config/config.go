@@ -27,7 +27,7 @@ var Vars = []Var{
 	{"STORE", "embedded (locally), tablestore (in FC)", "Store adapter: embedded (bbolt file under DATA_DIR) or tablestore. Inside FC only tablestore is accepted."},
 	{"DIRECTORY", "simulated (locally), resourcemanager (in FC)", "Directory adapter: simulated (local RD simulation) or resourcemanager (the real RD through alibaba-cloud-sdk-go). Inside FC only resourcemanager is accepted."},
 	{"SASE_SERVICE_PRINCIPAL", directory.DefaultServicePrincipal, "Trusted-service principal whose delegated administrator is SASE's."},
-	{"RD_ENDPOINT", "resourcemanager.aliyuncs.com", "Resource Directory endpoint (host, or http://127.0.0.1:port for a local wire server)."},
+	{"RD_ENDPOINT", "resourcemanager.aliyuncs.com", "Resource Directory endpoint for DIRECTORY=resourcemanager (host, or http://127.0.0.1:port). Locally, leaving it unset serves the simulation over the RD wire protocol on a loopback port and drives it through the SDK."},
 	{"TABLESTORE_ENDPOINT", "", "Tablestore endpoint, e.g. https://<instance>.<region>.vpc.tablestore.aliyuncs.com (required with STORE=tablestore)."},
 	{"TABLESTORE_INSTANCE", "", "Tablestore instance name (required with STORE=tablestore)."},
 	{"TABLESTORE_TABLE_PREFIX", "sase_", "Prefix of the table names: <prefix>members, <prefix>audit, <prefix>processed_events."},
@@ -89,7 +89,7 @@ func Load(getenv func(string) string) (Config, error) {
 		InFC:             getenv("FC_RUNTIME_API") != "",
 		DataDir:          get("DATA_DIR", ".local"),
 		ServicePrincipal: get("SASE_SERVICE_PRINCIPAL", directory.DefaultServicePrincipal),
-		RDEndpoint:       get("RD_ENDPOINT", "resourcemanager.aliyuncs.com"),
+		RDEndpoint:       get("RD_ENDPOINT", ""),
 		Tablestore: Tablestore{
 			Endpoint: get("TABLESTORE_ENDPOINT", ""), Instance: get("TABLESTORE_INSTANCE", ""),
 			TablePrefix: get("TABLESTORE_TABLE_PREFIX", "sase_"),
