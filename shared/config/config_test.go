@@ -1,0 +1,76 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLocalDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.InFC || c.Port != 9000 || c.Store != "embedded" || c.Directory != "simulated" ||
+		c.OwnerAccountID != "1000000000000001" || c.ServicePrincipal != "csas.aliyuncs.com" || c.RoleCacheTTL.Seconds() != 60 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestFunctionComputeDefaultsAndRefusals(t *testing.T) {
+	fc := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000", "FC_ACCOUNT_ID": "1234567890123456",
+		"TABLESTORE_ENDPOINT": "https://i.cn-hangzhou.vpc.tablestore.aliyuncs.com", "TABLESTORE_INSTANCE": "i",
+		"JWT_ISSUER": "https://idp.example.com", "JWT_AUDIENCE": "sase", "JWKS_URL": "https://idp.example.com/jwks"}
+	c, err := Load(env(fc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != "tablestore" || c.Directory != "resourcemanager" || c.OwnerAccountID != "1234567890123456" {
+		t.Fatalf("FC defaults: %+v", c)
+	}
+	for name, change := range map[string][2]string{
+		"STORE=embedded":          {"STORE", "embedded"},
+		"DIRECTORY=simulated":     {"DIRECTORY", "simulated"},
+		"JWT_ISSUER":              {"JWT_ISSUER", ""},
+		"TABLESTORE_ENDPOINT":     {"TABLESTORE_ENDPOINT", ""},
+		"FC_ACCOUNT_ID":           {"FC_ACCOUNT_ID", "12"},
+		"exactly one of JWKS_URL": {"JWKS_FILE", "/etc/jwks.json"},
+	} {
+		m := map[string]string{}
+		for k, v := range fc {
+			m[k] = v
+		}
+		m[change[0]] = change[1]
+		_, err := Load(env(m))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v should name %s", change[0], change[1], err, name)
+		}
+	}
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	for k, v := range map[string]string{
+		"PORT": "http", "OWNER_ACCOUNT_ID": "abc", "STORE": "redis", "DIRECTORY": "ldap",
+		"ROLE_CACHE_TTL": "soon", "LOG_LEVEL": "loud", "SIM_MAX_ACCOUNTS": "0", "SIM_MAX_PENDING_INVITATIONS": "-1",
+	} {
+		_, err := Load(env(map[string]string{k: v}))
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%q: error %v should name the variable", k, v, err)
+		}
+	}
+}
+
+// README's configuration table must list every variable the code reads.
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars {
+		if !strings.Contains(string(b), "| `"+v.Name+"` |") {
+			t.Errorf("README.md configuration table lacks %s", v.Name)
+		}
+	}
+}
