@@ -1,0 +1,76 @@
+package validate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+)
+
+func TestAccountIDs(t *testing.T) {
+	for _, s := range []string{"1000000000000001", "0000000000000000"} {
+		if !IsAccountID(s) {
+			t.Errorf("%q should be a UID", s)
+		}
+	}
+	for _, s := range []string{"", "100000000000001", "10000000000000011", "10000000000000a1", "１０００００００００００００01", " 100000000000001"} {
+		if IsAccountID(s) {
+			t.Errorf("%q is not a UID", s)
+		}
+	}
+	ids, err := AccountIDs("AccountIds", []string{"1000000000000002", "1000000000000001", "1000000000000002"}, 100)
+	if err != nil || len(ids) != 2 || ids[0] != "1000000000000002" {
+		t.Fatalf("dedupe in order: %v %v", ids, err)
+	}
+	if _, err := AccountIDs("AccountIds", nil, 100); !apperr.IsCode(err, "MissingParameter.AccountIds") {
+		t.Errorf("empty: %v", err)
+	}
+	if _, err := AccountIDs("AccountIds", make([]string, 101), 100); !apperr.IsCode(err, "InvalidParameter.AccountIds") {
+		t.Errorf("101: %v", err)
+	}
+	if _, err := AccountIDs("AccountIds", []string{"1000000000000001", "x"}, 100); err == nil || !strings.Contains(err.Error(), "AccountIds[1]") {
+		t.Errorf("names the entry: %v", err)
+	}
+}
+
+func TestRemark(t *testing.T) {
+	ok := []string{"", "prod", strings.Repeat("界", 256), strings.Repeat("🙂", 256), "tab-free, emoji 🙂 ok"}
+	for _, s := range ok {
+		if err := Remark("Remark", s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	bad := []string{strings.Repeat("界", 257), strings.Repeat("a", 257), "a\nb", "a\tb", "nul\x00", "del\x7f", "c1\u0085", "ls\u2028", "\xff\xfe"}
+	for _, s := range bad {
+		if err := Remark("Remark", s); !apperr.IsCode(err, "InvalidParameter.Remark") {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+}
+
+func TestEmailMaxResultsOneOf(t *testing.T) {
+	for _, s := range []string{"a@example.com", "first.last+tag@sub.example.cn"} {
+		if err := Email("Targets", s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "a", "a@b", "Bob <bob@example.com>", "a@@example.com", strings.Repeat("a", 250) + "@example.com"} {
+		if err := Email("Targets", s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	if n, err := MaxResults("", 20, 100); n != 20 || err != nil {
+		t.Errorf("default: %d %v", n, err)
+	}
+	for _, s := range []string{"0", "101", "-1", "ten", "1.5", "99999999999999999999"} {
+		if _, err := MaxResults(s, 20, 100); !apperr.IsCode(err, "InvalidParameter.MaxResults") {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	if v, err := OneOf("SortOrder", "", "Desc", "Desc", "Asc"); v != "Desc" || err != nil {
+		t.Errorf("default: %q %v", v, err)
+	}
+	if _, err := OneOf("SortOrder", "desc", "Desc", "Desc", "Asc"); !apperr.IsCode(err, "InvalidParameter.SortOrder") {
+		t.Errorf("case matters: %v", err)
+	}
+}
