@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -27,13 +28,30 @@ type Actor struct {
 	RequestID string
 }
 
-// NewID returns a unique ID that sorts by time: 13-digit Unix ms, then random
-// bytes so two events in one millisecond never collide.
+// NewID returns a unique ID that sorts by time: 13-digit Unix ms, a sequence
+// number that keeps IDs from one instance in order within a millisecond, and
+// random bytes so IDs from different instances never collide.
 func NewID(t time.Time) string {
-	var b [6]byte
+	ms := t.UnixMilli()
+	idMu.Lock()
+	if ms <= idLastMs {
+		ms = idLastMs // never go back, even if the clock does
+		idSeq++
+	} else {
+		idLastMs, idSeq = ms, 0
+	}
+	seq := idSeq
+	idMu.Unlock()
+	var b [5]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%013d-%s", t.UnixMilli(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%013d-%06x-%s", ms, seq&0xffffff, hex.EncodeToString(b[:]))
 }
+
+var (
+	idMu     sync.Mutex
+	idLastMs int64
+	idSeq    uint32
+)
 
 // Store is what auditing needs from the store.
 type Store interface {

@@ -30,7 +30,7 @@ var Vars = []Var{
 	{"RD_ENDPOINT", "resourcemanager.aliyuncs.com", "Resource Directory endpoint for DIRECTORY=resourcemanager (host, or http://127.0.0.1:port). Locally, leaving it unset serves the simulation over the RD wire protocol on a loopback port and drives it through the SDK."},
 	{"TABLESTORE_ENDPOINT", "", "Tablestore endpoint, e.g. https://<instance>.<region>.vpc.tablestore.aliyuncs.com (required with STORE=tablestore)."},
 	{"TABLESTORE_INSTANCE", "", "Tablestore instance name (required with STORE=tablestore)."},
-	{"TABLESTORE_TABLE_PREFIX", "sase_", "Prefix of the table names: <prefix>members, <prefix>audit, <prefix>processed_events."},
+	{"TABLESTORE_TABLE_PREFIX", "sase_", "Prefix of the table names: <prefix>members (+ index <prefix>members_by_time), <prefix>counters, <prefix>audit, <prefix>processed_events."},
 	{"JWT_ISSUER", "sase-local (locally)", "Accepted token issuer (iss). Required in FC."},
 	{"JWT_AUDIENCE", "sase-multi-account (locally)", "Accepted token audience (aud). Required in FC."},
 	{"JWT_ACCOUNT_CLAIM", "aid", "Claim that holds the caller's 16-digit account UID."},

@@ -1,0 +1,507 @@
+package otsfake
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+
+	pb "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore/otsprotocol"
+)
+
+// Limits the fake enforces, as documented for the service.
+const (
+	maxPKColumns     = 4
+	maxPKStringBytes = 1024
+	maxCellBytes     = 2 << 20
+	maxBatchWrite    = 200
+	maxBatchGet      = 100
+	maxRangeLimit    = 5000
+	maxPageBytes     = 4 << 20
+	maxTableName     = 255
+	defaultDeviation = 86400
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+
+// cellVal is a stored attribute cell (one version: the fake keeps only the
+// newest, which is all max_versions = 1 tables hold).
+type cellVal struct {
+	v  value
+	ts int64 // milliseconds
+}
+
+// row is a stored row.
+type row struct {
+	pk   []value
+	cols map[string]cellVal
+	ts   int64 // last write, for TTL of rows without attribute columns
+}
+
+// store is a sorted set of rows: a table or an index.
+type store struct {
+	rows []*row // sorted by pk
+}
+
+func comparePK(a, b []value) int {
+	for i := range min(len(a), len(b)) {
+		if c := compareValue(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// compareValue orders primary-key values; INF_MIN and INF_MAX sort before
+// and after everything. Values of different real types are ordered by type
+// (validation rejects them before they meet).
+func compareValue(a, b value) int {
+	rank := func(v value) int {
+		switch v.t {
+		case vtInfMin:
+			return -1
+		case vtInfMax:
+			return 1
+		}
+		return 0
+	}
+	if ra, rb := rank(a), rank(b); ra != 0 || rb != 0 {
+		return cmp.Compare(ra, rb)
+	}
+	if a.t != b.t {
+		return cmp.Compare(a.t, b.t)
+	}
+	switch a.t {
+	case vtInteger:
+		return cmp.Compare(a.i, b.i)
+	case vtString, vtBlob:
+		return cmp.Compare(a.s, b.s)
+	}
+	return 0
+}
+
+// search returns the index of the first row with pk >= key.
+func (s *store) search(key []value) int {
+	i, _ := slices.BinarySearchFunc(s.rows, key, func(r *row, k []value) int { return comparePK(r.pk, k) })
+	return i
+}
+
+func (s *store) get(key []value) *row {
+	i := s.search(key)
+	if i < len(s.rows) && comparePK(s.rows[i].pk, key) == 0 {
+		return s.rows[i]
+	}
+	return nil
+}
+
+func (s *store) put(r *row) {
+	i := s.search(r.pk)
+	if i < len(s.rows) && comparePK(s.rows[i].pk, r.pk) == 0 {
+		s.rows[i] = r
+		return
+	}
+	s.rows = slices.Insert(s.rows, i, r)
+}
+
+func (s *store) remove(key []value) {
+	i := s.search(key)
+	if i < len(s.rows) && comparePK(s.rows[i].pk, key) == 0 {
+		s.rows = slices.Delete(s.rows, i, i+1)
+	}
+}
+
+// index is a local secondary index: a sorted copy of the rows that have
+// every index key column, kept in step with the table on every write (local
+// indexes are synchronous).
+type index struct {
+	meta *pb.IndexMeta
+	key  []string // index PK: the declared columns, then the table PK columns not among them
+	cols []string // defined columns copied into the index
+	data store
+}
+
+// table is one table and its indexes.
+type table struct {
+	name      string
+	meta      *pb.TableMeta
+	pkTypes   []pb.PrimaryKeyType
+	defined   map[string]pb.DefinedColumnType
+	ttl       int32 // seconds, -1 = never
+	maxVers   int32
+	deviation int64
+	reserved  *pb.CapacityUnit
+	created   int64 // ms
+	data      store
+	indexes   []*index
+}
+
+func (t *table) pkNames() []string {
+	names := make([]string, len(t.meta.PrimaryKey))
+	for i, c := range t.meta.PrimaryKey {
+		names[i] = c.GetName()
+	}
+	return names
+}
+
+// columnTypeIs reports whether a value of type vt fits the primary-key or
+// defined column name.
+func (t *table) columnTypeIs(name string, vt byte) bool {
+	for i, c := range t.meta.PrimaryKey {
+		if c.GetName() == name {
+			return pkTypeOf(vt) == t.pkTypes[i]
+		}
+	}
+	dt, ok := t.defined[name]
+	return ok && definedTypeOf(vt) == dt
+}
+
+// visible reports whether r is visible at now (ms) given the table TTL, and
+// returns the visible cells.
+func (t *table) visible(r *row, now int64) (map[string]cellVal, bool) {
+	if r == nil {
+		return nil, false
+	}
+	if t.ttl <= 0 {
+		return r.cols, true
+	}
+	limit := now - int64(t.ttl)*1000
+	if len(r.cols) == 0 {
+		return r.cols, r.ts > limit
+	}
+	var live map[string]cellVal
+	for name, c := range r.cols {
+		if c.ts > limit {
+			if live == nil {
+				live = map[string]cellVal{}
+			}
+			live[name] = c
+		}
+	}
+	return live, live != nil
+}
+
+// indexRow derives r's entry in ix, or nil when r lacks an index key column.
+func (t *table) indexRow(ix *index, r *row) *row {
+	pkNames := t.pkNames()
+	pkAt := func(name string) (value, bool) {
+		for i, n := range pkNames {
+			if n == name {
+				return r.pk[i], true
+			}
+		}
+		c, ok := r.cols[name]
+		return c.v, ok
+	}
+	out := &row{cols: map[string]cellVal{}, ts: r.ts}
+	for _, k := range ix.key {
+		v, ok := pkAt(k)
+		if !ok {
+			return nil
+		}
+		out.pk = append(out.pk, v)
+	}
+	for _, c := range ix.cols {
+		if v, ok := r.cols[c]; ok {
+			out.cols[c] = v
+		}
+	}
+	return out
+}
+
+// write replaces the row at key (nil = delete) and keeps the indexes in step.
+func (t *table) write(key []value, old, next *row) {
+	for _, ix := range t.indexes {
+		if old != nil {
+			if ir := t.indexRow(ix, old); ir != nil {
+				ix.data.remove(ir.pk)
+			}
+		}
+		if next != nil {
+			if ir := t.indexRow(ix, next); ir != nil {
+				ix.data.put(ir)
+			}
+		}
+	}
+	if next == nil {
+		t.data.remove(key)
+	} else {
+		t.data.put(next)
+	}
+}
+
+// opError is a service error: HTTP status, code and message.
+type opError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *opError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.msg) }
+
+func errParam(format string, args ...any) *opError {
+	return &opError{400, "OTSParameterInvalid", fmt.Sprintf(format, args...)}
+}
+
+func errInvalidPK(format string, args ...any) *opError {
+	return &opError{400, "OTSInvalidPK", fmt.Sprintf(format, args...)}
+}
+
+var (
+	errConditionFailed = &opError{403, "OTSConditionCheckFail", "Condition check failed."}
+	errNoTable         = &opError{404, "OTSObjectNotExist", "Requested table does not exist."}
+	errTableExists     = &opError{409, "OTSObjectAlreadyExist", "Requested table already exists."}
+)
+
+// checkPK validates a decoded primary key against the table schema; bounds
+// allows INF_MIN/INF_MAX (GetRange only).
+func (t *table) checkPK(cells []pbCell, bounds bool) ([]value, *opError) {
+	schema := t.meta.PrimaryKey
+	if len(cells) != len(schema) {
+		return nil, errInvalidPK("Validate PK size fail. Input: %d, Meta: %d.", len(cells), len(schema))
+	}
+	key := make([]value, len(cells))
+	for i, c := range cells {
+		want := schema[i]
+		if c.name != want.GetName() {
+			return nil, errInvalidPK("Validate PK name fail. Input: %s, Meta: %s.", c.name, want.GetName())
+		}
+		if !c.hasValue || c.hasOp || c.hasTS {
+			return nil, errInvalidPK("Primary key column %s must carry exactly a value.", c.name)
+		}
+		v := c.val
+		switch {
+		case v.isInf():
+			if !bounds {
+				return nil, errInvalidPK("INF_MIN/INF_MAX is only allowed in a range bound (column %s).", c.name)
+			}
+		case v.t == vtAutoInc:
+			return nil, errParam("otsfake: auto-increment primary keys are not supported (column %s).", c.name)
+		case pkTypeOf(v.t) != want.GetType():
+			return nil, errInvalidPK("Validate PK type fail. Input: %s, Meta: %s.", vtName(v.t), want.GetType())
+		case (v.t == vtString || v.t == vtBlob) && len(v.s) > maxPKStringBytes:
+			return nil, errParam("The length of primary key column %s is %d, larger than %d.", c.name, len(v.s), maxPKStringBytes)
+		}
+		key[i] = v
+	}
+	return key, nil
+}
+
+func pkTypeOf(t byte) pb.PrimaryKeyType {
+	switch t {
+	case vtInteger:
+		return pb.PrimaryKeyType_INTEGER
+	case vtString:
+		return pb.PrimaryKeyType_STRING
+	case vtBlob:
+		return pb.PrimaryKeyType_BINARY
+	}
+	return 0
+}
+
+func definedTypeOf(t byte) pb.DefinedColumnType {
+	switch t {
+	case vtInteger:
+		return pb.DefinedColumnType_DCT_INTEGER
+	case vtDouble:
+		return pb.DefinedColumnType_DCT_DOUBLE
+	case vtBoolean:
+		return pb.DefinedColumnType_DCT_BOOLEAN
+	case vtString:
+		return pb.DefinedColumnType_DCT_STRING
+	case vtBlob:
+		return pb.DefinedColumnType_DCT_BLOB
+	}
+	return 0
+}
+
+func vtName(t byte) string {
+	switch t {
+	case vtInteger:
+		return "INTEGER"
+	case vtDouble:
+		return "DOUBLE"
+	case vtBoolean:
+		return "BOOLEAN"
+	case vtString:
+		return "STRING"
+	case vtBlob:
+		return "BINARY"
+	}
+	return fmt.Sprintf("type 0x%x", t)
+}
+
+// checkColumn validates an attribute cell of a write.
+func (t *table) checkColumn(c pbCell) *opError {
+	if !nameRE.MatchString(c.name) {
+		return errParam("Invalid column name: '%s'.", c.name)
+	}
+	for _, pk := range t.meta.PrimaryKey {
+		if pk.GetName() == c.name {
+			return errParam("Attribute column %s has the name of a primary key column.", c.name)
+		}
+	}
+	if !c.hasValue {
+		return nil
+	}
+	switch c.val.t {
+	case vtInteger, vtDouble, vtBoolean, vtString, vtBlob:
+	default:
+		return errParam("Invalid type %s for attribute column %s.", vtName(c.val.t), c.name)
+	}
+	if c.val.size() > maxCellBytes {
+		return errParam("The length of attribute column %s is %d, larger than %d.", c.name, c.val.size(), maxCellBytes)
+	}
+	if dt, ok := t.defined[c.name]; ok && definedTypeOf(c.val.t) != dt {
+		return errParam("Column %s is a defined column of type %s; got %s.", c.name, dt, vtName(c.val.t))
+	}
+	return nil
+}
+
+// --- conditions and filters ------------------------------------------------
+
+// filter is a decoded column condition or filter.
+type filter struct {
+	single    *pb.SingleColumnValueFilter
+	value     value
+	composite *pb.CompositeColumnValueFilter
+	subs      []*filter
+}
+
+func decodeFilter(b []byte) (*filter, *opError) {
+	var f pb.Filter
+	if err := unmarshal(b, &f); err != nil {
+		return nil, errParam("Invalid filter: %v", err)
+	}
+	switch f.GetType() {
+	case pb.FilterType_FT_SINGLE_COLUMN_VALUE:
+		var s pb.SingleColumnValueFilter
+		if err := unmarshal(f.Filter, &s); err != nil {
+			return nil, errParam("Invalid single column filter: %v", err)
+		}
+		if s.ValueTransRule != nil {
+			return nil, errParam("otsfake: value transfer rules are not supported.")
+		}
+		v, err := decodeSQLVariant(s.ColumnValue)
+		if err != nil {
+			return nil, errParam("Invalid filter value: %v", err)
+		}
+		return &filter{single: &s, value: v}, nil
+	case pb.FilterType_FT_COMPOSITE_COLUMN_VALUE:
+		var c pb.CompositeColumnValueFilter
+		if err := unmarshal(f.Filter, &c); err != nil {
+			return nil, errParam("Invalid composite filter: %v", err)
+		}
+		out := &filter{composite: &c}
+		for _, sf := range c.SubFilters {
+			b, err := marshal(sf)
+			if err != nil {
+				return nil, errParam("Invalid sub-filter: %v", err)
+			}
+			sub, oe := decodeFilter(b)
+			if oe != nil {
+				return nil, oe
+			}
+			out.subs = append(out.subs, sub)
+		}
+		if c.GetCombinator() == pb.LogicalOperator_LO_NOT && len(out.subs) != 1 {
+			return nil, errParam("LO_NOT takes exactly one sub-filter; got %d.", len(out.subs))
+		}
+		if len(out.subs) == 0 {
+			return nil, errParam("A composite filter needs sub-filters.")
+		}
+		return out, nil
+	}
+	return nil, errParam("otsfake: filter type %s is not supported.", f.GetType())
+}
+
+// match evaluates the filter on a row's visible cells (nil when the row
+// does not exist). A missing column passes unless filter_if_missing is set;
+// values of another type never match.
+func (f *filter) match(cols map[string]cellVal) bool {
+	if f.single != nil {
+		c, ok := cols[f.single.GetColumnName()]
+		if !ok {
+			return !f.single.GetFilterIfMissing()
+		}
+		if c.v.t != f.value.t {
+			return false
+		}
+		var d int
+		switch c.v.t {
+		case vtInteger:
+			d = cmp.Compare(c.v.i, f.value.i)
+		case vtDouble:
+			d = cmp.Compare(c.v.f, f.value.f)
+		case vtString, vtBlob:
+			d = cmp.Compare(c.v.s, f.value.s)
+		case vtBoolean:
+			switch {
+			case c.v.b == f.value.b:
+				d = 0
+			case !c.v.b:
+				d = -1
+			default:
+				d = 1
+			}
+		}
+		switch f.single.GetComparator() {
+		case pb.ComparatorType_CT_EQUAL:
+			return d == 0
+		case pb.ComparatorType_CT_NOT_EQUAL:
+			return d != 0
+		case pb.ComparatorType_CT_GREATER_THAN:
+			return d > 0
+		case pb.ComparatorType_CT_GREATER_EQUAL:
+			return d >= 0
+		case pb.ComparatorType_CT_LESS_THAN:
+			return d < 0
+		default:
+			return d <= 0
+		}
+	}
+	switch f.composite.GetCombinator() {
+	case pb.LogicalOperator_LO_NOT:
+		return !f.subs[0].match(cols)
+	case pb.LogicalOperator_LO_AND:
+		for _, s := range f.subs {
+			if !s.match(cols) {
+				return false
+			}
+		}
+		return true
+	default:
+		for _, s := range f.subs {
+			if s.match(cols) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// checkCondition evaluates a write condition against the current row.
+func checkCondition(c *pb.Condition, exists bool, cols map[string]cellVal) *opError {
+	if c == nil {
+		return errParam("Condition is required.")
+	}
+	switch c.GetRowExistence() {
+	case pb.RowExistenceExpectation_EXPECT_EXIST:
+		if !exists {
+			return errConditionFailed
+		}
+	case pb.RowExistenceExpectation_EXPECT_NOT_EXIST:
+		if exists {
+			return errConditionFailed
+		}
+	}
+	if len(c.ColumnCondition) > 0 {
+		f, oe := decodeFilter(c.ColumnCondition)
+		if oe != nil {
+			return oe
+		}
+		if !f.match(cols) {
+			return errConditionFailed
+		}
+	}
+	return nil
+}
