@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sase-multiaccount/backend/shared/validate"
 	"net/http"
 	"net/url"
 	"os"
@@ -348,7 +349,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Caller, error) 
 		return Caller{}, apperr.Unauthenticated("token has no account claim %q", v.accountClaim)
 	}
 	account, ok := raw.(string)
-	if !ok || !IsAccountID(account) {
+	if !ok || !validate.IsAccountID(account) {
 		return Caller{}, apperr.Unauthenticated("token account claim %q is not a 16-digit account ID string", v.accountClaim)
 	}
 	sub, err := claims.GetSubject()
@@ -428,20 +429,6 @@ func algAccepted(tok *jwt.Token) bool {
 		}
 	}
 	return false
-}
-
-// IsAccountID reports whether s is an Alibaba Cloud account UID: exactly 16
-// ASCII digits (unicode.IsDigit would also let other scripts' digits in).
-func IsAccountID(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // validPrincipal keeps the audit trail readable: the subject is copied into

@@ -764,24 +764,6 @@ func TestBearerToken(t *testing.T) {
 	}
 }
 
-func TestIsAccountID(t *testing.T) {
-	for s, want := range map[string]bool{
-		"1234567890123456":   true,
-		"0000000000000000":   true,
-		"123456789012345":    false,
-		"12345678901234567":  false,
-		"123456789012345a":   false,
-		"١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦":   false,
-		"+123456789012345":   false,
-		"":                   false,
-		"1234567890123456\n": false,
-	} {
-		if got := auth.IsAccountID(s); got != want {
-			t.Errorf("IsAccountID(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
 // BenchmarkVerify measures the per-request cost of an ES256 token against a
 // static JWKS: Verify runs on every request.
 func BenchmarkVerify(b *testing.B) {

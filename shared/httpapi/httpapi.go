@@ -28,6 +28,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/auth"
 	"github.com/sase-multiaccount/backend/shared/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
 // MaxBody is the largest accepted request body (API.md: 64 KiB).
@@ -220,7 +221,7 @@ func jsonKind(goKind string) string {
 func (r *Request) AllowQuery(names ...string) error {
 	for k := range r.Query {
 		if !slices.Contains(names, k) {
-			return apperr.Malformed("Unknown query parameter %q; %s accepts %s.", clipValue(k), "this function", strings.Join(names, ", "))
+			return apperr.Malformed("Unknown query parameter %q; %s accepts %s.", validate.Clip(k), "this function", strings.Join(names, ", "))
 		}
 	}
 	return nil
@@ -392,11 +393,4 @@ func orNone(m string) string {
 		return "no method"
 	}
 	return m
-}
-
-func clipValue(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -107,7 +107,7 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 			if it.AccountId == "" {
 				return AddOutput{}, apperr.Missing(fmt.Sprintf("Members[%d].AccountId", i))
 			}
-			return AddOutput{}, apperr.Invalid("Members", "Members[%d].AccountId %q is not an account UID: it must be 16 digits.", i, clipID(it.AccountId))
+			return AddOutput{}, apperr.Invalid("Members", "Members[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(it.AccountId))
 		}
 		if err := validate.Remark(fmt.Sprintf("Members[%d].Remark", i), it.Remark); err != nil {
 			return AddOutput{}, err
@@ -199,13 +199,6 @@ func failure(err error) (string, string) {
 		return e.Code, e.Message
 	}
 	return "InternalError", "The member could not be written; try again."
-}
-
-func clipID(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
 }
 
 // ---- list-members ----

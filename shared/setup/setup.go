@@ -233,12 +233,12 @@ func (s *Service) Invite(ctx context.Context, d directory.Directory, actor audit
 			return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d] has both AccountId and Email; give exactly one.", i)
 		case t.AccountId != "":
 			if !validate.IsAccountID(t.AccountId) {
-				return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d].AccountId %q is not an account UID: it must be 16 digits.", i, clip(t.AccountId))
+				return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(t.AccountId))
 			}
 			tg = target{t.AccountId, directory.TargetAccount}
 		case t.Email != "":
 			if err := validate.Email("Targets", t.Email); err != nil {
-				return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d].Email %q is not a valid email address.", i, clip(t.Email))
+				return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d].Email %q is not a valid email address.", i, validate.Clip(t.Email))
 			}
 			tg = target{strings.ToLower(t.Email), directory.TargetEmail}
 		default:
@@ -271,13 +271,6 @@ func (s *Service) Invite(ctx context.Context, d directory.Directory, actor audit
 		return InviteOutput{}, err
 	}
 	return out, nil
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }
 
 // ---- list-invitations ----
@@ -390,7 +383,7 @@ func (s *Service) Cancel(ctx context.Context, d directory.Directory, actor audit
 		return CancelOutput{}, apperr.Missing("InvitationId")
 	}
 	if !strings.HasPrefix(in.InvitationId, "h-") || len(in.InvitationId) > 64 {
-		return CancelOutput{}, apperr.Invalid("InvitationId", "InvitationId %q is not an invitation ID (h-…).", clip(in.InvitationId))
+		return CancelOutput{}, apperr.Invalid("InvitationId", "InvitationId %q is not an invitation ID (h-…).", validate.Clip(in.InvitationId))
 	}
 	inv, err := s.Directory.CancelInvitation(ctx, in.InvitationId)
 	if err != nil {

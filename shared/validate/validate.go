@@ -35,7 +35,7 @@ func AccountID(param, s string) error {
 		return apperr.Missing(param)
 	}
 	if !IsAccountID(s) {
-		return apperr.Invalid(param, "%s %q is not an account UID: it must be 16 digits.", param, clip(s))
+		return apperr.Invalid(param, "%s %q is not an account UID: it must be 16 digits.", param, Clip(s))
 	}
 	return nil
 }
@@ -53,7 +53,7 @@ func AccountIDs(param string, ids []string, max int) ([]string, error) {
 	out := make([]string, 0, len(ids))
 	for i, id := range ids {
 		if !IsAccountID(id) {
-			return nil, apperr.Invalid(param, "%s[%d] %q is not an account UID: it must be 16 digits.", param, i, clip(id))
+			return nil, apperr.Invalid(param, "%s[%d] %q is not an account UID: it must be 16 digits.", param, i, Clip(id))
 		}
 		if !seen[id] {
 			seen[id] = true
@@ -95,7 +95,7 @@ func Text(param, s string, max int) error {
 func Email(param, s string) error {
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return apperr.Invalid(param, "%q is not a valid email address.", clip(s))
+		return apperr.Invalid(param, "%q is not a valid email address.", Clip(s))
 	}
 	return nil
 }
@@ -107,7 +107,7 @@ func MaxResults(s string, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > max {
-		return 0, apperr.Invalid("MaxResults", "MaxResults %q must be a whole number from 1 to %d.", clip(s), max)
+		return 0, apperr.Invalid("MaxResults", "MaxResults %q must be a whole number from 1 to %d.", Clip(s), max)
 	}
 	return n, nil
 }
@@ -122,11 +122,11 @@ func OneOf(param, s, def string, allowed ...string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", apperr.Invalid(param, "%s %q is not one of %s.", param, clip(s), strings.Join(allowed, ", "))
+	return "", apperr.Invalid(param, "%s %q is not one of %s.", param, Clip(s), strings.Join(allowed, ", "))
 }
 
-// clip keeps echoed values short in messages and logs.
-func clip(s string) string {
+// Clip keeps values echoed in messages and logs short.
+func Clip(s string) string {
 	if len(s) <= 64 {
 		return s
 	}

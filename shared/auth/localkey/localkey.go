@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/sase-multiaccount/backend/shared/validate"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -222,7 +223,7 @@ func (s *Signer) KeyID() string { return s.kid }
 // the account ID as principal. A malformed account ID is an
 // InvalidParameter.AccountId error, so /_local/token can return it as is.
 func (s *Signer) Mint(accountID, principal string, ttl time.Duration) (string, error) {
-	if !auth.IsAccountID(accountID) {
+	if !validate.IsAccountID(accountID) {
 		return "", apperr.Invalid("AccountId", "AccountId must be a string of 16 digits.")
 	}
 	if ttl <= 0 {

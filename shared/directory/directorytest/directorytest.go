@@ -8,6 +8,7 @@ package directorytest
 import (
 	"context"
 	"fmt"
+	"github.com/sase-multiaccount/backend/shared/validate"
 	"slices"
 	"strings"
 	"sync"
@@ -274,18 +275,6 @@ func wantDelegates(t *testing.T, got, want []directory.DelegatedAdmin) {
 	}
 }
 
-func isUID(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // ---- tests -----------------------------------------------------------------
 
 func (s *suite) testNoDirectory(t *testing.T) {
@@ -449,7 +438,7 @@ func (s *suite) testEmailInvitation(t *testing.T) {
 	e := s.enabled(t)
 	const email = "Alice@Example.com"
 	derived := simulation.EmailAccountID(email)
-	if !isUID(derived) {
+	if !validate.IsAccountID(derived) {
 		t.Fatalf("EmailAccountID(%q) = %q, want 16 digits", email, derived)
 	}
 	if simulation.EmailAccountID("alice@example.com") != derived {

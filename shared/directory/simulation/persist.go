@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sase-multiaccount/backend/shared/validate"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -136,7 +137,7 @@ func (s *Sim) decode(data []byte) (*state, error) {
 
 	st.order = make([]*account, 0, len(f.Accounts))
 	for _, fa := range f.Accounts {
-		if !isUID(fa.AccountID) || fa.DisplayName == "" || fa.JoinTime.IsZero() ||
+		if !validate.IsAccountID(fa.AccountID) || fa.DisplayName == "" || fa.JoinTime.IsZero() ||
 			(fa.JoinMethod != "invited" && fa.JoinMethod != "created") {
 			return nil, fmt.Errorf("account %q: needs a 16-digit ID, a display name, a join time and join method invited or created", fa.AccountID)
 		}
@@ -161,7 +162,7 @@ func (s *Sim) decode(data []byte) (*state, error) {
 		if !strings.HasPrefix(fi.ID, "h-") || st.invByID[fi.ID] != nil {
 			return nil, fmt.Errorf("invitation %q: needs a unique h- ID", fi.ID)
 		}
-		if (fi.TargetType != directory.TargetAccount && fi.TargetType != directory.TargetEmail) || !isUID(fi.InviteeID) {
+		if (fi.TargetType != directory.TargetAccount && fi.TargetType != directory.TargetEmail) || !validate.IsAccountID(fi.InviteeID) {
 			return nil, fmt.Errorf("invitation %s: bad target type %q or invitee %q", fi.ID, fi.TargetType, fi.InviteeID)
 		}
 		if fi.Seq <= 0 || fi.Seq > f.NextSeq {

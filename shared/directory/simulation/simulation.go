@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"github.com/sase-multiaccount/backend/shared/validate"
 	"slices"
 	"strings"
 	"sync"
@@ -85,7 +86,7 @@ func Open(opts Options) (*Sim, error) {
 	if opts.OwnerAccountID == "" {
 		return nil, apperr.Missing("OwnerAccountId")
 	}
-	if !isUID(opts.OwnerAccountID) {
+	if !validate.IsAccountID(opts.OwnerAccountID) {
 		return nil, apperr.Invalid("OwnerAccountId",
 			"The owner account ID %q is not an Alibaba Cloud account UID (16 digits).", opts.OwnerAccountID)
 	}
@@ -363,7 +364,7 @@ func checkAccountID(id string) error {
 	if id == "" {
 		return apperr.Missing("AccountId")
 	}
-	if !isUID(id) {
+	if !validate.IsAccountID(id) {
 		return apperr.Invalid("AccountId", "Account ID %q is not an Alibaba Cloud account UID (16 digits).", id)
 	}
 	return nil
@@ -443,7 +444,7 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 		if targetEntity == "" {
 			return directory.Invitation{}, apperr.Missing("TargetEntity")
 		}
-		if !isUID(targetEntity) {
+		if !validate.IsAccountID(targetEntity) {
 			return directory.Invitation{}, apperr.Invalid("TargetEntity",
 				"%q is not an Alibaba Cloud account UID (16 digits).", targetEntity)
 		}
@@ -903,18 +904,6 @@ func EmailAccountID(email string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(email)))
 	n := binary.BigEndian.Uint64(sum[:8]) % 9_000_000_000_000_000
 	return fmt.Sprintf("%016d", n+1_000_000_000_000_000) // 16 digits, no leading zero
-}
-
-func isUID(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // isEmail accepts plain addresses (no display names, no quoting): what the
