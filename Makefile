@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 GO ?= go
 PKGS := ./...
+BUNDLE ?= dist/sase-multiaccount.tar.gz
 
-.PHONY: help run test bench lint vet fmt clean
+.PHONY: help run test bench lint vet clean build package deploy deploy-check role-policy tables
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-13s %s\n", $$1, $$2}'
 
 run: ## Serve every function on 127.0.0.1:PORT (default 9000) with embedded store and simulated RD (data in .local/)
 	$(GO) run ./scripts/localserver
@@ -22,6 +23,24 @@ vet: ## go vet and a gofmt check
 	$(GO) vet $(PKGS)
 
 lint: vet ## Same as vet (no extra linters are fetched)
+
+build: ## Build every function for FC (linux/amd64, CGO_ENABLED=0, -trimpath, stripped) into dist/<function>.zip; print sizes
+	$(GO) run ./scripts/build
+
+package: ## Build, then bundle s*.yaml, template.yaml, docs/DEPLOY.md and the zips (BUNDLE=dist/sase-multiaccount.tar.gz)
+	$(GO) run ./scripts/build -bundle $(BUNDLE)
+
+deploy-check: ## Check the deploy environment and resolve s.yaml offline, as make deploy would (docs/DEPLOY.md)
+	$(GO) run ./scripts/deploy check
+
+deploy: build ## Deploy with Serverless Devs: function role, tables, functions and triggers (s deploy); docs/DEPLOY.md
+	$(GO) run ./scripts/deploy deploy
+
+role-policy: ## Print the function role's trust and least-privilege policy for your instance and account
+	$(GO) run ./scripts/deploy role-policy
+
+tables: ## Create or check the Tablestore tables (operator credentials; make deploy runs it)
+	$(GO) run ./scripts/create-tables
 
 clean: ## Remove build output (keeps .local/ data)
 	rm -rf dist bin

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,6 +33,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/setup"
 	"github.com/sase-multiaccount/backend/shared/store"
 	"github.com/sase-multiaccount/backend/shared/store/embedded"
+	"github.com/sase-multiaccount/backend/shared/store/tablestore"
 )
 
 // App is a wired deployment.
@@ -50,7 +52,8 @@ type App struct {
 	Recorder    *audit.Recorder
 	HTTP        *httpapi.Server
 
-	closers []func() error
+	closers   []func() error
+	simEvents atomic.Pointer[func(events.CloudEvent)] // see RouteSimulationEvents (events.go)
 }
 
 // Options override adapters (tests, the local server).
@@ -120,8 +123,13 @@ func (a *App) openStore(cfg config.Config) (store.Store, error) {
 			return nil, fmt.Errorf("open embedded store: %w", err)
 		}
 		return s, nil
-	default:
-		return nil, fmt.Errorf("STORE=%s is not available in this build", cfg.Store)
+	default: // "tablestore" (config.Load admits nothing else)
+		s, err := tablestore.New(tablestore.Config{Endpoint: cfg.Tablestore.Endpoint, Instance: cfg.Tablestore.Instance,
+			TablePrefix: cfg.Tablestore.TablePrefix, Credentials: a.Credentials})
+		if err != nil {
+			return nil, fmt.Errorf("tablestore client: %w", err)
+		}
+		return s, nil
 	}
 }
 
@@ -177,6 +185,7 @@ func (a *App) openSimulation(cfg config.Config, now func() time.Time, publish fu
 			if publish != nil {
 				publish(ev)
 			}
+			a.routeSimulationEvent(ev)
 		},
 	})
 	if err != nil {

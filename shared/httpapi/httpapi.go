@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -124,6 +125,12 @@ func (s *Server) serve(ctx context.Context, ep Endpoint, r *Request, e events.HT
 		}
 	}
 	if ep.Method == http.MethodPost {
+		// A write takes its input from the body only: a query parameter
+		// (?DryRun=true) would otherwise be ignored silently and the write done.
+		if len(r.Query) > 0 {
+			return nil, apperr.Malformed("%s takes no query parameters (got %q); send every field in the JSON body.",
+				ep.Name, validate.Clip(slices.Sorted(maps.Keys(r.Query))[0]))
+		}
 		var err error
 		if r.Body, err = body(e); err != nil {
 			return nil, err

@@ -54,6 +54,9 @@ func New(a *app.App) (*Server, error) {
 		s.mux.HandleFunc("/"+ep.Name, fn)
 		s.mux.HandleFunc("/"+ep.Name+"/", fn) // functions ignore the rest of the path
 	}
+	if err := s.mountEvents(); err != nil { // events.go
+		return nil, err
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"Code": "NotFound",
 			"Message": "No function at " + r.URL.Path + "; functions are at /<function-name>, e.g. /describe-setup."})

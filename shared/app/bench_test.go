@@ -1,0 +1,304 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/store"
+)
+
+// TestCallsPerRequest pins the remote calls of the hot paths (DESIGN.md §8):
+// a warm role check makes no RD call; a cold one makes one call for the MA,
+// two for the DA and three for anyone else; a list page is one ListMembers
+// plus one CountMembers; adding N ≤ 100 members is one store write (plus one
+// audit append) and one ListAccounts; a refused request touches nothing.
+func TestCallsPerRequest(t *testing.T) {
+	k := newKit(t)
+	fx := k.standard()
+	ids := map[string]string{}
+	for i := range 100 {
+		ids[uid(6, i)] = ""
+	}
+	k.seedAccounts(ids)
+	batch := make([]map[string]string, 0, 100)
+	for id := range ids {
+		batch = append(batch, map[string]string{"AccountId": id})
+	}
+	type calls = map[string]int
+	cases := []struct {
+		name      string
+		cold      bool
+		rq        request
+		dir, stor calls
+	}{
+		{"list-members cold MA", true, request{Fn: "list-members", As: ownerID}, calls{"GetDirectory": 1}, calls{"ListMembers": 1, "CountMembers": 1}},
+		{"list-members warm MA", false, request{Fn: "list-members", As: ownerID}, calls{}, calls{"ListMembers": 1, "CountMembers": 1}},
+		{"list-members cold DA", true, request{Fn: "list-members", As: daID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1}, calls{"ListMembers": 1, "CountMembers": 1}},
+		{"list-members warm DA MaxResults=1", false, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "1"}}, calls{}, calls{"ListMembers": 1, "CountMembers": 1}},
+		{"list-members keyword", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "sierra"}}, calls{}, calls{"ListMembers": 1}},
+		{"list-members cold member (denied)", true, request{Fn: "list-members", As: memberID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1, "ListAccounts": 1}, calls{}},
+		{"list-members warm member (denied)", false, request{Fn: "list-members", As: memberID}, calls{}, calls{}},
+		{"list-members cold stranger (denied)", true, request{Fn: "list-members", As: strangerID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1, "ListAccounts": 1}, calls{}},
+		{"list-members warm stranger (denied)", false, request{Fn: "list-members", As: strangerID}, calls{}, calls{}},
+		{"add-members 100 warm DA", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{"ListAccounts": 1}, calls{"AddMembers": 1, "AppendAudit": 1}},
+		{"add-members 100 again (no-op)", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{"ListAccounts": 1}, calls{"AddMembers": 1}},
+		{"add-members DryRun", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch[:3], "DryRun": true}}, calls{"ListAccounts": 1}, calls{"GetMember": 3}},
+		{"update-member-remark", false, request{Fn: "update-member-remark", As: daID, Body: map[string]any{"AccountId": saseID, "Remark": "x"}}, calls{}, calls{"UpdateRemark": 1, "AppendAudit": 1}},
+		{"delete-members", false, request{Fn: "delete-members", As: ownerID, Body: map[string]any{"AccountIds": []string{saseID}}}, calls{}, calls{"DeleteMembers": 1, "AppendAudit": 1}},
+		{"list-audit-events", false, request{Fn: "list-audit-events", As: ownerID}, calls{}, calls{"ListAudit": 1}},
+		{"describe-setup MA", false, request{Fn: "describe-setup", As: ownerID}, calls{"ListAccounts": 1, "ListDelegatedAdmins": 1}, calls{"CountMembers": 1}},
+		{"describe-setup member", false, request{Fn: "describe-setup", As: memberID}, calls{}, calls{}},
+		{"rejected token", true, request{Fn: "list-members", Auth: ptr("Bearer x.y.z")}, calls{}, calls{}},
+		{"wrong method", true, request{Fn: "list-members", As: ownerID, Method: "POST"}, calls{}, calls{}},
+		{"malformed body", false, request{Fn: "add-members", As: ownerID, Body: "[]"}, calls{}, calls{}},
+		{"invalid query", false, request{Fn: "list-members", As: ownerID, Query: map[string]string{"SortBy": "x"}}, calls{}, calls{}},
+	}
+	for _, tc := range cases {
+		if tc.cold {
+			k.app.Roles.Invalidate()
+		} else { // make sure the caller's role is cached
+			k.do(t, request{Fn: "describe-setup", As: tc.rq.As})
+		}
+		k.dir.take()
+		k.store.take()
+		k.do(t, tc.rq)
+		gotDir, gotStore := k.dir.take(), k.store.take()
+		if !maps.Equal(gotDir, tc.dir) {
+			t.Errorf("%s: directory calls %v, want %v", tc.name, gotDir, tc.dir)
+		}
+		if !maps.Equal(gotStore, tc.stor) {
+			t.Errorf("%s: store calls %v, want %v", tc.name, gotStore, tc.stor)
+		}
+	}
+	_ = fx
+}
+
+// ---- benchmarks -------------------------------------------------------------------
+
+// benchMembers is the scale envelope of DESIGN.md §4.
+const benchMembers = 10_000
+
+// benchPool is how many RD accounts, not yet members, BenchmarkAddMembers100 adds per op.
+const benchPool = 100
+
+type benchEnv struct {
+	k     *kit
+	dirID string
+	pool  []string
+}
+
+// newBenchEnv seeds a directory of 10,000 RD accounts that are all SASE
+// members, plus the DA and 100 more accounts that are not, directly through
+// the simulation and the store (a handful of writes).
+func newBenchEnv(b *testing.B) *benchEnv {
+	b.Helper()
+	k := newKit(b, withMaxAccounts(benchMembers+benchPool+10), withLogs(io.Discard))
+	d := k.enable()
+	accs := make([]directory.Account, 0, benchMembers+benchPool+1)
+	accs = append(accs, directory.Account{AccountID: daID, DisplayName: "Delta Admin"})
+	members := make([]store.Member, benchMembers)
+	for i := range benchMembers {
+		id := uid(6, i*7919%benchMembers) // member IDs not in add-time order
+		name := fmt.Sprintf("Account %05d", i)
+		accs = append(accs, directory.Account{AccountID: id, DisplayName: name})
+		members[i] = store.Member{AccountID: id, AccountName: name, AddTime: t0.Add(time.Duration(i/2) * time.Millisecond),
+			Remark: fmt.Sprintf("remark %d", i)}
+	}
+	env := &benchEnv{k: k, dirID: d.ID}
+	for i := range benchPool {
+		id := uid(8, i)
+		env.pool = append(env.pool, id)
+		accs = append(accs, directory.Account{AccountID: id, DisplayName: fmt.Sprintf("New %03d", i)})
+	}
+	if err := k.sim.SeedAccounts(k.ctx, accs); err != nil {
+		b.Fatal(err)
+	}
+	if err := k.sim.RegisterDelegatedAdmin(k.ctx, daID); err != nil {
+		b.Fatal(err)
+	}
+	for start := 0; start < benchMembers; start += 1000 {
+		k.seedMembers(d.ID, members[start:start+1000]...)
+	}
+	if n, err := k.raw.CountMembers(k.ctx, d.ID); err != nil || n != benchMembers {
+		b.Fatalf("CountMembers = %d, %v", n, err)
+	}
+	k.app.Roles.Invalidate()
+	return env
+}
+
+// payload is the FC event JSON of rq, built once.
+func (e *benchEnv) payload(b *testing.B, rq request) []byte {
+	b.Helper()
+	p, err := e.k.event(rq, "BENCH-REQUEST")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+var benchCtx = fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "BENCH-REQUEST"})
+
+// invokeOK invokes and returns the decoded body of a 200.
+func (e *benchEnv) invokeOK(b *testing.B, fn string, payload []byte) map[string]json.RawMessage {
+	b.Helper()
+	out, err := e.k.handlers[fn].Invoke(benchCtx, payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 200 {
+		b.Fatalf("%s: %s (%v)", fn, out, err)
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+var status200 = []byte(`"statusCode":200`)
+
+// loop runs payload through the full handler path b.N times and reports
+// the directory and store calls per op. cold drops the role cache before
+// each op (outside the timer).
+func (e *benchEnv) loop(b *testing.B, fn string, payload []byte, cold bool, after func(b *testing.B)) {
+	e.invokeOK(b, fn, payload) // warm: the role cache, the store's pages
+	if after != nil {
+		after(b)
+	}
+	e.k.dir.take()
+	e.k.dir.takeAPICalls()
+	e.k.store.take()
+	h := e.k.handlers[fn]
+	for b.Loop() {
+		if cold {
+			b.StopTimer()
+			e.k.app.Roles.Invalidate()
+			b.StartTimer()
+		}
+		out, err := h.Invoke(benchCtx, payload)
+		if err != nil || !bytes.Contains(out, status200) {
+			b.Fatalf("%s: %s (%v)", fn, out, err)
+		}
+		if after != nil {
+			b.StopTimer()
+			after(b)
+			b.StartTimer()
+		}
+	}
+	dir, st := e.k.dir.take(), e.k.store.take()
+	b.ReportMetric(float64(total(dir))/float64(b.N), "rdcalls/op")
+	b.ReportMetric(float64(e.k.dir.takeAPICalls())/float64(b.N), "rdapi/op")
+	b.ReportMetric(float64(st["ListMembers"]+st["CountMembers"]+st["GetMember"]+st["ListAudit"])/float64(b.N), "storereads/op")
+	b.ReportMetric(float64(st["AddMembers"]+st["DeleteMembers"]+st["UpdateRemark"]+st["AppendAudit"])/float64(b.N), "storewrites/op")
+}
+
+// BenchmarkListMembersPage20: one list-members page of 20 on 10,000
+// members through the whole handler path (event JSON, token verify, role
+// check, use case, store, response JSON).
+func BenchmarkListMembersPage20(b *testing.B) {
+	e := newBenchEnv(b)
+	first := e.payload(b, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "20"}})
+	body := e.invokeOK(b, "list-members", first)
+	var total int
+	if err := json.Unmarshal(body["TotalCount"], &total); err != nil || total != benchMembers {
+		b.Fatalf("TotalCount %s", body["TotalCount"])
+	}
+	// The middle: 50 pages of 100 in, then pages of 20 from there.
+	q := map[string]string{"MaxResults": "100"}
+	for range benchMembers / 2 / 100 {
+		body := e.invokeOK(b, "list-members", e.payload(b, request{Fn: "list-members", As: daID, Query: q}))
+		var next string
+		if err := json.Unmarshal(body["NextToken"], &next); err != nil || next == "" {
+			b.Fatalf("no NextToken: %v", err)
+		}
+		q["NextToken"] = next
+	}
+	middle := e.payload(b, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "20", "NextToken": q["NextToken"]}})
+	byID := e.payload(b, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "20", "SortBy": "AccountId", "SortOrder": "Asc"}})
+	keyword := e.payload(b, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "20", "Keyword": "account 0999"}})
+
+	b.Run("FirstPage", func(b *testing.B) { e.loop(b, "list-members", first, false, nil) })
+	b.Run("MiddlePage", func(b *testing.B) { e.loop(b, "list-members", middle, false, nil) })
+	b.Run("FirstPageByAccountId", func(b *testing.B) { e.loop(b, "list-members", byID, false, nil) })
+	b.Run("FirstPageColdRoleDA", func(b *testing.B) { e.loop(b, "list-members", first, true, nil) })
+	b.Run("KeywordScan", func(b *testing.B) { e.loop(b, "list-members", keyword, false, nil) })
+}
+
+// BenchmarkAddMembers100: add-members of 100 new accounts to a directory of
+// 10,000 members through the whole handler path. The 100 rows are deleted
+// again outside the timer, so every op adds 100 and the directory stays at
+// 10,000.
+func BenchmarkAddMembers100(b *testing.B) {
+	e := newBenchEnv(b)
+	its := make([]map[string]string, len(e.pool))
+	for i, id := range e.pool {
+		its[i] = map[string]string{"AccountId": id, "Remark": "benchmark"}
+	}
+	payload := e.payload(b, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": its}})
+	reset := func(b *testing.B) {
+		res, err := e.k.raw.DeleteMembers(e.k.ctx, e.dirID, e.pool)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Status != store.Deleted {
+				b.Fatalf("member %s was not added: %s", r.AccountID, r.Status)
+			}
+		}
+	}
+	b.Run("Warm", func(b *testing.B) { e.loop(b, "add-members", payload, false, reset) })
+	b.Run("ColdRoleDA", func(b *testing.B) { e.loop(b, "add-members", payload, true, reset) })
+}
+
+// BenchmarkRoleCheck: Checker.Authorize alone on a directory of 10,100
+// accounts, warm (cached) and cold (cache dropped before each call).
+func BenchmarkRoleCheck(b *testing.B) {
+	e := newBenchEnv(b)
+	roles := e.k.app.Roles
+	for _, c := range []struct {
+		name, account string
+		want          rolecheck.Role
+	}{
+		{"MA", ownerID, rolecheck.RoleManagement},
+		{"DA", daID, rolecheck.RoleDelegated},
+		{"Member", e.pool[0], rolecheck.RoleMember},
+		{"Stranger", strangerID, rolecheck.RoleNone},
+	} {
+		for _, cold := range []bool{false, true} {
+			name := "Warm/" + c.name
+			if cold {
+				name = "Cold/" + c.name
+			}
+			b.Run(name, func(b *testing.B) {
+				s, _ := roles.Authorize(e.k.ctx, c.account, rolecheck.ListMembers)
+				if s.Role != c.want {
+					b.Fatalf("role %s, want %s", s.Role, c.want)
+				}
+				e.k.dir.take()
+				e.k.dir.takeAPICalls()
+				for b.Loop() {
+					if cold {
+						roles.Invalidate()
+					}
+					_, _ = roles.Authorize(e.k.ctx, c.account, rolecheck.ListMembers)
+				}
+				b.ReportMetric(float64(total(e.k.dir.take()))/float64(b.N), "rdcalls/op")
+				b.ReportMetric(float64(e.k.dir.takeAPICalls())/float64(b.N), "rdapi/op")
+			})
+		}
+	}
+}

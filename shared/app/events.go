@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/rs/zerolog"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/auth"
+	"github.com/sase-multiaccount/backend/shared/config"
+	"github.com/sase-multiaccount/backend/shared/dirsync"
+	"github.com/sase-multiaccount/backend/shared/events"
+)
+
+// EventHandler is the FC handler of directory-events. It takes the payload
+// unparsed: were it an events.CloudEvent argument, the SDK's own decoding
+// would fail on a payload that is not a JSON object, the invocation would
+// fail, and EventBridge would retry garbage for nothing. Such a payload is
+// acknowledged as Ignored/Malformed instead.
+type EventHandler func(ctx context.Context, payload []byte) (dirsync.Summary, error)
+
+// ReconcileHandler is the FC handler of reconcile-members (timer trigger).
+// The timer payload ({"triggerTime","triggerName","payload"}) is only logged.
+type ReconcileHandler func(ctx context.Context, payload []byte) (dirsync.Counts, error)
+
+// DirSync returns the directory-change service over dir (normally
+// a.Directory).
+func (a *App) DirSync(dir dirsync.Directory) *dirsync.Service {
+	return &dirsync.Service{
+		Store: a.Store, Directory: dir, Roles: a.Roles, Audit: a.Recorder,
+		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal,
+		Now: a.Recorder.Now, Log: a.Log,
+	}
+}
+
+// EventHandler returns the handler of directory-events.
+func (a *App) EventHandler() EventHandler { return a.eventHandler(a.DirSync(a.Directory)) }
+
+// ReconcileHandler returns the handler of reconcile-members.
+func (a *App) ReconcileHandler() ReconcileHandler {
+	svc := a.DirSync(a.Directory)
+	return func(ctx context.Context, payload []byte) (dirsync.Counts, error) {
+		start := time.Now()
+		a.Credentials.Observe(ctx)
+		reqID := invocationID(ctx)
+		var t dirsync.TimerEvent
+		_ = json.Unmarshal(payload, &t) // any payload starts a run; it is only logged
+		n, err := svc.Reconcile(ctx, reqID)
+		a.logInvocation(err, false, dirsync.FunctionReconcile, reqID, start).
+			Str("trigger_name", t.TriggerName).Str("trigger_time", t.TriggerTime).
+			Int("checked", n.Checked).Int("removed", n.Removed).Int("renamed", n.Renamed).
+			Msg(dirsync.FunctionReconcile)
+		return n, err
+	}
+}
+
+func (a *App) eventHandler(svc *dirsync.Service) EventHandler {
+	return func(ctx context.Context, payload []byte) (dirsync.Summary, error) {
+		start := time.Now()
+		a.Credentials.Observe(ctx)
+		reqID := invocationID(ctx)
+		var ev events.CloudEvent
+		var sum dirsync.Summary
+		var err error
+		if derr := json.Unmarshal(payload, &ev); derr != nil {
+			sum = dirsync.Summary{Result: dirsync.ResultIgnored, Reason: dirsync.ReasonMalformed,
+				Message: "The payload is not a CloudEvent JSON object: " + derr.Error()}
+		} else {
+			sum, err = svc.HandleEvent(ctx, ev)
+		}
+		a.logInvocation(err, sum.Reason == dirsync.ReasonMalformed, dirsync.FunctionEvents, reqID, start).
+			Str("event_id", sum.EventId).Str("event_source", clipLog(ev.Source)).Str("event_name", sum.EventName).
+			Str("account", sum.AccountId).Str("result", sum.Result).Str("reason", sum.Reason).Str("detail", sum.Message).
+			Msg(dirsync.FunctionEvents)
+		return sum, err
+	}
+}
+
+// logInvocation starts the one log line of an event or timer invocation:
+// error when the invocation fails (it is retried), warn when the input was
+// unusable (acknowledged, so never retried: the log is where it shows).
+func (a *App) logInvocation(err error, unusable bool, function, reqID string, start time.Time) *zerolog.Event {
+	var e *zerolog.Event
+	switch {
+	case err != nil:
+		e = a.Log.Error().Err(err).Str("outcome", "retry")
+	case unusable:
+		e = a.Log.Warn().Str("outcome", "acknowledged")
+	default:
+		e = a.Log.Info().Str("outcome", "ok")
+	}
+	return e.Str("function", function).Str("request_id", reqID).Dur("duration", time.Since(start))
+}
+
+func invocationID(ctx context.Context) string {
+	if fctx, ok := fccontext.FromContext(ctx); ok && fctx != nil {
+		return fctx.RequestID
+	}
+	return ""
+}
+
+func clipLog(s string) string {
+	if len(s) > 128 {
+		return s[:128] + "…"
+	}
+	return s
+}
+
+// SimulationEventHandler is directory-events over the simulation itself
+// rather than a.Directory. The local server delivers the simulation's own
+// events to it synchronously, from inside the simulation's call: with
+// DIRECTORY=resourcemanager locally, a.Directory is the SDK client whose
+// connection pool the publishing call may be holding, and going through it
+// again could wait for ever.
+func (a *App) SimulationEventHandler() (EventHandler, error) {
+	if a.Simulation == nil {
+		return nil, fmt.Errorf("no directory simulation: DIRECTORY=simulated (or resourcemanager without RD_ENDPOINT) runs one")
+	}
+	return a.eventHandler(a.DirSync(a.Simulation)), nil
+}
+
+// RouteSimulationEvents sends every event the simulation publishes to
+// deliver, after the App's own subscribers (the role cache, Options.Publish).
+// deliver runs synchronously in the simulation's caller, outside the
+// simulation's locks. nil stops the routing.
+func (a *App) RouteSimulationEvents(deliver func(events.CloudEvent)) {
+	if deliver == nil {
+		a.simEvents.Store(nil)
+		return
+	}
+	a.simEvents.Store(&deliver)
+}
+
+func (a *App) routeSimulationEvent(ev events.CloudEvent) {
+	if deliver := a.simEvents.Load(); deliver != nil {
+		(*deliver)(ev)
+	}
+}
+
+// RunEventFunction is the whole of an event or timer function's main, like
+// RunHTTPFunction: directory-events or reconcile-members. These functions
+// serve no HTTP request, so the App gets no token verifier: a JWKS endpoint
+// that is down must not stop directory events from being processed.
+func RunEventFunction(name string) {
+	cfg, err := config.Load(os.Getenv)
+	var a *App
+	if err == nil {
+		a, err = New(context.Background(), cfg, Options{Verifier: noTokens{}})
+	}
+	if err == nil {
+		switch name {
+		case dirsync.FunctionEvents:
+			fc.Start(a.EventHandler())
+			return
+		case dirsync.FunctionReconcile:
+			fc.Start(a.ReconcileHandler())
+			return
+		default:
+			err = fmt.Errorf("no event function named %q", name)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(2)
+}
+
+// noTokens is the verifier of the event and timer functions: they take no
+// bearer tokens.
+type noTokens struct{}
+
+func (noTokens) Verify(context.Context, string) (auth.Caller, error) {
+	return auth.Caller{}, apperr.Unauthenticated("This function is invoked by its trigger and accepts no bearer token.")
+}

@@ -1,0 +1,480 @@
+package app_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/rolecheck"
+)
+
+// designMatrix is DESIGN.md §2 written out by hand, independently of
+// rolecheck.Policy, so that a change to the policy table that drifts from the
+// design fails here rather than passing the matrix below by construction.
+var designMatrix = func() map[rolecheck.Action]map[rolecheck.Role]rolecheck.Decision {
+	const (
+		ok  = rolecheck.Allow
+		no  = rolecheck.Deny
+		nd  = rolecheck.NoDirectory
+		dup = rolecheck.InDirectory
+	)
+	type row struct{ owner, ma, da, member, none rolecheck.Decision }
+	rows := map[rolecheck.Action]row{
+		rolecheck.DescribeSetup:            {ok, ok, ok, ok, no},
+		rolecheck.EnableDirectory:          {ok, ok, dup, dup, no},
+		rolecheck.InviteAccounts:           {nd, ok, no, no, no},
+		rolecheck.ListInvitations:          {nd, ok, no, no, no},
+		rolecheck.CancelInvitation:         {nd, ok, no, no, no},
+		rolecheck.RegisterDelegatedAdmin:   {nd, ok, no, no, no},
+		rolecheck.DeregisterDelegatedAdmin: {nd, ok, no, no, no},
+		rolecheck.ListCandidates:           {nd, ok, ok, no, no},
+		rolecheck.AddMembers:               {nd, ok, ok, no, no},
+		rolecheck.ListMembers:              {nd, ok, ok, no, no},
+		rolecheck.UpdateMemberRemark:       {nd, ok, ok, no, no},
+		rolecheck.DeleteMembers:            {nd, ok, ok, no, no},
+		rolecheck.ListAuditEvents:          {nd, ok, ok, no, no},
+	}
+	out := map[rolecheck.Action]map[rolecheck.Role]rolecheck.Decision{}
+	for a, r := range rows {
+		out[a] = map[rolecheck.Role]rolecheck.Decision{
+			rolecheck.RoleOwner: r.owner, rolecheck.RoleManagement: r.ma, rolecheck.RoleDelegated: r.da,
+			rolecheck.RoleMember: r.member, rolecheck.RoleNone: r.none,
+		}
+	}
+	return out
+}()
+
+// callerRoles are the roles a caller can have; RoleSystem never calls.
+var callerRoles = []rolecheck.Role{rolecheck.RoleOwner, rolecheck.RoleManagement, rolecheck.RoleDelegated, rolecheck.RoleMember, rolecheck.RoleNone}
+
+func TestPolicyMatchesDesign(t *testing.T) {
+	for action, cells := range rolecheck.Policy {
+		want, ok := designMatrix[action]
+		if !ok {
+			t.Errorf("action %s is in rolecheck.Policy but not in DESIGN.md §2 (designMatrix)", action)
+			continue
+		}
+		for role := range cells {
+			if !slices.Contains(callerRoles, role) {
+				t.Errorf("Policy[%s] has a cell for role %s, which no caller can have", action, role)
+			}
+		}
+		for _, role := range callerRoles {
+			if got := cells[role]; got != want[role] {
+				t.Errorf("Policy[%s][%s] = %v, DESIGN.md §2 says %v", action, role, got, want[role])
+			}
+		}
+	}
+	for action := range designMatrix {
+		if _, ok := rolecheck.Policy[action]; !ok {
+			t.Errorf("DESIGN.md §2 action %s is missing from rolecheck.Policy", action)
+		}
+	}
+}
+
+func TestEveryPolicyActionIsOneEndpoint(t *testing.T) {
+	k := newKit(t)
+	seen := map[rolecheck.Action]string{}
+	for _, ep := range k.app.Endpoints() {
+		if ep.Public {
+			t.Errorf("function %s skips authentication (Public)", ep.Name)
+		}
+		if _, ok := rolecheck.Policy[ep.Action]; !ok {
+			t.Errorf("function %s asks for action %q, which the policy table does not know", ep.Name, ep.Action)
+		}
+		if prev, dup := seen[ep.Action]; dup {
+			t.Errorf("functions %s and %s share action %s", prev, ep.Name, ep.Action)
+		}
+		seen[ep.Action] = ep.Name
+		if ep.Name != string(ep.Action) {
+			t.Errorf("function %s checks action %s", ep.Name, ep.Action)
+		}
+		if ep.Method != "GET" && ep.Method != "POST" {
+			t.Errorf("function %s has method %s", ep.Name, ep.Method)
+		}
+	}
+	for _, a := range rolecheck.Actions() {
+		if _, ok := seen[a]; !ok {
+			t.Errorf("policy action %s has no HTTP function", a)
+		}
+	}
+	if len(seen) != 13 {
+		t.Errorf("%d HTTP functions, API.md lists 13", len(seen))
+	}
+}
+
+// matrixCase is a valid request of one action, the kind an allowed caller
+// gets a 2xx for, and what that success looks like.
+type matrixCase struct {
+	request func(fx fixture) request
+	// writes: an allowed call changes state (enable-directory only for the
+	// owner before step 1; for the MA it is an idempotent read).
+	writes func(role rolecheck.Role) bool
+	verify func(t *testing.T, k *kit, role rolecheck.Role, r response)
+}
+
+func always(rolecheck.Role) bool { return true }
+func never(rolecheck.Role) bool  { return false }
+
+var matrixCases = map[rolecheck.Action]matrixCase{
+	rolecheck.DescribeSetup: {
+		request: func(fixture) request { return request{Fn: "describe-setup"} },
+		writes:  never,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Caller struct{ AccountId, Role string }
+			}
+			r.decode(t, &out)
+			if out.Caller.Role != string(role) {
+				t.Errorf("Caller.Role = %q, want %q", out.Caller.Role, role)
+			}
+			if role == rolecheck.RoleMember {
+				if got := r.keys(); !slices.Equal(got, []string{"Caller", "RequestId", "ResourceDirectory"}) {
+					t.Errorf("a member sees %v, want only Caller and ResourceDirectory", got)
+				}
+			}
+		},
+	},
+	rolecheck.EnableDirectory: {
+		request: func(fixture) request { return request{Fn: "enable-directory", Body: "{}"} },
+		writes:  func(role rolecheck.Role) bool { return role == rolecheck.RoleOwner },
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				ResourceDirectory struct{ DirectoryId, ManagementAccountId string }
+			}
+			r.decode(t, &out)
+			if out.ResourceDirectory.ManagementAccountId != ownerID || !strings.HasPrefix(out.ResourceDirectory.DirectoryId, "rd-") {
+				t.Errorf("ResourceDirectory = %+v", out.ResourceDirectory)
+			}
+		},
+	},
+	rolecheck.InviteAccounts: {
+		request: func(fixture) request {
+			return request{Fn: "invite-accounts", Body: map[string]any{"Targets": []map[string]string{{"AccountId": freshID}}, "Note": "welcome"}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Results []struct{ Target, Status, InvitationId string }
+			}
+			r.decode(t, &out)
+			if len(out.Results) != 1 || out.Results[0].Status != "Invited" || !strings.HasPrefix(out.Results[0].InvitationId, "h-") {
+				t.Errorf("Results = %+v", out.Results)
+			}
+		},
+	},
+	rolecheck.ListInvitations: {
+		request: func(fixture) request {
+			return request{Fn: "list-invitations", Query: map[string]string{"Status": "Pending"}}
+		},
+		writes: never,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Invitations []struct{ InvitationId string }
+				TotalCount  int
+			}
+			r.decode(t, &out)
+			if len(out.Invitations) != 1 || out.TotalCount != 1 {
+				t.Errorf("list-invitations = %+v", out)
+			}
+		},
+	},
+	rolecheck.CancelInvitation: {
+		request: func(fx fixture) request {
+			return request{Fn: "cancel-invitation", Body: map[string]string{"InvitationId": fx.pending.ID}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct{ Invitation struct{ Status string } }
+			r.decode(t, &out)
+			if out.Invitation.Status != "Cancelled" {
+				t.Errorf("Invitation.Status = %q", out.Invitation.Status)
+			}
+		},
+	},
+	rolecheck.RegisterDelegatedAdmin: {
+		// The matrix kit allows two delegated administrators, so that
+		// registering a second one is a real write while DA exists.
+		request: func(fixture) request {
+			return request{Fn: "register-delegated-admin", Body: map[string]string{"AccountId": member2ID}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				DelegatedAdministrator struct{ AccountId, DisplayName string }
+			}
+			r.decode(t, &out)
+			if out.DelegatedAdministrator.AccountId != member2ID || out.DelegatedAdministrator.DisplayName != "Mona Member" {
+				t.Errorf("DelegatedAdministrator = %+v", out.DelegatedAdministrator)
+			}
+		},
+	},
+	rolecheck.DeregisterDelegatedAdmin: {
+		request: func(fixture) request {
+			return request{Fn: "deregister-delegated-admin", Body: map[string]string{"AccountId": daID}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			if got := r.keys(); !slices.Equal(got, []string{"RequestId"}) {
+				t.Errorf("deregister answered keys %v, want {}", got)
+			}
+		},
+	},
+	rolecheck.ListCandidates: {
+		request: func(fixture) request { return request{Fn: "list-candidates"} },
+		writes:  never,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Accounts   []struct{ AccountId string }
+				TotalCount int
+			}
+			r.decode(t, &out)
+			var ids []string
+			for _, a := range out.Accounts {
+				ids = append(ids, a.AccountId)
+			}
+			want := []string{daID, memberID, member2ID, candID, cand2ID}
+			if !slices.Equal(sortedCopy(ids), sortedCopy(want)) || out.TotalCount != len(want) {
+				t.Errorf("candidates = %v (total %d), want %v", ids, out.TotalCount, want)
+			}
+		},
+	},
+	rolecheck.AddMembers: {
+		request: func(fixture) request {
+			return request{Fn: "add-members", Body: map[string]any{"Members": []map[string]string{{"AccountId": candID, "Remark": "matrix"}}}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				AddedCount int
+				Results    []struct{ AccountId, Status string }
+			}
+			r.decode(t, &out)
+			if out.AddedCount != 1 || len(out.Results) != 1 || out.Results[0].Status != "Added" {
+				t.Errorf("add-members = %+v", out)
+			}
+		},
+	},
+	rolecheck.ListMembers: {
+		request: func(fixture) request { return request{Fn: "list-members"} },
+		writes:  never,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Members    []struct{ AccountId string }
+				TotalCount int
+			}
+			r.decode(t, &out)
+			if out.TotalCount != 1 || len(out.Members) != 1 || out.Members[0].AccountId != saseID {
+				t.Errorf("list-members = %+v", out)
+			}
+		},
+	},
+	rolecheck.UpdateMemberRemark: {
+		request: func(fixture) request {
+			return request{Fn: "update-member-remark", Body: map[string]any{"AccountId": saseID, "Remark": "changed", "Version": 1}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Member struct {
+					Remark  string
+					Version int64
+				}
+			}
+			r.decode(t, &out)
+			if out.Member.Remark != "changed" || out.Member.Version != 2 {
+				t.Errorf("Member = %+v", out.Member)
+			}
+		},
+	},
+	rolecheck.DeleteMembers: {
+		request: func(fixture) request {
+			return request{Fn: "delete-members", Body: map[string]any{"AccountIds": []string{saseID}}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct{ DeletedCount int }
+			r.decode(t, &out)
+			if out.DeletedCount != 1 {
+				t.Errorf("DeletedCount = %d", out.DeletedCount)
+			}
+		},
+	},
+	rolecheck.ListAuditEvents: {
+		request: func(fixture) request { return request{Fn: "list-audit-events"} },
+		writes:  never,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			if _, ok := r.Obj["Events"]; !ok {
+				t.Errorf("no Events in %s", r.Body)
+			}
+		},
+	},
+}
+
+// roleAccount is the caller of each role in the standard fixture.
+var roleAccount = map[rolecheck.Role]string{
+	rolecheck.RoleOwner:      ownerID,
+	rolecheck.RoleManagement: ownerID,
+	rolecheck.RoleDelegated:  daID,
+	rolecheck.RoleMember:     memberID,
+	rolecheck.RoleNone:       strangerID,
+}
+
+// TestRoleMatrix calls every action of rolecheck.Policy as every caller role,
+// before step 1 (owner, anyone else) and after it (MA, DA, member, anyone
+// else), each cell on a fresh deployment. An allowed cell answers 200; every
+// other cell answers exactly the status and code of API.md and writes
+// nothing: the directory, the member rows, the member count and the audit
+// trail are compared before and after. The requests are the same valid ones
+// that succeed for allowed roles, so "nothing written" is not vacuous.
+func TestRoleMatrix(t *testing.T) {
+	phases := []struct {
+		name  string
+		rd    bool
+		roles []rolecheck.Role
+	}{
+		{"no-RD", false, []rolecheck.Role{rolecheck.RoleOwner, rolecheck.RoleNone}},
+		{"RD", true, []rolecheck.Role{rolecheck.RoleManagement, rolecheck.RoleDelegated, rolecheck.RoleMember, rolecheck.RoleNone}},
+	}
+	for _, action := range rolecheck.Actions() {
+		mc, ok := matrixCases[action]
+		if !ok {
+			t.Errorf("action %s has no matrix case: add one to matrixCases", action)
+			continue
+		}
+		for _, ph := range phases {
+			for _, role := range ph.roles {
+				t.Run(string(action)+"/"+ph.name+"/"+string(role), func(t *testing.T) {
+					t.Parallel()
+					k := newKit(t, withMaxDelegated(2))
+					var fx fixture
+					if ph.rd {
+						fx = k.standard()
+					}
+					rq := mc.request(fx)
+					rq.As = roleAccount[role]
+					before := k.snapshot()
+					r := k.do(t, rq)
+					after := k.snapshot()
+
+					switch decision := rolecheck.Policy[action][role]; decision {
+					case rolecheck.Allow:
+						wantOK(t, r)
+						mc.verify(t, k, role, r)
+						if mc.writes(role) && before == after {
+							t.Errorf("an allowed %s changed nothing; the denied cells' no-write check would be vacuous", action)
+						}
+						if !mc.writes(role) && before != after {
+							t.Errorf("%s by %s wrote:\n%s", action, role, diff(before, after))
+						}
+						return
+					case rolecheck.NoDirectory:
+						wantErr(t, r, 404, "EntityNotExists.ResourceDirectory", "enable-directory")
+					case rolecheck.InDirectory:
+						wantErr(t, r, 409, "EntityAlreadyExists.ResourceDirectory", fx.dir.ID)
+					default:
+						mention := string(role)
+						if role == rolecheck.RoleNone {
+							mention = "none"
+						}
+						wantErr(t, r, 403, "Forbidden.Role", mention, string(action), rq.As)
+					}
+					if before != after {
+						t.Errorf("denied %s by %s wrote:\n%s", action, role, diff(before, after))
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestEscalationAttempts: a member or stranger may not make itself delegated
+// administrator, and the DA may not remove itself or invite.
+func TestEscalationAttempts(t *testing.T) {
+	k := newKit(t)
+	k.enable()
+	k.seedAccounts(map[string]string{memberID: "Mike Member", daID: ""})
+	before := k.snapshot()
+	for _, who := range []string{memberID, strangerID} {
+		r := k.post(t, "register-delegated-admin", who, map[string]string{"AccountId": who})
+		wantErr(t, r, 403, "Forbidden.Role")
+		r = k.post(t, "add-members", who, map[string]any{"Members": []map[string]string{{"AccountId": who}}})
+		wantErr(t, r, 403, "Forbidden.Role")
+	}
+	if after := k.snapshot(); after != before {
+		t.Fatalf("escalation attempts wrote:\n%s", diff(before, after))
+	}
+	wantOK(t, k.post(t, "register-delegated-admin", ownerID, map[string]string{"AccountId": daID}))
+	before = k.snapshot()
+	wantErr(t, k.post(t, "deregister-delegated-admin", daID, map[string]string{"AccountId": daID}), 403, "Forbidden.Role")
+	wantErr(t, k.post(t, "invite-accounts", daID, map[string]any{"Targets": []map[string]string{{"AccountId": freshID}}}), 403, "Forbidden.Role")
+	if after := k.snapshot(); after != before {
+		t.Fatalf("DA escalation attempts wrote:\n%s", diff(before, after))
+	}
+}
+
+// TestRoleCacheTTL: roles are cached per instance for ROLE_CACHE_TTL
+// (DESIGN.md §2). A change made through this instance (enable, register,
+// deregister) takes effect at once; a change made elsewhere in RD is seen
+// when the entry expires, or at once when a directory event reaches the
+// instance's cache.
+func TestRoleCacheTTL(t *testing.T) {
+	for _, events := range []bool{false, true} {
+		name := "no events"
+		opts := []kitOption{withEnv("ROLE_CACHE_TTL", "60s")}
+		if events {
+			name = "events invalidate"
+			opts = append(opts, withEventInvalidation())
+		}
+		t.Run(name, func(t *testing.T) {
+			k := newKit(t, opts...)
+			k.app.Roles.SetClock(k.clock.Now)
+			k.enable()
+			const alpha = "6100000000000001"
+			wantErr(t, k.get(t, "describe-setup", alpha, nil), 403, "Forbidden.Role") // cached: none
+			inv, err := k.sim.Invite(k.ctx, alpha, "Account", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.sim.AcceptInvitation(k.ctx, inv.ID, "Alpha"); err != nil {
+				t.Fatal(err)
+			}
+			k.clock.Advance(59 * time.Second)
+			r := k.get(t, "describe-setup", alpha, nil)
+			if events {
+				wantOK(t, r)
+			} else {
+				wantErr(t, r, 403, "Forbidden.Role")
+			}
+			k.clock.Advance(2 * time.Second)
+			wantOK(t, k.get(t, "describe-setup", alpha, nil))
+			// Registered through this instance: at once, whatever was cached.
+			wantErr(t, k.get(t, "list-members", alpha, nil), 403, "Forbidden.Role")
+			wantOK(t, k.post(t, "register-delegated-admin", ownerID, map[string]string{"AccountId": alpha}))
+			wantOK(t, k.get(t, "list-members", alpha, nil))
+			// Deregistered in RD directly (not through this instance).
+			if err := k.sim.DeregisterDelegatedAdmin(k.ctx, alpha); err != nil {
+				t.Fatal(err)
+			}
+			r = k.get(t, "list-members", alpha, nil)
+			if events {
+				wantErr(t, r, 403, "Forbidden.Role")
+			} else {
+				wantOK(t, r) // stale for at most the TTL
+			}
+			k.clock.Advance(61 * time.Second)
+			wantErr(t, k.get(t, "list-members", alpha, nil), 403, "Forbidden.Role")
+		})
+	}
+	t.Run("TTL 0 disables the cache", func(t *testing.T) {
+		k := newKit(t, withEnv("ROLE_CACHE_TTL", "0s"))
+		k.standard()
+		for range 3 {
+			k.get(t, "list-members", daID, nil)
+			if got := k.dir.take(); got["GetDirectory"] != 1 || got["ListDelegatedAdmins"] != 1 {
+				t.Fatalf("directory calls %v with the cache off", got)
+			}
+		}
+	})
+}
