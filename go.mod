@@ -3,19 +3,19 @@ module github.com/sase-multiaccount/backend
 go 1.26
 
 require (
+	github.com/MicahParks/jwkset v0.11.4
 	github.com/MicahParks/keyfunc/v3 v3.9.1
 	github.com/aliyun/alibaba-cloud-sdk-go v1.63.107
 	github.com/aliyun/aliyun-tablestore-go-sdk v1.7.17
 	github.com/aliyun/fc-runtime-go-sdk v0.3.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/golang/protobuf v1.3.2
 	github.com/rs/zerolog v1.35.1
 	go.etcd.io/bbolt v1.5.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
-	github.com/MicahParks/jwkset v0.11.4 // indirect
-	github.com/golang/protobuf v1.3.2 // indirect
 	github.com/google/flatbuffers v23.5.26+incompatible // indirect
 	github.com/hashicorp/golang-lru v0.5.4 // indirect
 	github.com/jmespath/go-jmespath v0.4.0 // indirect
