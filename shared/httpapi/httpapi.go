@@ -16,6 +16,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -186,7 +187,85 @@ func DecodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.Malformed("The request body has data after the JSON object.")
 	}
+	// encoding/json matches names case-insensitively and lets a repeated
+	// name win silently; the contract is PascalCase names, each once.
+	return checkNames(json.NewDecoder(strings.NewReader(b)), reflect.TypeOf(v), "")
+}
+
+// checkNames walks the (already valid) JSON alongside t and refuses object
+// keys that are not spelled exactly like a field, or that repeat.
+func checkNames(dec *json.Decoder, t reflect.Type, path string) error {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return apperr.Malformed("The request body is not valid JSON.")
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return apperr.Malformed("The request body is not valid JSON.")
+			}
+			key := kt.(string)
+			name := path + key
+			if seen[key] {
+				return apperr.Malformed("Field %s appears more than once.", validate.Clip(name))
+			}
+			seen[key] = true
+			var ft reflect.Type
+			if t != nil && t.Kind() == reflect.Struct {
+				f, ok := exactField(t, key)
+				if !ok {
+					return apperr.Malformed("Unknown field %q; check the spelling (names are PascalCase).", validate.Clip(name))
+				}
+				ft = f.Type
+			}
+			if err := checkNames(dec, ft, name+"."); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // '}'
+	case json.Delim('['):
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if err := checkNames(dec, et, fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // ']'
+	}
+	if err != nil {
+		return apperr.Malformed("The request body is not valid JSON.")
+	}
 	return nil
+}
+
+// exactField finds the exported field whose JSON name is exactly key.
+func exactField(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func describeJSONError(err error) string {

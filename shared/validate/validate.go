@@ -64,7 +64,10 @@ func AccountIDs(param string, ids []string, max int) ([]string, error) {
 }
 
 // Remark checks a member remark: at most 256 code points, valid UTF-8, no
-// control characters (they break console rendering and log lines).
+// control characters (they break console rendering and log lines) and no
+// bidirectional overrides (they make the console show text in another order
+// than stored, a known spoofing trick). Other format characters such as the
+// zero-width joiner of emoji sequences stay allowed.
 func Remark(param, s string) error {
 	if !utf8.ValidString(s) {
 		return apperr.Invalid(param, "%s is not valid UTF-8.", param)
@@ -73,11 +76,15 @@ func Remark(param, s string) error {
 		return apperr.Invalid(param, "%s has %d characters; at most %d are allowed.", param, n, MaxRemarkLen)
 	}
 	for i, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidiControl(r) {
 			return apperr.Invalid(param, "%s contains control character U+%04X at byte %d; remove it.", param, r, i)
 		}
 	}
 	return nil
+}
+
+func isBidiControl(r rune) bool {
+	return r == '\u061C' || r == '\u200E' || r == '\u200F' || (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // Text checks a free-text field: valid UTF-8 and at most max code points.

@@ -34,13 +34,13 @@ func TestAccountIDs(t *testing.T) {
 }
 
 func TestRemark(t *testing.T) {
-	ok := []string{"", "prod", strings.Repeat("界", 256), strings.Repeat("🙂", 256), "tab-free, emoji 🙂 ok"}
+	ok := []string{"", "prod", strings.Repeat("界", 256), strings.Repeat("🙂", 256), "tab-free, emoji 🙂 ok", "family 👨\u200D👩\u200D👧"}
 	for _, s := range ok {
 		if err := Remark("Remark", s); err != nil {
 			t.Errorf("%q: %v", s, err)
 		}
 	}
-	bad := []string{strings.Repeat("界", 257), strings.Repeat("a", 257), "a\nb", "a\tb", "nul\x00", "del\x7f", "c1\u0085", "ls\u2028", "\xff\xfe"}
+	bad := []string{strings.Repeat("界", 257), strings.Repeat("a", 257), "a\nb", "a\tb", "nul\x00", "del\x7f", "c1\u0085", "ls\u2028", "rlo\u202Egnp.exe", "lri\u2066x", "rlm\u200F", "\xff\xfe"}
 	for _, s := range bad {
 		if err := Remark("Remark", s); !apperr.IsCode(err, "InvalidParameter.Remark") {
 			t.Errorf("%q: %v", s, err)
