@@ -255,6 +255,7 @@ func functionEnv(env map[string]string) map[string]any {
 		"JWKS_JSON":               env["JWKS_JSON"],
 		"CORS_ALLOWED_ORIGINS":    env["CORS_ALLOWED_ORIGINS"],
 		"ROLE_CACHE_TTL":          get("ROLE_CACHE_TTL", "60s"),
+		"ACCOUNTS_CACHE_TTL":      get("ACCOUNTS_CACHE_TTL", "30s"),
 		"PAGE_TOKEN_KEY":          env["PAGE_TOKEN_KEY"],
 		"LOG_LEVEL":               get("LOG_LEVEL", "info"),
 	}

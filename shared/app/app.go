@@ -22,6 +22,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/directory/accountcache"
 	"github.com/sase-multiaccount/backend/shared/directory/rdwire"
 	"github.com/sase-multiaccount/backend/shared/directory/resourcemanager"
 	"github.com/sase-multiaccount/backend/shared/directory/simulation"
@@ -46,6 +47,7 @@ type App struct {
 	Simulation  *simulation.Sim  // set when DIRECTORY=simulated
 	Signer      *localkey.Signer // set when no JWT issuer is configured (local only)
 	Roles       *rolecheck.Checker
+	Accounts    *accountcache.Cache // the account list shared by role checks and member use cases
 	Members     *member.Service
 	Setup       *setup.Service
 	AuditLog    *audit.Lister
@@ -105,10 +107,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 
 	tokens := pagetoken.New(cfg.PageTokenKey)
-	a.Roles = rolecheck.NewChecker(a.Directory, cfg.OwnerAccountID, cfg.RoleCacheTTL)
+	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL)
+	a.Accounts.SetClock(now)
+	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, cfg.OwnerAccountID, cfg.RoleCacheTTL)
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
-	a.Members = &member.Service{Store: a.Store, Accounts: a.Directory, Audit: a.Recorder, Tokens: tokens, Now: now}
-	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Audit: a.Recorder, Tokens: tokens, Changed: a.Roles.Invalidate}
+	a.Members = &member.Service{Store: a.Store, Accounts: a.Accounts, Audit: a.Recorder, Tokens: tokens, Now: now}
+	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Audit: a.Recorder, Tokens: tokens, Changed: a.Invalidate}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
 	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, Credentials: a.Credentials,
 		AllowedOrigins: cfg.AllowedOrigins, Log: a.Log}
@@ -180,7 +184,7 @@ func (a *App) openSimulation(cfg config.Config, now func() time.Time, publish fu
 			// Roles may have changed; a real deployment learns this from
 			// the directory-events function.
 			if a.Roles != nil {
-				a.Roles.Invalidate()
+				a.Invalidate()
 			}
 			if publish != nil {
 				publish(ev)
@@ -217,6 +221,24 @@ func (a *App) openVerifier(ctx context.Context, cfg config.Config) (auth.Verifie
 	}
 	a.closers = append(a.closers, func() error { v.Close(); return nil })
 	return v, nil
+}
+
+// Invalidate drops every per-instance cache of directory answers (roles,
+// the account list): after a change made here or announced by an event.
+func (a *App) Invalidate() {
+	a.Roles.Invalidate()
+	a.Accounts.Invalidate()
+}
+
+// cachedAccounts is the directory as the role check reads it: the account
+// list comes from the shared short-lived cache.
+type cachedAccounts struct {
+	directory.Service
+	accounts *accountcache.Cache
+}
+
+func (c cachedAccounts) ListAccounts(ctx context.Context) ([]directory.Account, error) {
+	return c.accounts.ListAccounts(ctx)
 }
 
 // HTTPHandler returns the FC3 handler of the named function.

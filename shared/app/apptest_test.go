@@ -340,7 +340,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 		// to this instance's role cache, as app.openSimulation does locally.
 		Publish: func(events.CloudEvent) {
 			if a := appPtr.Load(); a != nil && cfg.eventInvalidation {
-				a.Roles.Invalidate()
+				a.Invalidate()
 			}
 		},
 	})
@@ -490,7 +490,7 @@ func (k *kit) standard() fixture {
 	if err != nil {
 		k.tb.Fatalf("Invite: %v", err)
 	}
-	k.app.Roles.Invalidate()
+	k.app.Invalidate()
 	k.dir.take()
 	k.store.take()
 	return fixture{dir: d, pending: inv}

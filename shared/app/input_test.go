@@ -846,7 +846,7 @@ func TestUpstreamFailures(t *testing.T) {
 		fd.err.Store(&tc.err)
 		for _, warm := range []bool{false, true} {
 			if !warm {
-				k.app.Roles.Invalidate()
+				k.app.Invalidate()
 			}
 			// Cold: the role check fails; warm (MA cached before the failure): the use case does.
 			rq := request{Fn: "add-members", As: ownerID, Allow5xx: true, Body: map[string]any{"Members": []map[string]string{{"AccountId": candID}}}}

@@ -39,6 +39,7 @@ var Vars = []Var{
 	{"JWKS_JSON", "", "The JWKS JSON itself."},
 	{"CORS_ALLOWED_ORIGINS", "", "Comma-separated origins allowed to call from a browser (the console's origin); * for any. None by default."},
 	{"ROLE_CACHE_TTL", "60s", "How long a resolved role is cached per instance (0 disables)."},
+	{"ACCOUNTS_CACHE_TTL", "30s", "How long an instance reuses the directory's account list (RD lists 100 accounts per call); 0 disables. Changes made here and directory events drop it at once."},
 	{"PAGE_TOKEN_KEY", "derived from the owner account", "Key that signs NextToken values; set a random secret shared by all functions."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SIM_MAX_ACCOUNTS", "10000", "Simulation: accounts per directory (RD's real default is 20)."},
@@ -59,6 +60,7 @@ type Config struct {
 	JWT              JWT
 	AllowedOrigins   []string
 	RoleCacheTTL     time.Duration
+	AccountsCacheTTL time.Duration
 	PageTokenKey     []byte
 	LogLevel         string
 	SimMaxAccounts   int
@@ -168,6 +170,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.RoleCacheTTL, err = time.ParseDuration(get("ROLE_CACHE_TTL", "60s")); err != nil || c.RoleCacheTTL < 0 {
 		errs = append(errs, fmt.Errorf("ROLE_CACHE_TTL %q must be a duration such as 60s", getenv("ROLE_CACHE_TTL")))
+	}
+	if c.AccountsCacheTTL, err = time.ParseDuration(get("ACCOUNTS_CACHE_TTL", "30s")); err != nil || c.AccountsCacheTTL < 0 {
+		errs = append(errs, fmt.Errorf("ACCOUNTS_CACHE_TTL %q must be a duration such as 30s", getenv("ACCOUNTS_CACHE_TTL")))
 	}
 	if k := get("PAGE_TOKEN_KEY", ""); k != "" {
 		c.PageTokenKey = []byte(k)

@@ -53,7 +53,7 @@ func TestFunctionComputeDefaultsAndRefusals(t *testing.T) {
 func TestInvalidValuesNameTheVariable(t *testing.T) {
 	for k, v := range map[string]string{
 		"PORT": "http", "OWNER_ACCOUNT_ID": "abc", "STORE": "redis", "DIRECTORY": "ldap",
-		"ROLE_CACHE_TTL": "soon", "LOG_LEVEL": "loud", "SIM_MAX_ACCOUNTS": "0", "SIM_MAX_PENDING_INVITATIONS": "-1",
+		"ROLE_CACHE_TTL": "soon", "ACCOUNTS_CACHE_TTL": "-1s", "LOG_LEVEL": "loud", "SIM_MAX_ACCOUNTS": "0", "SIM_MAX_PENDING_INVITATIONS": "-1",
 	} {
 		_, err := Load(env(map[string]string{k: v}))
 		if err == nil || !strings.Contains(err.Error(), k) {

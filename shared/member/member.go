@@ -24,9 +24,11 @@ const MaxBatch = 100
 // scanPage is how many rows a full scan (keyword search, candidates) reads per store call.
 const scanPage = 1000
 
-// Accounts is what member use cases read from Resource Directory.
+// Accounts is what member use cases read from Resource Directory: a list
+// that may be cached for a few seconds (accountcache), and a fresh read.
 type Accounts interface {
 	ListAccounts(ctx context.Context) ([]directory.Account, error)
+	RefreshAccounts(ctx context.Context) ([]directory.Account, error)
 }
 
 // Service runs the member use cases for one deployment.
@@ -117,13 +119,9 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 			items = append(items, it)
 		}
 	}
-	accounts, err := s.Accounts.ListAccounts(ctx)
+	byID, err := s.accountsIncluding(ctx, items)
 	if err != nil {
 		return AddOutput{}, fmt.Errorf("add members: %w", err)
-	}
-	byID := make(map[string]directory.Account, len(accounts))
-	for _, a := range accounts {
-		byID[a.AccountID] = a
 	}
 
 	out := AddOutput{DryRun: in.DryRun, Results: make([]AddResult, len(items))}
@@ -191,6 +189,34 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		return AddOutput{}, err
 	}
 	return out, nil
+}
+
+// accountsIncluding indexes the directory's accounts. The list may come from
+// the short cache; when an item is missing from it (an account that joined a
+// moment ago) it is read once more from the directory, so "NotInDirectory"
+// is always a fresh answer.
+func (s *Service) accountsIncluding(ctx context.Context, items []AddItem) (map[string]directory.Account, error) {
+	index := func(accounts []directory.Account) map[string]directory.Account {
+		m := make(map[string]directory.Account, len(accounts))
+		for _, a := range accounts {
+			m[a.AccountID] = a
+		}
+		return m
+	}
+	accounts, err := s.Accounts.ListAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := index(accounts)
+	for _, it := range items {
+		if _, ok := byID[it.AccountId]; !ok {
+			if accounts, err = s.Accounts.RefreshAccounts(ctx); err != nil {
+				return nil, err
+			}
+			return index(accounts), nil
+		}
+	}
+	return byID, nil
 }
 
 // failure turns a per-item store error into a code and message for the caller.
@@ -474,7 +500,10 @@ type CandidatesOutput struct {
 }
 
 // Candidates lists directory accounts that are neither the MA nor members,
-// in account ID order. One ListAccounts and one member scan per request.
+// in account ID order. The first page reads the directory afresh (the dialog
+// must show an account that joined a moment ago) and leaves the list in the
+// cache for the next pages and the add-members that follows; one member scan
+// per request.
 func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) (CandidatesOutput, error) {
 	limit, err := validate.MaxResults(in.MaxResults, 20, 100)
 	if err != nil {
@@ -491,7 +520,11 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 			return CandidatesOutput{}, err
 		}
 	}
-	accounts, err := s.Accounts.ListAccounts(ctx)
+	list := s.Accounts.RefreshAccounts
+	if in.NextToken != "" {
+		list = s.Accounts.ListAccounts
+	}
+	accounts, err := list(ctx)
 	if err != nil {
 		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
 	}
