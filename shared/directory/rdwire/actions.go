@@ -55,20 +55,26 @@ type rdTag struct {
 	Value string `json:"Value"`
 }
 
+// rdMember is what both account shapes say of an account after its
+// AccountId (and AccountName); embedded, its fields stand in its place.
+type rdMember struct {
+	DisplayName           string `json:"DisplayName"`
+	FolderID              string `json:"FolderId"`
+	ResourceDirectoryID   string `json:"ResourceDirectoryId"`
+	ResourceDirectoryPath string `json:"ResourceDirectoryPath"`
+	JoinMethod            string `json:"JoinMethod"`
+	JoinTime              string `json:"JoinTime"`
+	ModifyTime            string `json:"ModifyTime"`
+	Status                string `json:"Status"`
+	Type                  string `json:"Type"`
+}
+
 // rdListedAccount is an element of ListAccounts' Accounts.Account: tags
 // nested as {"Tags":{"Tag":[...]}}, and no AccountName.
 type rdListedAccount struct {
-	AccountID             string      `json:"AccountId"`
-	DisplayName           string      `json:"DisplayName"`
-	FolderID              string      `json:"FolderId"`
-	ResourceDirectoryID   string      `json:"ResourceDirectoryId"`
-	ResourceDirectoryPath string      `json:"ResourceDirectoryPath"`
-	JoinMethod            string      `json:"JoinMethod"`
-	JoinTime              string      `json:"JoinTime"`
-	ModifyTime            string      `json:"ModifyTime"`
-	Status                string      `json:"Status"`
-	Type                  string      `json:"Type"`
-	Tags                  *nestedTags `json:"Tags,omitempty"`
+	AccountID string `json:"AccountId"`
+	rdMember
+	Tags *nestedTags `json:"Tags,omitempty"`
 }
 
 type nestedTags struct {
@@ -77,18 +83,10 @@ type nestedTags struct {
 
 // rdAccount is GetAccount's Account: tags as a flat {"Tags":[...]}.
 type rdAccount struct {
-	AccountID             string   `json:"AccountId"`
-	AccountName           string   `json:"AccountName"`
-	DisplayName           string   `json:"DisplayName"`
-	FolderID              string   `json:"FolderId"`
-	ResourceDirectoryID   string   `json:"ResourceDirectoryId"`
-	ResourceDirectoryPath string   `json:"ResourceDirectoryPath"`
-	JoinMethod            string   `json:"JoinMethod"`
-	JoinTime              string   `json:"JoinTime"`
-	ModifyTime            string   `json:"ModifyTime"`
-	Status                string   `json:"Status"`
-	Type                  string   `json:"Type"`
-	Tags                  *[]rdTag `json:"Tags,omitempty"` // present (maybe []) when IncludeTags
+	AccountID   string `json:"AccountId"`
+	AccountName string `json:"AccountName"`
+	rdMember
+	Tags *[]rdTag `json:"Tags,omitempty"` // present (maybe []) when IncludeTags
 }
 
 // rdDelegated is an element of ListDelegatedAdministrators' Accounts.Account.
@@ -141,6 +139,20 @@ func accountStatus(a directory.Account) string {
 	return "CreateSuccess"
 }
 
+func toRDMember(d directory.Directory, a directory.Account) rdMember {
+	return rdMember{
+		DisplayName:           a.DisplayName,
+		FolderID:              rootFolderID(d),
+		ResourceDirectoryID:   d.ID,
+		ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
+		JoinMethod:            a.JoinMethod,
+		JoinTime:              rdTime(a.JoinTime),
+		ModifyTime:            rdTime(a.JoinTime),
+		Status:                accountStatus(a),
+		Type:                  "CloudAccount",
+	}
+}
+
 func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake {
 	return rdHandshake{
 		HandshakeID:         inv.ID,
@@ -154,6 +166,17 @@ func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake 
 		CreateTime:          rdTime(inv.CreateTime),
 		ModifyTime:          rdTime(inv.CreateTime),
 		ExpireTime:          rdTime(inv.ExpireTime),
+	}
+}
+
+// listPage is a List action's answer: page number of size out of total
+// items, the page's items nested as {listKey: {itemKey: items}}.
+func listPage(total, number, size int, listKey, itemKey string, items any) obj {
+	return obj{
+		"TotalCount": total,
+		"PageNumber": number,
+		"PageSize":   size,
+		listKey:      obj{itemKey: items},
 	}
 }
 
@@ -271,29 +294,13 @@ func (s *Server) listAccounts(ctx context.Context, p params) (obj, *rpcError) {
 	lo, hi := window(len(all), number, size)
 	out := make([]rdListedAccount, 0, hi-lo)
 	for _, a := range all[lo:hi] {
-		la := rdListedAccount{
-			AccountID:             a.AccountID,
-			DisplayName:           a.DisplayName,
-			FolderID:              rootFolderID(d),
-			ResourceDirectoryID:   d.ID,
-			ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
-			JoinMethod:            a.JoinMethod,
-			JoinTime:              rdTime(a.JoinTime),
-			ModifyTime:            rdTime(a.JoinTime),
-			Status:                accountStatus(a),
-			Type:                  "CloudAccount",
-		}
+		la := rdListedAccount{AccountID: a.AccountID, rdMember: toRDMember(d, a)}
 		if includeTags(p) {
 			la.Tags = &nestedTags{Tag: []rdTag{}}
 		}
 		out = append(out, la)
 	}
-	return obj{
-		"TotalCount": len(all),
-		"PageNumber": number,
-		"PageSize":   size,
-		"Accounts":   obj{"Account": out},
-	}, nil
+	return listPage(len(all), number, size, "Accounts", "Account", out), nil
 }
 
 func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
@@ -307,17 +314,9 @@ func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
 		return nil, toRD("GetAccount", err)
 	}
 	ra := rdAccount{
-		AccountID:             a.AccountID,
-		AccountName:           a.AccountID + "@sim.aliyunid.com",
-		DisplayName:           a.DisplayName,
-		FolderID:              rootFolderID(d),
-		ResourceDirectoryID:   d.ID,
-		ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
-		JoinMethod:            a.JoinMethod,
-		JoinTime:              rdTime(a.JoinTime),
-		ModifyTime:            rdTime(a.JoinTime),
-		Status:                accountStatus(a),
-		Type:                  "CloudAccount",
+		AccountID:   a.AccountID,
+		AccountName: a.AccountID + "@sim.aliyunid.com",
+		rdMember:    toRDMember(d, a),
 	}
 	if includeTags(p) {
 		ra.Tags = &[]rdTag{}
@@ -327,14 +326,7 @@ func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
 
 func (s *Server) invite(ctx context.Context, p params) (obj, *rpcError) {
 	inv, err := s.sim.Invite(ctx, p.get("TargetEntity"), p.get("TargetType"), p.get("Note"))
-	if err != nil {
-		return nil, toRD("InviteAccountToResourceDirectory", err)
-	}
-	d, err := s.sim.GetDirectory(ctx)
-	if err != nil {
-		return nil, toRD("InviteAccountToResourceDirectory", err)
-	}
-	return obj{"Handshake": toRDHandshake(d, inv)}, nil
+	return s.handshakeAnswer(ctx, "InviteAccountToResourceDirectory", inv, err)
 }
 
 func (s *Server) listHandshakes(ctx context.Context, p params) (obj, *rpcError) {
@@ -355,12 +347,7 @@ func (s *Server) listHandshakes(ctx context.Context, p params) (obj, *rpcError) 
 	for _, inv := range all[lo:hi] {
 		out = append(out, toRDHandshake(d, inv))
 	}
-	return obj{
-		"TotalCount": len(all),
-		"PageNumber": number,
-		"PageSize":   size,
-		"Handshakes": obj{"Handshake": out},
-	}, nil
+	return listPage(len(all), number, size, "Handshakes", "Handshake", out), nil
 }
 
 func (s *Server) getHandshake(ctx context.Context, p params) (obj, *rpcError) {
@@ -377,12 +364,18 @@ func (s *Server) getHandshake(ctx context.Context, p params) (obj, *rpcError) {
 
 func (s *Server) cancelHandshake(ctx context.Context, p params) (obj, *rpcError) {
 	inv, err := s.sim.CancelInvitation(ctx, p.get("HandshakeId"))
+	return s.handshakeAnswer(ctx, "CancelHandshake", inv, err)
+}
+
+// handshakeAnswer is the answer of an action that changed the invitation
+// inv (err is the change's outcome): the handshake, with its directory.
+func (s *Server) handshakeAnswer(ctx context.Context, action string, inv directory.Invitation, err error) (obj, *rpcError) {
 	if err != nil {
-		return nil, toRD("CancelHandshake", err)
+		return nil, toRD(action, err)
 	}
 	d, err := s.sim.GetDirectory(ctx)
 	if err != nil {
-		return nil, toRD("CancelHandshake", err)
+		return nil, toRD(action, err)
 	}
 	return obj{"Handshake": toRDHandshake(d, inv)}, nil
 }
@@ -436,12 +429,7 @@ func (s *Server) listDelegated(ctx context.Context, p params) (obj, *rpcError) {
 		}
 	}
 	lo, hi := window(len(all), number, size)
-	return obj{
-		"TotalCount": len(all),
-		"PageNumber": number,
-		"PageSize":   size,
-		"Accounts":   obj{"Account": all[lo:hi]},
-	}, nil
+	return listPage(len(all), number, size, "Accounts", "Account", all[lo:hi]), nil
 }
 
 func (s *Server) registerDelegated(ctx context.Context, p params) (obj, *rpcError) {

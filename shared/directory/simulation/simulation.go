@@ -322,11 +322,27 @@ func (s *Sim) update(fn func(st *state, now time.Time) (change, error)) error {
 	return nil
 }
 
-// read runs fn under the read lock.
-func (s *Sim) read(fn func(st *state, now time.Time) error) error {
+// updateDir is update for the actions that need the directory: NotFound
+// when none is enabled, before fn runs.
+func (s *Sim) updateDir(fn func(st *state, now time.Time) (change, error)) error {
+	return s.update(func(st *state, now time.Time) (change, error) {
+		if st.dir == nil {
+			return change{}, errNoDirectory()
+		}
+		return fn(st, now)
+	})
+}
+
+// readDir runs fn under the read lock; NotFound when no directory is
+// enabled (every read needs one).
+func (s *Sim) readDir(fn func(st *state, now time.Time) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return fn(s.st, s.now())
+	st, now := s.st, s.now()
+	if st.dir == nil {
+		return errNoDirectory()
+	}
+	return fn(st, now)
 }
 
 func newEvent(caller, name string, params map[string]string, at time.Time) *events.CloudEvent {
@@ -388,10 +404,7 @@ func checkDisplayName(param, name string) error {
 // GetDirectory returns the directory; NotFound when none is enabled.
 func (s *Sim) GetDirectory(_ context.Context) (directory.Directory, error) {
 	var d directory.Directory
-	err := s.read(func(st *state, _ time.Time) error {
-		if st.dir == nil {
-			return errNoDirectory()
-		}
+	err := s.readDir(func(st *state, _ time.Time) error {
 		d = st.directoryView()
 		return nil
 	})
@@ -421,10 +434,7 @@ func (s *Sim) EnableDirectory(_ context.Context) (directory.Directory, error) {
 // sorted by join time and then account ID.
 func (s *Sim) ListAccounts(_ context.Context) ([]directory.Account, error) {
 	var out []directory.Account
-	err := s.read(func(st *state, _ time.Time) error {
-		if st.dir == nil {
-			return errNoDirectory()
-		}
+	err := s.readDir(func(st *state, _ time.Time) error {
 		out = make([]directory.Account, len(st.order))
 		for i, a := range st.order {
 			out[i] = a.view()
@@ -466,10 +476,7 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 	}
 
 	var out directory.Invitation
-	err := s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	err := s.updateDir(func(st *state, now time.Time) (change, error) {
 		if inviteeID == st.dir.ManagementAccountID {
 			return change{}, apperr.Conflict(directory.CodeAlreadyInDirectory,
 				"%s is the management account of the Resource Directory and cannot be invited.", targetEntity)
@@ -515,10 +522,7 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 // ListInvitations returns every invitation of the directory, newest first.
 func (s *Sim) ListInvitations(_ context.Context) ([]directory.Invitation, error) {
 	var out []directory.Invitation
-	err := s.read(func(st *state, now time.Time) error {
-		if st.dir == nil {
-			return errNoDirectory()
-		}
+	err := s.readDir(func(st *state, now time.Time) error {
 		out = make([]directory.Invitation, 0, len(st.invitations))
 		for i := len(st.invitations) - 1; i >= 0; i-- {
 			out = append(out, st.invitations[i].view(now))
@@ -542,10 +546,7 @@ func (s *Sim) answer(invitationID, status, eventName, displayName string) (direc
 	}
 	var out directory.Invitation
 	var joined directory.Account
-	err := s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	err := s.updateDir(func(st *state, now time.Time) (change, error) {
 		inv := st.invByID[invitationID]
 		if inv == nil {
 			return change{}, errInvitationNotFound(invitationID)
@@ -626,10 +627,7 @@ func (s *Sim) RemoveAccount(_ context.Context, accountID string) error {
 	if err := checkAccountID(accountID); err != nil {
 		return err
 	}
-	return s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	return s.updateDir(func(st *state, now time.Time) (change, error) {
 		if accountID == st.dir.ManagementAccountID {
 			return change{}, apperr.Invalid("AccountId",
 				"Account %s is the management account; it cannot be removed from its own Resource Directory.", accountID)
@@ -659,10 +657,7 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 		return directory.Account{}, err
 	}
 	var out directory.Account
-	err := s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	err := s.updateDir(func(st *state, now time.Time) (change, error) {
 		a := st.accounts[accountID]
 		if a == nil {
 			return change{}, errAccountNotInDirectory(accountID)
@@ -682,10 +677,7 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 // DestroyDirectory disables the directory. Like RD it refuses while any
 // account besides the MA remains; invitations go with the directory.
 func (s *Sim) DestroyDirectory(_ context.Context) error {
-	return s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	return s.updateDir(func(st *state, now time.Time) (change, error) {
 		if n := len(st.accounts) - 1; n > 0 {
 			return change{}, apperr.Conflict(CodeDirectoryNotEmpty,
 				"The Resource Directory still has %d member account(s). Remove them before disabling it.", n)
@@ -714,10 +706,7 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 			return apperr.Invalid("JoinMethod", "Join method %q is not supported; use \"invited\" or \"created\".", a.JoinMethod)
 		}
 	}
-	return s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	return s.updateDir(func(st *state, now time.Time) (change, error) {
 		seen := make(map[string]bool, len(accounts))
 		for _, a := range accounts {
 			if seen[a.AccountID] || st.accounts[a.AccountID] != nil {
@@ -763,10 +752,7 @@ func (s *Sim) ListDelegatedAdminsFor(_ context.Context, principal string) ([]dir
 		return nil, apperr.Missing("ServicePrincipal")
 	}
 	var out []directory.DelegatedAdmin
-	err := s.read(func(st *state, _ time.Time) error {
-		if st.dir == nil {
-			return errNoDirectory()
-		}
+	err := s.readDir(func(st *state, _ time.Time) error {
 		ds := st.delegates[principal]
 		out = make([]directory.DelegatedAdmin, 0, len(ds))
 		for _, d := range ds {
@@ -796,10 +782,7 @@ func (s *Sim) RegisterDelegatedAdminFor(_ context.Context, accountID, principal 
 	if principal == "" {
 		return apperr.Missing("ServicePrincipal")
 	}
-	return s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	return s.updateDir(func(st *state, now time.Time) (change, error) {
 		if accountID == st.dir.ManagementAccountID {
 			return change{}, apperr.Invalid("AccountId",
 				"Account %s is the management account; choose a member account as delegated administrator.", accountID)
@@ -834,10 +817,7 @@ func (s *Sim) DeregisterDelegatedAdminFor(_ context.Context, accountID, principa
 	if principal == "" {
 		return apperr.Missing("ServicePrincipal")
 	}
-	return s.update(func(st *state, now time.Time) (change, error) {
-		if st.dir == nil {
-			return change{}, errNoDirectory()
-		}
+	return s.updateDir(func(st *state, now time.Time) (change, error) {
 		ds := st.delegates[principal]
 		i := slices.IndexFunc(ds, func(d delegate) bool { return d.AccountID == accountID })
 		if i < 0 {
@@ -861,10 +841,7 @@ func (s *Sim) GetAccount(_ context.Context, accountID string) (directory.Account
 		return directory.Account{}, err
 	}
 	var out directory.Account
-	err := s.read(func(st *state, _ time.Time) error {
-		if st.dir == nil {
-			return errNoDirectory()
-		}
+	err := s.readDir(func(st *state, _ time.Time) error {
 		a := st.accounts[accountID]
 		if a == nil {
 			return errAccountNotInDirectory(accountID)
@@ -881,10 +858,7 @@ func (s *Sim) GetInvitation(_ context.Context, id string) (directory.Invitation,
 		return directory.Invitation{}, apperr.Missing("InvitationId")
 	}
 	var out directory.Invitation
-	err := s.read(func(st *state, now time.Time) error {
-		if st.dir == nil {
-			return errNoDirectory()
-		}
+	err := s.readDir(func(st *state, now time.Time) error {
 		inv := st.invByID[id]
 		if inv == nil {
 			return errInvitationNotFound(id)
