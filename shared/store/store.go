@@ -8,6 +8,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
 )
 
 // Member is one SASE member row, keyed by (DirectoryID, AccountID).
@@ -145,4 +147,91 @@ type Store interface {
 	Audit
 	ProcessedEvents
 	Close() error
+}
+
+// MaxKeyLen is the longest identifier (directory, account, audit event ID,
+// event key) an adapter accepts. It is the Tablestore limit on a string
+// primary-key column, so both adapters accept the same identifiers.
+const MaxKeyLen = 1024
+
+// CheckDir validates a directory ID; the adapters share it so that both
+// refuse the same input with the same error.
+func CheckDir(dirID string) error {
+	if dirID == "" {
+		return apperr.Missing("DirectoryId")
+	}
+	if len(dirID) > MaxKeyLen {
+		return apperr.Invalid("DirectoryId", "DirectoryId must be at most %d bytes.", MaxKeyLen)
+	}
+	return nil
+}
+
+// CheckAccount validates an account ID (see CheckDir).
+func CheckAccount(accountID string) error {
+	if accountID == "" {
+		return apperr.Missing("AccountId")
+	}
+	if len(accountID) > MaxKeyLen {
+		return apperr.Invalid("AccountId", "AccountId must be at most %d bytes.", MaxKeyLen)
+	}
+	return nil
+}
+
+// CheckMemberKey validates the key of a member row: CheckDir, then
+// CheckAccount.
+func CheckMemberKey(dirID, accountID string) error {
+	if err := CheckDir(dirID); err != nil {
+		return err
+	}
+	return CheckAccount(accountID)
+}
+
+// CheckAuditEvents validates every event of an AppendAudit call before an
+// adapter writes any of them.
+func CheckAuditEvents(events []AuditEvent) error {
+	for i, e := range events {
+		if err := CheckDir(e.DirectoryID); err != nil {
+			return apperr.Invalid("AuditEvent", "audit event %d: %v", i, err)
+		}
+		if e.ID == "" || len(e.ID) > MaxKeyLen {
+			return apperr.Invalid("AuditEvent", "audit event %d: ID must be 1 to %d bytes.", i, MaxKeyLen)
+		}
+	}
+	return nil
+}
+
+// CheckEventKey validates a ProcessedEvents key.
+func CheckEventKey(key string) error {
+	if key == "" || len(key) > MaxKeyLen {
+		return apperr.Invalid("EventKey", "An event key must be 1 to %d bytes.", MaxKeyLen)
+	}
+	return nil
+}
+
+// MaxListLimit is the largest page size a list call allows
+// (ListQuery.Limit, the limit of ListAudit).
+const MaxListLimit = 1000
+
+// CheckLimit validates the page size of a list call.
+func CheckLimit(limit int) error {
+	if limit < 1 || limit > MaxListLimit {
+		return apperr.Invalid("MaxResults", "The page size must be between 1 and %d; got %d.", MaxListLimit, limit)
+	}
+	return nil
+}
+
+// CheckListQuery validates a ListQuery.
+func CheckListQuery(q ListQuery) error {
+	if err := CheckLimit(q.Limit); err != nil {
+		return err
+	}
+	if q.SortBy != SortByAddTime && q.SortBy != SortByAccountID {
+		return apperr.Invalid("SortBy", "SortBy must be %s or %s; got %q.", SortByAddTime, SortByAccountID, q.SortBy)
+	}
+	return nil
+}
+
+// MemberNotFound is the NotFound error for a missing member row.
+func MemberNotFound(dirID, accountID string) error {
+	return apperr.NotFound("Member", "Account %s is not a SASE member of directory %s.", accountID, dirID)
 }

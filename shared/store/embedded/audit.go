@@ -5,7 +5,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/store"
 )
 
@@ -14,13 +13,8 @@ import (
 // writes all events or none. An event whose ID already exists replaces it
 // (IDs are unique by construction; a retried append is then harmless).
 func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) error {
-	for i, e := range events {
-		if err := checkDir(e.DirectoryID); err != nil {
-			return apperr.Invalid("AuditEvent", "audit event %d: %v", i, err)
-		}
-		if e.ID == "" || len(e.ID) > maxKeyLen {
-			return apperr.Invalid("AuditEvent", "audit event %d: ID must be 1 to %d bytes.", i, maxKeyLen)
-		}
+	if err := store.CheckAuditEvents(events); err != nil {
+		return err
 	}
 	if len(events) == 0 {
 		return nil
@@ -54,11 +48,11 @@ func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) erro
 
 // ListAudit implements store.Audit: a backwards cursor walk from before.
 func (s *Store) ListAudit(ctx context.Context, dirID string, limit int, before string) (events []store.AuditEvent, more bool, err error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, false, err
 	}
-	if limit < 1 || limit > maxListLimit {
-		return nil, false, apperr.Invalid("MaxResults", "The page size must be between 1 and %d; got %d.", maxListLimit, limit)
+	if err := store.CheckLimit(limit); err != nil {
+		return nil, false, err
 	}
 	err = s.view(ctx, func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketAudit)

@@ -164,17 +164,3 @@ func classify(err error) error {
 	}
 	return apperr.Unavailable(service, err)
 }
-
-func checkDir(dirID string) error {
-	if dirID == "" {
-		return apperr.Missing("DirectoryId")
-	}
-	if len(dirID) > maxKeyLen {
-		return apperr.Invalid("DirectoryId", "DirectoryId must be at most %d bytes.", maxKeyLen)
-	}
-	return nil
-}
-
-// maxKeyLen matches the Tablestore limit on a string primary-key column, so
-// both adapters accept the same identifiers.
-const maxKeyLen = 1024

@@ -309,7 +309,7 @@ func TestInvalidArguments(t *testing.T) {
 	wantKind(t, "UpdateRemark with a negative version", err, apperr.KindInvalid)
 	_, err = s.ClaimEvent(ctx, "", t0)
 	wantKind(t, "ClaimEvent with no key", err, apperr.KindInvalid)
-	_, err = s.CountMembers(ctx, strings.Repeat("x", maxKeyLen+1))
+	_, err = s.CountMembers(ctx, strings.Repeat("x", store.MaxKeyLen+1))
 	wantKind(t, "CountMembers with an oversized directory ID", err, apperr.KindInvalid)
 }
 

@@ -6,25 +6,18 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/store"
 )
 
 // Expired records are not swept: they are overwritten when the same key is
 // claimed again. The embedded store serves a laptop, where the number of
 // directory events is small; Tablestore expires them with a table TTL.
 
-func checkEventKey(key string) error {
-	if key == "" || len(key) > maxKeyLen {
-		return apperr.Invalid("EventKey", "An event key must be 1 to %d bytes.", maxKeyLen)
-	}
-	return nil
-}
-
 // ClaimEvent implements store.ProcessedEvents. A record counts as live while
 // its expiry is after time.Now(); the check and the write are one
 // transaction, so of concurrent claims exactly one succeeds.
 func (s *Store) ClaimEvent(ctx context.Context, key string, expires time.Time) (claimed bool, err error) {
-	if err := checkEventKey(key); err != nil {
+	if err := store.CheckEventKey(key); err != nil {
 		return false, err
 	}
 	err = s.update(ctx, func(tx *bolt.Tx) error {
@@ -52,7 +45,7 @@ func (s *Store) ClaimEvent(ctx context.Context, key string, expires time.Time) (
 // ReleaseEvent implements store.ProcessedEvents; releasing a key that is not
 // recorded is not an error.
 func (s *Store) ReleaseEvent(ctx context.Context, key string) error {
-	if err := checkEventKey(key); err != nil {
+	if err := store.CheckEventKey(key); err != nil {
 		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {

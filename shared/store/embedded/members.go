@@ -12,9 +12,6 @@ import (
 	"github.com/sase-multiaccount/backend/shared/store"
 )
 
-// maxListLimit is the page size the port allows (store.ListQuery.Limit).
-const maxListLimit = 1000
-
 // dirBuckets are the buckets of one directory's members.
 type dirBuckets struct {
 	dir, rows, byTime *bolt.Bucket
@@ -67,20 +64,6 @@ func readCount(d dirBuckets) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-func checkAccount(accountID string) error {
-	if accountID == "" {
-		return apperr.Missing("AccountId")
-	}
-	if len(accountID) > maxKeyLen {
-		return apperr.Invalid("AccountId", "AccountId must be at most %d bytes.", maxKeyLen)
-	}
-	return nil
-}
-
-func memberNotFound(dirID, accountID string) error {
-	return apperr.NotFound("Member", "Account %s is not a SASE member of directory %s.", accountID, dirID)
-}
-
 // getMember reads and decodes one row; ok is false when it does not exist.
 func getMember(d dirBuckets, dirID, accountID string) (m store.Member, ok bool, err error) {
 	v := d.rows.Get([]byte(accountID))
@@ -104,7 +87,7 @@ func putMember(d dirBuckets, m store.Member) error {
 // The stored Version is 1 and DirectoryID is dirID whatever the input says;
 // times are kept to the millisecond.
 func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member) ([]store.AddResult, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
 	results := make([]store.AddResult, len(ms))
@@ -122,7 +105,7 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member)
 		}
 		for i, m := range ms {
 			results[i] = store.AddResult{AccountID: m.AccountID}
-			if err := checkAccount(m.AccountID); err != nil {
+			if err := store.CheckAccount(m.AccountID); err != nil {
 				results[i].Status, results[i].Err = store.AddFailed, err
 				continue
 			}
@@ -150,10 +133,7 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member)
 
 // GetMember implements store.Members.
 func (s *Store) GetMember(ctx context.Context, dirID, accountID string) (store.Member, error) {
-	if err := checkDir(dirID); err != nil {
-		return store.Member{}, err
-	}
-	if err := checkAccount(accountID); err != nil {
+	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return store.Member{}, err
 	}
 	var m store.Member
@@ -169,7 +149,7 @@ func (s *Store) GetMember(ctx context.Context, dirID, accountID string) (store.M
 			return err
 		}
 		if !ok {
-			return memberNotFound(dirID, accountID)
+			return store.MemberNotFound(dirID, accountID)
 		}
 		return nil
 	})
@@ -178,10 +158,7 @@ func (s *Store) GetMember(ctx context.Context, dirID, accountID string) (store.M
 
 // UpdateRemark implements store.Members.
 func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time) (before, after store.Member, err error) {
-	if err := checkDir(dirID); err != nil {
-		return before, after, err
-	}
-	if err := checkAccount(accountID); err != nil {
+	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return before, after, err
 	}
 	if expectVersion < 0 {
@@ -199,7 +176,7 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 			return err
 		}
 		if !ok {
-			return memberNotFound(dirID, accountID)
+			return store.MemberNotFound(dirID, accountID)
 		}
 		if expectVersion != 0 && before.Version != expectVersion {
 			return apperr.Conflict(apperr.CodeVersionConflict,
@@ -229,10 +206,7 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 // A real rename bumps Version and moves UpdateTime to asOf unless UpdateTime
 // is already later (UpdateTime never goes backwards).
 func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (changed bool, err error) {
-	if err := checkDir(dirID); err != nil {
-		return false, err
-	}
-	if err := checkAccount(accountID); err != nil {
+	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return false, err
 	}
 	asOf = truncMs(asOf)
@@ -269,7 +243,7 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 // cannot be decoded is reported as Failed (Internal) and left in place; the
 // other items are still deleted.
 func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]store.DeleteResult, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
 	results := make([]store.DeleteResult, len(accountIDs))
@@ -289,7 +263,7 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 		}
 		for i, id := range accountIDs {
 			results[i] = store.DeleteResult{AccountID: id, Status: store.NotFound}
-			if err := checkAccount(id); err != nil {
+			if err := store.CheckAccount(id); err != nil {
 				results[i].Status, results[i].Err = store.DeleteFailed, err
 				continue
 			}
@@ -327,22 +301,12 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 	return results, nil
 }
 
-func checkQuery(q store.ListQuery) error {
-	if q.Limit < 1 || q.Limit > maxListLimit {
-		return apperr.Invalid("MaxResults", "The page size must be between 1 and %d; got %d.", maxListLimit, q.Limit)
-	}
-	if q.SortBy != store.SortByAddTime && q.SortBy != store.SortByAccountID {
-		return apperr.Invalid("SortBy", "SortBy must be %s or %s; got %q.", store.SortByAddTime, store.SortByAccountID, q.SortBy)
-	}
-	return nil
-}
-
 // ListMembers implements store.Members: one cursor walk of q.Limit+1 keys.
 func (s *Store) ListMembers(ctx context.Context, dirID string, q store.ListQuery) (ms []store.Member, more bool, err error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, false, err
 	}
-	if err := checkQuery(q); err != nil {
+	if err := store.CheckListQuery(q); err != nil {
 		return nil, false, err
 	}
 	err = s.view(ctx, func(tx *bolt.Tx) error {
@@ -440,7 +404,7 @@ func walk(c *bolt.Cursor, desc bool, bound []byte, inclusive bool, limit int, vi
 
 // CountMembers implements store.Members from the per-directory counter.
 func (s *Store) CountMembers(ctx context.Context, dirID string) (int, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return 0, err
 	}
 	var n uint64

@@ -17,13 +17,8 @@ import (
 // written (retrying the call is harmless).
 func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) error {
 	const op = "AppendAudit"
-	for i, e := range events {
-		if err := checkDir(e.DirectoryID); err != nil {
-			return apperr.Invalid("AuditEvent", "audit event %d: %v", i, err)
-		}
-		if e.ID == "" || len(e.ID) > maxKeyLen {
-			return apperr.Invalid("AuditEvent", "audit event %d: ID must be 1 to %d bytes.", i, maxKeyLen)
-		}
+	if err := store.CheckAuditEvents(events); err != nil {
+		return err
 	}
 	// One batch must not name a row twice; the last event of a key wins.
 	type key struct{ dir, id string }
@@ -69,11 +64,11 @@ func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) erro
 
 // ListAudit implements store.Audit: one backward GetRange from before.
 func (s *Store) ListAudit(ctx context.Context, dirID string, limit int, before string) ([]store.AuditEvent, bool, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, false, err
 	}
-	if limit < 1 || limit > maxListLimit {
-		return nil, false, apperr.Invalid("MaxResults", "The page size must be between 1 and %d; got %d.", maxListLimit, limit)
+	if err := store.CheckLimit(limit); err != nil {
+		return nil, false, err
 	}
 	need := limit + 1
 	start := pk(colDir, dirID, colEventID, pkMax)

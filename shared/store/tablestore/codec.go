@@ -41,12 +41,10 @@ const (
 	colExpires  = "expires"
 )
 
-// Limits of the port and of Tablestore.
+// Limits of Tablestore (the port's are in package store).
 const (
-	maxListLimit = 1000
-	maxKeyLen    = 1024 // a string primary-key column
-	batchRows    = 200  // BatchWriteRow
-	batchGetRows = 100  // BatchGetRow
+	batchRows    = 200 // BatchWriteRow
+	batchGetRows = 100 // BatchGetRow
 )
 
 // Times are stored as Unix milliseconds (DESIGN.md §4), truncated like the
@@ -57,30 +55,6 @@ func toMs(t time.Time) int64 { return t.UnixMilli() }
 func fromMs(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 func truncMs(t time.Time) time.Time { return fromMs(toMs(t)) }
-
-func checkDir(dirID string) error {
-	if dirID == "" {
-		return apperr.Missing("DirectoryId")
-	}
-	if len(dirID) > maxKeyLen {
-		return apperr.Invalid("DirectoryId", "DirectoryId must be at most %d bytes.", maxKeyLen)
-	}
-	return nil
-}
-
-func checkAccount(accountID string) error {
-	if accountID == "" {
-		return apperr.Missing("AccountId")
-	}
-	if len(accountID) > maxKeyLen {
-		return apperr.Invalid("AccountId", "AccountId must be at most %d bytes.", maxKeyLen)
-	}
-	return nil
-}
-
-func memberNotFound(dirID, accountID string) error {
-	return apperr.NotFound("Member", "Account %s is not a SASE member of directory %s.", accountID, dirID)
-}
 
 // pk builds a primary key from name/value pairs; a value of pkMin or pkMax
 // is INF_MIN or INF_MAX.
@@ -165,6 +139,29 @@ func (c columns) int(name string) (int64, error) {
 	}
 }
 
+// colReader reads columns of one row and collects every error, so that a
+// corrupt row is reported with all its faults at once.
+type colReader struct {
+	c    columns
+	errs []error
+}
+
+func (r *colReader) str(name string) string {
+	v, err := r.c.str(name)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	return v
+}
+
+func (r *colReader) int(name string) int64 {
+	v, err := r.c.int(name)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	return v
+}
+
 func pkValues(k *ots.PrimaryKey) map[string]any {
 	out := map[string]any{}
 	if k == nil {
@@ -185,41 +182,27 @@ func decodeMember(dirID string, key *ots.PrimaryKey, cols []*ots.AttributeColumn
 		c[colAddTime] = t
 	}
 	id, _ := kv[colAccount].(string)
-	var errs []error
-	str := func(name string) string {
-		v, err := c.str(name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return v
-	}
-	num := func(name string) int64 {
-		v, err := c.int(name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return v
-	}
+	r := &colReader{c: c}
 	m := store.Member{
 		DirectoryID: dirID,
 		AccountID:   id,
-		AccountName: str(colAccountName),
-		AddTime:     fromMs(num(colAddTime)),
-		AddedBy:     str(colAddedBy),
-		Remark:      str(colRemark),
-		Version:     num(colVersion),
-		UpdateTime:  fromMs(num(colUpdateTime)),
-		NameTime:    fromMs(num(colNameTime)),
+		AccountName: r.str(colAccountName),
+		AddTime:     fromMs(r.int(colAddTime)),
+		AddedBy:     r.str(colAddedBy),
+		Remark:      r.str(colRemark),
+		Version:     r.int(colVersion),
+		UpdateTime:  fromMs(r.int(colUpdateTime)),
+		NameTime:    fromMs(r.int(colNameTime)),
 	}
-	op := str(colOp)
+	op := r.str(colOp)
 	if d, _ := kv[colDir].(string); d != dirID || id == "" {
-		errs = append(errs, fmt.Errorf("key is directory %q account %q", d, id))
+		r.errs = append(r.errs, fmt.Errorf("key is directory %q account %q", d, id))
 	}
-	if len(errs) == 0 && m.Version < 1 {
-		errs = append(errs, fmt.Errorf("version %d", m.Version))
+	if len(r.errs) == 0 && m.Version < 1 {
+		r.errs = append(r.errs, fmt.Errorf("version %d", m.Version))
 	}
-	if len(errs) > 0 {
-		return store.Member{}, "", apperr.Internal(fmt.Errorf("tablestore: corrupt member row %s/%s: %v", dirID, id, errs))
+	if len(r.errs) > 0 {
+		return store.Member{}, "", apperr.Internal(fmt.Errorf("tablestore: corrupt member row %s/%s: %v", dirID, id, r.errs))
 	}
 	return m, op, nil
 }
@@ -248,39 +231,27 @@ func (s *Store) auditPut(e store.AuditEvent) (*ots.PutRowChange, error) {
 
 func decodeAudit(dirID string, r *ots.Row) (store.AuditEvent, error) {
 	kv := pkValues(r.PrimaryKey)
-	c := columnsOf(r.Columns)
 	id, _ := kv[colEventID].(string)
-	var errs []error
-	str := func(name string) string {
-		v, err := c.str(name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return v
-	}
-	t, err := c.int(colTime)
-	if err != nil {
-		errs = append(errs, err)
-	}
+	c := &colReader{c: columnsOf(r.Columns)}
 	e := store.AuditEvent{
 		DirectoryID:    dirID,
 		ID:             id,
-		Time:           fromMs(t),
-		ActorAccountID: str(colActorAccountID),
-		ActorPrincipal: str(colActorPrincipal),
-		ActorRole:      str(colActorRole),
-		Action:         str(colAction),
-		Target:         str(colTarget),
-		Result:         str(colResult),
-		RequestID:      str(colRequestID),
+		Time:           fromMs(c.int(colTime)),
+		ActorAccountID: c.str(colActorAccountID),
+		ActorPrincipal: c.str(colActorPrincipal),
+		ActorRole:      c.str(colActorRole),
+		Action:         c.str(colAction),
+		Target:         c.str(colTarget),
+		Result:         c.str(colResult),
+		RequestID:      c.str(colRequestID),
 	}
-	if d := str(colDetail); d != "" {
+	if d := c.str(colDetail); d != "" {
 		if err := json.Unmarshal([]byte(d), &e.Detail); err != nil {
-			errs = append(errs, fmt.Errorf("detail: %w", err))
+			c.errs = append(c.errs, fmt.Errorf("detail: %w", err))
 		}
 	}
-	if len(errs) > 0 {
-		return store.AuditEvent{}, apperr.Internal(fmt.Errorf("tablestore: corrupt audit row %s/%s: %v", dirID, id, errs))
+	if len(c.errs) > 0 {
+		return store.AuditEvent{}, apperr.Internal(fmt.Errorf("tablestore: corrupt audit row %s/%s: %v", dirID, id, c.errs))
 	}
 	return e, nil
 }

@@ -7,6 +7,7 @@ import (
 	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/store"
 )
 
 // The member count (CountMembers) is a per-directory counter row, so that a
@@ -83,7 +84,7 @@ func (s *Store) adjustCount(ctx context.Context, op, dirID string, delta int64, 
 
 // CountMembers implements store.Members: one GetRow of the counter row.
 func (s *Store) CountMembers(ctx context.Context, dirID string) (int, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return 0, err
 	}
 	found, row, err := s.getRow(ctx, "CountMembers", s.cfg.CountersTable, pk(colDir, dirID), colCount)
@@ -106,7 +107,7 @@ func (s *Store) CountMembers(ctx context.Context, dirID string) (int, error) {
 // (see above); run it when the directory is quiet (reconciliation), since a
 // member added or removed during the scan may be missed.
 func (s *Store) RecountMembers(ctx context.Context, dirID string) (int, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return 0, err
 	}
 	rows, err := s.rangeRows(ctx, "RecountMembers", s.cfg.MembersTable,

@@ -8,18 +8,12 @@ import (
 	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/store"
 )
 
 // Processed events: one row per key with its expiry. The table TTL removes
 // old rows eventually; the expiry column decides, because TTL is counted
 // from the write and is only a lower bound on when a row disappears.
-
-func checkEventKey(key string) error {
-	if key == "" || len(key) > maxKeyLen {
-		return apperr.Invalid("EventKey", "An event key must be 1 to %d bytes.", maxKeyLen)
-	}
-	return nil
-}
 
 func (s *Store) eventPut(key string, expires int64, token string) *ots.PutRowChange {
 	ch := &ots.PutRowChange{TableName: s.cfg.EventsTable, PrimaryKey: pk(colEventKey, key)}
@@ -35,7 +29,7 @@ func (s *Store) eventPut(key string, expires int64, token string) *ots.PutRowCha
 // call's own write (a lost response) is recognised by the record's op_id.
 func (s *Store) ClaimEvent(ctx context.Context, key string, expires time.Time) (bool, error) {
 	const op = "ClaimEvent"
-	if err := checkEventKey(key); err != nil {
+	if err := store.CheckEventKey(key); err != nil {
 		return false, err
 	}
 	token, exp := newID(), toMs(expires)
@@ -99,7 +93,7 @@ func (s *Store) ClaimEvent(ctx context.Context, key string, expires time.Time) (
 // ReleaseEvent implements store.ProcessedEvents: DeleteRow (IGNORE), so
 // releasing an unknown key is not an error.
 func (s *Store) ReleaseEvent(ctx context.Context, key string) error {
-	if err := checkEventKey(key); err != nil {
+	if err := store.CheckEventKey(key); err != nil {
 		return err
 	}
 	ch := &ots.DeleteRowChange{TableName: s.cfg.EventsTable, PrimaryKey: pk(colEventKey, key)}

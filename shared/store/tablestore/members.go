@@ -28,7 +28,7 @@ const maxCAS = 100
 // AlreadyExists. Repeated account IDs count once (later ones report
 // AlreadyExists).
 func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member) ([]store.AddResult, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
 	results := make([]store.AddResult, len(ms))
@@ -37,7 +37,7 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member)
 	var todo []int
 	for i, m := range ms {
 		results[i].AccountID = m.AccountID
-		if err := checkAccount(m.AccountID); err != nil {
+		if err := store.CheckAccount(m.AccountID); err != nil {
 			results[i].Status, results[i].Err = store.AddFailed, err
 			continue
 		}
@@ -202,10 +202,7 @@ func (s *Store) resolveAdd(ctx context.Context, dirID string, idx []int, token s
 
 // GetMember implements store.Members: one GetRow.
 func (s *Store) GetMember(ctx context.Context, dirID, accountID string) (store.Member, error) {
-	if err := checkDir(dirID); err != nil {
-		return store.Member{}, err
-	}
-	if err := checkAccount(accountID); err != nil {
+	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return store.Member{}, err
 	}
 	m, _, found, err := s.readMember(ctx, "GetMember", dirID, accountID)
@@ -213,7 +210,7 @@ func (s *Store) GetMember(ctx context.Context, dirID, accountID string) (store.M
 		return store.Member{}, err
 	}
 	if !found {
-		return store.Member{}, memberNotFound(dirID, accountID)
+		return store.Member{}, store.MemberNotFound(dirID, accountID)
 	}
 	return m, nil
 }
@@ -235,10 +232,7 @@ func (s *Store) readMember(ctx context.Context, op, dirID, accountID string) (m 
 // by the row's op_id on the next read.
 func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time) (before, after store.Member, err error) {
 	const op = "UpdateRemark"
-	if err := checkDir(dirID); err != nil {
-		return before, after, err
-	}
-	if err := checkAccount(accountID); err != nil {
+	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return before, after, err
 	}
 	if expectVersion < 0 {
@@ -255,7 +249,7 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 			return prev, cur, nil
 		}
 		if !found {
-			return store.Member{}, store.Member{}, memberNotFound(dirID, accountID)
+			return store.Member{}, store.Member{}, store.MemberNotFound(dirID, accountID)
 		}
 		if expectVersion != 0 && cur.Version != expectVersion {
 			return store.Member{}, store.Member{}, apperr.Conflict(apperr.CodeVersionConflict,
@@ -299,10 +293,7 @@ func versionIs(v int64) *ots.SingleColumnCondition {
 // version and NameTime read.
 func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (changed bool, err error) {
 	const op = "RenameMember"
-	if err := checkDir(dirID); err != nil {
-		return false, err
-	}
-	if err := checkAccount(accountID); err != nil {
+	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return false, err
 	}
 	asOf = truncMs(asOf)
@@ -354,7 +345,7 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 // EXPECT_EXIST for those that exist, each batch with the counter row.
 func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]store.DeleteResult, error) {
 	const op = "DeleteMembers"
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
 	results := make([]store.DeleteResult, len(accountIDs))
@@ -363,7 +354,7 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 	var todo []int
 	for i, id := range accountIDs {
 		results[i] = store.DeleteResult{AccountID: id, Status: store.NotFound}
-		if err := checkAccount(id); err != nil {
+		if err := store.CheckAccount(id); err != nil {
 			results[i].Status, results[i].Err = store.DeleteFailed, err
 			continue
 		}
@@ -508,26 +499,15 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	}
 }
 
-// checkQuery validates a ListQuery like the embedded store.
-func checkQuery(q store.ListQuery) error {
-	if q.Limit < 1 || q.Limit > maxListLimit {
-		return apperr.Invalid("MaxResults", "The page size must be between 1 and %d; got %d.", maxListLimit, q.Limit)
-	}
-	if q.SortBy != store.SortByAddTime && q.SortBy != store.SortByAccountID {
-		return apperr.Invalid("SortBy", "SortBy must be %s or %s; got %q.", store.SortByAddTime, store.SortByAccountID, q.SortBy)
-	}
-	return nil
-}
-
 // ListMembers implements store.Members: one GetRange of up to Limit+1 rows
 // (+1 more when the page starts at an existing key going backwards, which
 // is skipped), on the table for AccountId order and on the local index for
 // AddTime order. The index holds every column, so no row is read twice.
 func (s *Store) ListMembers(ctx context.Context, dirID string, q store.ListQuery) ([]store.Member, bool, error) {
-	if err := checkDir(dirID); err != nil {
+	if err := store.CheckDir(dirID); err != nil {
 		return nil, false, err
 	}
-	if err := checkQuery(q); err != nil {
+	if err := store.CheckListQuery(q); err != nil {
 		return nil, false, err
 	}
 	need := q.Limit + 1

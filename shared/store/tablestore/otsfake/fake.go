@@ -35,7 +35,6 @@ import (
 	"sync"
 	"time"
 
-	pb "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore/otsprotocol"
 	"github.com/golang/protobuf/proto"
 )
 
@@ -441,7 +440,7 @@ func reset(w http.ResponseWriter) {
 }
 
 func writeError(w http.ResponseWriter, oe *opError) {
-	b, _ := proto.Marshal(&pb.Error{Code: proto.String(oe.code), Message: proto.String(oe.msg)})
+	b, _ := proto.Marshal(oe.pbError())
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	w.WriteHeader(oe.status)
 	_, _ = w.Write(b)

@@ -44,36 +44,35 @@ func init() {
 // tablesOf names the tables a request touches, for Fault.Table.
 func tablesOf(req proto.Message) []string {
 	switch r := req.(type) {
-	case *pb.PutRowRequest:
-		return []string{r.GetTableName()}
-	case *pb.UpdateRowRequest:
-		return []string{r.GetTableName()}
-	case *pb.DeleteRowRequest:
-		return []string{r.GetTableName()}
-	case *pb.GetRowRequest:
-		return []string{r.GetTableName()}
-	case *pb.GetRangeRequest:
-		return []string{r.GetTableName()}
-	case *pb.DescribeTableRequest:
-		return []string{r.GetTableName()}
+	case *pb.PutRowRequest, *pb.UpdateRowRequest, *pb.DeleteRowRequest,
+		*pb.GetRowRequest, *pb.GetRangeRequest, *pb.DescribeTableRequest:
+		return []string{r.(namedTable).GetTableName()}
 	case *pb.BatchWriteRowRequest:
-		var out []string
-		for _, t := range r.Tables {
-			out = append(out, t.GetTableName())
-		}
-		return out
+		return tableNames(r.Tables)
 	case *pb.BatchGetRowRequest:
-		var out []string
-		for _, t := range r.Tables {
-			out = append(out, t.GetTableName())
-		}
-		return out
+		return tableNames(r.Tables)
 	}
 	return nil
 }
 
+type namedTable interface{ GetTableName() string }
+
+func tableNames[T namedTable](tables []T) []string {
+	var out []string
+	for _, t := range tables {
+		out = append(out, t.GetTableName())
+	}
+	return out
+}
+
 func consumed(read, write int32) *pb.ConsumedCapacity {
 	return &pb.ConsumedCapacity{CapacityUnit: &pb.CapacityUnit{Read: proto.Int32(read), Write: proto.Int32(write)}}
+}
+
+// pbError is the error as the service encodes it: a response body, or one
+// failed row of a batch response.
+func (e *opError) pbError() *pb.Error {
+	return &pb.Error{Code: proto.String(e.code), Message: proto.String(e.msg)}
 }
 
 // cu is the capacity units for size bytes: 4 KB each, at least 1.
@@ -128,8 +127,8 @@ func (s *Server) createTable(req *pb.CreateTableRequest) (proto.Message, *opErro
 		return nil, errParam("table_options with time_to_live and max_versions is required.")
 	}
 	t.ttl, t.maxVers = opts.GetTimeToLive(), opts.GetMaxVersions()
-	if t.ttl == 0 || t.ttl < -1 || t.maxVers < 1 {
-		return nil, errParam("Invalid table options: time_to_live %d, max_versions %d.", t.ttl, t.maxVers)
+	if oe := checkTableOptions(t.ttl, t.maxVers, false); oe != nil {
+		return nil, oe
 	}
 	if opts.DeviationCellVersionInSec != nil {
 		t.deviation = opts.GetDeviationCellVersionInSec()
@@ -145,14 +144,43 @@ func (s *Server) createTable(req *pb.CreateTableRequest) (proto.Message, *opErro
 		}
 		t.indexes = append(t.indexes, ix)
 	}
-	if len(t.indexes) > 0 && (t.ttl != -1 || t.maxVers != 1) {
-		return nil, errParam("A table with secondary indexes must have time_to_live -1 and max_versions 1.")
+	if oe := checkTableOptions(t.ttl, t.maxVers, len(t.indexes) > 0); oe != nil {
+		return nil, oe
 	}
 	s.tables[name] = t
 	for _, ix := range t.indexes {
 		s.indexes[ix.meta.GetName()] = t
 	}
 	return &pb.CreateTableResponse{}, nil
+}
+
+// checkTableOptions validates time_to_live and max_versions; indexed says
+// the table has secondary indexes.
+func checkTableOptions(ttl, maxVers int32, indexed bool) *opError {
+	if ttl == 0 || ttl < -1 || maxVers < 1 {
+		return errParam("Invalid table options: time_to_live %d, max_versions %d.", ttl, maxVers)
+	}
+	if indexed && (ttl != -1 || maxVers != 1) {
+		return errParam("A table with secondary indexes must have time_to_live -1 and max_versions 1.")
+	}
+	return nil
+}
+
+// reservedDetails and options describe t in DescribeTable and UpdateTable
+// responses.
+func (t *table) reservedDetails() *pb.ReservedThroughputDetails {
+	return &pb.ReservedThroughputDetails{
+		CapacityUnit:     &pb.CapacityUnit{Read: proto.Int32(t.reserved.GetRead()), Write: proto.Int32(t.reserved.GetWrite())},
+		LastIncreaseTime: proto.Int64(t.created / 1000),
+	}
+}
+
+func (t *table) options() *pb.TableOptions {
+	return &pb.TableOptions{
+		TimeToLive:                proto.Int32(t.ttl),
+		MaxVersions:               proto.Int32(t.maxVers),
+		DeviationCellVersionInSec: proto.Int64(t.deviation),
+	}
 }
 
 func (s *Server) newIndex(t *table, im *pb.IndexMeta) (*index, *opError) {
@@ -207,18 +235,11 @@ func (s *Server) describeTable(req *pb.DescribeTableRequest) (proto.Message, *op
 		return nil, errNoTable
 	}
 	resp := &pb.DescribeTableResponse{
-		TableMeta: t.meta,
-		ReservedThroughputDetails: &pb.ReservedThroughputDetails{
-			CapacityUnit:     &pb.CapacityUnit{Read: proto.Int32(t.reserved.GetRead()), Write: proto.Int32(t.reserved.GetWrite())},
-			LastIncreaseTime: proto.Int64(t.created / 1000),
-		},
-		TableOptions: &pb.TableOptions{
-			TimeToLive:                proto.Int32(t.ttl),
-			MaxVersions:               proto.Int32(t.maxVers),
-			DeviationCellVersionInSec: proto.Int64(t.deviation),
-		},
-		TableStatus:   pb.TableStatus_ACTIVE.Enum(),
-		StreamDetails: &pb.StreamDetails{EnableStream: proto.Bool(false)},
+		TableMeta:                 t.meta,
+		ReservedThroughputDetails: t.reservedDetails(),
+		TableOptions:              t.options(),
+		TableStatus:               pb.TableStatus_ACTIVE.Enum(),
+		StreamDetails:             &pb.StreamDetails{EnableStream: proto.Bool(false)},
 	}
 	for _, ix := range t.indexes {
 		resp.IndexMetas = append(resp.IndexMetas, ix.meta)
@@ -247,11 +268,8 @@ func (s *Server) updateTable(req *pb.UpdateTableRequest) (proto.Message, *opErro
 		if o.MaxVersions != nil {
 			mv = o.GetMaxVersions()
 		}
-		if ttl == 0 || ttl < -1 || mv < 1 {
-			return nil, errParam("Invalid table options: time_to_live %d, max_versions %d.", ttl, mv)
-		}
-		if len(t.indexes) > 0 && (ttl != -1 || mv != 1) {
-			return nil, errParam("A table with secondary indexes must have time_to_live -1 and max_versions 1.")
+		if oe := checkTableOptions(ttl, mv, len(t.indexes) > 0); oe != nil {
+			return nil, oe
 		}
 		t.ttl, t.maxVers = ttl, mv
 		if o.DeviationCellVersionInSec != nil {
@@ -262,16 +280,9 @@ func (s *Server) updateTable(req *pb.UpdateTableRequest) (proto.Message, *opErro
 		t.reserved = rt.CapacityUnit
 	}
 	return &pb.UpdateTableResponse{
-		ReservedThroughputDetails: &pb.ReservedThroughputDetails{
-			CapacityUnit:     &pb.CapacityUnit{Read: proto.Int32(t.reserved.GetRead()), Write: proto.Int32(t.reserved.GetWrite())},
-			LastIncreaseTime: proto.Int64(t.created / 1000),
-		},
-		TableOptions: &pb.TableOptions{
-			TimeToLive:                proto.Int32(t.ttl),
-			MaxVersions:               proto.Int32(t.maxVers),
-			DeviationCellVersionInSec: proto.Int64(t.deviation),
-		},
-		StreamDetails: &pb.StreamDetails{EnableStream: proto.Bool(false)},
+		ReservedThroughputDetails: t.reservedDetails(),
+		TableOptions:              t.options(),
+		StreamDetails:             &pb.StreamDetails{EnableStream: proto.Bool(false)},
 	}, nil
 }
 
@@ -577,10 +588,7 @@ func (o readOpts) project(pkNames []string, r *row, cols map[string]cellVal) (pb
 	if o.filter != nil && !o.filter.match(cols) {
 		return pbRow{}, false
 	}
-	out := pbRow{}
-	for i, v := range r.pk {
-		out.pk = append(out.pk, pbCell{name: pkNames[i], val: v, hasValue: true})
-	}
+	out := pkRow(pkNames, r.pk)
 	names := slices.Sorted(maps.Keys(cols))
 	wantedPK := false
 	for _, n := range names {
@@ -622,19 +630,21 @@ func (s *Server) getRow(req *pb.GetRowRequest) (proto.Message, *opError) {
 	if oe != nil {
 		return nil, oe
 	}
-	key := make([]value, len(r.pk))
-	for i, c := range r.pk {
-		key[i] = c.val
-	}
-	resp := &pb.GetRowResponse{Consumed: consumed(1, 0), Row: []byte{}}
+	row, cons := o.lookup(t, st, pkNames, cellValues(r.pk), s.now())
+	return &pb.GetRowResponse{Consumed: cons, Row: row}, nil
+}
+
+// lookup reads the row with key from st (the rows of t or of one of its
+// indexes) for GetRow and BatchGetRow: the encoded row, empty when it is
+// missing or filtered out, and the capacity consumed (1 unit for no row).
+func (o readOpts) lookup(t *table, st *store, pkNames []string, key []value, now int64) ([]byte, *pb.ConsumedCapacity) {
 	found := st.get(key)
-	if cols, ok := t.visible(found, s.now()); ok {
+	if cols, ok := t.visible(found, now); ok {
 		if out, ok := o.project(pkNames, found, cols); ok {
-			resp.Row = encodeRows(out)
-			resp.Consumed = consumed(cu(rowSize(found)), 0)
+			return encodeRows(out), consumed(cu(rowSize(found)), 0)
 		}
 	}
-	return resp, nil
+	return []byte{}, consumed(1, 0)
 }
 
 // target validates a key for reading t (or its index ix) and returns the
@@ -750,13 +760,19 @@ func (s *Server) getRange(req *pb.GetRangeRequest) (proto.Message, *opError) {
 		// UNCONFIRMED: whether the service also returns a next key when a
 		// page ends exactly at the last row of the range; the fake returns
 		// one only when another row follows.
-		k := pbRow{}
-		for j, v := range next {
-			k.pk = append(k.pk, pbCell{name: pkNames[j], val: v, hasValue: true})
-		}
-		resp.NextStartPrimaryKey = encodeRows(k)
+		resp.NextStartPrimaryKey = encodeRows(pkRow(pkNames, next))
 	}
 	return resp, nil
+}
+
+// pkRow is a row holding only the primary key key, whose columns are named
+// names.
+func pkRow(names []string, key []value) pbRow {
+	out := pbRow{}
+	for i, v := range key {
+		out.pk = append(out.pk, pbCell{name: names[i], val: v, hasValue: true})
+	}
+	return out
 }
 
 func cellValues(cells []pbCell) []value {
@@ -825,19 +841,12 @@ func (s *Server) batchGetRow(req *pb.BatchGetRowRequest) (proto.Message, *opErro
 			if oe := s.takeRowFault("BatchGetRow", req.Tables[i].GetTableName(), key); oe != nil {
 				out.Rows = append(out.Rows, &pb.RowInBatchGetRowResponse{
 					IsOk:  proto.Bool(false),
-					Error: &pb.Error{Code: proto.String(oe.code), Message: proto.String(oe.msg)},
+					Error: oe.pbError(),
 				})
 				continue
 			}
-			rr := &pb.RowInBatchGetRowResponse{IsOk: proto.Bool(true), Consumed: consumed(1, 0), Row: []byte{}}
-			found := p.st.get(key)
-			if cols, ok := p.t.visible(found, now); ok {
-				if pr, ok := p.o.project(p.pkNames, found, cols); ok {
-					rr.Row = encodeRows(pr)
-					rr.Consumed = consumed(cu(rowSize(found)), 0)
-				}
-			}
-			out.Rows = append(out.Rows, rr)
+			row, cons := p.o.lookup(p.t, p.st, p.pkNames, key, now)
+			out.Rows = append(out.Rows, &pb.RowInBatchGetRowResponse{IsOk: proto.Bool(true), Consumed: cons, Row: row})
 		}
 		resp.Tables = append(resp.Tables, out)
 	}
@@ -903,7 +912,7 @@ func (s *Server) batchWriteRow(req *pb.BatchWriteRowRequest) (proto.Message, *op
 			fail := func(oe *opError) {
 				out.Rows = append(out.Rows, &pb.RowInBatchWriteRowResponse{
 					IsOk:  proto.Bool(false),
-					Error: &pb.Error{Code: proto.String(oe.code), Message: proto.String(oe.msg)},
+					Error: oe.pbError(),
 				})
 			}
 			if oe := s.takeRowFault("BatchWriteRow", p.t.name, c.key); oe != nil {

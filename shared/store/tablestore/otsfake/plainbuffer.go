@@ -254,42 +254,57 @@ func (r *pbReader) value() (value, error) {
 	}
 	v := value{t: t}
 	switch t {
-	case vtInteger:
-		u, err := r.u64()
-		if err != nil {
-			return v, err
-		}
-		v.i = int64(u)
-	case vtDouble:
-		u, err := r.u64()
-		if err != nil {
-			return v, err
-		}
-		v.f = math.Float64frombits(u)
-	case vtBoolean:
-		b, err := r.byte1()
-		if err != nil {
-			return v, err
-		}
-		v.b = b != 0
-	case vtString, vtBlob:
-		l, err := r.u32()
-		if err != nil {
-			return v, err
-		}
-		s, err := r.n(int(l))
-		if err != nil {
-			return v, err
-		}
-		v.s = string(s)
-	case vtInfMin, vtInfMax, vtAutoInc:
+	case vtInfMin, vtInfMax, vtAutoInc: // no payload
 	default:
-		return v, r.fail("unknown value type 0x%x", t)
+		known, err := r.payload(&v)
+		if err != nil {
+			return v, err
+		}
+		if !known {
+			return v, r.fail("unknown value type 0x%x", t)
+		}
 	}
 	if uint32(r.off-start) != total {
 		return v, r.fail("value length %d does not match its prefix %d", r.off-start, total)
 	}
 	return v, nil
+}
+
+// payload reads the payload of a value of type v.t into v, for the types
+// that carry one (integer, double, boolean, string, blob); known is false
+// for any other type, of which nothing is read.
+func (r *pbReader) payload(v *value) (known bool, err error) {
+	switch v.t {
+	case vtInteger, vtDouble:
+		u, err := r.u64()
+		if err != nil {
+			return true, err
+		}
+		if v.t == vtInteger {
+			v.i = int64(u)
+		} else {
+			v.f = math.Float64frombits(u)
+		}
+	case vtBoolean:
+		b, err := r.byte1()
+		if err != nil {
+			return true, err
+		}
+		v.b = b != 0
+	case vtString, vtBlob:
+		l, err := r.u32()
+		if err != nil {
+			return true, err
+		}
+		s, err := r.n(int(l))
+		if err != nil {
+			return true, err
+		}
+		v.s = string(s)
+	default:
+		return false, nil
+	}
+	return true, nil
 }
 
 func (r *pbReader) cell() (pbCell, error) {
@@ -561,36 +576,11 @@ func decodeSQLVariant(b []byte) (value, error) {
 		return value{}, err
 	}
 	v := value{t: t}
-	switch t {
-	case vtInteger:
-		u, err := r.u64()
-		if err != nil {
-			return v, err
-		}
-		v.i = int64(u)
-	case vtDouble:
-		u, err := r.u64()
-		if err != nil {
-			return v, err
-		}
-		v.f = math.Float64frombits(u)
-	case vtBoolean:
-		b, err := r.byte1()
-		if err != nil {
-			return v, err
-		}
-		v.b = b != 0
-	case vtString, vtBlob:
-		l, err := r.u32()
-		if err != nil {
-			return v, err
-		}
-		s, err := r.n(int(l))
-		if err != nil {
-			return v, err
-		}
-		v.s = string(s)
-	default:
+	known, err := r.payload(&v)
+	if err != nil {
+		return v, err
+	}
+	if !known {
 		return v, r.fail("unsupported filter value type 0x%x", t)
 	}
 	if r.off != len(b) {
