@@ -154,6 +154,12 @@ func (c *countingDir) ListAccounts(ctx context.Context) ([]directory.Account, er
 	return out, err
 }
 
+func (c *countingDir) CountAccounts(ctx context.Context) (int, error) {
+	c.add("CountAccounts")
+	c.pages(1)
+	return c.inner.CountAccounts(ctx)
+}
+
 func (c *countingDir) Invite(ctx context.Context, entity, kind, note string) (directory.Invitation, error) {
 	c.add("Invite")
 	c.pages(1)

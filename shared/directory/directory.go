@@ -92,6 +92,9 @@ type Service interface {
 	GetDirectory(ctx context.Context) (Directory, error)
 	EnableDirectory(ctx context.Context) (Directory, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// CountAccounts is len(ListAccounts) at the cost of one RD call (a
+	// one-item page carries TotalCount), for describe-setup.
+	CountAccounts(ctx context.Context) (int, error)
 	Invite(ctx context.Context, targetEntity, targetType, note string) (Invitation, error)
 	ListInvitations(ctx context.Context) ([]Invitation, error)
 	CancelInvitation(ctx context.Context, invitationID string) (Invitation, error)

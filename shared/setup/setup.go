@@ -116,17 +116,14 @@ func (s *Service) Describe(ctx context.Context, sub rolecheck.Subject) (any, err
 	d := sub.Directory
 	steps := &out.Steps
 	steps.DirectoryEnabled = true
-	accounts, err := s.Directory.ListAccounts(ctx)
+	// One RD call however large the directory: the MA is always in it, so
+	// any further account means step 2 is done.
+	n, err := s.Directory.CountAccounts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("describe setup: %w", err)
 	}
-	out.DirectoryAccountCount = len(accounts)
-	for _, a := range accounts {
-		if a.AccountID != d.ManagementAccountID {
-			steps.MembersInvited = true
-			break
-		}
-	}
+	out.DirectoryAccountCount = n
+	steps.MembersInvited = n > 1
 	das, err := s.Directory.ListDelegatedAdmins(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("describe setup: %w", err)

@@ -287,6 +287,8 @@ func (s *suite) testNoDirectory(t *testing.T) {
 	nf("GetDirectory", err)
 	_, err = e.svc.ListAccounts(e.ctx)
 	nf("ListAccounts", err)
+	_, err = e.svc.CountAccounts(e.ctx)
+	nf("CountAccounts", err)
 	_, err = e.svc.Invite(e.ctx, uid(1), directory.TargetAccount, "")
 	nf("Invite", err)
 	_, err = e.svc.ListInvitations(e.ctx)
@@ -879,6 +881,9 @@ func (s *suite) testManyAccountsAndInvitations(t *testing.T) {
 	}
 	noErr(t, "SeedAccounts", e.sim.SeedAccounts(e.ctx, seed))
 	wantAccounts(t, e.accounts(), want)
+	if n, err := e.svc.CountAccounts(e.ctx); err != nil || n != len(want) {
+		t.Fatalf("CountAccounts = %d, %v; want %d", n, err, len(want))
+	}
 
 	var ids []string
 	for i := 0; i < 130; i++ {

@@ -119,6 +119,24 @@ func (c *Client) ListAccounts(ctx context.Context) ([]directory.Account, error) 
 	return out, nil
 }
 
+// CountAccounts calls ListAccounts once with a one-account page: its
+// TotalCount is the answer.
+func (c *Client) CountAccounts(ctx context.Context) (int, error) {
+	o := op{action: actListAccounts}
+	var resp *rm.ListAccountsResponse
+	err := c.call(ctx, o, func(rc *rm.Client) (err error) {
+		req := rm.CreateListAccountsRequest()
+		req.PageNumber = requests.NewInteger(1)
+		req.PageSize = requests.NewInteger(1)
+		resp, err = rc.ListAccounts(req)
+		return err
+	})
+	if err != nil {
+		return 0, fail(o, err)
+	}
+	return resp.TotalCount, nil
+}
+
 // Invite calls InviteAccountToResourceDirectory once.
 func (c *Client) Invite(ctx context.Context, targetEntity, targetType, note string) (directory.Invitation, error) {
 	o := op{action: actInvite, write: true}

@@ -444,6 +444,16 @@ func (s *Sim) ListAccounts(_ context.Context) ([]directory.Account, error) {
 	return out, err
 }
 
+// CountAccounts returns the number of accounts, the MA included.
+func (s *Sim) CountAccounts(_ context.Context) (int, error) {
+	var n int
+	err := s.readDir(func(st *state, _ time.Time) error {
+		n = len(st.order)
+		return nil
+	})
+	return n, err
+}
+
 // Invite sends an invitation to an account UID or a login email.
 func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (directory.Invitation, error) {
 	var inviteeID string
