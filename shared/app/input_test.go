@@ -33,8 +33,6 @@ var postFunctions = map[string]string{
 	"delete-members":             `{"AccountIds":["` + saseID + `"]}`,
 }
 
-var getFunctions = []string{"describe-setup", "list-invitations", "list-candidates", "list-members", "list-audit-events"}
-
 func TestMalformedBodies(t *testing.T) {
 	k := newKit(t)
 	k.standard()
