@@ -16,6 +16,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/dirsync"
 	"github.com/sase-multiaccount/backend/shared/events"
+	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
 // EventHandler is the FC handler of directory-events. It takes the payload
@@ -75,7 +76,7 @@ func (a *App) eventHandler(svc *dirsync.Service) EventHandler {
 			sum, err = svc.HandleEvent(ctx, ev)
 		}
 		a.logInvocation(err, sum.Reason == dirsync.ReasonMalformed, dirsync.FunctionEvents, reqID, start).
-			Str("event_id", sum.EventId).Str("event_source", clipLog(ev.Source)).Str("event_name", sum.EventName).
+			Str("event_id", sum.EventId).Str("event_source", validate.Clip(ev.Source)).Str("event_name", sum.EventName).
 			Str("account", sum.AccountId).Str("result", sum.Result).Str("reason", sum.Reason).Str("detail", sum.Message).
 			Msg(dirsync.FunctionEvents)
 		return sum, err
@@ -103,13 +104,6 @@ func invocationID(ctx context.Context) string {
 		return fctx.RequestID
 	}
 	return ""
-}
-
-func clipLog(s string) string {
-	if len(s) > 128 {
-		return s[:128] + "…"
-	}
-	return s
 }
 
 // SimulationEventHandler is directory-events over the simulation itself
