@@ -74,7 +74,7 @@ func deploy(t *testing.T) *deployment {
 	if err := sim.SeedAccounts(ctx, []directory.Account{{AccountID: delegate}, {AccountID: removed}, {AccountID: deleted}, {AccountID: renamed, DisplayName: "payments"}}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, cfg, app.Options{Store: st, Directory: sim, LogOutput: io.Discard})
+	a, err := app.New(ctx, cfg, app.Options{Store: st, Directory: sim, Verifier: app.NoTokens{}, LogOutput: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func TestTimerInvocationThroughTheFCPath(t *testing.T) {
 	if _, err := sim.RenameAccount(ctx, ids[1], "renamed"); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, cfg, app.Options{Store: st, Directory: sim, LogOutput: io.Discard})
+	a, err := app.New(ctx, cfg, app.Options{Store: st, Directory: sim, Verifier: app.NoTokens{}, LogOutput: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,15 +40,12 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.New(ctx, cfg, app.Options{})
+	srv, err := localserver.Open(ctx, cfg, app.Options{})
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	srv, err := localserver.New(a)
-	if err != nil {
-		return err
-	}
+	defer srv.Close()
+	a := srv.App()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))
 	hs := &http.Server{Addr: addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", addr)

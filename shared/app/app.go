@@ -1,7 +1,10 @@
 // Package app wires configuration into adapters, use cases and HTTP
 // handlers: the one place that knows which adapter serves which port. A
 // function's main.go and the local server both start from here, so they run
-// exactly the same handlers.
+// exactly the same handlers. The local-only adapters (the directory
+// simulation, the RD wire server in front of it, the local signing key) are
+// built by shared/localserver and passed in through Options, so that no
+// function binary links them.
 package app
 
 import (
@@ -11,22 +14,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/sase-multiaccount/backend/shared/audit"
 	"github.com/sase-multiaccount/backend/shared/auth"
-	"github.com/sase-multiaccount/backend/shared/auth/localkey"
 	"github.com/sase-multiaccount/backend/shared/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/directory"
 	"github.com/sase-multiaccount/backend/shared/directory/accountcache"
-	"github.com/sase-multiaccount/backend/shared/directory/rdwire"
 	"github.com/sase-multiaccount/backend/shared/directory/resourcemanager"
-	"github.com/sase-multiaccount/backend/shared/directory/simulation"
-	"github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/member"
 	"github.com/sase-multiaccount/backend/shared/pagetoken"
@@ -44,8 +42,6 @@ type App struct {
 	Credentials *cloudcreds.Source
 	Store       store.Store
 	Directory   directory.Service
-	Simulation  *simulation.Sim  // set when DIRECTORY=simulated
-	Signer      *localkey.Signer // set when no JWT issuer is configured (local only)
 	Roles       *rolecheck.Checker
 	Accounts    *accountcache.Cache // the account list shared by role checks and member use cases
 	Members     *member.Service
@@ -54,23 +50,38 @@ type App struct {
 	Recorder    *audit.Recorder
 	HTTP        *httpapi.Server
 
-	closers   []func() error
-	simEvents atomic.Pointer[func(events.CloudEvent)] // see RouteSimulationEvents (events.go)
+	closers []func() error
 }
 
-// Options override adapters (tests, the local server).
+// Options override adapters (tests, the local server). Directory is
+// required when the configuration names a local-only directory
+// (DIRECTORY=simulated, or resourcemanager without RD_ENDPOINT outside FC),
+// and Verifier when no JWT_ISSUER is configured: shared/localserver builds
+// those (`make run`). The App does not close what Options hand it.
 type Options struct {
 	Store     store.Store
 	Directory directory.Service
 	Verifier  auth.Verifier
 	LogOutput io.Writer // default os.Stdout
 	Now       func() time.Time
-	// Publish also receives the simulation's directory events (local server).
-	Publish func(events.CloudEvent)
 }
 
-// New builds the App for cfg.
+// LocalDirectory reports whether cfg names a directory only the local server
+// provides: the simulation, directly or behind the RD wire protocol.
+func LocalDirectory(cfg config.Config) bool {
+	return cfg.Directory == "simulated" || (cfg.Directory == "resourcemanager" && !cfg.InFC && cfg.RDEndpoint == "")
+}
+
+// LocalVerifier reports whether cfg asks for the local signing key (no
+// JWT_ISSUER), which only the local server provides.
+func LocalVerifier(cfg config.Config) bool { return cfg.JWT.Issuer == "" }
+
+// New builds the App for cfg. It refuses, before opening anything, a
+// configuration that needs a local-only adapter Options does not provide.
 func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	if err := needsLocal(cfg, opts); err != nil {
+		return nil, err
+	}
 	a := &App{Config: cfg, Credentials: cloudcreds.FromEnv()}
 	defer func() {
 		if err != nil {
@@ -95,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		a.closers = append(a.closers, a.Store.Close)
 	}
 	if a.Directory = opts.Directory; a.Directory == nil {
-		if a.Directory, err = a.openDirectory(cfg, now, opts.Publish); err != nil {
+		if a.Directory, err = a.openDirectory(cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -119,6 +130,25 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	return a, nil
 }
 
+// needsLocal is the error for a local-only mode without its adapter.
+func needsLocal(cfg config.Config, opts Options) error {
+	var errs []error
+	if opts.Directory == nil {
+		switch {
+		case cfg.Directory == "simulated":
+			errs = append(errs, errors.New("DIRECTORY=simulated runs only under make run (scripts/localserver); use DIRECTORY=resourcemanager"))
+		case LocalDirectory(cfg):
+			errs = append(errs, errors.New("DIRECTORY=resourcemanager without RD_ENDPOINT runs only under make run (scripts/localserver), "+
+				"which serves the simulation over the RD wire protocol; set RD_ENDPOINT"))
+		}
+	}
+	if opts.Verifier == nil && LocalVerifier(cfg) {
+		errs = append(errs, errors.New("no JWT_ISSUER: the local signing key runs only under make run (scripts/localserver); "+
+			"set JWT_ISSUER, JWT_AUDIENCE and one of JWKS_URL, JWKS_FILE, JWKS_JSON"))
+	}
+	return errors.Join(errs...)
+}
+
 func (a *App) openStore(cfg config.Config) (store.Store, error) {
 	switch cfg.Store {
 	case "embedded":
@@ -137,83 +167,20 @@ func (a *App) openStore(cfg config.Config) (store.Store, error) {
 	}
 }
 
-func (a *App) openDirectory(cfg config.Config, now func() time.Time, publish func(events.CloudEvent)) (directory.Service, error) {
-	switch {
-	case cfg.Directory == "resourcemanager" && (cfg.InFC || cfg.RDEndpoint != ""):
-		rd, err := resourcemanager.New(resourcemanager.Config{Endpoint: cfg.RDEndpoint,
-			ServicePrincipal: cfg.ServicePrincipal, Credentials: a.Credentials})
-		if err != nil {
-			return nil, fmt.Errorf("resource directory client: %w", err)
-		}
-		return rd, nil
-	case cfg.Directory == "resourcemanager":
-		// Local SDK path: the simulation behind the RD wire protocol on a
-		// loopback port, driven by the production adapter.
-		sim, err := a.openSimulation(cfg, now, publish)
-		if err != nil {
-			return nil, err
-		}
-		srv := rdwire.NewServer(sim, rdwire.TestCredentials)
-		srv.AllowServicePrincipals(cfg.ServicePrincipal)
-		endpoint, stop, err := srv.Start("127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("local RD wire server: %w", err)
-		}
-		a.closers = append(a.closers, func() error { return stop(context.Background()) })
-		rd, err := resourcemanager.New(resourcemanager.Config{Endpoint: endpoint, Scheme: "HTTP",
-			ServicePrincipal: cfg.ServicePrincipal, Credentials: cloudcreds.Static(rdwire.TestCredentials)})
-		if err != nil {
-			return nil, fmt.Errorf("resource directory client: %w", err)
-		}
-		a.Log.Info().Str("rd_endpoint", endpoint).Msg("directory: simulation behind the RD wire protocol, through alibaba-cloud-sdk-go")
-		return rd, nil
-	default:
-		return a.openSimulation(cfg, now, publish)
-	}
-}
-
-func (a *App) openSimulation(cfg config.Config, now func() time.Time, publish func(events.CloudEvent)) (*simulation.Sim, error) {
-	sim, err := simulation.Open(simulation.Options{
-		Path:                  filepath.Join(cfg.DataDir, "directory.json"),
-		OwnerAccountID:        cfg.OwnerAccountID,
-		ServicePrincipal:      cfg.ServicePrincipal,
-		MaxAccounts:           cfg.SimMaxAccounts,
-		MaxPendingInvitations: cfg.SimMaxPending,
-		Now:                   now,
-		Publish: func(ev events.CloudEvent) {
-			// Roles may have changed; a real deployment learns this from
-			// the directory-events function.
-			if a.Roles != nil {
-				a.Invalidate()
-			}
-			if publish != nil {
-				publish(ev)
-			}
-			a.routeSimulationEvent(ev)
-		},
-	})
+func (a *App) openDirectory(cfg config.Config) (directory.Service, error) {
+	rd, err := resourcemanager.New(resourcemanager.Config{Endpoint: cfg.RDEndpoint,
+		ServicePrincipal: cfg.ServicePrincipal, Credentials: a.Credentials})
 	if err != nil {
-		return nil, fmt.Errorf("open directory simulation: %w", err)
+		return nil, fmt.Errorf("resource directory client: %w", err)
 	}
-	a.Simulation = sim
-	return sim, nil
+	return rd, nil
 }
 
 func (a *App) openVerifier(ctx context.Context, cfg config.Config) (auth.Verifier, error) {
-	var vc auth.Config
-	if cfg.JWT.Issuer == "" {
-		signer, err := localkey.LoadOrCreate(cfg.DataDir)
-		if err != nil {
-			return nil, fmt.Errorf("local signing key: %w", err)
-		}
-		a.Signer = signer
-		vc = signer.VerifierConfig()
-	} else {
-		vc = auth.Config{Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, AccountClaim: cfg.JWT.AccountClaim,
-			JWKSURL: cfg.JWT.JWKSURL, JWKSFile: cfg.JWT.JWKSFile, JWKSJSON: []byte(cfg.JWT.JWKSJSON)}
-		if cfg.JWT.JWKSJSON == "" {
-			vc.JWKSJSON = nil
-		}
+	vc := auth.Config{Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, AccountClaim: cfg.JWT.AccountClaim,
+		JWKSURL: cfg.JWT.JWKSURL, JWKSFile: cfg.JWT.JWKSFile, JWKSJSON: []byte(cfg.JWT.JWKSJSON)}
+	if cfg.JWT.JWKSJSON == "" {
+		vc.JWKSJSON = nil
 	}
 	v, err := auth.NewVerifier(ctx, vc)
 	if err != nil {

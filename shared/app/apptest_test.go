@@ -343,7 +343,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 		Now:                   k.clock.Now,
 		// In FC, directory events reach the directory-events function, not
 		// the instance serving HTTP; only withEventInvalidation wires them
-		// to this instance's role cache, as app.openSimulation does locally.
+		// to this instance's role cache, as the local server (shared/localserver) does.
 		Publish: func(events.CloudEvent) {
 			if a := appPtr.Load(); a != nil && cfg.eventInvalidation {
 				a.Invalidate()

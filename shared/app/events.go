@@ -106,35 +106,14 @@ func invocationID(ctx context.Context) string {
 	return ""
 }
 
-// SimulationEventHandler is directory-events over the simulation itself
-// rather than a.Directory. The local server delivers the simulation's own
-// events to it synchronously, from inside the simulation's call: with
-// DIRECTORY=resourcemanager locally, a.Directory is the SDK client whose
+// EventHandlerOver is directory-events reading dir rather than a.Directory.
+// The local server delivers the simulation's own events to such a handler
+// over the simulation, synchronously, from inside the simulation's call:
+// with DIRECTORY=resourcemanager locally, a.Directory is the SDK client whose
 // connection pool the publishing call may be holding, and going through it
 // again could wait for ever.
-func (a *App) SimulationEventHandler() (EventHandler, error) {
-	if a.Simulation == nil {
-		return nil, fmt.Errorf("no directory simulation: DIRECTORY=simulated (or resourcemanager without RD_ENDPOINT) runs one")
-	}
-	return a.eventHandler(a.DirSync(a.Simulation)), nil
-}
-
-// RouteSimulationEvents sends every event the simulation publishes to
-// deliver, after the App's own subscribers (the role cache, Options.Publish).
-// deliver runs synchronously in the simulation's caller, outside the
-// simulation's locks. nil stops the routing.
-func (a *App) RouteSimulationEvents(deliver func(events.CloudEvent)) {
-	if deliver == nil {
-		a.simEvents.Store(nil)
-		return
-	}
-	a.simEvents.Store(&deliver)
-}
-
-func (a *App) routeSimulationEvent(ev events.CloudEvent) {
-	if deliver := a.simEvents.Load(); deliver != nil {
-		(*deliver)(ev)
-	}
+func (a *App) EventHandlerOver(dir dirsync.Directory) EventHandler {
+	return a.eventHandler(a.DirSync(dir))
 }
 
 // RunEventFunction is the whole of an event or timer function's main, like
@@ -145,7 +124,7 @@ func RunEventFunction(name string) {
 	cfg, err := config.Load(os.Getenv)
 	var a *App
 	if err == nil {
-		a, err = New(context.Background(), cfg, Options{Verifier: noTokens{}})
+		a, err = New(context.Background(), cfg, Options{Verifier: NoTokens{}})
 	}
 	if err == nil {
 		switch name {
@@ -163,10 +142,11 @@ func RunEventFunction(name string) {
 	os.Exit(2)
 }
 
-// noTokens is the verifier of the event and timer functions: they take no
+// NoTokens is the verifier of the event and timer functions: they take no
 // bearer tokens.
-type noTokens struct{}
+type NoTokens struct{}
 
-func (noTokens) Verify(context.Context, string) (auth.Caller, error) {
+// Verify refuses every token.
+func (NoTokens) Verify(context.Context, string) (auth.Caller, error) {
 	return auth.Caller{}, apperr.Unauthenticated("This function is invoked by its trigger and accepts no bearer token.")
 }

@@ -26,8 +26,10 @@ const maxEventBody = 256 << 10
 // or 502 with FC's error shape when the function returns an error (EventBridge
 // would retry). It also delivers every event the simulation publishes to
 // directory-events, synchronously and through the same JSON path, which is
-// what EventBridge does in the cloud: `make run` shows the whole loop.
-func (s *Server) mountEvents() error {
+// what EventBridge does in the cloud: `make run` shows the whole loop. Each
+// such event first drops the App's cached roles and account list, as the
+// directory-events function does in a real deployment.
+func (s *Server) mountEvents() {
 	for name, h := range map[string]fc.Handler{
 		dirsync.FunctionEvents:    fc.NewHandler(s.app.EventHandler()),
 		dirsync.FunctionReconcile: fc.NewHandler(s.app.ReconcileHandler()),
@@ -38,15 +40,14 @@ func (s *Server) mountEvents() error {
 	}
 
 	// The simulation's own events go to a directory-events handler that reads
-	// the simulation directly (see app.SimulationEventHandler): the publishing
-	// call may hold the SDK client's connections when DIRECTORY=resourcemanager.
-	simHandler, err := s.app.SimulationEventHandler()
-	if err != nil {
-		return err
-	}
-	h := fc.NewHandler(simHandler)
-	owner := s.app.Config.OwnerAccountID
-	s.app.RouteSimulationEvents(func(ev direvents.CloudEvent) {
+	// the simulation directly (see app.EventHandlerOver): the publishing call
+	// may hold the SDK client's connections when DIRECTORY=resourcemanager.
+	h := fc.NewHandler(s.app.EventHandlerOver(s.sim))
+	a, owner := s.app, s.app.Config.OwnerAccountID
+	deliver := func(ev direvents.CloudEvent) {
+		// Roles may have changed; a real deployment learns this from the
+		// directory-events function.
+		a.Invalidate()
 		payload, err := json.Marshal(ev)
 		if err != nil {
 			s.app.Log.Error().Err(err).Str("event_id", ev.ID).Msg("local event bus: cannot encode event")
@@ -57,8 +58,8 @@ func (s *Server) mountEvents() error {
 		// The handler logs its outcome; a failure is what EventBridge would
 		// retry, and locally reconcile-members corrects it.
 		_, _ = h.Invoke(ctx, payload)
-	})
-	return nil
+	}
+	s.simEvents.Store(&deliver)
 }
 
 func (s *Server) invokeEvent(name string, h fc.Handler) http.HandlerFunc {

@@ -10,11 +10,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +24,9 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/app"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/auth/localkey"
+	"github.com/sase-multiaccount/backend/shared/directory/simulation"
+	direvents "github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
@@ -33,35 +36,32 @@ import (
 // 413 answers them (FC itself accepts far larger payloads).
 const maxForward = httpapi.MaxBody + 1
 
-// Server serves an App over plain HTTP.
+// Server serves an App over plain HTTP. Open builds it.
 type Server struct {
-	app *app.App
-	mux *http.ServeMux
+	app     *app.App
+	mux     *http.ServeMux
+	sim     *simulation.Sim
+	signer  *localkey.Signer
+	closers []func() error
+	// simEvents receives the simulation's events (see mountEvents).
+	simEvents atomic.Pointer[func(direvents.CloudEvent)]
 }
 
-// New mounts every function of a, and the local helpers when a runs on the
-// directory simulation and the local signing key.
-func New(a *app.App) (*Server, error) {
-	s := &Server{app: a, mux: http.NewServeMux()}
-	eps := a.Endpoints()
-	if a.Simulation == nil || a.Signer == nil {
-		return nil, fmt.Errorf("the local server needs DIRECTORY=simulated and no JWT_ISSUER (local signing key)")
-	}
-	eps = append(eps, s.localEndpoints()...)
+// mount mounts every function of s.app and the local helpers.
+func (s *Server) mount() {
+	s.mux = http.NewServeMux()
+	eps := append(s.app.Endpoints(), s.localEndpoints()...)
 	for _, ep := range eps {
-		h := fc.NewHandler(a.HTTP.Handler(ep))
+		h := fc.NewHandler(s.app.HTTP.Handler(ep))
 		fn := s.invoke(h)
 		s.mux.HandleFunc("/"+ep.Name, fn)
 		s.mux.HandleFunc("/"+ep.Name+"/", fn) // functions ignore the rest of the path
 	}
-	if err := s.mountEvents(); err != nil { // events.go
-		return nil, err
-	}
+	s.mountEvents() // events.go
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"Code": "NotFound",
 			"Message": "No function at " + r.URL.Path + "; functions are at /<function-name>, e.g. /describe-setup."})
 	})
-	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -145,7 +145,7 @@ func toEvent(r *http.Request, body []byte, reqID string) events.HTTPTriggerEvent
 // localEndpoints are the /_local/* helpers: they stand in for what happens
 // outside SASE (a token from the identity provider, the invitee's actions).
 func (s *Server) localEndpoints() []httpapi.Endpoint {
-	sim, signer := s.app.Simulation, s.app.Signer
+	sim, signer := s.sim, s.signer
 	post := func(name string, h func(ctx context.Context, r *httpapi.Request) (any, error)) httpapi.Endpoint {
 		return httpapi.Endpoint{Name: "_local/" + name, Method: http.MethodPost, Public: true, Handle: h}
 	}

@@ -36,18 +36,14 @@ func start(t *testing.T, dataDir string, env map[string]string) (base string, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := localserver.New(a)
+	srv, err := localserver.Open(context.Background(), cfg, app.Options{LogOutput: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	return hs.URL, func() {
 		hs.Close()
-		if err := a.Close(); err != nil {
+		if err := srv.Close(); err != nil {
 			t.Error(err)
 		}
 	}

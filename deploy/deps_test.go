@@ -1,0 +1,60 @@
+package deploy
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// localOnlyPackages are the packages that exist for `make run` and the tests: the
+// Resource Directory simulation, the RD wire server in front of it, and the
+// local signing key. shared/localserver builds them; no function links them.
+var localOnlyPackages = []string{
+	"github.com/sase-multiaccount/backend/shared/directory/simulation",
+	"github.com/sase-multiaccount/backend/shared/directory/rdwire",
+	"github.com/sase-multiaccount/backend/shared/auth/localkey",
+}
+
+// TestFunctionsLinkNoLocalOnlyCode lists the dependencies of every function
+// as `make build` builds it (linux/amd64, no cgo) and checks that none of
+// the local-only packages is among them.
+func TestFunctionsLinkNoLocalOnlyCode(t *testing.T) {
+	r := root(t)
+	fns, err := Functions(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fns) == 0 {
+		t.Fatal("no functions found")
+	}
+	for _, f := range fns {
+		t.Run(f.Name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", f.Dir)
+			cmd.Dir = r
+			cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+			out, err := cmd.Output()
+			if err != nil {
+				var stderr string
+				if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+					stderr = string(ee.Stderr)
+				}
+				t.Fatalf("go list -deps %s: %v\n%s", f.Dir, err, stderr)
+			}
+			deps := map[string]bool{}
+			for _, p := range strings.Fields(string(out)) {
+				deps[p] = true
+			}
+			if !deps["github.com/sase-multiaccount/backend/shared/app"] {
+				t.Fatalf("%s: shared/app is not among its dependencies; is the listing right?\n%s", f.Dir, out)
+			}
+			for _, p := range localOnlyPackages {
+				if deps[p] {
+					t.Errorf("%s links %s, which only make run (shared/localserver) may build", f.Dir, p)
+				}
+			}
+		})
+	}
+}
