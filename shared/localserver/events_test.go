@@ -2,7 +2,6 @@ package localserver_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sase-multiaccount/backend/shared/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/events"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore/otsfake"
 )
 
 // post sends a raw body to an event or timer function; it checks the status.
@@ -156,18 +152,7 @@ func TestDirectoryChangesReachMembersEndToEnd(t *testing.T) {
 // request the SDK client is waiting on; delivery must not wait on that
 // client.
 func TestDirectoryChangesEndToEndOnProductionAdapters(t *testing.T) {
-	fake := otsfake.New(otsfake.Options{})
-	defer fake.Close()
-	fake.AddCredentials("LTAI-events", "events-secret", "")
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-events")
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "events-secret")
-	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
-	if err := tablestore.EnsureTables(context.Background(), tablestore.Config{Endpoint: fake.URL(), Instance: fake.Instance(),
-		Credentials: cloudcreds.FromEnv()}); err != nil {
-		t.Fatal(err)
-	}
-	base, stop := start(t, t.TempDir(), map[string]string{"DIRECTORY": "resourcemanager",
-		"STORE": "tablestore", "TABLESTORE_ENDPOINT": fake.URL(), "TABLESTORE_INSTANCE": fake.Instance()})
+	base, _, stop := startOnWireFakes(t)
 	defer stop()
 	anon, ma := setupMembers(t, base)
 	ma.call("POST", "/register-delegated-admin", map[string]string{"AccountId": delegate}, 200)

@@ -115,23 +115,33 @@ func TestWalkthroughFourStepsOverHTTP(t *testing.T) {
 // SDK against the wire-level Tablestore fake, and Resource Directory through
 // alibaba-cloud-sdk-go against the RD wire server over the simulation.
 func TestWalkthroughOnProductionAdaptersOverWireFakes(t *testing.T) {
-	fake := otsfake.New(otsfake.Options{})
-	defer fake.Close()
-	fake.AddCredentials("LTAI-walkthrough", "walkthrough-secret", "")
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-walkthrough")
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "walkthrough-secret")
-	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
-	creds := cloudcreds.FromEnv()
-	if err := tablestore.EnsureTables(context.Background(), tablestore.Config{Endpoint: fake.URL(), Instance: fake.Instance(), Credentials: creds}); err != nil {
-		t.Fatal(err)
-	}
-	base, stop := start(t, t.TempDir(), map[string]string{"DIRECTORY": "resourcemanager",
-		"STORE": "tablestore", "TABLESTORE_ENDPOINT": fake.URL(), "TABLESTORE_INSTANCE": fake.Instance()})
+	base, fake, stop := startOnWireFakes(t)
 	defer stop()
 	walk(t, base)
 	if fake.Writes() == 0 {
 		t.Fatal("the walk-through wrote nothing to Tablestore")
 	}
+}
+
+// startOnWireFakes runs the local server on both production adapters: the
+// Tablestore adapter against the wire-level fake (tables created with the
+// same code as scripts/create-tables) and the RD adapter against the RD wire
+// server over the simulation.
+func startOnWireFakes(t *testing.T) (base string, fake *otsfake.Server, stop func()) {
+	t.Helper()
+	fake = otsfake.New(otsfake.Options{})
+	t.Cleanup(fake.Close)
+	fake.AddCredentials("LTAI-local-test", "local-test-secret", "")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-local-test")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "local-test-secret")
+	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
+	if err := tablestore.EnsureTables(context.Background(), tablestore.Config{Endpoint: fake.URL(),
+		Instance: fake.Instance(), Credentials: cloudcreds.FromEnv()}); err != nil {
+		t.Fatal(err)
+	}
+	base, stop = start(t, t.TempDir(), map[string]string{"DIRECTORY": "resourcemanager",
+		"STORE": "tablestore", "TABLESTORE_ENDPOINT": fake.URL(), "TABLESTORE_INSTANCE": fake.Instance()})
+	return base, fake, stop
 }
 
 // walk goes through the four steps and member management.
