@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -12,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sase-multiaccount/backend/shared/app"
 	"github.com/sase-multiaccount/backend/shared/config"
-	"github.com/sase-multiaccount/backend/shared/dirsync"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/events"
+	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
 
 // These tests read s.yaml, s.jwt.yaml, s.domain.yaml and template.yaml the
@@ -65,12 +66,9 @@ func root(t testing.TB) string {
 	return r
 }
 
-// deployment is what s.yaml must deploy: the functions in functions/, plus
-// the event functions of EventFunctions whose folder another change is
-// still adding (pending: allowed in the specs, reported).
+// deployment is what s.yaml must deploy: every declared function.
 type deployment struct {
-	fns     []Function
-	pending []string
+	fns []Function
 }
 
 func (d deployment) names() []string {
@@ -95,53 +93,74 @@ func loadDeployment(t *testing.T) deployment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := deployment{fns: fns}
-	for _, name := range slices.Sorted(maps.Keys(EventFunctions)) {
-		if _, ok := d.byName(name); !ok {
-			d.pending = append(d.pending, name)
-			d.fns = append(d.fns, Function{Name: name, Kind: EventFunctions[name], Dir: "./functions/" + name})
-		}
-	}
-	if len(d.pending) > 0 {
-		t.Logf("functions/%s not present yet: s.yaml and template.yaml already describe them (%v)", strings.Join(d.pending, ", functions/"), d.pending)
-	}
-	slices.SortFunc(d.fns, func(a, b Function) int { return strings.Compare(a.Name, b.Name) })
-	return d
+	return deployment{fns: fns}
 }
 
-// endpoints are the HTTP functions and their methods, from the code.
-func endpoints() map[string]string {
+// methods are the HTTP functions' methods, from their declarations.
+func methods() map[string]string {
 	out := map[string]string{}
-	for _, ep := range (&app.App{}).Endpoints() {
-		out[ep.Name] = ep.Method
+	for _, h := range endpoints.HTTPFunctions {
+		out[h.Name()] = h.Method
 	}
 	return out
 }
 
+// TestFunctionsMatchTheCode checks the list against the declarations: one
+// HTTP function per declared HTTP function, the event and timer functions
+// with their triggers.
 func TestFunctionsMatchTheCode(t *testing.T) {
 	d := loadDeployment(t)
-	eps := endpoints()
-	var httpFns []string
+	var httpFns, want []string
 	for _, f := range d.fns {
 		if f.Kind == HTTP {
 			httpFns = append(httpFns, f.Name)
 		}
 	}
-	if want := slices.Sorted(maps.Keys(eps)); !slices.Equal(httpFns, want) {
-		t.Errorf("HTTP functions in functions/ = %v, want the endpoints of shared/app %v", httpFns, want)
+	for _, h := range endpoints.HTTPFunctions {
+		want = append(want, h.Name())
 	}
-	for _, f := range d.fns {
-		if f.Kind != HTTP && f.Kind != EventFunctions[f.Name] {
-			t.Errorf("%s: kind %s", f.Name, f.Kind)
-		}
+	if slices.Sort(want); !slices.Equal(httpFns, want) {
+		t.Errorf("HTTP functions = %v, want the HTTP declarations %v", httpFns, want)
 	}
-	for _, name := range []string{dirsync.FunctionEvents, dirsync.FunctionReconcile} {
-		if _, ok := EventFunctions[name]; !ok {
-			t.Errorf("shared/dirsync serves %s, which deploy.EventFunctions lacks", name)
+	for name, kind := range map[string]Kind{endpoints.DirectoryEvents.Action.String(): EventBridge,
+		endpoints.ReconcileMembers.Action.String(): Timer} {
+		if f, ok := d.byName(name); !ok || f.Kind != kind {
+			t.Errorf("%s: %+v, want kind %s", name, f, kind)
 		}
 	}
 	if LogicalID("deregister-delegated-admin") != "DeregisterDelegatedAdmin" {
 		t.Errorf("LogicalID = %s", LogicalID("deregister-delegated-admin"))
+	}
+}
+
+// TestFunctionsRefuseFolderWithoutDeclaration builds a copy of functions/
+// with one folder too many and one missing, and expects both named.
+func TestFunctionsRefuseFolderWithoutDeclaration(t *testing.T) {
+	tmp := t.TempDir()
+	fns, err := Functions(root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fns[1:] { // the first declared function has no folder
+		dir := filepath.Join(tmp, "functions", f.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(tmp, "functions", "rogue-function"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Functions(tmp)
+	if err == nil {
+		t.Fatal("Functions accepted a folder without declaration and a declaration without folder")
+	}
+	for _, want := range []string{"functions/rogue-function has no declaration", "declares " + fns[0].Name + " but functions/" + fns[0].Name + " does not exist"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }
 
@@ -177,7 +196,7 @@ func TestServerlessDevsSpec(t *testing.T) {
 	if got, want := slices.Sorted(maps.Keys(res)), d.names(); !slices.Equal(got, want) {
 		t.Fatalf("s.yaml resources = %v, want one per function %v", got, want)
 	}
-	eps := endpoints()
+	eps := methods()
 	wantEnv := functionEnv(env)
 	for _, f := range d.fns {
 		r := res[f.Name]
@@ -522,7 +541,7 @@ func TestCustomDomainRoutes(t *testing.T) {
 	if len(res) != 1 {
 		t.Fatalf("s.domain.yaml has %d resources, want the domain only", len(res))
 	}
-	eps := endpoints()
+	eps := methods()
 	for name, r := range res {
 		if r["component"] != "fc3-domain" {
 			t.Errorf("%s: component %v, want fc3-domain", name, r["component"])

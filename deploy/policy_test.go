@@ -17,9 +17,9 @@ import (
 	rm "github.com/aliyun/alibaba-cloud-sdk-go/services/resourcemanager"
 	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 
-	"github.com/sase-multiaccount/backend/shared/cloudcreds"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore/otsfake"
+	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
+	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
+	"github.com/sase-multiaccount/backend/shared/testkit/otsfake"
 )
 
 // The function role's policy must name exactly the Resource Directory and
@@ -217,9 +217,9 @@ var tableAdminActions = map[string]bool{
 
 func TestFunctionRolePolicyIsLeastPrivilege(t *testing.T) {
 	r := root(t)
-	rdCalled := calledActions(t, filepath.Join(r, "shared/directory/resourcemanager"),
+	rdCalled := calledActions(t, filepath.Join(r, "shared/adapter/resourcemanager"),
 		"github.com/aliyun/alibaba-cloud-sdk-go/services/resourcemanager", "Client", sdkActions(&rm.Client{}))
-	otsAll := calledActions(t, filepath.Join(r, "shared/store/tablestore"),
+	otsAll := calledActions(t, filepath.Join(r, "shared/adapter/tablestore"),
 		"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore", "TableStoreClient", sdkActions(&ots.TableStoreClient{}))
 	var otsData, otsAdmin []string
 	for _, a := range otsAll {
@@ -310,7 +310,7 @@ func TestTablesAreCreatedOutsideTheFunctions(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(r, path)
 		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") || rel == "dist" || rel == "scripts" || rel == "deploy" || rel == filepath.Join("shared", "store", "tablestore") {
+			if strings.HasPrefix(d.Name(), ".") || rel == "dist" || rel == "scripts" || rel == "deploy" || rel == filepath.Join("shared", "adapter", "tablestore") {
 				return filepath.SkipDir
 			}
 			return nil

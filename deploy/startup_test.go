@@ -24,11 +24,11 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/sase-multiaccount/backend/shared/cloudcreds"
-	"github.com/sase-multiaccount/backend/shared/directory/rdwire"
-	"github.com/sase-multiaccount/backend/shared/directory/simulation"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore/otsfake"
+	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
+	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
+	"github.com/sase-multiaccount/backend/shared/local/rdwire"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/testkit/otsfake"
 )
 
 // TestStartupUnderFakeRuntime builds one function the way `make build`

@@ -1,6 +1,9 @@
-// Command delete-members is the FC3 HTTP function of the same name (see API.md).
+// Command delete-members is the FC3 HTTP function of the same name (docs/API.md).
 package main
 
-import "github.com/sase-multiaccount/backend/shared/app"
+import (
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
+)
 
-func main() { app.RunHTTPFunction("delete-members") }
+func main() { app.RunHTTP(endpoints.DeleteMembers) }

@@ -1,6 +1,9 @@
-// Command describe-setup is the FC3 HTTP function of the same name (see API.md).
+// Command describe-setup is the FC3 HTTP function of the same name (docs/API.md).
 package main
 
-import "github.com/sase-multiaccount/backend/shared/app"
+import (
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
+)
 
-func main() { app.RunHTTPFunction("describe-setup") }
+func main() { app.RunHTTP(endpoints.DescribeSetup) }

@@ -2,6 +2,9 @@
 // follows Resource Directory changes (API.md, "Event and timer functions").
 package main
 
-import "github.com/sase-multiaccount/backend/shared/app"
+import (
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
+)
 
-func main() { app.RunEventFunction("directory-events") }
+func main() { app.RunEvent(endpoints.DirectoryEvents) }

@@ -18,12 +18,12 @@ import (
 	"github.com/sase-multiaccount/backend/shared/app"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/config"
-	"github.com/sase-multiaccount/backend/shared/directory"
-	"github.com/sase-multiaccount/backend/shared/directory/simulation"
-	"github.com/sase-multiaccount/backend/shared/dirsync"
+	"github.com/sase-multiaccount/backend/shared/local/embedded"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
-	"github.com/sase-multiaccount/backend/shared/store"
-	"github.com/sase-multiaccount/backend/shared/store/embedded"
+	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
 
 // The accounts the sample events name (testdata/*.json).

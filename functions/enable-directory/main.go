@@ -1,6 +1,9 @@
-// Command enable-directory is the FC3 HTTP function of the same name (see API.md).
+// Command enable-directory is the FC3 HTTP function of the same name (docs/API.md).
 package main
 
-import "github.com/sase-multiaccount/backend/shared/app"
+import (
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
+)
 
-func main() { app.RunHTTPFunction("enable-directory") }
+func main() { app.RunHTTP(endpoints.EnableDirectory) }

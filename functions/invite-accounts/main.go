@@ -1,6 +1,9 @@
-// Command invite-accounts is the FC3 HTTP function of the same name (see API.md).
+// Command invite-accounts is the FC3 HTTP function of the same name (docs/API.md).
 package main
 
-import "github.com/sase-multiaccount/backend/shared/app"
+import (
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
+)
 
-func main() { app.RunHTTPFunction("invite-accounts") }
+func main() { app.RunHTTP(endpoints.InviteAccounts) }

@@ -1,6 +1,9 @@
-// Command list-audit-events is the FC3 HTTP function of the same name (see API.md).
+// Command list-audit-events is the FC3 HTTP function of the same name (docs/API.md).
 package main
 
-import "github.com/sase-multiaccount/backend/shared/app"
+import (
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
+)
 
-func main() { app.RunHTTPFunction("list-audit-events") }
+func main() { app.RunHTTP(endpoints.ListAuditEvents) }

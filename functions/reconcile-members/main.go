@@ -3,6 +3,9 @@
 // and timer functions").
 package main
 
-import "github.com/sase-multiaccount/backend/shared/app"
+import (
+	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
+)
 
-func main() { app.RunEventFunction("reconcile-members") }
+func main() { app.RunTimer(endpoints.ReconcileMembers) }

@@ -13,10 +13,10 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/app"
 	"github.com/sase-multiaccount/backend/shared/config"
-	"github.com/sase-multiaccount/backend/shared/directory"
-	"github.com/sase-multiaccount/backend/shared/directory/simulation"
-	"github.com/sase-multiaccount/backend/shared/store"
-	"github.com/sase-multiaccount/backend/shared/store/embedded"
+	"github.com/sase-multiaccount/backend/shared/local/embedded"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 )
 
 const owner = "1000000000000001"

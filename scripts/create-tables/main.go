@@ -20,8 +20,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sase-multiaccount/backend/shared/cloudcreds"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore"
+	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
+	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
 )
 
 const usage = `usage: create-tables [flags]

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sase-multiaccount/backend/shared/store/tablestore/otsfake"
+	"github.com/sase-multiaccount/backend/shared/testkit/otsfake"
 )
 
 func env(vars map[string]string) func(string) string {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/app"
 	"github.com/sase-multiaccount/backend/shared/config"
-	"github.com/sase-multiaccount/backend/shared/localserver"
+	"github.com/sase-multiaccount/backend/shared/local/server"
 )
 
 func main() {
@@ -40,7 +40,7 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := localserver.Open(ctx, cfg, app.Options{})
+	srv, err := server.Open(ctx, cfg, app.Options{})
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 // function's main.go and the local server both start from here, so they run
 // exactly the same handlers. The local-only adapters (the directory
 // simulation, the RD wire server in front of it, the local signing key) are
-// built by shared/localserver and passed in through Options, so that no
+// built by shared/local/server and passed in through Options, so that no
 // function binary links them.
 package app
 
@@ -13,26 +13,24 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/sase-multiaccount/backend/shared/audit"
+	"github.com/sase-multiaccount/backend/shared/adapter/accountcache"
+	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
+	"github.com/sase-multiaccount/backend/shared/adapter/resourcemanager"
+	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
 	"github.com/sase-multiaccount/backend/shared/auth"
-	"github.com/sase-multiaccount/backend/shared/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/config"
-	"github.com/sase-multiaccount/backend/shared/directory"
-	"github.com/sase-multiaccount/backend/shared/directory/accountcache"
-	"github.com/sase-multiaccount/backend/shared/directory/resourcemanager"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
-	"github.com/sase-multiaccount/backend/shared/member"
 	"github.com/sase-multiaccount/backend/shared/pagetoken"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
-	"github.com/sase-multiaccount/backend/shared/setup"
-	"github.com/sase-multiaccount/backend/shared/store"
-	"github.com/sase-multiaccount/backend/shared/store/embedded"
-	"github.com/sase-multiaccount/backend/shared/store/tablestore"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+	"github.com/sase-multiaccount/backend/shared/usecase/member"
+	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
 
 // App is a wired deployment.
@@ -56,7 +54,7 @@ type App struct {
 // Options override adapters (tests, the local server). Directory is
 // required when the configuration names a local-only directory
 // (DIRECTORY=simulated, or resourcemanager without RD_ENDPOINT outside FC),
-// and Verifier when no JWT_ISSUER is configured: shared/localserver builds
+// and Verifier when no JWT_ISSUER is configured: shared/local/server builds
 // those (`make run`). The App does not close what Options hand it.
 type Options struct {
 	Store     store.Store
@@ -133,6 +131,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 // needsLocal is the error for a local-only mode without its adapter.
 func needsLocal(cfg config.Config, opts Options) error {
 	var errs []error
+	if opts.Store == nil && cfg.Store == "embedded" {
+		errs = append(errs, errors.New("STORE=embedded runs only under make run (scripts/localserver), which opens the bbolt file; use STORE=tablestore"))
+	}
 	if opts.Directory == nil {
 		switch {
 		case cfg.Directory == "simulated":
@@ -149,22 +150,15 @@ func needsLocal(cfg config.Config, opts Options) error {
 	return errors.Join(errs...)
 }
 
+// openStore is the production store (needsLocal refused STORE=embedded
+// without a store in Options: only the local server opens that one).
 func (a *App) openStore(cfg config.Config) (store.Store, error) {
-	switch cfg.Store {
-	case "embedded":
-		s, err := embedded.Open(filepath.Join(cfg.DataDir, "store.db"))
-		if err != nil {
-			return nil, fmt.Errorf("open embedded store: %w", err)
-		}
-		return s, nil
-	default: // "tablestore" (config.Load admits nothing else)
-		s, err := tablestore.New(tablestore.Config{Endpoint: cfg.Tablestore.Endpoint, Instance: cfg.Tablestore.Instance,
-			TablePrefix: cfg.Tablestore.TablePrefix, Credentials: a.Credentials})
-		if err != nil {
-			return nil, fmt.Errorf("tablestore client: %w", err)
-		}
-		return s, nil
+	s, err := tablestore.New(tablestore.Config{Endpoint: cfg.Tablestore.Endpoint, Instance: cfg.Tablestore.Instance,
+		TablePrefix: cfg.Tablestore.TablePrefix, Credentials: a.Credentials})
+	if err != nil {
+		return nil, fmt.Errorf("tablestore client: %w", err)
 	}
+	return s, nil
 }
 
 func (a *App) openDirectory(cfg config.Config) (directory.Service, error) {
@@ -206,16 +200,6 @@ type cachedAccounts struct {
 
 func (c cachedAccounts) ListAccounts(ctx context.Context) ([]directory.Account, error) {
 	return c.accounts.ListAccounts(ctx)
-}
-
-// HTTPHandler returns the FC3 handler of the named function.
-func (a *App) HTTPHandler(name string) (httpapi.Handler, error) {
-	for _, ep := range a.Endpoints() {
-		if ep.Name == name {
-			return a.HTTP.Handler(ep), nil
-		}
-	}
-	return nil, fmt.Errorf("no HTTP function named %q", name)
 }
 
 // Close releases the adapters.

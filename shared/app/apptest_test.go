@@ -33,13 +33,13 @@ import (
 	"github.com/sase-multiaccount/backend/shared/app"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
-	"github.com/sase-multiaccount/backend/shared/auth/localkey"
 	"github.com/sase-multiaccount/backend/shared/config"
-	"github.com/sase-multiaccount/backend/shared/directory"
-	"github.com/sase-multiaccount/backend/shared/directory/simulation"
 	"github.com/sase-multiaccount/backend/shared/events"
-	"github.com/sase-multiaccount/backend/shared/store"
-	"github.com/sase-multiaccount/backend/shared/store/embedded"
+	"github.com/sase-multiaccount/backend/shared/local/embedded"
+	"github.com/sase-multiaccount/backend/shared/local/localkey"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 )
 
 // Accounts of the standard fixture. The owner is the deployment's account
@@ -343,7 +343,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 		Now:                   k.clock.Now,
 		// In FC, directory events reach the directory-events function, not
 		// the instance serving HTTP; only withEventInvalidation wires them
-		// to this instance's role cache, as the local server (shared/localserver) does.
+		// to this instance's role cache, as the local server (shared/local/server) does.
 		Publish: func(events.CloudEvent) {
 			if a := appPtr.Load(); a != nil && cfg.eventInvalidation {
 				a.Invalidate()
@@ -398,11 +398,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 
 	k.handlers, k.methods = map[string]fc.Handler{}, map[string]string{}
 	for _, ep := range k.app.Endpoints() {
-		h, err := k.app.HTTPHandler(ep.Name)
-		if err != nil {
-			tb.Fatalf("HTTPHandler(%s): %v", ep.Name, err)
-		}
-		k.handlers[ep.Name] = fc.NewHandler(h)
+		k.handlers[ep.Name] = fc.NewHandler(k.app.HTTP.Handler(ep))
 		k.methods[ep.Name] = ep.Method
 	}
 	return k

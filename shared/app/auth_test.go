@@ -17,7 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/sase-multiaccount/backend/shared/auth"
-	"github.com/sase-multiaccount/backend/shared/auth/localkey"
+	"github.com/sase-multiaccount/backend/shared/local/localkey"
 )
 
 // claimsFor returns valid claims for account; mod edits them.

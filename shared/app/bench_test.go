@@ -13,9 +13,10 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
-	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
-	"github.com/sase-multiaccount/backend/shared/store"
 )
 
 // TestCallsPerRequest pins the remote calls of the hot paths (DESIGN.md §8):
@@ -294,7 +295,7 @@ func BenchmarkRoleCheck(b *testing.B) {
 				name = "Cold/" + c.name
 			}
 			b.Run(name, func(b *testing.B) {
-				s, _ := roles.Authorize(e.k.ctx, c.account, rolecheck.ListMembers)
+				s, _ := roles.Authorize(e.k.ctx, c.account, action.ListMembers)
 				if s.Role != c.want {
 					b.Fatalf("role %s, want %s", s.Role, c.want)
 				}
@@ -304,7 +305,7 @@ func BenchmarkRoleCheck(b *testing.B) {
 					if cold {
 						roles.Invalidate()
 					}
-					_, _ = roles.Authorize(e.k.ctx, c.account, rolecheck.ListMembers)
+					_, _ = roles.Authorize(e.k.ctx, c.account, action.ListMembers)
 				}
 				b.ReportMetric(float64(total(e.k.dir.take()))/float64(b.N), "rdcalls/op")
 				b.ReportMetric(float64(e.k.dir.takeAPICalls())/float64(b.N), "rdapi/op")

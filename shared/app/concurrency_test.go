@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/sase-multiaccount/backend/shared/store"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 )
 
 const parallel = 50

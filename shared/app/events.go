@@ -3,19 +3,16 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"time"
 
-	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 	"github.com/rs/zerolog"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
-	"github.com/sase-multiaccount/backend/shared/config"
-	"github.com/sase-multiaccount/backend/shared/dirsync"
 	"github.com/sase-multiaccount/backend/shared/events"
+	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
@@ -53,10 +50,10 @@ func (a *App) ReconcileHandler() ReconcileHandler {
 		var t dirsync.TimerEvent
 		_ = json.Unmarshal(payload, &t) // any payload starts a run; it is only logged
 		n, err := svc.Reconcile(ctx, reqID)
-		a.logInvocation(err, false, dirsync.FunctionReconcile, reqID, start).
+		a.logInvocation(err, false, string(action.ReconcileMembers), reqID, start).
 			Str("trigger_name", t.TriggerName).Str("trigger_time", t.TriggerTime).
 			Int("checked", n.Checked).Int("removed", n.Removed).Int("renamed", n.Renamed).
-			Msg(dirsync.FunctionReconcile)
+			Msg(string(action.ReconcileMembers))
 		return n, err
 	}
 }
@@ -75,10 +72,10 @@ func (a *App) eventHandler(svc *dirsync.Service) EventHandler {
 		} else {
 			sum, err = svc.HandleEvent(ctx, ev)
 		}
-		a.logInvocation(err, sum.Reason == dirsync.ReasonMalformed, dirsync.FunctionEvents, reqID, start).
+		a.logInvocation(err, sum.Reason == dirsync.ReasonMalformed, string(action.DirectoryEvents), reqID, start).
 			Str("event_id", sum.EventId).Str("event_source", validate.Clip(ev.Source)).Str("event_name", sum.EventName).
 			Str("account", sum.AccountId).Str("result", sum.Result).Str("reason", sum.Reason).Str("detail", sum.Message).
-			Msg(dirsync.FunctionEvents)
+			Msg(string(action.DirectoryEvents))
 		return sum, err
 	}
 }
@@ -114,32 +111,6 @@ func invocationID(ctx context.Context) string {
 // again could wait for ever.
 func (a *App) EventHandlerOver(dir dirsync.Directory) EventHandler {
 	return a.eventHandler(a.DirSync(dir))
-}
-
-// RunEventFunction is the whole of an event or timer function's main, like
-// RunHTTPFunction: directory-events or reconcile-members. These functions
-// serve no HTTP request, so the App gets no token verifier: a JWKS endpoint
-// that is down must not stop directory events from being processed.
-func RunEventFunction(name string) {
-	cfg, err := config.Load(os.Getenv)
-	var a *App
-	if err == nil {
-		a, err = New(context.Background(), cfg, Options{Verifier: NoTokens{}})
-	}
-	if err == nil {
-		switch name {
-		case dirsync.FunctionEvents:
-			fc.Start(a.EventHandler())
-			return
-		case dirsync.FunctionReconcile:
-			fc.Start(a.ReconcileHandler())
-			return
-		default:
-			err = fmt.Errorf("no event function named %q", name)
-		}
-	}
-	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-	os.Exit(2)
 }
 
 // NoTokens is the verifier of the event and timer functions: they take no

@@ -15,10 +15,10 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
-	"github.com/sase-multiaccount/backend/shared/directory"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
-	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
 // postFunctions are the functions that take a JSON body, with a valid body each.
@@ -915,7 +915,7 @@ func TestInternalErrors(t *testing.T) {
 		"unencodable": func(context.Context, *httpapi.Request) (any, error) { return map[string]any{"x": math.NaN()}, nil },
 	} {
 		t.Run(name, func(t *testing.T) {
-			ep := httpapi.Endpoint{Name: "boom", Method: http.MethodGet, Action: rolecheck.DescribeSetup, Handle: handle}
+			ep := httpapi.Endpoint{Name: "boom", Method: http.MethodGet, Action: action.DescribeSetup, Handle: handle}
 			k.handlers["boom"], k.methods["boom"] = fc.NewHandler(k.app.HTTP.Handler(ep)), http.MethodGet
 			defer delete(k.handlers, "boom")
 			r := k.do(t, request{Fn: "boom", As: ownerID, Allow5xx: true})

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sase-multiaccount/backend/shared/audit"
-	"github.com/sase-multiaccount/backend/shared/store"
+	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
 type addOut struct {

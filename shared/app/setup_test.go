@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sase-multiaccount/backend/shared/directory"
-	"github.com/sase-multiaccount/backend/shared/directory/simulation"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
 type describeOut struct {

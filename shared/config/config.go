@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 

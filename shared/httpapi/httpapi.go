@@ -26,9 +26,10 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 	"github.com/rs/zerolog"
 
+	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
-	"github.com/sase-multiaccount/backend/shared/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
@@ -43,10 +44,7 @@ type Handler func(ctx context.Context, e events.HTTPTriggerEvent) (*events.HTTPT
 type Endpoint struct {
 	Name   string
 	Method string // http.MethodGet or http.MethodPost
-	Action rolecheck.Action
-	// Public skips the token and the role check. Only the local server's
-	// /_local/* endpoints set it; no function is built with one.
-	Public bool
+	Action action.Action
 	// Handle does the function's own work. The request is authenticated and
 	// authorized; the result is rendered as the JSON body with RequestId.
 	Handle func(ctx context.Context, r *Request) (any, error)
@@ -68,7 +66,7 @@ func (r *Request) Header(name string) string { return r.headers[strings.ToLower(
 
 // Authorizer applies the role policy (rolecheck.Checker).
 type Authorizer interface {
-	Authorize(ctx context.Context, accountID string, action rolecheck.Action) (rolecheck.Subject, error)
+	Authorize(ctx context.Context, accountID string, action action.Action) (rolecheck.Subject, error)
 }
 
 // Server holds what every endpoint shares.
@@ -113,17 +111,15 @@ func (s *Server) serve(ctx context.Context, ep Endpoint, r *Request, e events.HT
 	if r.Method != ep.Method {
 		return nil, apperr.New(apperr.KindMethod, "MethodNotAllowed", "%s accepts %s (and OPTIONS), not %s.", ep.Name, ep.Method, orNone(r.Method))
 	}
-	if !ep.Public {
-		token, err := auth.BearerToken(r.Header("Authorization"))
-		if err != nil {
-			return nil, err
-		}
-		if r.Caller, err = s.Verifier.Verify(ctx, token); err != nil {
-			return nil, err
-		}
-		if r.Subject, err = s.Roles.Authorize(ctx, r.Caller.AccountID, ep.Action); err != nil {
-			return nil, err
-		}
+	token, err := auth.BearerToken(r.Header("Authorization"))
+	if err != nil {
+		return nil, err
+	}
+	if r.Caller, err = s.Verifier.Verify(ctx, token); err != nil {
+		return nil, err
+	}
+	if r.Subject, err = s.Roles.Authorize(ctx, r.Caller.AccountID, ep.Action); err != nil {
+		return nil, err
 	}
 	if ep.Method == http.MethodPost {
 		// A write takes its input from the body only: a query parameter
@@ -132,7 +128,6 @@ func (s *Server) serve(ctx context.Context, ep Endpoint, r *Request, e events.HT
 			return nil, apperr.Malformed("%s takes no query parameters (got %q); send every field in the JSON body.",
 				ep.Name, validate.Clip(slices.Sorted(maps.Keys(r.Query))[0]))
 		}
-		var err error
 		if r.Body, err = body(e); err != nil {
 			return nil, err
 		}
@@ -145,7 +140,7 @@ func body(e events.HTTPTriggerEvent) ([]byte, error) {
 	raw := deref(e.Body)
 	if e.IsBase64Encoded != nil && *e.IsBase64Encoded {
 		if base64.StdEncoding.DecodedLen(len(raw)) > MaxBody+2 {
-			return nil, tooLarge()
+			return nil, TooLarge()
 		}
 		b, err := base64.StdEncoding.DecodeString(raw)
 		if err != nil {
@@ -154,12 +149,13 @@ func body(e events.HTTPTriggerEvent) ([]byte, error) {
 		raw = string(b)
 	}
 	if len(raw) > MaxBody {
-		return nil, tooLarge()
+		return nil, TooLarge()
 	}
 	return []byte(raw), nil
 }
 
-func tooLarge() error {
+// TooLarge is the error for a body over MaxBody.
+func TooLarge() error {
 	return apperr.New(apperr.KindTooLarge, "RequestEntityTooLarge", "The request body is larger than %d KiB.", MaxBody>>10)
 }
 
@@ -316,24 +312,39 @@ func (r *Request) AllowQuery(names ...string) error {
 // ---- responses ----
 
 func (s *Server) respond(r *Request, status int, out any) *events.HTTPTriggerResponse {
-	b, err := json.Marshal(out)
+	b, err := Envelope(r.ID, out)
 	if err != nil {
-		return s.errorResponse(r, apperr.Internal(fmt.Errorf("encode response: %w", err)))
-	}
-	rid, _ := json.Marshal(r.ID)
-	var body strings.Builder
-	body.Grow(len(b) + len(rid) + 16)
-	body.WriteString(`{"RequestId":`)
-	body.Write(rid)
-	if len(b) > 2 { // a JSON object other than {}
-		body.WriteByte(',')
-		body.Write(b[1:])
-	} else {
-		body.WriteByte('}')
+		return s.errorResponse(r, apperr.Internal(err))
 	}
 	h := map[string]string{"Content-Type": "application/json; charset=utf-8", "X-Request-Id": r.ID, "Cache-Control": "no-store"}
 	s.cors(r, h)
-	return &events.HTTPTriggerResponse{StatusCode: status, Headers: h, Body: body.String()}
+	return &events.HTTPTriggerResponse{StatusCode: status, Headers: h, Body: string(b)}
+}
+
+// Envelope is the JSON body of every answer: out (a JSON object) with
+// RequestId first.
+func Envelope(requestID string, out any) ([]byte, error) {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	rid, _ := json.Marshal(requestID)
+	body := make([]byte, 0, len(b)+len(rid)+16)
+	body = append(body, `{"RequestId":`...)
+	body = append(body, rid...)
+	if len(b) > 2 { // a JSON object other than {}
+		body = append(body, ',')
+		body = append(body, b[1:]...)
+	} else {
+		body = append(body, '}')
+	}
+	return body, nil
+}
+
+// ErrorEnvelope is err as an HTTP status and the error body (Code, Message).
+func ErrorEnvelope(err error) (int, any) {
+	status, e := Classify(err)
+	return status, errorBody{Code: e.Code, Message: e.Message}
 }
 
 // errorBody is the API.md error envelope.
@@ -343,8 +354,8 @@ type errorBody struct {
 }
 
 func (s *Server) errorResponse(r *Request, err error) *events.HTTPTriggerResponse {
-	status, e := Classify(err)
-	return s.respond(r, status, errorBody{Code: e.Code, Message: e.Message})
+	status, body := ErrorEnvelope(err)
+	return s.respond(r, status, body)
 }
 
 // statuses maps each error kind to its HTTP status: the one place it is done.

@@ -13,8 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
-	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
 // Role is what the directory says a caller is.
@@ -29,25 +30,6 @@ const (
 	RoleSystem     Role = "System" // events and reconciliation; never a caller's role
 )
 
-// Action is one function of the bundle.
-type Action string
-
-const (
-	DescribeSetup            Action = "describe-setup"
-	EnableDirectory          Action = "enable-directory"
-	InviteAccounts           Action = "invite-accounts"
-	ListInvitations          Action = "list-invitations"
-	CancelInvitation         Action = "cancel-invitation"
-	RegisterDelegatedAdmin   Action = "register-delegated-admin"
-	DeregisterDelegatedAdmin Action = "deregister-delegated-admin"
-	ListCandidates           Action = "list-candidates"
-	AddMembers               Action = "add-members"
-	ListMembers              Action = "list-members"
-	UpdateMemberRemark       Action = "update-member-remark"
-	DeleteMembers            Action = "delete-members"
-	ListAuditEvents          Action = "list-audit-events"
-)
-
 // Decision is one cell of the policy table.
 type Decision int
 
@@ -59,23 +41,23 @@ const (
 )
 
 // Policy is DESIGN.md §2, the single source of truth for authorization.
-var Policy = func() map[Action]map[Role]Decision {
-	p := map[Action]map[Role]Decision{
-		DescribeSetup:   {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: Allow, RoleMember: Allow},
-		EnableDirectory: {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: InDirectory, RoleMember: InDirectory},
+var Policy = func() map[action.Action]map[Role]Decision {
+	p := map[action.Action]map[Role]Decision{
+		action.DescribeSetup:   {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: Allow, RoleMember: Allow},
+		action.EnableDirectory: {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: InDirectory, RoleMember: InDirectory},
 	}
-	for _, a := range []Action{InviteAccounts, ListInvitations, CancelInvitation, RegisterDelegatedAdmin, DeregisterDelegatedAdmin} {
+	for _, a := range []action.Action{action.InviteAccounts, action.ListInvitations, action.CancelInvitation, action.RegisterDelegatedAdmin, action.DeregisterDelegatedAdmin} {
 		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow}
 	}
-	for _, a := range []Action{ListCandidates, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers, ListAuditEvents} {
+	for _, a := range []action.Action{action.ListCandidates, action.AddMembers, action.ListMembers, action.UpdateMemberRemark, action.DeleteMembers, action.ListAuditEvents} {
 		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow, RoleDelegated: Allow}
 	}
 	return p
 }()
 
 // Actions lists every action of the policy table in a stable order.
-func Actions() []Action {
-	out := make([]Action, 0, len(Policy))
+func Actions() []action.Action {
+	out := make([]action.Action, 0, len(Policy))
 	for a := range Policy {
 		out = append(out, a)
 	}
@@ -137,10 +119,10 @@ func (c *Checker) Invalidate() {
 
 // Authorize resolves the caller's role and applies the policy for action. It
 // returns the Subject when allowed and an *apperr.Error otherwise.
-func (c *Checker) Authorize(ctx context.Context, accountID string, action Action) (Subject, error) {
-	cells, ok := Policy[action]
+func (c *Checker) Authorize(ctx context.Context, accountID string, act action.Action) (Subject, error) {
+	cells, ok := Policy[act]
 	if !ok {
-		return Subject{}, apperr.Internal(fmt.Errorf("rolecheck: action %q is not in the policy table", action))
+		return Subject{}, apperr.Internal(fmt.Errorf("rolecheck: action %q is not in the policy table", act))
 	}
 	s, err := c.Resolve(ctx, accountID)
 	if err != nil {
@@ -151,13 +133,13 @@ func (c *Checker) Authorize(ctx context.Context, accountID string, action Action
 		return s, nil
 	case NoDirectory:
 		return s, apperr.NotFound("ResourceDirectory",
-			"No resource directory is enabled yet; complete step 1 (enable-directory) before %s.", action)
+			"No resource directory is enabled yet; complete step 1 (enable-directory) before %s.", act)
 	case InDirectory:
 		return s, apperr.Conflict(apperr.CodeDirectoryExists,
 			"Account %s already belongs to resource directory %s as %s; only its management account can enable it.",
 			accountID, s.Directory.ID, s.Role)
 	default:
-		return s, apperr.Forbidden("Role %s of account %s may not call %s.", describe(s.Role), accountID, action)
+		return s, apperr.Forbidden("Role %s of account %s may not call %s.", describe(s.Role), accountID, act)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
-	"github.com/sase-multiaccount/backend/shared/directory"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
 // countingDir is a directory with a fixed answer that counts its calls.

@@ -1,0 +1,99 @@
+package tablestore
+
+import (
+	"context"
+	"fmt"
+
+	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/store"
+)
+
+// AppendAudit implements store.Audit: every event is validated first, then
+// written with BatchWriteRow (PutRow, IGNORE), batchRows at a time. Rows
+// are keyed by (directory, ID), so a retried append overwrites the same
+// rows. A failed batch or row fails the call; batches before it stay
+// written (retrying the call is harmless).
+func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) error {
+	const op = "AppendAudit"
+	if err := store.CheckAuditEvents(events); err != nil {
+		return err
+	}
+	// One batch must not name a row twice; the last event of a key wins.
+	type key struct{ dir, id string }
+	last := map[key]int{}
+	for i, e := range events {
+		last[key{e.DirectoryID, e.ID}] = i
+	}
+	var changes []ots.RowChange
+	for i, e := range events {
+		if last[key{e.DirectoryID, e.ID}] != i {
+			continue
+		}
+		ch, err := s.auditPut(e)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, ch)
+	}
+	for start := 0; start < len(changes); start += batchRows {
+		chunk := changes[start:min(start+batchRows, len(changes))]
+		res, _, err := s.batchWrite(ctx, op, chunk)
+		if err != nil {
+			return err
+		}
+		failed := 0
+		var firstErr error
+		for _, r := range res {
+			if !r.IsSucceed {
+				failed++
+				if firstErr == nil {
+					firstErr = rowError(op, r.Error)
+				}
+			}
+		}
+		if failed > 0 {
+			e, _ := apperr.As(firstErr)
+			e.Err = fmt.Errorf("%d of %d audit rows failed, first: %w", failed, len(chunk), e.Err)
+			return e
+		}
+	}
+	return nil
+}
+
+// ListAudit implements store.Audit: one backward GetRange from before.
+func (s *Store) ListAudit(ctx context.Context, dirID string, limit int, before string) ([]store.AuditEvent, bool, error) {
+	if err := store.CheckDir(dirID); err != nil {
+		return nil, false, err
+	}
+	if err := store.CheckLimit(limit); err != nil {
+		return nil, false, err
+	}
+	need := limit + 1
+	start := pk(colDir, dirID, colEventID, pkMax)
+	if before != "" {
+		// Inclusive start; the row at before itself is skipped.
+		start = pk(colDir, dirID, colEventID, before)
+		need++
+	}
+	rows, err := s.rangeRows(ctx, "ListAudit", s.cfg.AuditTable, start, pk(colDir, dirID, colEventID, pkMin), ots.BACKWARD, need)
+	if err != nil {
+		return nil, false, err
+	}
+	events := make([]store.AuditEvent, 0, min(len(rows), limit))
+	for i, r := range rows {
+		if i == 0 && before != "" && pkValues(r.PrimaryKey)[colEventID] == before {
+			continue
+		}
+		if len(events) == limit {
+			return events, true, nil
+		}
+		e, err := decodeAudit(dirID, r)
+		if err != nil {
+			return nil, false, err
+		}
+		events = append(events, e)
+	}
+	return events, false, nil
+}

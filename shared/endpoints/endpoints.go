@@ -1,0 +1,94 @@
+// Package endpoints declares every function of the bundle once, as data the
+// compiler checks: its name (an action.Action), how it is triggered, and for
+// an HTTP function its method and the few lines that decode the input and
+// call the use case. A function's main.go passes its declaration to
+// shared/app (app.RunHTTP(endpoints.AddMembers)); the local server mounts
+// the same declarations; the deploy package lists them for s.yaml and
+// template.yaml. Nothing matches functions by a name string.
+package endpoints
+
+import (
+	"context"
+
+	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/httpapi"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+	"github.com/sase-multiaccount/backend/shared/usecase/member"
+	"github.com/sase-multiaccount/backend/shared/usecase/setup"
+)
+
+// Trigger is how a function is invoked.
+type Trigger string
+
+// Trigger kinds.
+const (
+	HTTPTrigger Trigger = "http"        // FC3 HTTP trigger, one per HTTP function
+	EventBridge Trigger = "eventbridge" // Resource Directory changes (ActionTrail ApiCall events)
+	Timer       Trigger = "timer"       // periodic reconciliation
+)
+
+// Function is what every declaration has: the deploy package's view.
+type Function struct {
+	Action  action.Action
+	Trigger Trigger
+}
+
+// Name is the function's name: its folder under functions/ and its FC name.
+func (f Function) Name() string { return string(f.Action) }
+
+// UseCases are what HTTP handlers call; shared/app builds them.
+type UseCases struct {
+	Members  *member.Service
+	Setup    *setup.Service
+	AuditLog *audit.Lister
+}
+
+// HTTP declares one HTTP function.
+type HTTP struct {
+	Action action.Action
+	Method string // http.MethodGet or http.MethodPost
+	// Handle does the function's own work on an authenticated, authorized
+	// request; its result is rendered as the JSON body with RequestId.
+	Handle func(ctx context.Context, uc UseCases, r *httpapi.Request) (any, error)
+}
+
+// Name is the function's name.
+func (h HTTP) Name() string { return string(h.Action) }
+
+// Bind is h as the HTTP layer serves it, over uc.
+func (h HTTP) Bind(uc UseCases) httpapi.Endpoint {
+	return httpapi.Endpoint{Name: h.Name(), Method: h.Method, Action: h.Action,
+		Handle: func(ctx context.Context, r *httpapi.Request) (any, error) { return h.Handle(ctx, uc, r) }}
+}
+
+// Event declares the EventBridge-triggered function.
+type Event struct{ Action action.Action }
+
+// Scheduled declares a timer-triggered function.
+type Scheduled struct{ Action action.Action }
+
+// The event and timer functions (docs/API.md "Event and timer functions").
+var (
+	DirectoryEvents  = Event{Action: action.DirectoryEvents}
+	ReconcileMembers = Scheduled{Action: action.ReconcileMembers}
+)
+
+// HTTPFunctions lists every HTTP function in the order docs/API.md gives.
+var HTTPFunctions = []HTTP{
+	DescribeSetup, EnableDirectory, InviteAccounts, ListInvitations, CancelInvitation,
+	RegisterDelegatedAdmin, DeregisterDelegatedAdmin,
+	ListCandidates, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
+	ListAuditEvents,
+}
+
+// All lists every function of the bundle: the HTTP functions, then the
+// event and timer functions.
+func All() []Function {
+	out := make([]Function, 0, len(HTTPFunctions)+2)
+	for _, h := range HTTPFunctions {
+		out = append(out, Function{Action: h.Action, Trigger: HTTPTrigger})
+	}
+	return append(out,
+		Function{Action: DirectoryEvents.Action, Trigger: EventBridge},
+		Function{Action: ReconcileMembers.Action, Trigger: Timer})
+}

@@ -1,0 +1,82 @@
+package embedded
+
+import (
+	"context"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sase-multiaccount/backend/shared/port/store"
+)
+
+// AppendAudit implements store.Audit. Every event is validated before
+// anything is written, and all are written in one transaction, so the call
+// writes all events or none. An event whose ID already exists replaces it
+// (IDs are unique by construction; a retried append is then harmless).
+func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) error {
+	if err := store.CheckAuditEvents(events); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketAudit)
+		if root == nil {
+			return corrupt("bucket %s missing", bucketAudit)
+		}
+		buckets := map[string]*bolt.Bucket{}
+		for _, e := range events {
+			b := buckets[e.DirectoryID]
+			if b == nil {
+				var err error
+				if b, err = root.CreateBucketIfNotExists([]byte(e.DirectoryID)); err != nil {
+					return err
+				}
+				buckets[e.DirectoryID] = b
+			}
+			v, err := encodeAudit(e)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(e.ID), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ListAudit implements store.Audit: a backwards cursor walk from before.
+func (s *Store) ListAudit(ctx context.Context, dirID string, limit int, before string) (events []store.AuditEvent, more bool, err error) {
+	if err := store.CheckDir(dirID); err != nil {
+		return nil, false, err
+	}
+	if err := store.CheckLimit(limit); err != nil {
+		return nil, false, err
+	}
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketAudit)
+		if root == nil {
+			return corrupt("bucket %s missing", bucketAudit)
+		}
+		b := root.Bucket([]byte(dirID))
+		if b == nil {
+			return nil
+		}
+		var bound []byte
+		if before != "" {
+			bound = []byte(before)
+		}
+		events = make([]store.AuditEvent, 0, min(limit, 64))
+		more, err = walk(b.Cursor(), true, bound, false, limit, func(k, v []byte) error {
+			e, err := decodeAudit(dirID, string(k), v)
+			events = append(events, e)
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return events, more, nil
+}

@@ -1,0 +1,470 @@
+package rdwire
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+)
+
+type handler func(s *Server, ctx context.Context, p params) (obj, *rpcError)
+
+// handlers are the RD actions the server implements.
+var handlers = map[string]handler{
+	"GetResourceDirectory":               (*Server).getResourceDirectory,
+	"EnableResourceDirectory":            (*Server).enableResourceDirectory,
+	"ListAccounts":                       (*Server).listAccounts,
+	"GetAccount":                         (*Server).getAccount,
+	"InviteAccountToResourceDirectory":   (*Server).invite,
+	"ListHandshakesForResourceDirectory": (*Server).listHandshakes,
+	"GetHandshake":                       (*Server).getHandshake,
+	"CancelHandshake":                    (*Server).cancelHandshake,
+	"ListDelegatedAdministrators":        (*Server).listDelegated,
+	"RegisterDelegatedAdministrator":     (*Server).registerDelegated,
+	"DeregisterDelegatedAdministrator":   (*Server).deregisterDelegated,
+}
+
+// Actions lists the RD actions the server implements, sorted.
+func Actions() []string {
+	out := make([]string, 0, len(handlers))
+	for a := range handlers {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ---- shapes (field names and nesting exactly as RD answers) -----------------
+
+type rdDirectory struct {
+	ResourceDirectoryID  string `json:"ResourceDirectoryId"`
+	MasterAccountID      string `json:"MasterAccountId"`
+	MasterAccountName    string `json:"MasterAccountName"`
+	RootFolderID         string `json:"RootFolderId"`
+	CreateTime           string `json:"CreateTime"`
+	ControlPolicyStatus  string `json:"ControlPolicyStatus"`
+	MemberDeletionStatus string `json:"MemberDeletionStatus"`
+	ScpStatus            string `json:"ScpStatus"`
+}
+
+type rdTag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// rdMember is what both account shapes say of an account after its
+// AccountId (and AccountName); embedded, its fields stand in its place.
+type rdMember struct {
+	DisplayName           string `json:"DisplayName"`
+	FolderID              string `json:"FolderId"`
+	ResourceDirectoryID   string `json:"ResourceDirectoryId"`
+	ResourceDirectoryPath string `json:"ResourceDirectoryPath"`
+	JoinMethod            string `json:"JoinMethod"`
+	JoinTime              string `json:"JoinTime"`
+	ModifyTime            string `json:"ModifyTime"`
+	Status                string `json:"Status"`
+	Type                  string `json:"Type"`
+}
+
+// rdListedAccount is an element of ListAccounts' Accounts.Account: tags
+// nested as {"Tags":{"Tag":[...]}}, and no AccountName.
+type rdListedAccount struct {
+	AccountID string `json:"AccountId"`
+	rdMember
+	Tags *nestedTags `json:"Tags,omitempty"`
+}
+
+type nestedTags struct {
+	Tag []rdTag `json:"Tag"`
+}
+
+// rdAccount is GetAccount's Account: tags as a flat {"Tags":[...]}.
+type rdAccount struct {
+	AccountID   string `json:"AccountId"`
+	AccountName string `json:"AccountName"`
+	rdMember
+	Tags *[]rdTag `json:"Tags,omitempty"` // present (maybe []) when IncludeTags
+}
+
+// rdDelegated is an element of ListDelegatedAdministrators' Accounts.Account.
+type rdDelegated struct {
+	AccountID             string `json:"AccountId"`
+	DisplayName           string `json:"DisplayName"`
+	JoinMethod            string `json:"JoinMethod"`
+	ServicePrincipal      string `json:"ServicePrincipal"`
+	DelegationEnabledTime string `json:"DelegationEnabledTime"` // epoch milliseconds
+}
+
+type rdHandshake struct {
+	HandshakeID            string `json:"HandshakeId"`
+	ResourceDirectoryID    string `json:"ResourceDirectoryId"`
+	MasterAccountID        string `json:"MasterAccountId"`
+	MasterAccountName      string `json:"MasterAccountName"`
+	MasterAccountRealName  string `json:"MasterAccountRealName"`
+	InvitedAccountRealName string `json:"InvitedAccountRealName"`
+	TargetEntity           string `json:"TargetEntity"`
+	TargetType             string `json:"TargetType"`
+	Note                   string `json:"Note"`
+	Status                 string `json:"Status"`
+	CreateTime             string `json:"CreateTime"`
+	ModifyTime             string `json:"ModifyTime"`
+	ExpireTime             string `json:"ExpireTime"`
+}
+
+func rootFolderID(d directory.Directory) string {
+	id := strings.TrimPrefix(d.ID, "rd-")
+	return "r-" + id[:min(6, len(id))]
+}
+
+func toRDDirectory(d directory.Directory) rdDirectory {
+	return rdDirectory{
+		ResourceDirectoryID:  d.ID,
+		MasterAccountID:      d.ManagementAccountID,
+		MasterAccountName:    d.ManagementAccountName,
+		RootFolderID:         rootFolderID(d),
+		CreateTime:           rdTime(d.CreateTime),
+		ControlPolicyStatus:  "Disabled",
+		MemberDeletionStatus: "Disabled",
+		ScpStatus:            "Disabled",
+	}
+}
+
+func accountStatus(a directory.Account) string {
+	if a.JoinMethod == "invited" {
+		return "InviteSuccess"
+	}
+	return "CreateSuccess"
+}
+
+func toRDMember(d directory.Directory, a directory.Account) rdMember {
+	return rdMember{
+		DisplayName:           a.DisplayName,
+		FolderID:              rootFolderID(d),
+		ResourceDirectoryID:   d.ID,
+		ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
+		JoinMethod:            a.JoinMethod,
+		JoinTime:              rdTime(a.JoinTime),
+		ModifyTime:            rdTime(a.JoinTime),
+		Status:                accountStatus(a),
+		Type:                  "CloudAccount",
+	}
+}
+
+func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake {
+	return rdHandshake{
+		HandshakeID:         inv.ID,
+		ResourceDirectoryID: d.ID,
+		MasterAccountID:     d.ManagementAccountID,
+		MasterAccountName:   d.ManagementAccountName,
+		TargetEntity:        inv.TargetEntity,
+		TargetType:          inv.TargetType,
+		Note:                inv.Note,
+		Status:              inv.Status,
+		CreateTime:          rdTime(inv.CreateTime),
+		ModifyTime:          rdTime(inv.CreateTime),
+		ExpireTime:          rdTime(inv.ExpireTime),
+	}
+}
+
+// listPage is a List action's answer: page number of size out of total
+// items, the page's items nested as {listKey: {itemKey: items}}.
+func listPage(total, number, size int, listKey, itemKey string, items any) obj {
+	return obj{
+		"TotalCount": total,
+		"PageNumber": number,
+		"PageSize":   size,
+		listKey:      obj{itemKey: items},
+	}
+}
+
+func includeTags(p params) bool { return strings.EqualFold(p.get("IncludeTags"), "true") }
+
+// ---- errors: simulation (port vocabulary) -> RD codes -----------------------
+
+// rdParam renames a port parameter to its RD name.
+func rdParam(name string) string {
+	if name == "InvitationId" {
+		return "HandshakeId"
+	}
+	return name
+}
+
+// toRD maps a Sim error to the RD answer of action.
+func toRD(action string, err error) *rpcError {
+	ae, ok := apperr.As(err)
+	if !ok {
+		return errf(500, "InternalError", "The request processing has failed due to some unknown error.")
+	}
+	msg := ae.Message
+	switch ae.Kind {
+	case apperr.KindNotFound:
+		switch ae.Code {
+		case apperr.CodeNoDirectory:
+			if action == "GetResourceDirectory" {
+				return errf(404, "ResourceDirectoryNotInUse", "The specified account is not an Alibaba Cloud account or a member account of the resource directory.")
+			}
+			return errf(404, "EntityNotExists.ResourceDirectory", "The resource directory for the account is not enabled. %s", msg)
+		case apperr.CodeInvitationNotFound:
+			return errf(404, "EntityNotExists.Handshake", "%s", msg)
+		case apperr.CodeAccountNotFound:
+			return errf(404, "EntityNotExists.Account", "%s", msg)
+		case apperr.CodeDelegatedNotFound:
+			return errf(409, "AccountNotRegistered", "%s", msg)
+		}
+		return errf(404, ae.Code, "%s", msg)
+	case apperr.KindConflict:
+		switch ae.Code {
+		case apperr.CodeDirectoryExists:
+			return errf(409, "EntityAlreadyExists.ResourceDirectory", "%s", msg)
+		case directory.CodeAlreadyInDirectory:
+			return errf(409, "EntityAlreadyExists.Account", "%s", msg)
+		case directory.CodeInvitationPending:
+			return errf(409, "EntityAlreadyExists.Handshake", "%s", msg)
+		case directory.CodeLimitExceeded:
+			// The Sim has one code for both quotas; its message names which.
+			if strings.Contains(strings.ToLower(msg), "invitation") {
+				return errf(409, "LimitExceeded.InvitationRate", "%s", msg)
+			}
+			return errf(409, "LimitExceeded.Account", "%s", msg)
+		case apperr.CodeInvitationStatus:
+			return errf(409, "HandshakeStatusMismatch", "%s", msg)
+		case apperr.CodeDelegatedExists:
+			return errf(409, "DelegatedAccountNumberExceeded", "%s", msg)
+		}
+		return errf(409, ae.Code, "%s", msg)
+	case apperr.KindInvalid, apperr.KindMalformed:
+		code := ae.Code
+		for _, prefix := range []string{"MissingParameter.", "InvalidParameter."} {
+			if name, ok := strings.CutPrefix(code, prefix); ok {
+				code = prefix + rdParam(name)
+			}
+		}
+		return errf(400, code, "%s", msg)
+	case apperr.KindThrottled:
+		return errf(400, "Throttling.User", "Request was denied due to user flow control.")
+	case apperr.KindUnavailable:
+		return errf(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+	}
+	return errf(500, "InternalError", "The request processing has failed due to some unknown error.")
+}
+
+// ---- actions ----------------------------------------------------------------
+
+func (s *Server) getResourceDirectory(ctx context.Context, _ params) (obj, *rpcError) {
+	d, err := s.sim.GetDirectory(ctx)
+	if err != nil {
+		return nil, toRD("GetResourceDirectory", err)
+	}
+	return obj{"ResourceDirectory": toRDDirectory(d)}, nil
+}
+
+func (s *Server) enableResourceDirectory(ctx context.Context, p params) (obj, *rpcError) {
+	switch mode := p.get("EnableMode"); mode {
+	case "CurrentAccount":
+	case "":
+		return nil, errf(400, "MissingParameter.EnableMode", "The input parameter EnableMode that is mandatory for processing this request is not supplied.")
+	case "NewManagementAccount":
+		return nil, errf(400, "InvalidParameter.EnableMode", "This server simulates EnableMode CurrentAccount only.")
+	default:
+		return nil, errf(400, "InvalidParameter.EnableMode", "The specified EnableMode %q is invalid.", mode)
+	}
+	d, err := s.sim.EnableDirectory(ctx)
+	if err != nil {
+		return nil, toRD("EnableResourceDirectory", err)
+	}
+	return obj{"ResourceDirectory": toRDDirectory(d)}, nil
+}
+
+func (s *Server) listAccounts(ctx context.Context, p params) (obj, *rpcError) {
+	number, size, e := page(p)
+	if e != nil {
+		return nil, e
+	}
+	d, err := s.sim.GetDirectory(ctx)
+	if err != nil {
+		return nil, toRD("ListAccounts", err)
+	}
+	all, err := s.sim.ListAccounts(ctx)
+	if err != nil {
+		return nil, toRD("ListAccounts", err)
+	}
+	lo, hi := window(len(all), number, size)
+	out := make([]rdListedAccount, 0, hi-lo)
+	for _, a := range all[lo:hi] {
+		la := rdListedAccount{AccountID: a.AccountID, rdMember: toRDMember(d, a)}
+		if includeTags(p) {
+			la.Tags = &nestedTags{Tag: []rdTag{}}
+		}
+		out = append(out, la)
+	}
+	return listPage(len(all), number, size, "Accounts", "Account", out), nil
+}
+
+func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
+	id := p.get("AccountId")
+	d, err := s.sim.GetDirectory(ctx)
+	if err != nil {
+		return nil, toRD("GetAccount", err)
+	}
+	a, err := s.sim.GetAccount(ctx, id)
+	if err != nil {
+		return nil, toRD("GetAccount", err)
+	}
+	ra := rdAccount{
+		AccountID:   a.AccountID,
+		AccountName: a.AccountID + "@sim.aliyunid.com",
+		rdMember:    toRDMember(d, a),
+	}
+	if includeTags(p) {
+		ra.Tags = &[]rdTag{}
+	}
+	return obj{"Account": ra}, nil
+}
+
+func (s *Server) invite(ctx context.Context, p params) (obj, *rpcError) {
+	inv, err := s.sim.Invite(ctx, p.get("TargetEntity"), p.get("TargetType"), p.get("Note"))
+	return s.handshakeAnswer(ctx, "InviteAccountToResourceDirectory", inv, err)
+}
+
+func (s *Server) listHandshakes(ctx context.Context, p params) (obj, *rpcError) {
+	number, size, e := page(p)
+	if e != nil {
+		return nil, e
+	}
+	d, err := s.sim.GetDirectory(ctx)
+	if err != nil {
+		return nil, toRD("ListHandshakesForResourceDirectory", err)
+	}
+	all, err := s.sim.ListInvitations(ctx)
+	if err != nil {
+		return nil, toRD("ListHandshakesForResourceDirectory", err)
+	}
+	lo, hi := window(len(all), number, size)
+	out := make([]rdHandshake, 0, hi-lo)
+	for _, inv := range all[lo:hi] {
+		out = append(out, toRDHandshake(d, inv))
+	}
+	return listPage(len(all), number, size, "Handshakes", "Handshake", out), nil
+}
+
+func (s *Server) getHandshake(ctx context.Context, p params) (obj, *rpcError) {
+	d, err := s.sim.GetDirectory(ctx)
+	if err != nil {
+		return nil, toRD("GetHandshake", err)
+	}
+	inv, err := s.sim.GetInvitation(ctx, p.get("HandshakeId"))
+	if err != nil {
+		return nil, toRD("GetHandshake", err)
+	}
+	return obj{"Handshake": toRDHandshake(d, inv)}, nil
+}
+
+func (s *Server) cancelHandshake(ctx context.Context, p params) (obj, *rpcError) {
+	inv, err := s.sim.CancelInvitation(ctx, p.get("HandshakeId"))
+	return s.handshakeAnswer(ctx, "CancelHandshake", inv, err)
+}
+
+// handshakeAnswer is the answer of an action that changed the invitation
+// inv (err is the change's outcome): the handshake, with its directory.
+func (s *Server) handshakeAnswer(ctx context.Context, action string, inv directory.Invitation, err error) (obj, *rpcError) {
+	if err != nil {
+		return nil, toRD(action, err)
+	}
+	d, err := s.sim.GetDirectory(ctx)
+	if err != nil {
+		return nil, toRD(action, err)
+	}
+	return obj{"Handshake": toRDHandshake(d, inv)}, nil
+}
+
+func (s *Server) checkPrincipal(p params, required bool) (string, *rpcError) {
+	principal := p.get("ServicePrincipal")
+	if principal == "" {
+		if required {
+			return "", errf(400, "MissingParameter.ServicePrincipal", "The input parameter ServicePrincipal that is mandatory for processing this request is not supplied.")
+		}
+		return "", nil
+	}
+	if !s.knownPrincipal(principal) {
+		return "", errf(409, "InvalidParameter.ServicePrincipal", "The specified service principal %s is invalid.", principal)
+	}
+	return principal, nil
+}
+
+func (s *Server) listDelegated(ctx context.Context, p params) (obj, *rpcError) {
+	number, size, e := page(p)
+	if e != nil {
+		return nil, e
+	}
+	principals := s.allPrincipals()
+	if want := p.get("ServicePrincipal"); want != "" {
+		principals = []string{want} // RD filters; an unknown principal has no administrators
+	}
+	var all []rdDelegated
+	for _, pr := range principals {
+		admins, err := s.sim.ListDelegatedAdminsFor(ctx, pr)
+		if err != nil {
+			return nil, toRD("ListDelegatedAdministrators", err)
+		}
+		for _, a := range admins {
+			joinMethod := ""
+			if acc, err := s.sim.GetAccount(ctx, a.AccountID); err == nil {
+				joinMethod = acc.JoinMethod
+			}
+			all = append(all, rdDelegated{
+				AccountID:             a.AccountID,
+				DisplayName:           a.DisplayName,
+				JoinMethod:            joinMethod,
+				ServicePrincipal:      pr,
+				DelegationEnabledTime: strconv.FormatInt(a.EnabledTime.UnixMilli(), 10),
+			})
+		}
+	}
+	if len(principals) == 0 { // no principal known: still "no directory" when there is none
+		if _, err := s.sim.GetDirectory(ctx); err != nil {
+			return nil, toRD("ListDelegatedAdministrators", err)
+		}
+	}
+	lo, hi := window(len(all), number, size)
+	return listPage(len(all), number, size, "Accounts", "Account", all[lo:hi]), nil
+}
+
+func (s *Server) registerDelegated(ctx context.Context, p params) (obj, *rpcError) {
+	principal, e := s.checkPrincipal(p, true)
+	if e != nil {
+		return nil, e
+	}
+	id := p.get("AccountId")
+	// The Sim treats a repeat as a no-op (the port's semantics); RD refuses.
+	already := false
+	if admins, err := s.sim.ListDelegatedAdminsFor(ctx, principal); err == nil {
+		already = slices.ContainsFunc(admins, func(a directory.DelegatedAdmin) bool { return a.AccountID == id })
+	}
+	if err := s.sim.RegisterDelegatedAdminFor(ctx, id, principal); err != nil {
+		if apperr.IsCode(err, "InvalidParameter.AccountId") {
+			if d, derr := s.sim.GetDirectory(ctx); derr == nil && d.ManagementAccountID == id {
+				return nil, errf(409, "CannotRegisterMasterAsDelegatedAdministrator",
+					"The management account %s cannot be registered as a delegated administrator.", id)
+			}
+		}
+		return nil, toRD("RegisterDelegatedAdministrator", err)
+	}
+	if already {
+		return nil, errf(409, "AccountAlreadyRegistered", "The account %s is already registered as a delegated administrator of %s.", id, principal)
+	}
+	return obj{}, nil
+}
+
+func (s *Server) deregisterDelegated(ctx context.Context, p params) (obj, *rpcError) {
+	principal, e := s.checkPrincipal(p, true)
+	if e != nil {
+		return nil, e
+	}
+	if err := s.sim.DeregisterDelegatedAdminFor(ctx, p.get("AccountId"), principal); err != nil {
+		return nil, toRD("DeregisterDelegatedAdministrator", err)
+	}
+	return obj{}, nil
+}

@@ -1,0 +1,416 @@
+// Package rdwire is a local Resource Directory endpoint: an http.Handler
+// that speaks ResourceManager 2020-03-31 over the RPC wire protocol exactly
+// as the SDK sees the cloud (POST with query-string parameters, HMAC-SHA1
+// signature, JSON bodies, {RequestId,HostId,Code,Message} errors, the
+// ListAccounts vs GetAccount Tags shapes) and answers from a
+// *simulation.Sim. The real alibaba-cloud-sdk-go client, pointed at it,
+// exercises the production adapter (directory/resourcemanager) end to end:
+// in tests, and in `make run` with DIRECTORY=resourcemanager.
+//
+// It also injects faults (throttling, 5xx, slow answers) and counts calls
+// per action, so tests can prove retries and call budgets.
+package rdwire
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+)
+
+// TestCredentials are credentials for local runs and tests: an STS-style
+// key with a security token, like the function role's.
+var TestCredentials = cloudcreds.Credentials{
+	AccessKeyID:     "STS.rdwire-local-key",
+	AccessKeySecret: "rdwire-local-secret",
+	SecurityToken:   "rdwire-local-security-token",
+}
+
+// KnownServicePrincipals are trusted-service principals the server accepts
+// by default (RD answers InvalidParameter.ServicePrincipal for others).
+var KnownServicePrincipals = []string{
+	directory.DefaultServicePrincipal, // SASE
+	"actiontrail.aliyuncs.com",
+	"cloudfw.aliyuncs.com",
+	"config.aliyuncs.com",
+	"sas.aliyuncs.com",
+}
+
+// Server is the RD wire endpoint. Create it with NewServer; it is safe for
+// concurrent use.
+type Server struct {
+	sim   *simulation.Sim
+	creds cloudcreds.Credentials
+
+	mu         sync.Mutex
+	principals map[string]bool
+	faults     []*Fault
+	calls      map[string]int
+	log        []Request
+	sigFails   int
+	nonces     map[string]time.Time
+	now        func() time.Time
+}
+
+// Request is one request the server received, as it was answered.
+type Request struct {
+	Action string
+	Params url.Values // every parameter but Signature
+	Status int
+	Code   string // RD error code; "" on success
+}
+
+// NewServer answers RD calls signed with creds from sim.
+func NewServer(sim *simulation.Sim, creds cloudcreds.Credentials) *Server {
+	s := &Server{
+		sim:        sim,
+		creds:      creds,
+		principals: map[string]bool{},
+		calls:      map[string]int{},
+		nonces:     map[string]time.Time{},
+		now:        time.Now,
+	}
+	s.AllowServicePrincipals(KnownServicePrincipals...)
+	return s
+}
+
+// AllowServicePrincipals adds trusted-service principals the server accepts
+// (use it when the Sim and the adapter are configured with another one).
+func (s *Server) AllowServicePrincipals(principals ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range principals {
+		if p != "" {
+			s.principals[p] = true
+		}
+	}
+}
+
+func (s *Server) knownPrincipal(p string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.principals[p]
+}
+
+func (s *Server) allPrincipals() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.principals))
+	for p := range s.principals {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SetClock replaces the clock used to check request timestamps (the Sim
+// keeps its own clock for directory data).
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	s.now = now
+	s.mu.Unlock()
+}
+
+// ---- faults -----------------------------------------------------------------
+
+// Fault changes how the server answers matching calls. A matching call
+// takes the first fault with uses left: it waits Delay (stopping early if
+// the client goes away), then answers with the error if Code or Status is
+// set, or normally otherwise. Faults apply to authenticated calls only.
+type Fault struct {
+	Action  string        // RD action, e.g. "ListAccounts"; "" matches every action
+	Times   int           // number of calls affected; 0 = until ClearFaults
+	Status  int           // HTTP status; 0 with a Code means 400
+	Code    string        // RD error code, e.g. "Throttling.User"
+	Message string        // error message; a default when empty
+	Body    string        // raw (non-JSON) error body, e.g. a gateway's HTML page
+	Delay   time.Duration // answer this late
+	// Arrived, when set, is called when a matching call arrives, before the
+	// delay (tests use it to act while a call is in flight).
+	Arrived func()
+
+	used int
+}
+
+// Throttle makes the next times calls of action answer 400 Throttling.User.
+func Throttle(action string, times int) Fault {
+	return Fault{Action: action, Times: times, Status: 400, Code: "Throttling.User",
+		Message: "Request was denied due to user flow control."}
+}
+
+// Unavailable makes the next times calls of action answer 503 ServiceUnavailable.
+func Unavailable(action string, times int) Fault {
+	return Fault{Action: action, Times: times, Status: 503, Code: "ServiceUnavailable",
+		Message: "The request has failed due to a temporary failure of the server."}
+}
+
+// Fail makes the next times calls of action answer status with code.
+func Fail(action string, times, status int, code string) Fault {
+	return Fault{Action: action, Times: times, Status: status, Code: code}
+}
+
+// Slow makes the next times calls of action answer after delay.
+func Slow(action string, times int, delay time.Duration) Fault {
+	return Fault{Action: action, Times: times, Delay: delay}
+}
+
+// Inject adds a fault after the ones already queued.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f.used = 0
+	s.faults = append(s.faults, &f)
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+}
+
+func (s *Server) takeFault(action string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if f.Action != "" && f.Action != action {
+			continue
+		}
+		f.used++
+		cp := *f
+		if f.Times > 0 && f.used >= f.Times {
+			s.faults = slices.Delete(s.faults, i, i+1)
+		}
+		return &cp
+	}
+	return nil
+}
+
+// ---- call counting ----------------------------------------------------------
+
+// Calls returns how many requests named action have arrived, whatever
+// their answer (a rejected signature, an injected fault, success).
+func (s *Server) Calls(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[action]
+}
+
+// CallCounts returns the number of requests per action.
+func (s *Server) CallCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// TotalCalls returns the number of requests of all actions.
+func (s *Server) TotalCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.calls {
+		n += v
+	}
+	return n
+}
+
+// SignatureFailures returns how many requests failed the signature check.
+func (s *Server) SignatureFailures() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sigFails
+}
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// ResetCalls forgets the counts and the request log.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = map[string]int{}
+	s.log = nil
+	s.sigFails = 0
+}
+
+func (s *Server) countSignatureFailure() {
+	s.mu.Lock()
+	s.sigFails++
+	s.mu.Unlock()
+}
+
+func (s *Server) record(action string, p params, status int, code string) {
+	v := url.Values{}
+	for k, val := range p {
+		if k != "Signature" {
+			v.Set(k, val)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	const maxLog = 10000
+	if len(s.log) >= maxLog {
+		s.log = slices.Delete(s.log, 0, len(s.log)-maxLog+1)
+	}
+	s.log = append(s.log, Request{Action: action, Params: v, Status: status, Code: code})
+}
+
+// useNonce records nonce; false when it was used within MaxSkew.
+func (s *Server) useNonce(nonce string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.nonces[nonce]; ok && now.Sub(t) < MaxSkew {
+		return false
+	}
+	if len(s.nonces) > 4096 {
+		for n, t := range s.nonces {
+			if now.Sub(t) >= MaxSkew {
+				delete(s.nonces, n)
+			}
+		}
+	}
+	s.nonces[nonce] = now
+	return true
+}
+
+// ---- serving ----------------------------------------------------------------
+
+// ServeHTTP answers one RD RPC request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, newRequestID())
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string) {
+	fail := func(action string, p params, e *rpcError) {
+		s.record(action, p, e.Status, e.Code)
+		writeError(w, requestID, e)
+	}
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		fail("", nil, errf(405, "UnsupportedHTTPMethod", "HTTP method %s is not supported; use POST or GET.", r.Method))
+		return
+	}
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		fail("", nil, errf(404, "InvalidAction.NotFound", "RPC requests go to \"/\", not %q.", r.URL.Path))
+		return
+	}
+	p, perr := parseParams(r)
+	if perr != nil {
+		fail("", nil, perr)
+		return
+	}
+	action := p.get("Action")
+	if action == "" {
+		fail("", p, errf(400, "MissingParameter.Action", "The input parameter Action that is mandatory for processing this request is not supplied."))
+		return
+	}
+	s.mu.Lock()
+	s.calls[action]++ // counted on arrival, whatever the answer
+	s.mu.Unlock()
+	h, ok := handlers[action]
+	if !ok {
+		fail(action, p, errf(404, "InvalidAction.NotFound", "Specified api %s is not found, please check your url and method.", action))
+		return
+	}
+	if v := p.get("Version"); v != APIVersion {
+		if v == "" {
+			fail(action, p, errf(400, "MissingParameter.Version", "The input parameter Version that is mandatory for processing this request is not supplied."))
+			return
+		}
+		fail(action, p, errf(400, "InvalidVersion", "Specified parameter Version %q is not valid; ResourceManager is %s.", v, APIVersion))
+		return
+	}
+	if f := p.get("Format"); f != "JSON" && f != "json" {
+		fail(action, p, errf(400, "InvalidParameter.Format", "Format %q is not supported by this server; use JSON.", f))
+		return
+	}
+	s.mu.Lock()
+	now := s.now()
+	s.mu.Unlock()
+	if e := s.authenticate(r.Method, p, now); e != nil {
+		fail(action, p, e)
+		return
+	}
+
+	if f := s.takeFault(action); f != nil {
+		if f.Arrived != nil {
+			f.Arrived()
+		}
+		if f.Delay > 0 {
+			t := time.NewTimer(f.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				s.record(action, p, 0, "ClientGone")
+				return
+			}
+		}
+		if f.Code != "" || f.Status != 0 || f.Body != "" {
+			e := &rpcError{Status: f.Status, Code: f.Code, Message: f.Message, Body: f.Body}
+			if e.Status == 0 {
+				e.Status = 400
+			}
+			if e.Code == "" && e.Body == "" {
+				e.Code = http.StatusText(e.Status)
+			}
+			if e.Message == "" {
+				e.Message = "Injected fault: " + e.Code
+			}
+			fail(action, p, e)
+			return
+		}
+	}
+
+	body, e := h(s, r.Context(), p)
+	if e != nil {
+		fail(action, p, e)
+		return
+	}
+	s.record(action, p, 200, "")
+	body.set("RequestId", requestID)
+	writeJSON(w, 200, requestID, body)
+}
+
+// obj is a JSON object answer.
+type obj map[string]any
+
+func (o obj) set(k string, v any) { o[k] = v }
+
+// ---- local use --------------------------------------------------------------
+
+// Start serves s on addr, which must be a loopback address such as
+// "127.0.0.1:0" (the server accepts one fixed key: never expose it). It
+// returns the host:port to put in the adapter's Endpoint (scheme HTTP) and a
+// function that stops the listener.
+func (s *Server) Start(addr string) (endpoint string, stop func(context.Context) error, err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("rdwire: address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", nil, fmt.Errorf("rdwire: address %q is not a loopback address", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("rdwire: listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed after stop
+	return ln.Addr().String(), srv.Shutdown, nil
+}

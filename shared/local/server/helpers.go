@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/httpapi"
+	"github.com/sase-multiaccount/backend/shared/local/localkey"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/validate"
+)
+
+// mountHelpers mounts the /_local/* helpers: they stand in for what happens
+// outside SASE (a token from the identity provider, the invitee's actions in
+// its own account, a change made in the RD console). They are plain net/http
+// handlers that answer in the functions' envelope (RequestId, Code,
+// Message); no function binary contains them.
+func (s *Server) mountHelpers() {
+	sim, signer := s.sim, s.signer
+	for name, h := range map[string]helper{
+		"token":             mintToken(signer),
+		"accept-invitation": acceptInvitation(sim),
+		"remove-account":    removeAccount(sim),
+		"rename-account":    renameAccount(sim),
+	} {
+		s.mux.Handle("/_local/"+name, h)
+	}
+}
+
+// helper is one /_local/* endpoint: it decodes the JSON body itself.
+type helper func(ctx context.Context, body []byte) (any, error)
+
+// ServeHTTP answers POST with h's result, everything else with 405.
+func (h helper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := httpapi.NewRequestID()
+	out, err := h.serve(r)
+	status := http.StatusOK
+	if err != nil {
+		status, out = httpapi.ErrorEnvelope(err)
+	}
+	b, err := httpapi.Envelope(reqID, out)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"Code":"InternalError"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Request-Id", reqID)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func (h helper) serve(r *http.Request) (any, error) {
+	if r.Method != http.MethodPost {
+		return nil, apperr.New(apperr.KindMethod, "MethodNotAllowed", "%s accepts POST, not %s.", r.URL.Path, r.Method)
+	}
+	if len(r.URL.RawQuery) > 0 {
+		return nil, apperr.Malformed("%s takes no query parameters; send every field in the JSON body.", r.URL.Path)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, httpapi.MaxBody+1))
+	if err != nil {
+		return nil, apperr.Malformed("Cannot read the request body: %v", err)
+	}
+	if len(body) > httpapi.MaxBody {
+		return nil, httpapi.TooLarge()
+	}
+	return h(r.Context(), body)
+}
+
+type accountIn struct{ AccountId string }
+
+func mintToken(signer *localkey.Signer) helper {
+	return func(ctx context.Context, body []byte) (any, error) {
+		var in accountIn
+		if err := httpapi.DecodeJSON(body, &in); err != nil {
+			return nil, err
+		}
+		if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+			return nil, err
+		}
+		tok, err := signer.Mint(in.AccountId, in.AccountId, time.Hour)
+		if err != nil {
+			return nil, apperr.Internal(fmt.Errorf("mint local token: %w", err))
+		}
+		return struct{ Token string }{tok}, nil
+	}
+}
+
+func acceptInvitation(sim *simulation.Sim) helper {
+	return func(ctx context.Context, body []byte) (any, error) {
+		var in struct{ InvitationId, DisplayName string }
+		if err := httpapi.DecodeJSON(body, &in); err != nil {
+			return nil, err
+		}
+		if in.InvitationId == "" {
+			return nil, apperr.Missing("InvitationId")
+		}
+		acc, err := sim.AcceptInvitation(ctx, in.InvitationId, in.DisplayName)
+		if err != nil {
+			return nil, err
+		}
+		return struct{ Account any }{accountView(acc.AccountID, acc.DisplayName, acc.JoinTime)}, nil
+	}
+}
+
+func removeAccount(sim *simulation.Sim) helper {
+	return func(ctx context.Context, body []byte) (any, error) {
+		var in accountIn
+		if err := httpapi.DecodeJSON(body, &in); err != nil {
+			return nil, err
+		}
+		if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+			return nil, err
+		}
+		return struct{}{}, sim.RemoveAccount(ctx, in.AccountId)
+	}
+}
+
+func renameAccount(sim *simulation.Sim) helper {
+	return func(ctx context.Context, body []byte) (any, error) {
+		var in struct{ AccountId, DisplayName string }
+		if err := httpapi.DecodeJSON(body, &in); err != nil {
+			return nil, err
+		}
+		if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+			return nil, err
+		}
+		if in.DisplayName == "" {
+			return nil, apperr.Missing("DisplayName")
+		}
+		acc, err := sim.RenameAccount(ctx, in.AccountId, in.DisplayName)
+		if err != nil {
+			return nil, err
+		}
+		return struct{ Account any }{accountView(acc.AccountID, acc.DisplayName, acc.JoinTime)}, nil
+	}
+}
+
+func accountView(id, name string, join time.Time) any {
+	return struct{ AccountId, DisplayName, JoinTime string }{id, name, join.UTC().Format(time.RFC3339)}
+}

@@ -1,0 +1,203 @@
+package dirsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+)
+
+// Counts is what reconcile-members returns.
+type Counts struct {
+	Checked int // members compared with the directory
+	Removed int // members whose account is no longer in the directory
+	Renamed int // members whose AccountName was refreshed
+}
+
+// TimerEvent is the payload of an FC timer trigger.
+type TimerEvent struct {
+	TriggerTime string `json:"triggerTime"`
+	TriggerName string `json:"triggerName"`
+	Payload     string `json:"payload"`
+}
+
+type renameTo struct {
+	m    store.Member
+	name string
+}
+
+// Reconcile compares the members of the current directory with its accounts
+// (every page of ListAccounts): members whose account left are removed and
+// stale names refreshed, each change audited as System with requestID.
+//
+// It is safe concurrently with events, delete/add requests and itself:
+//   - the accounts are listed first, at start, and a member added at or
+//     after start is never removed (its account may have joined after the
+//     listing);
+//   - a removal is confirmed by a second listing, because RD's page-number
+//     pagination can skip an account when another leaves mid-listing;
+//   - names are written with asOf = start, so a newer rename (an event, a
+//     later run) is never overwritten;
+//   - a member removed or renamed concurrently is counted and audited by
+//     whoever changed it, once.
+func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, error) {
+	var n Counts
+	start := s.now()
+	d, ok, err := s.current(ctx)
+	if err != nil || !ok {
+		return n, wrapReconcile(err)
+	}
+	accounts, ok, err := s.accounts(ctx, d)
+	if err != nil || !ok {
+		return n, wrapReconcile(err)
+	}
+
+	var gone []store.Member
+	var renames []renameTo
+	q := store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}
+	for {
+		ms, more, err := s.Store.ListMembers(ctx, d.ID, q)
+		if err != nil {
+			return n, wrapReconcile(fmt.Errorf("list members: %w", err))
+		}
+		for _, m := range ms {
+			n.Checked++
+			if !m.AddTime.Before(start) {
+				continue // added during this run: it was in the directory then
+			}
+			a, in := accounts[m.AccountID]
+			switch {
+			case !in:
+				gone = append(gone, m)
+			case a.DisplayName != "" && a.DisplayName != m.AccountName:
+				renames = append(renames, renameTo{m: m, name: a.DisplayName})
+			}
+		}
+		if !more || len(ms) == 0 {
+			break
+		}
+		q.After = &store.Position{AccountID: ms[len(ms)-1].AccountID}
+	}
+
+	if len(gone) > 0 {
+		again, ok, err := s.accounts(ctx, d)
+		if err != nil || !ok {
+			return n, wrapReconcile(err)
+		}
+		kept := gone[:0]
+		for _, m := range gone {
+			if _, in := again[m.AccountID]; !in {
+				kept = append(kept, m)
+			}
+		}
+		gone = kept
+	}
+
+	// A failure stops the run with the counts of what was done; the next
+	// run (or the timer's retry) picks up the rest.
+	actor := audit.Actor{AccountID: s.Owner, Principal: string(action.ReconcileMembers), Role: systemRole, RequestID: requestID}
+	for i := 0; i < len(gone); i += batch {
+		removed, err := s.removeGone(ctx, d, actor, gone[i:min(i+batch, len(gone))])
+		n.Removed += removed
+		if removed > 0 {
+			s.invalidate() // those accounts are no longer members of the directory
+		}
+		if err != nil {
+			return n, wrapReconcile(err)
+		}
+	}
+	for i := 0; i < len(renames); i += batch {
+		renamed, err := s.refreshNames(ctx, d, actor, renames[i:min(i+batch, len(renames))], start)
+		n.Renamed += renamed
+		if err != nil {
+			return n, wrapReconcile(err)
+		}
+	}
+	return n, nil
+}
+
+// accounts lists the directory's accounts by ID. ok is false when the
+// directory is gone. A listing without the management account is refused:
+// an incomplete listing must not remove anyone.
+func (s *Service) accounts(ctx context.Context, d directory.Directory) (map[string]directory.Account, bool, error) {
+	list, err := s.Directory.ListAccounts(ctx)
+	if apperr.IsCode(err, apperr.CodeNoDirectory) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("list accounts: %w", err)
+	}
+	byID := make(map[string]directory.Account, len(list))
+	for _, a := range list {
+		byID[a.AccountID] = a
+	}
+	if _, in := byID[d.ManagementAccountID]; !in {
+		return nil, false, apperr.Unavailable("Resource Directory", fmt.Errorf(
+			"ListAccounts of %s returned %d accounts without the management account %s: the listing is incomplete, nothing was changed",
+			d.ID, len(list), d.ManagementAccountID))
+	}
+	return byID, true, nil
+}
+
+// removeGone deletes one batch and audits what it deleted.
+func (s *Service) removeGone(ctx context.Context, d directory.Directory, actor audit.Actor, batch []store.Member) (int, error) {
+	ids := make([]string, len(batch))
+	for i, m := range batch {
+		ids[i] = m.AccountID
+	}
+	res, err := s.Store.DeleteMembers(ctx, d.ID, ids)
+	if err != nil {
+		return 0, fmt.Errorf("delete members: %w", err)
+	}
+	var entries []audit.Entry
+	var failed error
+	for _, r := range res {
+		switch r.Status {
+		case store.Deleted:
+			entries = append(entries, audit.Entry{Action: action.ReconcileMembers, Target: r.AccountID, Result: ResultRemoved,
+				Detail: map[string]string{"AccountName": r.Member.AccountName, "Remark": r.Member.Remark, "Reason": "NotInResourceDirectory"}})
+		case store.DeleteFailed:
+			if failed == nil {
+				failed = fmt.Errorf("delete member %s: %w", r.AccountID, r.Err)
+			}
+		}
+	}
+	if err := s.Audit.Record(ctx, d.ID, actor, entries...); err != nil {
+		return len(entries), err
+	}
+	return len(entries), failed
+}
+
+// refreshNames renames one batch and audits what changed.
+func (s *Service) refreshNames(ctx context.Context, d directory.Directory, actor audit.Actor, batch []renameTo, asOf time.Time) (int, error) {
+	var entries []audit.Entry
+	var failed error
+	for _, r := range batch {
+		changed, err := s.Store.RenameMember(ctx, d.ID, r.m.AccountID, r.name, asOf)
+		if err != nil {
+			failed = fmt.Errorf("rename member %s: %w", r.m.AccountID, err)
+			break
+		}
+		if changed {
+			entries = append(entries, audit.Entry{Action: action.ReconcileMembers, Target: r.m.AccountID, Result: ResultRenamed,
+				Detail: map[string]string{"OldName": r.m.AccountName, "NewName": r.name}})
+		}
+	}
+	if err := s.Audit.Record(ctx, d.ID, actor, entries...); err != nil {
+		return len(entries), errors.Join(failed, err)
+	}
+	return len(entries), failed
+}
+
+func wrapReconcile(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("reconcile members: %w", err)
+}
