@@ -153,22 +153,22 @@ func (c *Client) Invite(ctx context.Context, targetEntity, targetType, note stri
 		code := rdCode(err)
 		switch {
 		case code == codeHandshakeExists:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeInvitationPending,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeInvitationPending,
 				"%s already has a pending invitation. Wait for an answer or cancel it first.", targetEntity)
 		case code == codeInAnotherRD:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeAlreadyInDirectory,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeAlreadyInDirectory,
 				"%s already belongs to another resource directory; it must leave it before it can be invited.", targetEntity)
 		case strings.HasPrefix(code, codeAlreadyExistsPrefix):
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeAlreadyInDirectory,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeAlreadyInDirectory,
 				"%s is already in this resource directory.", targetEntity)
 		case code == "LimitExceeded.InvitationRate":
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeLimitExceeded,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory's daily invitation quota is used up. Try again tomorrow or ask for a higher quota.")
 		case strings.HasPrefix(code, codeLimitPrefix):
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeLimitExceeded,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory has reached its member quota. Remove members or ask for a higher quota.")
 		case strings.HasPrefix(code, "InvalidParameter.Note"): // .Note and .Note.Length
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindInvalid, "InvalidParameter.Note",
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindInvalid, apperr.InvalidParameter("Note"),
 				"The note is not accepted by %s: at most 1024 characters.", service)
 		}
 		return directory.Invitation{}, fail(o, err)
@@ -304,7 +304,7 @@ func (c *Client) RegisterDelegatedAdmin(ctx context.Context, accountID string) e
 	case code == codeAlreadyRegistered:
 		return nil // the same account already holds the role: the port's no-op
 	case code == codeCannotRegisterMA:
-		return apperr.Wrap(err, apperr.KindInvalid, "InvalidParameter.AccountId",
+		return apperr.Wrap(err, apperr.KindInvalid, apperr.InvalidParameter("AccountId"),
 			"Account %s is the management account; choose a member account as the delegated administrator.", accountID)
 	case code == codeDelegatedExceeded:
 		var others []directory.DelegatedAdmin
