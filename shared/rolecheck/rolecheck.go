@@ -117,14 +117,21 @@ type cached struct {
 // maxCached bounds memory; a warm instance rarely sees more than a handful of callers.
 const maxCached = 4096
 
+// Option configures a Checker.
+type Option func(*Checker)
+
+// WithClock makes the Checker tell time with now instead of time.Now.
+func WithClock(now func() time.Time) Option { return func(c *Checker) { c.now = now } }
+
 // NewChecker builds a Checker. owner is the deployment's account (FC_ACCOUNT_ID
 // or OWNER_ACCOUNT_ID); ttl 0 disables caching.
-func NewChecker(dir Directory, owner string, ttl time.Duration) *Checker {
-	return &Checker{dir: dir, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
+func NewChecker(dir Directory, owner string, ttl time.Duration, opts ...Option) *Checker {
+	c := &Checker{dir: dir, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
-
-// SetClock replaces the clock (tests).
-func (c *Checker) SetClock(now func() time.Time) { c.now = now }
 
 // Invalidate forgets every cached role: after a directory change made here
 // (enable, delegated admin changes) or announced by a directory event.

@@ -116,8 +116,7 @@ func TestCacheExpiresAndInvalidates(t *testing.T) {
 	ctx := context.Background()
 	d := newDir()
 	now := time.Unix(1_700_000_000, 0)
-	c := NewChecker(d, owner, time.Minute)
-	c.SetClock(func() time.Time { return now })
+	c := NewChecker(d, owner, time.Minute, WithClock(func() time.Time { return now }))
 	if s, _ := c.Resolve(ctx, mem); s.Role != RoleMember {
 		t.Fatal(s)
 	}

@@ -111,14 +111,6 @@ func (s *Server) allPrincipals() []string {
 	return out
 }
 
-// SetClock replaces the clock used to check request timestamps (the Sim
-// keeps its own clock for directory data).
-func (s *Server) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	s.now = now
-	s.mu.Unlock()
-}
-
 // ServeHTTP answers one RD RPC request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serve(w, r, newRequestID())

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/events"
+	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
 // ResourceManager API calls (ActionTrail eventName) the function acts on.
@@ -83,9 +84,9 @@ const (
 
 // Summary is what directory-events returns for one event.
 type Summary struct {
-	EventId   string `json:",omitempty"`
+	EventID   string `json:"EventId,omitempty"`
 	EventName string `json:",omitempty"`
-	AccountId string `json:",omitempty"`
+	AccountID string `json:"AccountId,omitempty"`
 	Result    string
 	Reason    string `json:",omitempty"`
 	Message   string `json:",omitempty"`
@@ -93,6 +94,10 @@ type Summary struct {
 
 // maxIDLen bounds source and id: together they are a store key.
 const maxIDLen = 256
+
+// eventText is how many bytes of text copied from an event go into
+// summaries, logs and audit (validate.ClipTo).
+const eventText = 128
 
 // maxClockSkew is how far in the future an eventTime may lie. A rename stamped
 // far ahead would otherwise pin its name against every later rename.
@@ -118,13 +123,13 @@ type call struct {
 // the event is then released so that the retry is processed. Everything
 // else, including unusable input, is acknowledged with a Summary.
 func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summary, error) {
-	sum := Summary{EventId: clip(ev.ID)}
+	sum := Summary{EventID: validate.ClipTo(ev.ID, eventText)}
 	c, reason, msg := s.parse(ev)
 	if reason != "" {
-		sum.EventName, sum.Result, sum.Reason, sum.Message = clip(c.name), ResultIgnored, reason, msg
+		sum.EventName, sum.Result, sum.Reason, sum.Message = validate.ClipTo(c.name, eventText), ResultIgnored, reason, msg
 		return sum, nil
 	}
-	sum.EventId, sum.EventName, sum.AccountId = ev.ID, c.name, c.account
+	sum.EventID, sum.EventName, sum.AccountID = ev.ID, c.name, c.account
 
 	claimed, err := s.Store.ClaimEvent(ctx, c.key, s.now().Add(s.dedupTTL()))
 	if err != nil {

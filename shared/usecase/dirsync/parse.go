@@ -38,7 +38,7 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 		return c, ReasonMalformed, fmt.Sprintf("The event's id or source is longer than %d bytes.", maxIDLen)
 	}
 	if !hasAnySuffix(ev.Type, actionTrailTypes) {
-		return c, ReasonNotAPICall, fmt.Sprintf("Event type %q is not an ActionTrail API call record.", clip(ev.Type))
+		return c, ReasonNotAPICall, fmt.Sprintf("Event type %q is not an ActionTrail API call record.", validate.ClipTo(ev.Type, eventText))
 	}
 	rec, err := decodeRecord(ev.Data)
 	if err != nil {
@@ -46,16 +46,16 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	}
 	c = call{key: ev.Source + "|" + ev.ID, id: ev.ID, source: ev.Source, name: string(rec.EventName)}
 	if !strings.EqualFold(string(rec.ServiceName), events.ServiceResourceManager) {
-		return c, ReasonOtherService, fmt.Sprintf("The call was made to %q, not to ResourceManager.", clip(string(rec.ServiceName)))
+		return c, ReasonOtherService, fmt.Sprintf("The call was made to %q, not to ResourceManager.", validate.ClipTo(string(rec.ServiceName), eventText))
 	}
 	if rec.ErrorCode != "" {
-		return c, ReasonFailedCall, fmt.Sprintf("The recorded call failed (%s); it changed nothing.", clip(string(rec.ErrorCode)))
+		return c, ReasonFailedCall, fmt.Sprintf("The recorded call failed (%s); it changed nothing.", validate.ClipTo(string(rec.ErrorCode), eventText))
 	}
 	switch c.name {
 	case EventRemoveCloudAccount, EventDeleteAccount, EventUpdateAccount, EventRegisterDelegated,
 		EventDeregisterDelegated, EventDestroyDirectory:
 	default:
-		return c, ReasonUnhandled, fmt.Sprintf("%s calls do not change SASE members or roles.", clip(c.name))
+		return c, ReasonUnhandled, fmt.Sprintf("%s calls do not change SASE members or roles.", validate.ClipTo(c.name, eventText))
 	}
 
 	c.rawTime = string(rec.EventTime)
@@ -64,10 +64,10 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	}
 	at, window, ok := parseEventTime(c.rawTime)
 	if !ok {
-		return c, ReasonMalformed, fmt.Sprintf("eventTime %q is not an RFC 3339 time.", clip(c.rawTime))
+		return c, ReasonMalformed, fmt.Sprintf("eventTime %q is not an RFC 3339 time.", validate.ClipTo(c.rawTime, eventText))
 	}
 	if at.After(s.now().Add(maxClockSkew)) {
-		return c, ReasonMalformed, fmt.Sprintf("eventTime %q lies in the future.", clip(c.rawTime))
+		return c, ReasonMalformed, fmt.Sprintf("eventTime %q lies in the future.", validate.ClipTo(c.rawTime, eventText))
 	}
 	c.upper = at.Truncate(window).Add(window)
 
@@ -76,13 +76,13 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 		c.caller = ev.AliyunAccountID
 	}
 	if !validate.IsAccountID(c.caller) {
-		return c, ReasonMalformed, fmt.Sprintf("The caller's account ID %q (userIdentity.accountId) is not a 16-digit UID.", clip(c.caller))
+		return c, ReasonMalformed, fmt.Sprintf("The caller's account ID %q (userIdentity.accountId) is not a 16-digit UID.", validate.ClipTo(c.caller, eventText))
 	}
 	c.principal = string(rec.UserIdentity.UserName)
 	if c.principal == "" {
 		c.principal = string(rec.UserIdentity.PrincipalID)
 	}
-	c.principal = clip(c.principal)
+	c.principal = validate.ClipTo(c.principal, eventText)
 
 	params := rec.RequestParameters
 	if c.name == EventDestroyDirectory {
@@ -90,7 +90,7 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	}
 	c.account = param(params, "AccountId")
 	if !validate.IsAccountID(c.account) {
-		return c, ReasonMalformed, fmt.Sprintf("requestParameters.AccountId %q is not a 16-digit UID.", clip(c.account))
+		return c, ReasonMalformed, fmt.Sprintf("requestParameters.AccountId %q is not a 16-digit UID.", validate.ClipTo(c.account, eventText))
 	}
 	switch c.name {
 	case EventUpdateAccount:
@@ -105,7 +105,7 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	case EventRegisterDelegated, EventDeregisterDelegated:
 		c.svc = param(params, "ServicePrincipal")
 		if !strings.EqualFold(c.svc, s.principal()) {
-			return c, ReasonOtherPrincipal, fmt.Sprintf("Service principal %q is not SASE's (%s).", clip(c.svc), s.principal())
+			return c, ReasonOtherPrincipal, fmt.Sprintf("Service principal %q is not SASE's (%s).", validate.ClipTo(c.svc, eventText), s.principal())
 		}
 	}
 	return c, "", ""
@@ -210,18 +210,3 @@ func hasAnySuffix(s string, suffixes []string) bool {
 	}
 	return false
 }
-
-// clip bounds text copied from an event into summaries, logs and audit.
-func clip(s string) string {
-	const max = 128
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -15,7 +15,7 @@ import (
 
 // AddItem is one entry of add-members.
 type AddItem struct {
-	AccountId string
+	AccountID string `json:"AccountId"`
 	Remark    string
 }
 
@@ -27,7 +27,7 @@ type AddInput struct {
 
 // AddResult is one item of the answer.
 type AddResult struct {
-	AccountId string
+	AccountID string      `json:"AccountId"`
 	Status    string      // Added | AlreadyMember | Failed
 	Code      apperr.Code `json:",omitempty"`
 	Message   string      `json:",omitempty"`
@@ -53,17 +53,17 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 	var items []AddItem
 	seen := map[string]bool{}
 	for i, it := range in.Members {
-		if !validate.IsAccountID(it.AccountId) {
-			if it.AccountId == "" {
+		if !validate.IsAccountID(it.AccountID) {
+			if it.AccountID == "" {
 				return AddOutput{}, apperr.Missing(fmt.Sprintf("Members[%d].AccountId", i))
 			}
-			return AddOutput{}, apperr.Invalid("Members", "Members[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(it.AccountId))
+			return AddOutput{}, apperr.Invalid("Members", "Members[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(it.AccountID))
 		}
 		if err := validate.Remark(fmt.Sprintf("Members[%d].Remark", i), it.Remark); err != nil {
 			return AddOutput{}, err
 		}
-		if !seen[it.AccountId] {
-			seen[it.AccountId] = true
+		if !seen[it.AccountID] {
+			seen[it.AccountID] = true
 			items = append(items, it)
 		}
 	}
@@ -77,18 +77,18 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 	var rows []store.Member
 	var rowIdx []int
 	for i, it := range items {
-		out.Results[i].AccountId = it.AccountId
-		a, ok := byID[it.AccountId]
+		out.Results[i].AccountID = it.AccountID
+		a, ok := byID[it.AccountID]
 		switch {
-		case it.AccountId == sc.Directory.ManagementAccountID:
+		case it.AccountID == sc.Directory.ManagementAccountID:
 			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeManagementAccount
 			out.Results[i].Message = "The management account manages SASE members and cannot be added as one."
 		case !ok:
 			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeNotInDirectory
-			out.Results[i].Message = fmt.Sprintf("Account %s is not in resource directory %s; invite it first (step 2).", it.AccountId, sc.Directory.ID)
+			out.Results[i].Message = fmt.Sprintf("Account %s is not in resource directory %s; invite it first (step 2).", it.AccountID, sc.Directory.ID)
 		default:
 			rows = append(rows, store.Member{
-				DirectoryID: sc.Directory.ID, AccountID: it.AccountId, AccountName: a.DisplayName,
+				DirectoryID: sc.Directory.ID, AccountID: it.AccountID, AccountName: a.DisplayName,
 				AddTime: now, AddedBy: sc.Actor.AccountID, Remark: it.Remark, Version: 1,
 				UpdateTime: now, NameTime: now,
 			})
@@ -157,7 +157,7 @@ func (s *Service) accountsIncluding(ctx context.Context, items []AddItem) (map[s
 	}
 	byID := index(accounts)
 	for _, it := range items {
-		if _, ok := byID[it.AccountId]; !ok {
+		if _, ok := byID[it.AccountID]; !ok {
 			if accounts, err = s.Accounts.RefreshAccounts(ctx); err != nil {
 				return nil, err
 			}

@@ -21,7 +21,7 @@ type CandidatesInput struct {
 
 // Candidate is a directory account that is not a SASE member yet.
 type Candidate struct {
-	AccountId   string
+	AccountID   string `json:"AccountId"`
 	DisplayName string
 	JoinTime    string
 }
@@ -86,7 +86,7 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	end := min(start+limit, len(all))
 	out := CandidatesOutput{Accounts: make([]Candidate, 0, end-start), TotalCount: len(all)}
 	for _, a := range all[start:end] {
-		out.Accounts = append(out.Accounts, Candidate{AccountId: a.AccountID, DisplayName: a.DisplayName, JoinTime: audit.FormatTime(a.JoinTime)})
+		out.Accounts = append(out.Accounts, Candidate{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: audit.FormatTime(a.JoinTime)})
 	}
 	if end < len(all) {
 		out.NextToken = s.Tokens.Encode(binding, listPosition{AccountID: all[end-1].AccountID})

@@ -13,12 +13,12 @@ import (
 
 // DeleteInput is the body of delete-members.
 type DeleteInput struct {
-	AccountIds []string
+	AccountIDs []string `json:"AccountIds"`
 }
 
 // DeleteResult is one item of the answer.
 type DeleteResult struct {
-	AccountId string
+	AccountID string      `json:"AccountId"`
 	Status    string      // Deleted | NotMember | Failed
 	Code      apperr.Code `json:",omitempty"`
 	Message   string      `json:",omitempty"`
@@ -32,7 +32,7 @@ type DeleteOutput struct {
 
 // Delete removes members; absent ones are reported NotMember.
 func (s *Service) Delete(ctx context.Context, sc Scope, in DeleteInput) (DeleteOutput, error) {
-	ids, err := validate.AccountIDs("AccountIds", in.AccountIds, MaxBatch)
+	ids, err := validate.AccountIDs("AccountIds", in.AccountIDs, MaxBatch)
 	if err != nil {
 		return DeleteOutput{}, err
 	}
@@ -43,7 +43,7 @@ func (s *Service) Delete(ctx context.Context, sc Scope, in DeleteInput) (DeleteO
 	out := DeleteOutput{Results: make([]DeleteResult, len(results))}
 	var entries []audit.Entry
 	for i, r := range results {
-		out.Results[i].AccountId = r.AccountID
+		out.Results[i].AccountID = r.AccountID
 		switch r.Status {
 		case store.Deleted:
 			out.Results[i].Status = "Deleted"

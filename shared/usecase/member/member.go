@@ -50,7 +50,7 @@ type Scope struct {
 
 // Member is a member as the API shows it.
 type Member struct {
-	AccountId   string
+	AccountID   string `json:"AccountId"`
 	AccountName string
 	AddTime     string
 	Remark      string
@@ -60,7 +60,7 @@ type Member struct {
 
 func view(m store.Member) Member {
 	return Member{
-		AccountId: m.AccountID, AccountName: m.AccountName, AddTime: audit.FormatTime(m.AddTime),
+		AccountID: m.AccountID, AccountName: m.AccountName, AddTime: audit.FormatTime(m.AddTime),
 		Remark: m.Remark, AddedBy: m.AddedBy, Version: m.Version,
 	}
 }

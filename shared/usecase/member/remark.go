@@ -13,7 +13,7 @@ import (
 
 // RemarkInput is the body of update-member-remark.
 type RemarkInput struct {
-	AccountId string
+	AccountID string `json:"AccountId"`
 	Remark    *string
 	Version   *int64
 }
@@ -25,7 +25,7 @@ type RemarkOutput struct {
 
 // UpdateRemark sets or clears a member's remark, optionally only at Version.
 func (s *Service) UpdateRemark(ctx context.Context, sc Scope, in RemarkInput) (RemarkOutput, error) {
-	if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+	if err := validate.AccountID("AccountId", in.AccountID); err != nil {
 		return RemarkOutput{}, err
 	}
 	if in.Remark == nil {
@@ -41,12 +41,12 @@ func (s *Service) UpdateRemark(ctx context.Context, sc Scope, in RemarkInput) (R
 		}
 		version = *in.Version
 	}
-	before, after, err := s.Store.UpdateRemark(ctx, sc.Directory.ID, in.AccountId, *in.Remark, version, s.Now().UTC().Truncate(time.Millisecond))
+	before, after, err := s.Store.UpdateRemark(ctx, sc.Directory.ID, in.AccountID, *in.Remark, version, s.Now().UTC().Truncate(time.Millisecond))
 	if err != nil {
 		return RemarkOutput{}, fmt.Errorf("update remark: %w", err)
 	}
 	if err := s.Audit.Record(ctx, sc.Directory.ID, sc.Actor, audit.Entry{
-		Action: action.UpdateMemberRemark, Target: in.AccountId, Result: "Updated",
+		Action: action.UpdateMemberRemark, Target: in.AccountID, Result: "Updated",
 		Detail: map[string]string{"OldRemark": before.Remark, "NewRemark": after.Remark, "Version": audit.Itoa(after.Version)},
 	}); err != nil {
 		return RemarkOutput{}, err

@@ -14,7 +14,7 @@ import (
 
 // CancelInput is the body of cancel-invitation.
 type CancelInput struct {
-	InvitationId string
+	InvitationID string `json:"InvitationId"`
 }
 
 // CancelOutput is the answer of cancel-invitation.
@@ -24,13 +24,13 @@ type CancelOutput struct {
 
 // Cancel cancels a pending invitation.
 func (s *Service) Cancel(ctx context.Context, d directory.Directory, actor audit.Actor, in CancelInput) (CancelOutput, error) {
-	if in.InvitationId == "" {
+	if in.InvitationID == "" {
 		return CancelOutput{}, apperr.Missing("InvitationId")
 	}
-	if !strings.HasPrefix(in.InvitationId, "h-") || len(in.InvitationId) > 64 {
-		return CancelOutput{}, apperr.Invalid("InvitationId", "InvitationId %q is not an invitation ID (h-…).", validate.Clip(in.InvitationId))
+	if !strings.HasPrefix(in.InvitationID, "h-") || len(in.InvitationID) > 64 {
+		return CancelOutput{}, apperr.Invalid("InvitationId", "InvitationId %q is not an invitation ID (h-…).", validate.Clip(in.InvitationID))
 	}
-	inv, err := s.Directory.CancelInvitation(ctx, in.InvitationId)
+	inv, err := s.Directory.CancelInvitation(ctx, in.InvitationID)
 	if err != nil {
 		return CancelOutput{}, fmt.Errorf("cancel invitation: %w", err)
 	}

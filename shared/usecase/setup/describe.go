@@ -9,7 +9,7 @@ import (
 
 // Caller is the caller's account and role.
 type Caller struct {
-	AccountId string
+	AccountID string `json:"AccountId"`
 	Role      rolecheck.Role
 }
 
@@ -41,7 +41,7 @@ type Status struct {
 
 // Describe reports the setup status to the caller's role.
 func (s *Service) Describe(ctx context.Context, sub rolecheck.Subject) (DescribeOutput, error) {
-	caller := Caller{AccountId: sub.AccountID, Role: sub.Role}
+	caller := Caller{AccountID: sub.AccountID, Role: sub.Role}
 	out := DescribeOutput{Caller: caller, ResourceDirectory: viewDirectory(sub.Directory)}
 	if sub.Role == rolecheck.RoleMember {
 		return out, nil

@@ -14,7 +14,7 @@ import (
 
 // Invitation is an invitation as the API shows it.
 type Invitation struct {
-	InvitationId string
+	InvitationID string `json:"InvitationId"`
 	TargetEntity string
 	TargetType   string
 	Status       string
@@ -24,7 +24,7 @@ type Invitation struct {
 }
 
 func viewInvitation(i directory.Invitation) Invitation {
-	return Invitation{InvitationId: i.ID, TargetEntity: i.TargetEntity, TargetType: i.TargetType, Status: i.Status,
+	return Invitation{InvitationID: i.ID, TargetEntity: i.TargetEntity, TargetType: i.TargetType, Status: i.Status,
 		Note: i.Note, CreateTime: audit.FormatTime(i.CreateTime), ExpireTime: audit.FormatTime(i.ExpireTime)}
 }
 

@@ -14,7 +14,7 @@ import (
 
 // Target is one invitee: exactly one of AccountId or Email.
 type Target struct {
-	AccountId string
+	AccountID string `json:"AccountId"`
 	Email     string
 }
 
@@ -28,7 +28,7 @@ type InviteInput struct {
 type InviteResult struct {
 	Target       string
 	Status       string      // Invited | Failed
-	InvitationId string      `json:",omitempty"`
+	InvitationID string      `json:"InvitationId,omitempty"`
 	Code         apperr.Code `json:",omitempty"`
 	Message      string      `json:",omitempty"`
 }
@@ -57,13 +57,13 @@ func (s *Service) Invite(ctx context.Context, d directory.Directory, actor audit
 	for i, t := range in.Targets {
 		var tg target
 		switch {
-		case t.AccountId != "" && t.Email != "":
+		case t.AccountID != "" && t.Email != "":
 			return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d] has both AccountId and Email; give exactly one.", i)
-		case t.AccountId != "":
-			if !validate.IsAccountID(t.AccountId) {
-				return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(t.AccountId))
+		case t.AccountID != "":
+			if !validate.IsAccountID(t.AccountID) {
+				return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(t.AccountID))
 			}
-			tg = target{t.AccountId, directory.TargetAccount}
+			tg = target{t.AccountID, directory.TargetAccount}
 		case t.Email != "":
 			if err := validate.Email("Targets", t.Email); err != nil {
 				return InviteOutput{}, apperr.Invalid("Targets", "Targets[%d].Email %q is not a valid email address.", i, validate.Clip(t.Email))
@@ -91,7 +91,7 @@ func (s *Service) Invite(ctx context.Context, d directory.Directory, actor audit
 			r.Status, r.Code, r.Message = "Failed", e.Code, e.Message
 			continue
 		}
-		r.Status, r.InvitationId = "Invited", inv.ID
+		r.Status, r.InvitationID = "Invited", inv.ID
 		entries = append(entries, audit.Entry{Action: action.InviteAccounts, Target: t.entity, Result: "Invited",
 			Detail: map[string]string{"InvitationId": inv.ID, "TargetType": t.kind}})
 	}

@@ -61,8 +61,8 @@ func (s *Service) changed() {
 
 // ResourceDirectory is a directory as the API shows it.
 type ResourceDirectory struct {
-	DirectoryId           string
-	ManagementAccountId   string
+	DirectoryID           string `json:"DirectoryId"`
+	ManagementAccountID   string `json:"ManagementAccountId"`
 	ManagementAccountName string
 	CreateTime            string
 }
@@ -71,17 +71,17 @@ func viewDirectory(d *directory.Directory) *ResourceDirectory {
 	if d == nil {
 		return nil
 	}
-	return &ResourceDirectory{DirectoryId: d.ID, ManagementAccountId: d.ManagementAccountID,
+	return &ResourceDirectory{DirectoryID: d.ID, ManagementAccountID: d.ManagementAccountID,
 		ManagementAccountName: d.ManagementAccountName, CreateTime: audit.FormatTime(d.CreateTime)}
 }
 
 // DelegatedAdministrator is the delegated administrator as the API shows it.
 type DelegatedAdministrator struct {
-	AccountId             string
+	AccountID             string `json:"AccountId"`
 	DisplayName           string
 	DelegationEnabledTime string
 }
 
 func viewDelegated(da directory.DelegatedAdmin) *DelegatedAdministrator {
-	return &DelegatedAdministrator{AccountId: da.AccountID, DisplayName: da.DisplayName, DelegationEnabledTime: audit.FormatTime(da.EnabledTime)}
+	return &DelegatedAdministrator{AccountID: da.AccountID, DisplayName: da.DisplayName, DelegationEnabledTime: audit.FormatTime(da.EnabledTime)}
 }
