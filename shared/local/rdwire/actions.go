@@ -2,11 +2,13 @@ package rdwire
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
@@ -125,7 +127,7 @@ func toRDDirectory(d directory.Directory) rdDirectory {
 		MasterAccountID:      d.ManagementAccountID,
 		MasterAccountName:    d.ManagementAccountName,
 		RootFolderID:         rootFolderID(d),
-		CreateTime:           rdTime(d.CreateTime),
+		CreateTime:           rdTimeMillis(d.CreateTime),
 		ControlPolicyStatus:  "Disabled",
 		MemberDeletionStatus: "Disabled",
 		ScpStatus:            "Disabled",
@@ -139,21 +141,21 @@ func accountStatus(a directory.Account) string {
 	return "CreateSuccess"
 }
 
-func toRDMember(d directory.Directory, a directory.Account) rdMember {
+func toRDMember(d directory.Directory, a simulation.AccountDetail) rdMember {
 	return rdMember{
 		DisplayName:           a.DisplayName,
 		FolderID:              rootFolderID(d),
 		ResourceDirectoryID:   d.ID,
 		ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
 		JoinMethod:            a.JoinMethod,
-		JoinTime:              rdTime(a.JoinTime),
-		ModifyTime:            rdTime(a.JoinTime),
-		Status:                accountStatus(a),
+		JoinTime:              rdTimeMillis(a.JoinTime),
+		ModifyTime:            rdTimeMillis(a.ModifyTime),
+		Status:                accountStatus(a.Account),
 		Type:                  "CloudAccount",
 	}
 }
 
-func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake {
+func toRDHandshake(d directory.Directory, inv simulation.InvitationDetail) rdHandshake {
 	return rdHandshake{
 		HandshakeID:         inv.ID,
 		ResourceDirectoryID: d.ID,
@@ -164,7 +166,7 @@ func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake 
 		Note:                inv.Note,
 		Status:              inv.Status,
 		CreateTime:          rdTime(inv.CreateTime),
-		ModifyTime:          rdTime(inv.CreateTime),
+		ModifyTime:          rdTime(inv.ModifyTime),
 		ExpireTime:          rdTime(inv.ExpireTime),
 	}
 }
@@ -199,6 +201,12 @@ func toRD(action string, err error) *rpcError {
 		return errf(500, "InternalError", "The request processing has failed due to some unknown error.")
 	}
 	msg := ae.Message
+	if r, ok := directory.EnableRefusalByCode(ae.Code); ok {
+		return errf(409, r.RDCode, "%s", msg)
+	}
+	if r, ok := directory.InviteRefusalByCode(ae.Code); ok {
+		return errf(409, r.RDCode, "%s", msg)
+	}
 	switch ae.Kind {
 	case apperr.KindNotFound:
 		switch ae.Code {
@@ -220,7 +228,7 @@ func toRD(action string, err error) *rpcError {
 		case apperr.CodeDirectoryExists:
 			return errf(409, "EntityAlreadyExists.ResourceDirectory", "%s", msg)
 		case directory.CodeAlreadyInDirectory:
-			return errf(409, "EntityAlreadyExists.Account", "%s", msg)
+			return errf(409, "EntityAlreadyExists.ResourceDir.Account", "%s", msg)
 		case directory.CodeInvitationPending:
 			return errf(409, "EntityAlreadyExists.Handshake", "%s", msg)
 		case directory.CodeLimitExceeded:
@@ -241,6 +249,9 @@ func toRD(action string, err error) *rpcError {
 			if name, ok := strings.CutPrefix(code, prefix); ok {
 				code = prefix + rdParam(name)
 			}
+		}
+		if action == "InviteAccountToResourceDirectory" && code == "InvalidParameter.Note" {
+			code = "InvalidParameter.Note.Length" // the Sim refuses a note only for its length
 		}
 		return errf(400, code, "%s", msg)
 	case apperr.KindThrottled:
@@ -273,6 +284,14 @@ func (s *Server) enableResourceDirectory(ctx context.Context, p params) (obj, *r
 	}
 	d, err := s.sim.EnableDirectory(ctx)
 	if err != nil {
+		if apperr.IsCode(err, apperr.CodeDirectoryExists) {
+			if _, gerr := s.sim.GetDirectory(ctx); gerr != nil {
+				// Refused for a directory, yet the owner has none of its
+				// own: it is a member of another one.
+				return nil, errf(409, simulation.CodeInAnotherDirectory,
+					"The specified account is an Alibaba Cloud account or already exists in another resource directory.")
+			}
+		}
 		return nil, toRD("EnableResourceDirectory", err)
 	}
 	return obj{"ResourceDirectory": toRDDirectory(d)}, nil
@@ -287,9 +306,19 @@ func (s *Server) listAccounts(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("ListAccounts", err)
 	}
-	all, err := s.sim.ListAccounts(ctx)
+	tags, e := tagFilter(p)
+	if e != nil {
+		return nil, e
+	}
+	all, err := s.sim.ListAccountDetails(ctx)
 	if err != nil {
 		return nil, toRD("ListAccounts", err)
+	}
+	if len(tags) > 0 {
+		// RD lists the accounts that carry every given tag. Simulated
+		// accounts carry none, so a tag filter matches nothing, as it
+		// would for untagged accounts in the cloud.
+		all = nil
 	}
 	lo, hi := window(len(all), number, size)
 	out := make([]rdListedAccount, 0, hi-lo)
@@ -309,7 +338,7 @@ func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("GetAccount", err)
 	}
-	a, err := s.sim.GetAccount(ctx, id)
+	a, err := s.sim.GetAccountDetail(ctx, id)
 	if err != nil {
 		return nil, toRD("GetAccount", err)
 	}
@@ -325,6 +354,15 @@ func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
 }
 
 func (s *Server) invite(ctx context.Context, p params) (obj, *rpcError) {
+	tags, e := tagFilter(p)
+	if e != nil {
+		return nil, e
+	}
+	if len(tags) > 0 {
+		// RD would tag the invited account; the Sim keeps no tags, and
+		// dropping them silently would let a caller believe they were set.
+		return nil, errf(400, "InvalidParameter.Tag", "This local server does not keep tags; invite without Tag.N.")
+	}
 	inv, err := s.sim.Invite(ctx, p.get("TargetEntity"), p.get("TargetType"), p.get("Note"))
 	return s.handshakeAnswer(ctx, "InviteAccountToResourceDirectory", inv, err)
 }
@@ -338,7 +376,7 @@ func (s *Server) listHandshakes(ctx context.Context, p params) (obj, *rpcError) 
 	if err != nil {
 		return nil, toRD("ListHandshakesForResourceDirectory", err)
 	}
-	all, err := s.sim.ListInvitations(ctx)
+	all, err := s.sim.ListInvitationDetails(ctx)
 	if err != nil {
 		return nil, toRD("ListHandshakesForResourceDirectory", err)
 	}
@@ -355,7 +393,11 @@ func (s *Server) getHandshake(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("GetHandshake", err)
 	}
-	inv, err := s.sim.GetInvitation(ctx, p.get("HandshakeId"))
+	id := p.get("HandshakeId")
+	if id == "" {
+		return nil, toRD("GetHandshake", apperr.Missing("InvitationId"))
+	}
+	inv, err := s.sim.GetInvitationDetail(ctx, id)
 	if err != nil {
 		return nil, toRD("GetHandshake", err)
 	}
@@ -377,7 +419,11 @@ func (s *Server) handshakeAnswer(ctx context.Context, action string, inv directo
 	if err != nil {
 		return nil, toRD(action, err)
 	}
-	return obj{"Handshake": toRDHandshake(d, inv)}, nil
+	detail, err := s.sim.GetInvitationDetail(ctx, inv.ID)
+	if err != nil {
+		return nil, toRD(action, err)
+	}
+	return obj{"Handshake": toRDHandshake(d, detail)}, nil
 }
 
 func (s *Server) checkPrincipal(p params, required bool) (string, *rpcError) {
@@ -403,7 +449,7 @@ func (s *Server) listDelegated(ctx context.Context, p params) (obj, *rpcError) {
 	if want := p.get("ServicePrincipal"); want != "" {
 		principals = []string{want} // RD filters; an unknown principal has no administrators
 	}
-	var all []rdDelegated
+	all := []rdDelegated{} // none is "Account":[], never null, as RD answers
 	for _, pr := range principals {
 		admins, err := s.sim.ListDelegatedAdminsFor(ctx, pr)
 		if err != nil {
@@ -467,4 +513,33 @@ func (s *Server) deregisterDelegated(ctx context.Context, p params) (obj, *rpcEr
 		return nil, toRD("DeregisterDelegatedAdministrator", err)
 	}
 	return obj{}, nil
+}
+
+// tagFilter reads the Tag.N.Key / Tag.N.Value parameters (N from 1, at
+// most 20, as RD documents). A value without its key is refused like RD's
+// MissingParameter.Tag.N.Key.
+func tagFilter(p params) ([]rdTag, *rpcError) {
+	var out []rdTag
+	for k := range p {
+		if !strings.HasPrefix(k, "Tag.") {
+			continue
+		}
+		rest := strings.TrimPrefix(k, "Tag.")
+		n, field, ok := strings.Cut(rest, ".")
+		i, err := strconv.Atoi(n)
+		if !ok || err != nil || i < 1 || i > 20 || (field != "Key" && field != "Value") {
+			return nil, errf(400, "InvalidParameter.Tag", "Parameter %s is not Tag.N.Key or Tag.N.Value with N from 1 to 20.", k)
+		}
+	}
+	for i := 1; i <= 20; i++ {
+		key, value := p.get(fmt.Sprintf("Tag.%d.Key", i)), p.get(fmt.Sprintf("Tag.%d.Value", i))
+		if key == "" && value == "" {
+			continue
+		}
+		if key == "" {
+			return nil, errf(400, fmt.Sprintf("MissingParameter.Tag.%d.Key", i), "Tag.%d.Value is given without Tag.%d.Key.", i, i)
+		}
+		out = append(out, rdTag{Key: key, Value: value})
+	}
+	return out, nil
 }

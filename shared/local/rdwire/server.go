@@ -157,6 +157,15 @@ func Fail(action string, times, status int, code string) Fault {
 	return Fault{Action: action, Times: times, Status: status, Code: code}
 }
 
+// ConcurrentCall makes the next times calls of action answer 429
+// ConcurrentCallNotSupported, RD's refusal of a write while another change
+// to the directory is in progress (documented in ResourceDirectoryMaster
+// 2022-04-19).
+func ConcurrentCall(action string, times int) Fault {
+	return Fault{Action: action, Times: times, Status: 429, Code: "ConcurrentCallNotSupported",
+		Message: "The operation is not supported because another operation is being performed on the resource directory. Try again later."}
+}
+
 // Slow makes the next times calls of action answer after delay.
 func Slow(action string, times int, delay time.Duration) Fault {
 	return Fault{Action: action, Times: times, Delay: delay}
@@ -316,7 +325,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string)
 	}
 	action := p.get("Action")
 	if action == "" {
-		fail("", p, errf(400, "MissingParameter.Action", "The input parameter Action that is mandatory for processing this request is not supplied."))
+		fail("", p, errMissingCommon("Action"))
 		return
 	}
 	s.mu.Lock()
@@ -329,7 +338,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string)
 	}
 	if v := p.get("Version"); v != APIVersion {
 		if v == "" {
-			fail(action, p, errf(400, "MissingParameter.Version", "The input parameter Version that is mandatory for processing this request is not supplied."))
+			fail(action, p, errMissingCommon("Version"))
 			return
 		}
 		fail(action, p, errf(400, "InvalidVersion", "Specified parameter Version %q is not valid; ResourceManager is %s.", v, APIVersion))

@@ -55,16 +55,25 @@ const (
 
 // Options configure a Sim. Zero values take the defaults above.
 type Options struct {
-	Path                  string                  // JSON state file; "" = in memory only (tests)
-	OwnerAccountID        string                  // the current account (required, 16 digits)
-	OwnerDisplayName      string                  // default "Management Account"
-	ServicePrincipal      string                  // default directory.DefaultServicePrincipal
-	MaxAccounts           int                     // default 10000 (accounts per directory incl. MA)
-	MaxPendingInvitations int                     // default 1000
-	MaxDelegatedAdmins    int                     // default 1 (per principal)
-	InvitationTTL         time.Duration           // default 14 days
-	Now                   func() time.Time        // default time.Now
-	Publish               func(events.CloudEvent) // optional; called after each change, outside locks
+	Path                  string        // JSON state file; "" = in memory only (tests)
+	OwnerAccountID        string        // the current account (required, 16 digits)
+	OwnerDisplayName      string        // default "Management Account"
+	ServicePrincipal      string        // default directory.DefaultServicePrincipal
+	MaxAccounts           int           // default 10000 (accounts per directory incl. MA)
+	MaxPendingInvitations int           // default 1000
+	MaxDelegatedAdmins    int           // default 1 (per principal)
+	InvitationTTL         time.Duration // default 14 days
+	// OwnerConditions are RD codes of directory.EnableRefusals (plus
+	// NotSupport.AccountInAnotherResourceDirectory) that the owner account
+	// is in: EnableDirectory refuses with the first, as RD refuses an
+	// account that is, say, not enterprise-verified. Empty: an eligible owner.
+	OwnerConditions []string
+	// TargetConditions makes invitations to an account refused as RD
+	// refuses them: account UID (or login email) -> RD code of
+	// directory.InviteRefusals.
+	TargetConditions map[string]string
+	Now              func() time.Time        // default time.Now
+	Publish          func(events.CloudEvent) // optional; called after each change, outside locks
 }
 
 // Sim is the simulated Resource Directory. It is safe for concurrent use.
@@ -122,6 +131,9 @@ func Open(opts Options) (*Sim, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if err := checkConditions(&opts); err != nil {
+		return nil, err
+	}
 	s := &Sim{opts: opts, st: newState()}
 	if opts.Path != "" {
 		if err := s.load(); err != nil {
@@ -131,10 +143,15 @@ func Open(opts Options) (*Sim, error) {
 	return s, nil
 }
 
-// now is the simulation clock. RD reports times to the second, and the SDK
-// adapter sees them through RFC 3339 strings, so the Sim keeps no more
-// precision than that; both adapters then return equal times.
-func (s *Sim) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
+// now is the simulation clock. RD reports directory and account times to
+// the millisecond ("2021-12-08T02:15:31.744Z") and handshake times to the
+// second, and the SDK adapter sees them through those strings, so the Sim
+// keeps no more precision than that (see handshakeTime); both adapters then
+// return equal times.
+func (s *Sim) now() time.Time { return s.opts.Now().UTC().Truncate(time.Millisecond) }
+
+// handshakeTime is t at RD's handshake precision: whole seconds.
+func handshakeTime(t time.Time) time.Time { return t.Truncate(time.Second) }
 
 // ---- internal model -------------------------------------------------------
 
@@ -143,6 +160,7 @@ type account struct {
 	DisplayName string
 	JoinTime    time.Time
 	JoinMethod  string
+	ModifyTime  time.Time // last change RD reports (join, rename)
 }
 
 type invitation struct {
@@ -421,9 +439,12 @@ func (s *Sim) EnableDirectory(_ context.Context) (directory.Directory, error) {
 				"A Resource Directory (%s) already exists; its management account is %s.",
 				st.dir.ID, st.dir.ManagementAccountID)
 		}
+		if err := s.ownerRefusal(); err != nil {
+			return change{}, err
+		}
 		owner := s.opts.OwnerAccountID
 		st.dir = &directory.Directory{ID: "rd-" + randomToken(10), ManagementAccountID: owner, CreateTime: now}
-		st.addAccount(&account{ID: owner, DisplayName: s.opts.OwnerDisplayName, JoinTime: now, JoinMethod: "created"})
+		st.addAccount(&account{ID: owner, DisplayName: s.opts.OwnerDisplayName, JoinTime: now, JoinMethod: "created", ModifyTime: now})
 		d = st.directoryView()
 		return change{changed: true, event: newEvent(owner, "EnableResourceDirectory",
 			map[string]string{"EnableMode": "CurrentAccount"}, now)}, nil
@@ -496,6 +517,9 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 			return change{}, apperr.Conflict(directory.CodeAlreadyInDirectory,
 				"%s is already in the Resource Directory (account %s).", targetEntity, inviteeID)
 		}
+		if err := s.targetRefusal(targetEntity, inviteeID); err != nil {
+			return change{}, err
+		}
 		if p := st.pendingFor(inviteeID, now); p != nil {
 			return change{}, apperr.Conflict(directory.CodeInvitationPending,
 				"%s already has a pending invitation (%s) that expires at %s. Cancel it or wait for an answer.",
@@ -515,12 +539,13 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 			id = "h-" + randomToken(16)
 		}
 		st.nextSeq++
+		at := handshakeTime(now)
 		inv := &invitation{
 			Invitation: directory.Invitation{
 				ID: id, TargetEntity: targetEntity, TargetType: targetType, Status: directory.StatusPending,
-				Note: note, CreateTime: now, ExpireTime: now.Add(s.opts.InvitationTTL),
+				Note: note, CreateTime: at, ExpireTime: at.Add(s.opts.InvitationTTL),
 			},
-			InviteeID: inviteeID, ModifyTime: now, Seq: st.nextSeq,
+			InviteeID: inviteeID, ModifyTime: at, Seq: st.nextSeq,
 		}
 		st.addInvitation(inv)
 		out = inv.view(now)
@@ -582,11 +607,11 @@ func (s *Sim) answer(invitationID, status, eventName, displayName string) (direc
 			if name == "" {
 				name = inv.TargetEntity
 			}
-			a := &account{ID: inv.InviteeID, DisplayName: name, JoinTime: now, JoinMethod: "invited"}
+			a := &account{ID: inv.InviteeID, DisplayName: name, JoinTime: now, JoinMethod: "invited", ModifyTime: now}
 			st.addAccount(a)
 			joined = a.view()
 		}
-		st.setStatus(inv, status, now)
+		st.setStatus(inv, status, handshakeTime(now))
 		out = inv.view(now)
 		return change{changed: true, event: newEvent(caller, eventName,
 			map[string]string{"HandshakeId": inv.ID}, now)}, nil
@@ -678,6 +703,7 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 			return change{}, nil
 		}
 		a.DisplayName = displayName
+		a.ModifyTime = now
 		out = a.view()
 		return change{changed: true, event: newEvent(st.dir.ManagementAccountID, "UpdateAccount",
 			map[string]string{"AccountId": accountID, "NewDisplayName": displayName}, now)}, nil
@@ -736,13 +762,14 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 		}
 		added := make([]*account, len(accounts))
 		for i, in := range accounts {
-			a := &account{ID: in.AccountID, DisplayName: in.DisplayName, JoinTime: in.JoinTime.UTC().Truncate(time.Second), JoinMethod: in.JoinMethod}
+			a := &account{ID: in.AccountID, DisplayName: in.DisplayName, JoinTime: in.JoinTime.UTC().Truncate(time.Millisecond), JoinMethod: in.JoinMethod}
 			if a.DisplayName == "" {
 				a.DisplayName = a.ID
 			}
 			if in.JoinTime.IsZero() {
 				a.JoinTime = now
 			}
+			a.ModifyTime = a.JoinTime
 			if a.JoinMethod == "" {
 				a.JoinMethod = "invited"
 			}

@@ -69,7 +69,7 @@ type DelegatedAdmin struct {
 // Error codes a Service returns (as apperr.Error codes) besides the
 // apperr.Code* ones: per-target invitation failures.
 const (
-	CodeAlreadyInDirectory = "AlreadyInDirectory" // target already in this or another directory
+	CodeAlreadyInDirectory = "AlreadyInDirectory" // target already in this directory (or is its MA)
 	CodeInvitationPending  = "InvitationPending"  // a pending invitation for the target exists
 	CodeLimitExceeded      = "LimitExceeded"      // member or invitation quota reached
 )
@@ -79,8 +79,13 @@ const (
 //   - GetDirectory: apperr NotFound CodeNoDirectory when none is enabled.
 //   - EnableDirectory: makes the current account the management account;
 //     apperr Conflict CodeDirectoryExists when a directory already exists.
+//   - EnableDirectory: apperr Conflict with the Code of an EnableRefusals
+//     entry when RD refuses the owner account itself (not enterprise-verified,
+//     no secure mobile phone, …); Conflict CodeEnablePrecondition for a
+//     refusal RD documents but this list does not name.
 //   - Invite: per-target failures are apperr Conflict with CodeAlreadyInDirectory,
-//     CodeInvitationPending or CodeLimitExceeded.
+//     CodeInvitationPending, CodeLimitExceeded or the Code of an
+//     InviteRefusals entry.
 //   - CancelInvitation: NotFound CodeInvitationNotFound, Conflict CodeInvitationStatus.
 //   - RegisterDelegatedAdmin: NotFound CodeAccountNotFound for an account not in
 //     the directory; Invalid "InvalidParameter.AccountId" for the MA; Conflict
