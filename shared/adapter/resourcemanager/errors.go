@@ -244,3 +244,51 @@ func ensureStop(s string) string {
 	}
 	return s + "."
 }
+
+func accountNotFound(cause error, accountID string) error {
+	return apperr.Wrap(cause, apperr.KindNotFound, apperr.CodeAccountNotFound,
+		"Account %s is not in this resource directory. Invite it first.", accountID)
+}
+
+// delegatedExists is the port's Conflict for a role held by others, naming
+// them when known.
+func delegatedExists(cause error, holders []directory.DelegatedAdmin) error {
+	if len(holders) == 0 {
+		return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
+			"Another account is already SASE's delegated administrator. Remove it before registering another account.")
+	}
+	names := make([]string, len(holders))
+	for i, h := range holders {
+		names[i] = h.AccountID
+		if h.DisplayName != "" {
+			names[i] += " (" + h.DisplayName + ")"
+		}
+	}
+	if len(names) == 1 {
+		return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
+			"Account %s is already SASE's delegated administrator. Remove it before registering another account.", names[0])
+	}
+	return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
+		"Accounts %s already are SASE's delegated administrators, as many as SASE allows. Remove one before registering another account.",
+		strings.Join(names, ", "))
+}
+
+// CodeTrustedService is the Conflict code for RD refusing SASE's service
+// principal (InvalidParameter.ServicePrincipal): SASE is not a trusted
+// service of the directory, or the principal is misconfigured. API.md has
+// no code for it yet.
+const CodeTrustedService = "Conflict.TrustedService"
+
+func badPrincipal(cause error, principal string) error {
+	return apperr.Wrap(cause, apperr.KindConflict, CodeTrustedService,
+		"%s does not accept SASE's service principal %q: enable SASE as a trusted service of the resource directory, or correct the configured principal.",
+		service, principal)
+}
+
+type emptyAnswerError string
+
+func (e emptyAnswerError) Error() string {
+	return "resourcemanager: " + string(e) + " answered 2xx without the expected object"
+}
+
+func errEmpty(action string) error { return emptyAnswerError(action) }

@@ -1,0 +1,76 @@
+package setup
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sase-multiaccount/backend/shared/rolecheck"
+)
+
+// Caller is the caller's account and role.
+type Caller struct {
+	AccountId string
+	Role      rolecheck.Role
+}
+
+// Steps says which setup steps are done.
+type Steps struct {
+	DirectoryEnabled            bool
+	MembersInvited              bool
+	DelegatedAdministratorAdded bool
+	MembersAdded                bool
+}
+
+// DescribeOutput is the answer of describe-setup for the owner, the
+// management account and the delegated administrator.
+type DescribeOutput struct {
+	Caller                 Caller
+	ResourceDirectory      *ResourceDirectory
+	DelegatedAdministrator *DelegatedAdministrator
+	Steps                  Steps
+	DirectoryAccountCount  int
+	MemberCount            int
+}
+
+// MemberDescribeOutput is what a member sees: only its role and the directory.
+type MemberDescribeOutput struct {
+	Caller            Caller
+	ResourceDirectory *ResourceDirectory
+}
+
+// Describe reports the setup status to the caller's role: a DescribeOutput,
+// or a MemberDescribeOutput for a member.
+func (s *Service) Describe(ctx context.Context, sub rolecheck.Subject) (any, error) {
+	caller := Caller{AccountId: sub.AccountID, Role: sub.Role}
+	if sub.Role == rolecheck.RoleMember {
+		return MemberDescribeOutput{Caller: caller, ResourceDirectory: viewDirectory(sub.Directory)}, nil
+	}
+	out := DescribeOutput{Caller: caller, ResourceDirectory: viewDirectory(sub.Directory)}
+	if sub.Directory == nil {
+		return out, nil
+	}
+	d := sub.Directory
+	steps := &out.Steps
+	steps.DirectoryEnabled = true
+	// One RD call however large the directory: the MA is always in it, so
+	// any further account means step 2 is done.
+	n, err := s.Directory.CountAccounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("describe setup: %w", err)
+	}
+	out.DirectoryAccountCount = n
+	steps.MembersInvited = n > 1
+	das, err := s.Directory.ListDelegatedAdmins(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("describe setup: %w", err)
+	}
+	if len(das) > 0 {
+		steps.DelegatedAdministratorAdded = true
+		out.DelegatedAdministrator = viewDelegated(das[0])
+	}
+	if out.MemberCount, err = s.Members.CountMembers(ctx, d.ID); err != nil {
+		return nil, fmt.Errorf("describe setup: %w", err)
+	}
+	steps.MembersAdded = out.MemberCount > 0
+	return out, nil
+}
