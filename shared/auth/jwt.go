@@ -230,7 +230,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Caller, error) 
 	}
 	sub, err := claims.GetSubject()
 	if err != nil {
-		return Caller{}, apperr.Wrap(err, apperr.KindUnauthenticated, "Unauthenticated", "token subject (sub) is not a string")
+		return Caller{}, apperr.Wrap(err, apperr.KindUnauthenticated, apperr.CodeUnauthenticated, "token subject (sub) is not a string")
 	}
 	if !validPrincipal(sub) {
 		return Caller{}, apperr.Unauthenticated("token subject (sub) is longer than %d bytes or has control characters", MaxPrincipalBytes)
@@ -262,7 +262,7 @@ func rejection(err error, tok *jwt.Token, claims jwt.MapClaims) *apperr.Error {
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):
 		msg = claimsRejection(err, claims)
 	}
-	return apperr.Wrap(err, apperr.KindUnauthenticated, "Unauthenticated", "%s", msg)
+	return apperr.Wrap(err, apperr.KindUnauthenticated, apperr.CodeUnauthenticated, "%s", msg)
 }
 
 // claimsRejection picks one message when the validator reports several

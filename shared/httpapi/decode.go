@@ -37,7 +37,7 @@ func body(e events.HTTPTriggerEvent) ([]byte, error) {
 
 // TooLarge is the error for a body over MaxBody.
 func TooLarge() error {
-	return apperr.New(apperr.KindTooLarge, "RequestEntityTooLarge", "The request body is larger than %d KiB.", MaxBody>>10)
+	return apperr.New(apperr.KindTooLarge, apperr.CodeTooLarge, "The request body is larger than %d KiB.", MaxBody>>10)
 }
 
 // Decode reads the JSON object body strictly into v (see DecodeJSON).
@@ -59,7 +59,7 @@ func DecodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apperr.Wrap(err, apperr.KindMalformed, "MalformedRequest", "%s", describeJSONError(err))
+		return apperr.Wrap(err, apperr.KindMalformed, apperr.CodeMalformed, "%s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.Malformed("The request body has data after the JSON object.")

@@ -104,7 +104,7 @@ func (s *Server) Handler(ep Endpoint) Handler {
 
 func (s *Server) serve(ctx context.Context, ep Endpoint, r *Request, e events.HTTPTriggerEvent) (any, error) {
 	if r.Method != ep.Method {
-		return nil, apperr.New(apperr.KindMethod, "MethodNotAllowed", "%s accepts %s (and OPTIONS), not %s.", ep.Name, ep.Method, orNone(r.Method))
+		return nil, apperr.New(apperr.KindMethod, apperr.CodeMethodNotAllowed, "%s accepts %s (and OPTIONS), not %s.", ep.Name, ep.Method, orNone(r.Method))
 	}
 	token, err := auth.BearerToken(r.Header("Authorization"))
 	if err != nil {
@@ -147,7 +147,7 @@ func (s *Server) logRequest(ep Endpoint, r *Request, resp *events.HTTPTriggerRes
 		Int("status", status).Float64("duration_ms", float64(d.Microseconds())/1000)
 	if err != nil {
 		_, e := Classify(err)
-		ev = ev.Str("code", e.Code)
+		ev = ev.Str("code", string(e.Code))
 		if status >= 500 {
 			ev = ev.Err(err) // the cause, for the operator; never sent to the caller
 		}

@@ -48,7 +48,7 @@ func ErrorEnvelope(err error) (int, any) {
 
 // errorBody is the API.md error envelope.
 type errorBody struct {
-	Code    string
+	Code    apperr.Code
 	Message string
 }
 

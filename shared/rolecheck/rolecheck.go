@@ -132,7 +132,7 @@ func (c *Checker) Authorize(ctx context.Context, accountID string, act action.Ac
 	case Allow:
 		return s, nil
 	case NoDirectory:
-		return s, apperr.NotFound("ResourceDirectory",
+		return s, apperr.NotFound(apperr.CodeNoDirectory,
 			"No resource directory is enabled yet; complete step 1 (enable-directory) before %s.", act)
 	case InDirectory:
 		return s, apperr.Conflict(apperr.CodeDirectoryExists,

@@ -28,7 +28,7 @@ func (c *countingDir) count(name string) {
 func (c *countingDir) GetDirectory(context.Context) (directory.Directory, error) {
 	c.count("GetDirectory")
 	if c.dir == nil {
-		return directory.Directory{}, apperr.NotFound("ResourceDirectory", "none")
+		return directory.Directory{}, apperr.NotFound(apperr.CodeNoDirectory, "none")
 	}
 	return *c.dir, nil
 }
@@ -167,7 +167,7 @@ func TestAuthorizeAppliesThePolicy(t *testing.T) {
 	noRD := NewChecker(&countingDir{calls: map[string]int{}}, owner, time.Minute)
 	for _, action := range Actions() {
 		_, err := noRD.Authorize(ctx, owner, action)
-		want := map[Decision]string{Allow: "", NoDirectory: "EntityNotExists.ResourceDirectory"}[Policy[action][RoleOwner]]
+		want := map[Decision]apperr.Code{Allow: "", NoDirectory: "EntityNotExists.ResourceDirectory"}[Policy[action][RoleOwner]]
 		if (want == "" && err != nil) || (want != "" && !apperr.IsCode(err, want)) {
 			t.Errorf("owner before step 1, %s: %v (want %q)", action, err, want)
 		}

@@ -117,20 +117,20 @@ func fail(o op, err error) error {
 	switch classify(err) {
 	case classThrottled:
 		if code == codeConcurrentCall {
-			return apperr.Wrap(err, apperr.KindThrottled, "Throttling",
+			return apperr.Wrap(err, apperr.KindThrottled, apperr.CodeThrottling,
 				"%s kept refusing %s because another change to the directory was in progress; nothing was changed. Try again in a few seconds.",
 				service, describe(o.action))
 		}
 		return apperr.Throttled(service, err)
 	case classServer, classTransport, classCanceled:
 		if o.write {
-			return apperr.Wrap(err, apperr.KindUnavailable, "ServiceUnavailable",
+			return apperr.Wrap(err, apperr.KindUnavailable, apperr.CodeUnavailable,
 				"%s did not confirm %s; it may or may not have been applied. Refresh and check before trying again.",
 				service, describe(o.action))
 		}
 		return apperr.Unavailable(service, err)
 	case classCredentials:
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"%s rejected the function's credentials (%s). Check the function role and its STS token.", service, code)
 	}
 	switch {
@@ -139,10 +139,10 @@ func fail(o op, err error) error {
 	case isParamError(err):
 		return paramError(err)
 	case isPermissionCode(code):
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"The function's role is not allowed to call %s %s; grant it resourcemanager:%s.", service, o.action, o.action)
 	case errors.Is(err, errNoCredentials):
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"The function has no credentials for %s; check the function role.", service)
 	}
 	return apperr.Internal(err)
@@ -175,6 +175,10 @@ func paramError(err error) error {
 	if n, ok := portParams[name]; ok {
 		name = n
 	}
+	code := apperr.InvalidParameter(name)
+	if prefix == "MissingParameter" {
+		code = apperr.MissingParameter(name)
+	}
 	msg := strings.TrimSpace(se.Message())
 	if msg == "" || strings.ContainsAny(msg, "<>{}") { // empty, or a non-JSON body
 		if prefix == "MissingParameter" {
@@ -183,7 +187,7 @@ func paramError(err error) error {
 			msg = "The value of " + name + " is not accepted by " + service + "."
 		}
 	}
-	return apperr.Wrap(err, apperr.KindInvalid, prefix+"."+name, "%s", msg)
+	return apperr.Wrap(err, apperr.KindInvalid, code, "%s", msg)
 }
 
 func noDirectory(cause error) error {
@@ -231,7 +235,7 @@ func enableRefused(err error) error {
 		return apperr.Wrap(err, apperr.KindConflict, r.Code, "%s", r.Advice)
 	}
 	if se.HttpStatus() == 409 && se.ErrorCode() != "" && !isPermissionCode(se.ErrorCode()) {
-		return apperr.Wrap(err, apperr.KindConflict, directory.CodeEnablePrecondition,
+		return apperr.Wrap(err, apperr.KindConflict, apperr.CodeEnablePrecondition,
 			"%s refused to enable the directory for this account with %s: %s Fix what it names in the Alibaba Cloud console, then try again.",
 			service, se.ErrorCode(), ensureStop(rdMessage(err)))
 	}
@@ -273,14 +277,8 @@ func delegatedExists(cause error, holders []directory.DelegatedAdmin) error {
 		strings.Join(names, ", "))
 }
 
-// CodeTrustedService is the Conflict code for RD refusing SASE's service
-// principal (InvalidParameter.ServicePrincipal): SASE is not a trusted
-// service of the directory, or the principal is misconfigured. API.md has
-// no code for it yet.
-const CodeTrustedService = "Conflict.TrustedService"
-
 func badPrincipal(cause error, principal string) error {
-	return apperr.Wrap(cause, apperr.KindConflict, CodeTrustedService,
+	return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeTrustedService,
 		"%s does not accept SASE's service principal %q: enable SASE as a trusted service of the resource directory, or correct the configured principal.",
 		service, principal)
 }

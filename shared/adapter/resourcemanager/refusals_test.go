@@ -50,7 +50,7 @@ func TestEnableRefusalsThroughSDK(t *testing.T) {
 		w.srv.Inject(rdwire.Fault{Action: actEnable, Times: 1, Status: 409, Code: "InvalidParameter.ManagementAccountSecurityInfo",
 			Message: "The security information of the management account is invalid."})
 		_, err := w.client.EnableDirectory(t.Context())
-		ae := wantAppErr(t, "other 409", err, apperr.KindConflict, directory.CodeEnablePrecondition)
+		ae := wantAppErr(t, "other 409", err, apperr.KindConflict, apperr.CodeEnablePrecondition)
 		if !strings.Contains(ae.Message, "InvalidParameter.ManagementAccountSecurityInfo") || !strings.Contains(ae.Message, "security information") {
 			t.Errorf("message %q should quote RD's code and message", ae.Message)
 		}

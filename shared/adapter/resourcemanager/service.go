@@ -162,24 +162,24 @@ func (c *Client) Invite(ctx context.Context, targetEntity, targetType, note stri
 		}
 		switch {
 		case code == codeHandshakeExists:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeInvitationPending,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeInvitationPending,
 				"%s already has a pending invitation. Wait for an answer or cancel it first.", targetEntity)
 		case strings.HasPrefix(code, codeAlreadyExistsPrefix):
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeAlreadyInDirectory,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeAlreadyInDirectory,
 				"%s is already in this resource directory.", targetEntity)
 		case code == codeInvitationRate:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeLimitExceeded,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory's daily invitation quota is used up. Try again tomorrow or ask for a higher quota.")
 		case code == codeMemberQuota:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeLimitExceeded,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory has reached its member quota. Remove members or ask for a higher quota.")
 		case strings.HasPrefix(code, codeLimitPrefix):
 			// A limit RD has not documented for this action: say so rather
 			// than guess which quota it is.
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeLimitExceeded,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"%s refused the invitation to %s with %s: %s", service, targetEntity, code, rdMessage(err))
 		case strings.HasPrefix(code, "InvalidParameter.Note"): // .Note and .Note.Length
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindInvalid, "InvalidParameter.Note",
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindInvalid, apperr.InvalidParameter("Note"),
 				"The note is not accepted by %s: at most 1024 characters.", service)
 		}
 		return directory.Invitation{}, fail(o, err)
@@ -315,7 +315,7 @@ func (c *Client) RegisterDelegatedAdmin(ctx context.Context, accountID string) e
 	case code == codeAlreadyRegistered:
 		return nil // the same account already holds the role: the port's no-op
 	case code == codeCannotRegisterMA:
-		return apperr.Wrap(err, apperr.KindInvalid, "InvalidParameter.AccountId",
+		return apperr.Wrap(err, apperr.KindInvalid, apperr.InvalidParameter("AccountId"),
 			"Account %s is the management account; choose a member account as the delegated administrator.", accountID)
 	case code == codeDelegatedExceeded:
 		var others []directory.DelegatedAdmin

@@ -265,7 +265,7 @@ func (s *Server) registerDelegated(ctx context.Context, p params) (obj, *rpcErro
 		already = slices.ContainsFunc(admins, func(a directory.DelegatedAdmin) bool { return a.AccountID == id })
 	}
 	if err := s.sim.RegisterDelegatedAdminFor(ctx, id, principal); err != nil {
-		if apperr.IsCode(err, "InvalidParameter.AccountId") {
+		if apperr.IsCode(err, apperr.InvalidParameter("AccountId")) {
 			if d, derr := s.sim.GetDirectory(ctx); derr == nil && d.ManagementAccountID == id {
 				return nil, errf(409, "CannotRegisterMasterAsDelegatedAdministrator",
 					"The management account %s cannot be registered as a delegated administrator.", id)

@@ -46,16 +46,16 @@ func toRD(action string, err error) *rpcError {
 		case apperr.CodeDelegatedNotFound:
 			return errf(409, "AccountNotRegistered", "%s", msg)
 		}
-		return errf(404, ae.Code, "%s", msg)
+		return errf(404, string(ae.Code), "%s", msg)
 	case apperr.KindConflict:
 		switch ae.Code {
 		case apperr.CodeDirectoryExists:
 			return errf(409, "EntityAlreadyExists.ResourceDirectory", "%s", msg)
-		case directory.CodeAlreadyInDirectory:
+		case apperr.CodeAlreadyInDirectory:
 			return errf(409, "EntityAlreadyExists.ResourceDir.Account", "%s", msg)
-		case directory.CodeInvitationPending:
+		case apperr.CodeInvitationPending:
 			return errf(409, "EntityAlreadyExists.Handshake", "%s", msg)
-		case directory.CodeLimitExceeded:
+		case apperr.CodeLimitExceeded:
 			// The Sim has one code for both quotas; its message names which.
 			if strings.Contains(strings.ToLower(msg), "invitation") {
 				return errf(409, "LimitExceeded.InvitationRate", "%s", msg)
@@ -66,9 +66,9 @@ func toRD(action string, err error) *rpcError {
 		case apperr.CodeDelegatedExists:
 			return errf(409, "DelegatedAccountNumberExceeded", "%s", msg)
 		}
-		return errf(409, ae.Code, "%s", msg)
+		return errf(409, string(ae.Code), "%s", msg)
 	case apperr.KindInvalid, apperr.KindMalformed:
-		code := ae.Code
+		code := string(ae.Code)
 		for _, prefix := range []string{"MissingParameter.", "InvalidParameter."} {
 			if name, ok := strings.CutPrefix(code, prefix); ok {
 				code = prefix + rdParam(name)

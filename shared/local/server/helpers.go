@@ -44,7 +44,7 @@ func (h helper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := httpapi.Envelope(reqID, out)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"Code":"InternalError"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"Code":"`+string(apperr.CodeInternal)+`"}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Request-Id", reqID)
@@ -55,7 +55,7 @@ func (h helper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h helper) serve(r *http.Request) (any, error) {
 	if r.Method != http.MethodPost {
-		return nil, apperr.New(apperr.KindMethod, "MethodNotAllowed", "%s accepts POST, not %s.", r.URL.Path, r.Method)
+		return nil, apperr.New(apperr.KindMethod, apperr.CodeMethodNotAllowed, "%s accepts POST, not %s.", r.URL.Path, r.Method)
 	}
 	if len(r.URL.RawQuery) > 0 {
 		return nil, apperr.Malformed("%s takes no query parameters; send every field in the JSON body.", r.URL.Path)

@@ -47,7 +47,7 @@ func (s *Sim) RemoveAccount(_ context.Context, accountID string) error {
 			return change{}, errAccountNotInDirectory(accountID)
 		}
 		if p := st.delegatedPrincipal(accountID); p != "" {
-			return change{}, apperr.Conflict(CodeDenyTrustedService,
+			return change{}, apperr.Conflict(apperr.CodeDenyTrustedService,
 				"Account %s is the delegated administrator of the trusted service %s. Deregister it before removing it from the Resource Directory.",
 				accountID, p)
 		}
@@ -91,7 +91,7 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 func (s *Sim) DestroyDirectory(_ context.Context) error {
 	return s.updateDir(func(st *state, now time.Time) (change, error) {
 		if n := len(st.accounts) - 1; n > 0 {
-			return change{}, apperr.Conflict(CodeDirectoryNotEmpty,
+			return change{}, apperr.Conflict(apperr.CodeDirectoryNotEmpty,
 				"The Resource Directory still has %d member account(s). Remove them before disabling it.", n)
 		}
 		ma := st.dir.ManagementAccountID
@@ -122,13 +122,13 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 		seen := make(map[string]bool, len(accounts))
 		for _, a := range accounts {
 			if seen[a.AccountID] || st.accounts[a.AccountID] != nil {
-				return change{}, apperr.Conflict(directory.CodeAlreadyInDirectory,
+				return change{}, apperr.Conflict(apperr.CodeAlreadyInDirectory,
 					"Account %s is already in the Resource Directory (or listed twice).", a.AccountID)
 			}
 			seen[a.AccountID] = true
 		}
 		if len(st.accounts)+len(accounts) > s.opts.MaxAccounts {
-			return change{}, apperr.Conflict(directory.CodeLimitExceeded,
+			return change{}, apperr.Conflict(apperr.CodeLimitExceeded,
 				"Adding %d accounts to the %d already in the Resource Directory would exceed its maximum of %d.",
 				len(accounts), len(st.accounts), s.opts.MaxAccounts)
 		}
@@ -234,7 +234,7 @@ func (s *Sim) DeregisterDelegatedAdminFor(_ context.Context, accountID, principa
 		ds := st.delegates[principal]
 		i := slices.IndexFunc(ds, func(d delegate) bool { return d.AccountID == accountID })
 		if i < 0 {
-			return change{}, apperr.NotFound("DelegatedAdministrator",
+			return change{}, apperr.NotFound(apperr.CodeDelegatedNotFound,
 				"Account %s is not a delegated administrator for %s.", accountID, principal)
 		}
 		ds = slices.Delete(slices.Clone(ds), i, i+1)

@@ -9,20 +9,19 @@ import (
 	"github.com/sase-multiaccount/backend/shared/validate"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
-	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
 func errNoDirectory() error {
-	return apperr.NotFound("ResourceDirectory",
+	return apperr.NotFound(apperr.CodeNoDirectory,
 		"No Resource Directory is enabled for this account. Enable the Resource Directory first (setup step 1).")
 }
 
 func errAccountNotInDirectory(id string) error {
-	return apperr.NotFound("Account", "Account %s is not in the Resource Directory.", id)
+	return apperr.NotFound(apperr.CodeAccountNotFound, "Account %s is not in the Resource Directory.", id)
 }
 
 func errInvitationNotFound(id string) error {
-	return apperr.NotFound("Invitation", "Invitation %q does not exist in this Resource Directory.", id)
+	return apperr.NotFound(apperr.CodeInvitationNotFound, "Invitation %q does not exist in this Resource Directory.", id)
 }
 
 func errInvitationStatus(inv *invitation, now time.Time) error {
@@ -32,7 +31,7 @@ func errInvitationStatus(inv *invitation, now time.Time) error {
 }
 
 func errDirectoryFull(max int) error {
-	return apperr.Conflict(directory.CodeLimitExceeded,
+	return apperr.Conflict(apperr.CodeLimitExceeded,
 		"The Resource Directory already has %d accounts, its maximum. Remove an account or raise the quota first.", max)
 }
 

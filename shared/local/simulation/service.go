@@ -101,18 +101,18 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 	var out directory.Invitation
 	err := s.updateDir(func(st *state, now time.Time) (change, error) {
 		if inviteeID == st.dir.ManagementAccountID {
-			return change{}, apperr.Conflict(directory.CodeAlreadyInDirectory,
+			return change{}, apperr.Conflict(apperr.CodeAlreadyInDirectory,
 				"%s is the management account of the Resource Directory and cannot be invited.", targetEntity)
 		}
 		if st.accounts[inviteeID] != nil {
-			return change{}, apperr.Conflict(directory.CodeAlreadyInDirectory,
+			return change{}, apperr.Conflict(apperr.CodeAlreadyInDirectory,
 				"%s is already in the Resource Directory (account %s).", targetEntity, inviteeID)
 		}
 		if err := s.targetRefusal(targetEntity, inviteeID); err != nil {
 			return change{}, err
 		}
 		if p := st.pendingFor(inviteeID, now); p != nil {
-			return change{}, apperr.Conflict(directory.CodeInvitationPending,
+			return change{}, apperr.Conflict(apperr.CodeInvitationPending,
 				"%s already has a pending invitation (%s) that expires at %s. Cancel it or wait for an answer.",
 				targetEntity, p.ID, p.ExpireTime.Format(time.RFC3339))
 		}
@@ -122,7 +122,7 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 			return change{}, errDirectoryFull(s.opts.MaxAccounts)
 		}
 		if n := st.pendingCount(now); n >= s.opts.MaxPendingInvitations {
-			return change{}, apperr.Conflict(directory.CodeLimitExceeded,
+			return change{}, apperr.Conflict(apperr.CodeLimitExceeded,
 				"There are already %d pending invitations, the maximum. Cancel some or wait until they are answered or expire.", n)
 		}
 		id := "h-" + randomToken(16)
@@ -188,7 +188,7 @@ func (s *Sim) answer(invitationID, status, eventName, displayName string) (direc
 		case directory.StatusAccepted:
 			if st.accounts[inv.InviteeID] != nil {
 				// Possible when an email and a UID invitation reach the same account.
-				return change{}, apperr.Conflict(directory.CodeAlreadyInDirectory,
+				return change{}, apperr.Conflict(apperr.CodeAlreadyInDirectory,
 					"Account %s is already in the Resource Directory.", inv.InviteeID)
 			}
 			if len(st.accounts) >= s.opts.MaxAccounts {

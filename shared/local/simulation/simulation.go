@@ -30,14 +30,6 @@ const (
 	DefaultInvitationTTL         = 14 * 24 * time.Hour // RD: an invitation is valid for 14 days
 )
 
-// Codes RD returns that the port has no constant for.
-const (
-	// CodeDenyTrustedService: RemoveCloudAccount of a delegated administrator.
-	CodeDenyTrustedService = "Deny.TrustedService"
-	// CodeDirectoryNotEmpty: DestroyResourceDirectory while members remain.
-	CodeDirectoryNotEmpty = "DeleteConflict.ResourceDirectory.Account"
-)
-
 // Limits on free text, as RD enforces them.
 const (
 	maxNoteLen        = 1024

@@ -66,14 +66,6 @@ type DelegatedAdmin struct {
 	EnabledTime time.Time
 }
 
-// Error codes a Service returns (as apperr.Error codes) besides the
-// apperr.Code* ones: per-target invitation failures.
-const (
-	CodeAlreadyInDirectory = "AlreadyInDirectory" // target already in this directory (or is its MA)
-	CodeInvitationPending  = "InvitationPending"  // a pending invitation for the target exists
-	CodeLimitExceeded      = "LimitExceeded"      // member or invitation quota reached
-)
-
 // Service is the Resource Directory as the owner account's role sees it.
 //
 //   - GetDirectory: apperr NotFound CodeNoDirectory when none is enabled.
@@ -82,10 +74,10 @@ const (
 //   - EnableDirectory: apperr Conflict with the Code of an EnableRefusals
 //     entry when RD refuses the owner account itself (not enterprise-verified,
 //     no secure mobile phone, …); Conflict CodeEnablePrecondition for a
-//     refusal RD documents but this list does not name.
-//   - Invite: per-target failures are apperr Conflict with CodeAlreadyInDirectory,
-//     CodeInvitationPending, CodeLimitExceeded or the Code of an
-//     InviteRefusals entry.
+//     refusal RD documents but this list does not name (apperr.CodeEnablePrecondition).
+//   - Invite: per-target failures are apperr Conflict with
+//     apperr.CodeAlreadyInDirectory, apperr.CodeInvitationPending,
+//     apperr.CodeLimitExceeded or the Code of an InviteRefusals entry.
 //   - CancelInvitation: NotFound CodeInvitationNotFound, Conflict CodeInvitationStatus.
 //   - RegisterDelegatedAdmin: NotFound CodeAccountNotFound for an account not in
 //     the directory; Invalid "InvalidParameter.AccountId" for the MA; Conflict

@@ -1,5 +1,7 @@
 package directory
 
+import "github.com/sase-multiaccount/backend/shared/apperr"
+
 // Refusal is a documented Resource Directory refusal (HTTP 409) caused by
 // the state of an account rather than by the request: the port code the
 // functions answer with, RD's own code, and what the user does about it.
@@ -9,16 +11,10 @@ package directory
 // One table serves all three so the advice a console user reads is the same
 // locally and in the cloud.
 type Refusal struct {
-	Code   string // port (API) error code
-	RDCode string // Resource Directory's error code
-	Advice string // what is wrong and what to do, for console users
+	Code   apperr.Code // port (API) error code
+	RDCode string      // Resource Directory's error code
+	Advice string      // what is wrong and what to do, for console users
 }
-
-// CodeEnablePrecondition is the Conflict for an EnableResourceDirectory
-// refusal (409) that EnableRefusals does not name, for example one of the
-// NewManagementAccount-mode codes that EnableMode=CurrentAccount should never
-// meet. Its message quotes RD's code and message.
-const CodeEnablePrecondition = "Conflict.DirectoryPrecondition"
 
 // EnableRefusals are EnableResourceDirectory's documented 409 answers that
 // say the owner account cannot become a management account yet (research:
@@ -29,33 +25,33 @@ const CodeEnablePrecondition = "Conflict.DirectoryPrecondition"
 // apperr.CodeDirectoryExists.
 var EnableRefusals = []Refusal{
 	{
-		Code:   "Conflict.EnterpriseVerificationRequired",
+		Code:   apperr.CodeEnterpriseVerificationRequired,
 		RDCode: "EnterpriseRealNameVerificationError",
 		Advice: "The account has not passed enterprise real-name verification, which Resource Directory requires of a management account " +
 			"(individual verification is not enough). Complete enterprise real-name verification for the account in the Alibaba Cloud console, then enable the directory again.",
 	},
 	{
-		Code:   "Conflict.EnterpriseNameRequired",
+		Code:   apperr.CodeEnterpriseNameRequired,
 		RDCode: "Invalid.EnterpriseName",
 		Advice: "The account has no enterprise name. Set the enterprise name in the account's information in the Alibaba Cloud console, then enable the directory again.",
 	},
 	{
-		Code:   "Conflict.SecureMobilePhoneRequired",
+		Code:   apperr.CodeSecureMobilePhoneRequired,
 		RDCode: "MissingSecureMobilePhone",
 		Advice: "The account has no secure mobile phone bound. Bind a secure mobile phone in the account's security settings in the Alibaba Cloud console, then enable the directory again.",
 	},
 	{
-		Code:   "Conflict.SecurityInfoRequired",
+		Code:   apperr.CodeSecurityInfoRequired,
 		RDCode: "MissingSecurityInfo",
 		Advice: "The account's security information is incomplete. Complete it (secure mobile phone and email) in the account's security settings in the Alibaba Cloud console, then enable the directory again.",
 	},
 	{
-		Code:   "Conflict.AccountTypeNotSupported",
+		Code:   apperr.CodeOwnerAccountType,
 		RDCode: "Invalid.AccountType",
 		Advice: "Resource Directory does not accept this type of account as a management account. Deploy the functions in an enterprise-verified Alibaba Cloud account that is not itself a directory member, and enable the directory from there.",
 	},
 	{
-		Code:   "Conflict.AccountSiteNotSupported",
+		Code:   apperr.CodeAccountSite,
 		RDCode: "NotSupport.Account.Site",
 		Advice: "Resource Directory cannot be enabled for an account registered on this site (China site versus international site). Use an account registered on a supported site, or enable the directory in that site's console.",
 	},
@@ -66,42 +62,43 @@ var EnableRefusals = []Refusal{
 // failures: they do not fail a whole invite-accounts request.
 var InviteRefusals = []Refusal{
 	{
-		Code:   "InAnotherDirectory",
+		Code:   apperr.CodeInAnotherDirectory,
 		RDCode: "NotSupport.AccountInAnotherResourceDirectory",
 		Advice: "The account belongs to another resource directory (as a member or as its management account). It must leave that directory before it can be invited.",
 	},
 	{
-		Code:   "LegalEntityMismatch",
+		Code:   apperr.CodeLegalEntityMismatch,
 		RDCode: "LegalEntityMismatch",
 		Advice: "The account's real-name entity does not match the management account's, which Resource Directory requires for this invitation. Invite an account verified under the same enterprise, or change the account's verification first.",
 	},
 	{
-		Code:   "AccountTypeNotSupported",
+		Code:   apperr.CodeTargetAccountType,
 		RDCode: "Invalid.AccountType",
 		Advice: "Resource Directory cannot invite this type of account. Invite an Alibaba Cloud account (not a RAM user or an account of a type RD refuses).",
 	},
 	{
-		Code:   "InvitationTargetLimitExceeded",
+		Code:   apperr.CodeInvitationTargetLimit,
 		RDCode: "LimitExceeded.Invitation.InvalidTarget",
 		Advice: "Resource Directory has refused too many invitations to this target and accepts no more for now. Check that the account ID or email is the intended one and that the account can join a directory, then try again later.",
 	},
 }
 
 // EnableRefusalByRDCode returns the EnableRefusals entry for RD's code.
-func EnableRefusalByRDCode(rdCode string) (Refusal, bool) { return find(EnableRefusals, rdCode, true) }
+func EnableRefusalByRDCode(rdCode string) (Refusal, bool) { return find(EnableRefusals, rdCode, "") }
 
 // EnableRefusalByCode returns the EnableRefusals entry for a port code.
-func EnableRefusalByCode(code string) (Refusal, bool) { return find(EnableRefusals, code, false) }
+func EnableRefusalByCode(code apperr.Code) (Refusal, bool) { return find(EnableRefusals, "", code) }
 
 // InviteRefusalByRDCode returns the InviteRefusals entry for RD's code.
-func InviteRefusalByRDCode(rdCode string) (Refusal, bool) { return find(InviteRefusals, rdCode, true) }
+func InviteRefusalByRDCode(rdCode string) (Refusal, bool) { return find(InviteRefusals, rdCode, "") }
 
 // InviteRefusalByCode returns the InviteRefusals entry for a port code.
-func InviteRefusalByCode(code string) (Refusal, bool) { return find(InviteRefusals, code, false) }
+func InviteRefusalByCode(code apperr.Code) (Refusal, bool) { return find(InviteRefusals, "", code) }
 
-func find(list []Refusal, code string, rd bool) (Refusal, bool) {
+// find looks an entry up by RD code (when rdCode is set) or by port code.
+func find(list []Refusal, rdCode string, code apperr.Code) (Refusal, bool) {
 	for _, r := range list {
-		if (rd && r.RDCode == code) || (!rd && r.Code == code) {
+		if (rdCode != "" && r.RDCode == rdCode) || (rdCode == "" && r.Code == code) {
 			return r, true
 		}
 	}

@@ -16,13 +16,13 @@ func (s *suite) testQuotaAccounts(t *testing.T) {
 	e := s.enabled(t, func(o *simulation.Options) { o.MaxAccounts = 3; o.MaxPendingInvitations = 2 })
 	i1, i2 := e.invite(uid(1)), e.invite(uid(2))
 	_, err := e.svc.Invite(e.ctx, uid(3), directory.TargetAccount, "")
-	wantErr(t, "third pending invitation", err, apperr.KindConflict, directory.CodeLimitExceeded)
+	wantErr(t, "third pending invitation", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 
 	e.accept(i1.ID, "one")
 	i3 := e.invite(uid(3)) // a pending seat was freed; 2 accounts < 3
 	e.accept(i2.ID, "two") // now 3 accounts: full
 	_, err = e.sim.AcceptInvitation(e.ctx, i3.ID, "three")
-	wantErr(t, "accept into a full directory", err, apperr.KindConflict, directory.CodeLimitExceeded)
+	wantErr(t, "accept into a full directory", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 	if got := e.invitation(i3.ID).Status; got != directory.StatusPending {
 		t.Fatalf("refused accept changed status to %s", got)
 	}
@@ -30,7 +30,7 @@ func (s *suite) testQuotaAccounts(t *testing.T) {
 		t.Fatalf("%d accounts, want 3", n)
 	}
 	_, err = e.svc.Invite(e.ctx, uid(4), directory.TargetAccount, "")
-	wantErr(t, "invite into a full directory", err, apperr.KindConflict, directory.CodeLimitExceeded)
+	wantErr(t, "invite into a full directory", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 
 	noErr(t, "RemoveAccount", e.sim.RemoveAccount(e.ctx, uid(1)))
 	e.accept(i3.ID, "three")
@@ -47,29 +47,29 @@ func (s *suite) testQuotaPendingFreed(t *testing.T) {
 	e := s.enabled(t, func(o *simulation.Options) { o.MaxPendingInvitations = 2 })
 	i1, i2 := e.invite(uid(1)), e.invite(uid(2))
 	_, err := e.svc.Invite(e.ctx, uid(3), directory.TargetAccount, "")
-	wantErr(t, "pending quota", err, apperr.KindConflict, directory.CodeLimitExceeded)
+	wantErr(t, "pending quota", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 	_, err = e.svc.CancelInvitation(e.ctx, i1.ID)
 	noErr(t, "cancel", err)
 	e.invite(uid(3))
 	_, err = e.svc.Invite(e.ctx, uid(4), directory.TargetAccount, "")
-	wantErr(t, "pending quota after cancel", err, apperr.KindConflict, directory.CodeLimitExceeded)
+	wantErr(t, "pending quota after cancel", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 	noErr(t, "decline", e.sim.DeclineInvitation(e.ctx, i2.ID))
 	e.invite(uid(4))
 	_, err = e.svc.Invite(e.ctx, uid(5), directory.TargetAccount, "")
-	wantErr(t, "pending quota after decline", err, apperr.KindConflict, directory.CodeLimitExceeded)
+	wantErr(t, "pending quota after decline", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 	e.clock.Advance(simulation.DefaultInvitationTTL + time.Second)
 	e.invite(uid(5)) // expired invitations hold no seat
 	e.invite(uid(6))
 	_, err = e.svc.Invite(e.ctx, uid(7), directory.TargetAccount, "")
-	wantErr(t, "pending quota after expiry", err, apperr.KindConflict, directory.CodeLimitExceeded)
+	wantErr(t, "pending quota after expiry", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 }
 
 func (s *suite) testRemoveAccount(t *testing.T) {
 	e := s.enabled(t)
 	first := e.join(uid(1), "Leaver")
-	wantErr(t, "remove the MA", e.sim.RemoveAccount(e.ctx, OwnerAccountID), apperr.KindInvalid, "InvalidParameter.AccountId")
+	wantErr(t, "remove the MA", e.sim.RemoveAccount(e.ctx, OwnerAccountID), apperr.KindInvalid, apperr.InvalidParameter("AccountId"))
 	wantErr(t, "remove a non-member", e.sim.RemoveAccount(e.ctx, uid(9)), apperr.KindNotFound, apperr.CodeAccountNotFound)
-	wantErr(t, "remove a malformed UID", e.sim.RemoveAccount(e.ctx, "123"), apperr.KindInvalid, "InvalidParameter.AccountId")
+	wantErr(t, "remove a malformed UID", e.sim.RemoveAccount(e.ctx, "123"), apperr.KindInvalid, apperr.InvalidParameter("AccountId"))
 	wantAccounts(t, e.accounts(), []directory.Account{e.ma(), first})
 
 	noErr(t, "RemoveAccount", e.sim.RemoveAccount(e.ctx, uid(1)))
@@ -173,13 +173,13 @@ func (s *suite) testSeedAccounts(t *testing.T) {
 		what  string
 		batch []directory.Account
 		kind  apperr.Kind
-		code  string
+		code  apperr.Code
 	}{
-		{"malformed UID", []directory.Account{{AccountID: uid(2)}, {AccountID: "42"}}, apperr.KindInvalid, "InvalidParameter.AccountId"},
-		{"the MA", []directory.Account{{AccountID: uid(2)}, {AccountID: OwnerAccountID}}, apperr.KindConflict, directory.CodeAlreadyInDirectory},
-		{"a member", []directory.Account{{AccountID: uid(2)}, {AccountID: uid(1)}}, apperr.KindConflict, directory.CodeAlreadyInDirectory},
-		{"a duplicate", []directory.Account{{AccountID: uid(2)}, {AccountID: uid(2)}}, apperr.KindConflict, directory.CodeAlreadyInDirectory},
-		{"over quota", []directory.Account{{AccountID: uid(2)}, {AccountID: uid(3)}, {AccountID: uid(4)}, {AccountID: uid(5)}}, apperr.KindConflict, directory.CodeLimitExceeded},
+		{"malformed UID", []directory.Account{{AccountID: uid(2)}, {AccountID: "42"}}, apperr.KindInvalid, apperr.InvalidParameter("AccountId")},
+		{"the MA", []directory.Account{{AccountID: uid(2)}, {AccountID: OwnerAccountID}}, apperr.KindConflict, apperr.CodeAlreadyInDirectory},
+		{"a member", []directory.Account{{AccountID: uid(2)}, {AccountID: uid(1)}}, apperr.KindConflict, apperr.CodeAlreadyInDirectory},
+		{"a duplicate", []directory.Account{{AccountID: uid(2)}, {AccountID: uid(2)}}, apperr.KindConflict, apperr.CodeAlreadyInDirectory},
+		{"over quota", []directory.Account{{AccountID: uid(2)}, {AccountID: uid(3)}, {AccountID: uid(4)}, {AccountID: uid(5)}}, apperr.KindConflict, apperr.CodeLimitExceeded},
 		{"bad join method", []directory.Account{{AccountID: uid(2), JoinMethod: "adopted"}}, apperr.KindInvalid, "InvalidParameter.JoinMethod"},
 	}
 	for _, b := range bad {

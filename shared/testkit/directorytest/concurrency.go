@@ -71,7 +71,7 @@ func (s *suite) testConcurrentSameTarget(t *testing.T) {
 			ok++
 			continue
 		}
-		wantErr(t, "concurrent duplicate invite", err, apperr.KindConflict, directory.CodeInvitationPending)
+		wantErr(t, "concurrent duplicate invite", err, apperr.KindConflict, apperr.CodeInvitationPending)
 	}
 	if ok != 1 {
 		t.Fatalf("%d of %d concurrent invitations of one target succeeded, want exactly 1", ok, n)

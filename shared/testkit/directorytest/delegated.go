@@ -17,7 +17,7 @@ func (s *suite) testDelegatedAdmin(t *testing.T) {
 	e.join(uid(2), "Operations")
 	wantDelegates(t, e.delegates(), nil)
 
-	wantErr(t, "register the MA", e.svc.RegisterDelegatedAdmin(e.ctx, OwnerAccountID), apperr.KindInvalid, "InvalidParameter.AccountId")
+	wantErr(t, "register the MA", e.svc.RegisterDelegatedAdmin(e.ctx, OwnerAccountID), apperr.KindInvalid, apperr.InvalidParameter("AccountId"))
 	wantErr(t, "register a non-member", e.svc.RegisterDelegatedAdmin(e.ctx, uid(9)), apperr.KindNotFound, apperr.CodeAccountNotFound)
 	e.invite(uid(3)) // invited is not joined
 	wantErr(t, "register an invited account", e.svc.RegisterDelegatedAdmin(e.ctx, uid(3)), apperr.KindNotFound, apperr.CodeAccountNotFound)
@@ -40,7 +40,7 @@ func (s *suite) testDelegatedAdmin(t *testing.T) {
 	wantErr(t, "deregister a non-DA member", e.svc.DeregisterDelegatedAdmin(e.ctx, uid(2)), apperr.KindNotFound, apperr.CodeDelegatedNotFound)
 	wantErr(t, "deregister a non-member", e.svc.DeregisterDelegatedAdmin(e.ctx, uid(9)), apperr.KindNotFound, apperr.CodeDelegatedNotFound)
 
-	ae = wantErr(t, "remove the DA", e.sim.RemoveAccount(e.ctx, uid(1)), apperr.KindConflict, simulation.CodeDenyTrustedService)
+	ae = wantErr(t, "remove the DA", e.sim.RemoveAccount(e.ctx, uid(1)), apperr.KindConflict, apperr.CodeDenyTrustedService)
 	if !strings.Contains(ae.Message, directory.DefaultServicePrincipal) {
 		t.Errorf("message %q should name the trusted service", ae.Message)
 	}
@@ -108,7 +108,7 @@ func (s *suite) testDelegatedAdminOtherPrincipal(t *testing.T) {
 	}
 
 	wantErr(t, "deregister another principal's DA", e.svc.DeregisterDelegatedAdmin(e.ctx, uid(1)), apperr.KindNotFound, apperr.CodeDelegatedNotFound)
-	ae := wantErr(t, "remove another principal's DA", e.sim.RemoveAccount(e.ctx, uid(1)), apperr.KindConflict, simulation.CodeDenyTrustedService)
+	ae := wantErr(t, "remove another principal's DA", e.sim.RemoveAccount(e.ctx, uid(1)), apperr.KindConflict, apperr.CodeDenyTrustedService)
 	if !strings.Contains(ae.Message, other) {
 		t.Errorf("message %q should name %s", ae.Message, other)
 	}

@@ -106,7 +106,7 @@ func (s *suite) testDestroyDirectory(t *testing.T) {
 	noErr(t, "GetDirectory", err)
 	e.join(uid(1), "member")
 	e.invite(uid(2))
-	wantErr(t, "destroy with a member", e.sim.DestroyDirectory(e.ctx), apperr.KindConflict, simulation.CodeDirectoryNotEmpty)
+	wantErr(t, "destroy with a member", e.sim.DestroyDirectory(e.ctx), apperr.KindConflict, apperr.CodeDirectoryNotEmpty)
 	if _, err := e.svc.GetDirectory(e.ctx); err != nil {
 		t.Fatalf("refused destroy removed the directory: %v", err)
 	}

@@ -125,7 +125,7 @@ func (e *env) ma() directory.Account {
 
 // wantErr checks err is an *apperr.Error of kind and code with a message a
 // console user can read, and returns it for further checks.
-func wantErr(t *testing.T, what string, err error, kind apperr.Kind, code string) *apperr.Error {
+func wantErr(t *testing.T, what string, err error, kind apperr.Kind, code apperr.Code) *apperr.Error {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("%s: got nil error, want %s", what, code)

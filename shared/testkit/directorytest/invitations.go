@@ -103,9 +103,9 @@ func (s *suite) testEmailInvitation(t *testing.T) {
 	}
 	// The same person under another spelling, or by UID, is already invited.
 	_, err = e.svc.Invite(e.ctx, "alice@example.com", directory.TargetEmail, "")
-	wantErr(t, "re-invite lower-case email", err, apperr.KindConflict, directory.CodeInvitationPending)
+	wantErr(t, "re-invite lower-case email", err, apperr.KindConflict, apperr.CodeInvitationPending)
 	_, err = e.svc.Invite(e.ctx, derived, directory.TargetAccount, "")
-	wantErr(t, "invite the email's UID", err, apperr.KindConflict, directory.CodeInvitationPending)
+	wantErr(t, "invite the email's UID", err, apperr.KindConflict, apperr.CodeInvitationPending)
 
 	acc := e.accept(inv.ID, "")
 	if acc.AccountID != derived || acc.DisplayName != email || acc.JoinMethod != "invited" {
@@ -113,9 +113,9 @@ func (s *suite) testEmailInvitation(t *testing.T) {
 	}
 	wantAccounts(t, e.accounts(), []directory.Account{e.ma(), acc})
 	_, err = e.svc.Invite(e.ctx, email, directory.TargetEmail, "")
-	wantErr(t, "invite a joined email", err, apperr.KindConflict, directory.CodeAlreadyInDirectory)
+	wantErr(t, "invite a joined email", err, apperr.KindConflict, apperr.CodeAlreadyInDirectory)
 	_, err = e.svc.Invite(e.ctx, derived, directory.TargetAccount, "")
-	wantErr(t, "invite a joined email's UID", err, apperr.KindConflict, directory.CodeAlreadyInDirectory)
+	wantErr(t, "invite a joined email's UID", err, apperr.KindConflict, apperr.CodeAlreadyInDirectory)
 
 	// Deterministic: a different directory sees the same account for the email.
 	e2 := s.enabled(t)
@@ -127,7 +127,8 @@ func (s *suite) testEmailInvitation(t *testing.T) {
 func (s *suite) testInviteInvalidParameters(t *testing.T) {
 	e := s.enabled(t)
 	cases := []struct {
-		target, typ, note, code string
+		target, typ, note string
+		code              apperr.Code
 	}{
 		{"12345", directory.TargetAccount, "", "InvalidParameter.TargetEntity"},
 		{"20000000000000011", directory.TargetAccount, "", "InvalidParameter.TargetEntity"},
@@ -164,14 +165,14 @@ func (s *suite) testInvitePerTargetConflicts(t *testing.T) {
 	pending := e.invite(uid(2))
 
 	_, err := e.svc.Invite(e.ctx, OwnerAccountID, directory.TargetAccount, "")
-	ae := wantErr(t, "invite the MA", err, apperr.KindConflict, directory.CodeAlreadyInDirectory)
+	ae := wantErr(t, "invite the MA", err, apperr.KindConflict, apperr.CodeAlreadyInDirectory)
 	if !strings.Contains(ae.Message, OwnerAccountID) {
 		t.Errorf("message %q should name %s", ae.Message, OwnerAccountID)
 	}
 	_, err = e.svc.Invite(e.ctx, uid(1), directory.TargetAccount, "")
-	wantErr(t, "invite a member", err, apperr.KindConflict, directory.CodeAlreadyInDirectory)
+	wantErr(t, "invite a member", err, apperr.KindConflict, apperr.CodeAlreadyInDirectory)
 	_, err = e.svc.Invite(e.ctx, uid(2), directory.TargetAccount, "")
-	ae = wantErr(t, "invite a pending target", err, apperr.KindConflict, directory.CodeInvitationPending)
+	ae = wantErr(t, "invite a pending target", err, apperr.KindConflict, apperr.CodeInvitationPending)
 	if !strings.Contains(ae.Message, uid(2)) {
 		t.Errorf("message %q should name %s", ae.Message, uid(2))
 	}
@@ -237,7 +238,7 @@ func (s *suite) testExpiry(t *testing.T) {
 		t.Fatalf("at ExpireTime status = %s, want Pending", got)
 	}
 	_, err := e.svc.Invite(e.ctx, uid(1), directory.TargetAccount, "")
-	wantErr(t, "re-invite at ExpireTime", err, apperr.KindConflict, directory.CodeInvitationPending)
+	wantErr(t, "re-invite at ExpireTime", err, apperr.KindConflict, apperr.CodeInvitationPending)
 
 	e.clock.Advance(time.Second)
 	want := inv

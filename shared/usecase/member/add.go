@@ -28,9 +28,9 @@ type AddInput struct {
 // AddResult is one item of the answer.
 type AddResult struct {
 	AccountId string
-	Status    string // Added | AlreadyMember | Failed
-	Code      string `json:",omitempty"`
-	Message   string `json:",omitempty"`
+	Status    string      // Added | AlreadyMember | Failed
+	Code      apperr.Code `json:",omitempty"`
+	Message   string      `json:",omitempty"`
 }
 
 // AddOutput is the answer of add-members.
@@ -81,10 +81,10 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		a, ok := byID[it.AccountId]
 		switch {
 		case it.AccountId == sc.Directory.ManagementAccountID:
-			out.Results[i].Status, out.Results[i].Code = "Failed", "ManagementAccount"
+			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeManagementAccount
 			out.Results[i].Message = "The management account manages SASE members and cannot be added as one."
 		case !ok:
-			out.Results[i].Status, out.Results[i].Code = "Failed", "NotInDirectory"
+			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeNotInDirectory
 			out.Results[i].Message = fmt.Sprintf("Account %s is not in resource directory %s; invite it first (step 2).", it.AccountId, sc.Directory.ID)
 		default:
 			rows = append(rows, store.Member{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
@@ -18,9 +19,9 @@ type DeleteInput struct {
 // DeleteResult is one item of the answer.
 type DeleteResult struct {
 	AccountId string
-	Status    string // Deleted | NotMember | Failed
-	Code      string `json:",omitempty"`
-	Message   string `json:",omitempty"`
+	Status    string      // Deleted | NotMember | Failed
+	Code      apperr.Code `json:",omitempty"`
+	Message   string      `json:",omitempty"`
 }
 
 // DeleteOutput is the answer of delete-members.

@@ -61,11 +61,11 @@ func view(m store.Member) Member {
 }
 
 // failure turns a per-item store error into a code and message for the caller.
-func failure(err error) (string, string) {
+func failure(err error) (apperr.Code, string) {
 	if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
 		return e.Code, e.Message
 	}
-	return "InternalError", "The member could not be written; try again."
+	return apperr.CodeInternal, "The member could not be written; try again."
 }
 
 // listPosition is where a page of list-members or list-candidates ends,

@@ -27,10 +27,10 @@ type InviteInput struct {
 // InviteResult is one item of the answer.
 type InviteResult struct {
 	Target       string
-	Status       string // Invited | Failed
-	InvitationId string `json:",omitempty"`
-	Code         string `json:",omitempty"`
-	Message      string `json:",omitempty"`
+	Status       string      // Invited | Failed
+	InvitationId string      `json:",omitempty"`
+	Code         apperr.Code `json:",omitempty"`
+	Message      string      `json:",omitempty"`
 }
 
 // InviteOutput is the answer of invite-accounts.
