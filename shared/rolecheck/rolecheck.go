@@ -72,6 +72,24 @@ type Subject struct {
 	Directory *directory.Directory // nil before step 1
 }
 
+// Scoped is a subject acting in its directory: its Directory is always set.
+// Every action but describe-setup and enable-directory is allowed only to
+// roles that have a directory (management account, delegated administrator).
+type Scoped struct {
+	AccountID string
+	Role      Role
+	Directory directory.Directory
+}
+
+// Scoped returns s acting in its directory; ok is false when s has none
+// (the owner before step 1, or an account outside the directory).
+func (s Subject) Scoped() (_ Scoped, ok bool) {
+	if s.Directory == nil {
+		return Scoped{}, false
+	}
+	return Scoped{AccountID: s.AccountID, Role: s.Role, Directory: *s.Directory}, true
+}
+
 // Directory is what role resolution reads from Resource Directory.
 type Directory interface {
 	GetDirectory(ctx context.Context) (directory.Directory, error)

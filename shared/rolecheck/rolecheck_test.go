@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
@@ -177,5 +178,28 @@ func TestAuthorizeAppliesThePolicy(t *testing.T) {
 	}
 	if _, err := c.Authorize(ctx, owner, "no-such-action"); !apperr.IsKind(err, apperr.KindInternal) {
 		t.Errorf("unknown action: %v", err)
+	}
+}
+
+// Every action but describe-setup and enable-directory acts in the caller's
+// directory: the policy allows it only to roles that have one, so a
+// Subject it allows is always Scoped (endpoints rely on it).
+func TestActionsInADirectoryNeedOne(t *testing.T) {
+	for _, act := range Actions() {
+		if act == action.DescribeSetup || act == action.EnableDirectory {
+			continue
+		}
+		for _, role := range []Role{RoleOwner, RoleNone} {
+			if Policy[act][role] == Allow {
+				t.Errorf("%s is allowed to %s, which has no directory", act, role)
+			}
+		}
+	}
+	d := directory.Directory{ID: "rd-1"}
+	if sc, ok := (Subject{AccountID: owner, Role: RoleManagement, Directory: &d}).Scoped(); !ok || sc.Directory != d {
+		t.Errorf("Scoped with a directory: %+v %v", sc, ok)
+	}
+	if _, ok := (Subject{AccountID: owner, Role: RoleOwner}).Scoped(); ok {
+		t.Error("Scoped without a directory: ok")
 	}
 }

@@ -26,7 +26,7 @@
 //   - a store or directory failure returns the error, after releasing the
 //     claim, so that EventBridge's retry is processed again.
 //
-// Role answers: Roles.Invalidate drops the cache of the process it runs in.
+// Role answers: Service.Invalidate drops the cache of the process it runs in.
 // Locally (make run) that is the one process serving every function. In
 // Function Compute each function has its own instances, so the HTTP
 // functions' cached answers still expire only after ROLE_CACHE_TTL (60 s by
@@ -52,8 +52,8 @@
 //   - the system audit record of the destruction goes under NoDirectoryID.
 //
 // The package imports no cloud SDK; what it needs from the store, the
-// directory, the role cache and the audit trail are the small interfaces
-// below.
+// directory and the audit trail are the small interfaces below, and the role
+// cache is one invalidation function.
 package dirsync
 
 import (
@@ -101,11 +101,6 @@ type Directory interface {
 	ListAccounts(ctx context.Context) ([]directory.Account, error)
 }
 
-// Roles is the role cache (rolecheck.Checker).
-type Roles interface {
-	Invalidate()
-}
-
 // Auditor records changes (audit.Recorder).
 type Auditor interface {
 	Record(ctx context.Context, dirID string, actor audit.Actor, entries ...audit.Entry) error
@@ -117,8 +112,10 @@ type Auditor interface {
 type Service struct {
 	Store     Store
 	Directory Directory
-	Roles     Roles
-	Audit     Auditor
+	// Invalidate drops the cached role answers of this process (app.App's
+	// Invalidate); nil does nothing.
+	Invalidate func()
+	Audit      Auditor
 	// Owner is the account the deployment runs in. It is the management
 	// account whose calls are ours when no directory exists any more.
 	Owner string
@@ -152,8 +149,8 @@ func (s *Service) principal() string {
 }
 
 func (s *Service) invalidate() {
-	if s.Roles != nil {
-		s.Roles.Invalidate()
+	if s.Invalidate != nil {
+		s.Invalidate()
 	}
 }
 

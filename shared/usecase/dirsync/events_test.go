@@ -461,7 +461,7 @@ func TestAuditFailureAfterTheChange(t *testing.T) {
 func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Roles = roles
+	e.svc.Invalidate = roles.Invalidate
 	role := func() rolecheck.Role {
 		t.Helper()
 		s, err := roles.Resolve(e.ctx, delegate)
@@ -510,7 +510,7 @@ func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 func TestDestroyResourceDirectory(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Roles = roles
+	e.svc.Invalidate = roles.Invalidate
 	if s, _ := roles.Resolve(e.ctx, owner); s.Role != rolecheck.RoleManagement {
 		t.Fatalf("role %s", s.Role)
 	}

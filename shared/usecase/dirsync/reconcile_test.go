@@ -417,7 +417,7 @@ func TestReconcileCostOnTablestore(t *testing.T) {
 	if _, err := ts.AddMembers(ctx, d.ID, ms); err != nil {
 		t.Fatal(err)
 	}
-	svc := &dirsync.Service{Store: ts, Directory: sim, Roles: &countingRoles{}, Owner: owner,
+	svc := &dirsync.Service{Store: ts, Directory: sim, Invalidate: (&countingRoles{}).Invalidate, Owner: owner,
 		Audit: &audit.Recorder{Store: ts, Now: time.Now, Log: zerolog.Nop()}}
 
 	fake.ResetCounts()

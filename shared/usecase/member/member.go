@@ -28,11 +28,16 @@ type Accounts interface {
 	RefreshAccounts(ctx context.Context) ([]directory.Account, error)
 }
 
+// Auditor records the changes member use cases make (audit.Recorder).
+type Auditor interface {
+	Record(ctx context.Context, dirID string, actor audit.Actor, entries ...audit.Entry) error
+}
+
 // Service runs the member use cases for one deployment.
 type Service struct {
 	Store    store.Members
 	Accounts Accounts
-	Audit    *audit.Recorder
+	Audit    Auditor
 	Tokens   *pagetoken.Codec
 	Now      func() time.Time
 }

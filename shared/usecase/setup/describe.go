@@ -21,31 +21,32 @@ type Steps struct {
 	MembersAdded                bool
 }
 
-// DescribeOutput is the answer of describe-setup for the owner, the
-// management account and the delegated administrator.
+// DescribeOutput is the answer of describe-setup. A member sees only its
+// role and the directory: Status is nil for it, and its fields are left out
+// of the JSON. The owner, the management account and the delegated
+// administrator get Status.
 type DescribeOutput struct {
-	Caller                 Caller
-	ResourceDirectory      *ResourceDirectory
+	Caller            Caller
+	ResourceDirectory *ResourceDirectory
+	*Status
+}
+
+// Status is the progress of the setup steps.
+type Status struct {
 	DelegatedAdministrator *DelegatedAdministrator
 	Steps                  Steps
 	DirectoryAccountCount  int
 	MemberCount            int
 }
 
-// MemberDescribeOutput is what a member sees: only its role and the directory.
-type MemberDescribeOutput struct {
-	Caller            Caller
-	ResourceDirectory *ResourceDirectory
-}
-
-// Describe reports the setup status to the caller's role: a DescribeOutput,
-// or a MemberDescribeOutput for a member.
-func (s *Service) Describe(ctx context.Context, sub rolecheck.Subject) (any, error) {
+// Describe reports the setup status to the caller's role.
+func (s *Service) Describe(ctx context.Context, sub rolecheck.Subject) (DescribeOutput, error) {
 	caller := Caller{AccountId: sub.AccountID, Role: sub.Role}
-	if sub.Role == rolecheck.RoleMember {
-		return MemberDescribeOutput{Caller: caller, ResourceDirectory: viewDirectory(sub.Directory)}, nil
-	}
 	out := DescribeOutput{Caller: caller, ResourceDirectory: viewDirectory(sub.Directory)}
+	if sub.Role == rolecheck.RoleMember {
+		return out, nil
+	}
+	out.Status = &Status{}
 	if sub.Directory == nil {
 		return out, nil
 	}
@@ -56,20 +57,20 @@ func (s *Service) Describe(ctx context.Context, sub rolecheck.Subject) (any, err
 	// any further account means step 2 is done.
 	n, err := s.Directory.CountAccounts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("describe setup: %w", err)
+		return DescribeOutput{}, fmt.Errorf("describe setup: %w", err)
 	}
 	out.DirectoryAccountCount = n
 	steps.MembersInvited = n > 1
 	das, err := s.Directory.ListDelegatedAdmins(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("describe setup: %w", err)
+		return DescribeOutput{}, fmt.Errorf("describe setup: %w", err)
 	}
 	if len(das) > 0 {
 		steps.DelegatedAdministratorAdded = true
 		out.DelegatedAdministrator = viewDelegated(das[0])
 	}
 	if out.MemberCount, err = s.Members.CountMembers(ctx, d.ID); err != nil {
-		return nil, fmt.Errorf("describe setup: %w", err)
+		return DescribeOutput{}, fmt.Errorf("describe setup: %w", err)
 	}
 	steps.MembersAdded = out.MemberCount > 0
 	return out, nil

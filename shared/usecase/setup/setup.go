@@ -1,6 +1,7 @@
 // Package setup holds the use cases of setup steps 1-3: describe the setup,
 // enable the directory, invite accounts, and designate the delegated
-// administrator. It talks to Resource Directory through directory.Service.
+// administrator. It talks to Resource Directory through the small Directory
+// interface below (a directory.Service satisfies it).
 package setup
 
 import (
@@ -22,11 +23,30 @@ type MemberCounter interface {
 	CountMembers(ctx context.Context, dirID string) (int, error)
 }
 
+// Directory is what setup asks Resource Directory: directory.Service but
+// ListAccounts (describe-setup counts the accounts, it never lists them).
+type Directory interface {
+	GetDirectory(ctx context.Context) (directory.Directory, error)
+	EnableDirectory(ctx context.Context) (directory.Directory, error)
+	CountAccounts(ctx context.Context) (int, error)
+	Invite(ctx context.Context, targetEntity, targetType, note string) (directory.Invitation, error)
+	ListInvitations(ctx context.Context) ([]directory.Invitation, error)
+	CancelInvitation(ctx context.Context, invitationID string) (directory.Invitation, error)
+	ListDelegatedAdmins(ctx context.Context) ([]directory.DelegatedAdmin, error)
+	RegisterDelegatedAdmin(ctx context.Context, accountID string) error
+	DeregisterDelegatedAdmin(ctx context.Context, accountID string) error
+}
+
+// Auditor records the changes setup makes (audit.Recorder).
+type Auditor interface {
+	Record(ctx context.Context, dirID string, actor audit.Actor, entries ...audit.Entry) error
+}
+
 // Service runs the setup use cases.
 type Service struct {
-	Directory directory.Service
+	Directory Directory
 	Members   MemberCounter
-	Audit     *audit.Recorder
+	Audit     Auditor
 	Tokens    *pagetoken.Codec
 	// Changed is called after a change that alters roles (enable, delegated
 	// administrator changes) so cached roles are dropped at once.
