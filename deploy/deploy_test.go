@@ -420,6 +420,8 @@ var localOnly = map[string]string{
 	"JWKS_FILE":                   "no file in the code zip: JWKS_URL or JWKS_JSON",
 	"SIM_MAX_ACCOUNTS":            "RD simulation only; refused in FC",
 	"SIM_MAX_PENDING_INVITATIONS": "RD simulation only; refused in FC",
+	"SIM_OWNER_CONDITIONS":        "RD simulation only (rehearses RD's refusals locally)",
+	"SIM_TARGET_CONDITIONS":       "RD simulation only (rehearses RD's refusals locally)",
 }
 
 func TestEnvironmentCoversTheConfiguration(t *testing.T) {

@@ -40,9 +40,31 @@ const (
 	CodeTrustedService Code = "Conflict.TrustedService"
 
 	// Per-target invitation failures a directory.Service returns.
-	CodeAlreadyInDirectory Code = "AlreadyInDirectory" // target already in this or another directory
+	CodeAlreadyInDirectory Code = "AlreadyInDirectory" // target already in this directory (or is its MA)
 	CodeInvitationPending  Code = "InvitationPending"  // a pending invitation for the target exists
 	CodeLimitExceeded      Code = "LimitExceeded"      // member or invitation quota reached
+)
+
+// Resource Directory refusals caused by the state of an account (the
+// directory port's EnableRefusals and InviteRefusals pair each with RD's
+// code and advice; docs/errors-resource-directory.md).
+const (
+	// enable-directory (409): the owner account cannot be a management account yet.
+	CodeEnterpriseVerificationRequired Code = "Conflict.EnterpriseVerificationRequired" // EnterpriseRealNameVerificationError
+	CodeEnterpriseNameRequired         Code = "Conflict.EnterpriseNameRequired"         // Invalid.EnterpriseName
+	CodeSecureMobilePhoneRequired      Code = "Conflict.SecureMobilePhoneRequired"      // MissingSecureMobilePhone
+	CodeSecurityInfoRequired           Code = "Conflict.SecurityInfoRequired"           // MissingSecurityInfo
+	CodeOwnerAccountType               Code = "Conflict.AccountTypeNotSupported"        // Invalid.AccountType
+	CodeAccountSite                    Code = "Conflict.AccountSiteNotSupported"        // NotSupport.Account.Site
+	// CodeEnablePrecondition: any other 409 of EnableResourceDirectory; the
+	// message quotes RD's code and message.
+	CodeEnablePrecondition Code = "Conflict.DirectoryPrecondition"
+
+	// Per-target invitation failures.
+	CodeInAnotherDirectory    Code = "InAnotherDirectory"            // NotSupport.AccountInAnotherResourceDirectory
+	CodeLegalEntityMismatch   Code = "LegalEntityMismatch"           // LegalEntityMismatch
+	CodeTargetAccountType     Code = "AccountTypeNotSupported"       // Invalid.AccountType
+	CodeInvitationTargetLimit Code = "InvitationTargetLimitExceeded" // LimitExceeded.Invitation.InvalidTarget
 )
 
 // Per-item failures of add-members.

@@ -44,6 +44,8 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SIM_MAX_ACCOUNTS", "10000", "Simulation: accounts per directory (RD's real default is 20)."},
 	{"SIM_MAX_PENDING_INVITATIONS", "1000", "Simulation: pending invitations."},
+	{"SIM_OWNER_CONDITIONS", "", "Simulation: comma-separated Resource Directory codes the owner account is refused with when it enables the directory, to rehearse a first run on an ineligible account, e.g. EnterpriseRealNameVerificationError or MissingSecureMobilePhone (docs/errors-resource-directory.md lists them)."},
+	{"SIM_TARGET_CONDITIONS", "", "Simulation: comma-separated target=Code pairs (target an account UID or login email) that invitations are refused with, e.g. 2000000000000009=LegalEntityMismatch."},
 }
 
 // Config is the validated configuration.
@@ -65,6 +67,10 @@ type Config struct {
 	LogLevel         string
 	SimMaxAccounts   int
 	SimMaxPending    int
+	// SimOwnerConditions and SimTargetConditions configure the simulation's
+	// refusals (RD codes; see directory.EnableRefusals / InviteRefusals).
+	SimOwnerConditions  []string
+	SimTargetConditions map[string]string
 }
 
 // Tablestore settings.
@@ -191,6 +197,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.SimMaxPending, err = positive(get("SIM_MAX_PENDING_INVITATIONS", "1000")); err != nil {
 		errs = append(errs, fmt.Errorf("SIM_MAX_PENDING_INVITATIONS: %w", err))
 	}
+	if c.SimOwnerConditions, err = ownerConditions(get("SIM_OWNER_CONDITIONS", "")); err != nil {
+		errs = append(errs, fmt.Errorf("SIM_OWNER_CONDITIONS: %w", err))
+	}
+	if c.SimTargetConditions, err = targetConditions(get("SIM_TARGET_CONDITIONS", "")); err != nil {
+		errs = append(errs, fmt.Errorf("SIM_TARGET_CONDITIONS: %w", err))
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
@@ -203,4 +215,58 @@ func positive(s string) (int, error) {
 		return 0, fmt.Errorf("%q must be a positive whole number", s)
 	}
 	return n, nil
+}
+
+// inAnotherDirectory is the one owner condition that is not an
+// EnableRefusals entry (the port reports it as a directory that exists).
+const inAnotherDirectory = "NotSupport.AccountInAnotherResourceDirectory"
+
+// ownerConditions parses SIM_OWNER_CONDITIONS; an unknown code is an error
+// here rather than an eligible owner later.
+func ownerConditions(v string) ([]string, error) {
+	var out []string
+	for _, c := range strings.Split(v, ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if _, ok := directory.EnableRefusalByRDCode(c); !ok && c != inAnotherDirectory {
+			known := []string{inAnotherDirectory}
+			for _, r := range directory.EnableRefusals {
+				known = append(known, r.RDCode)
+			}
+			return nil, fmt.Errorf("%q is not a condition the simulation knows; use %s", c, strings.Join(known, ", "))
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// targetConditions parses SIM_TARGET_CONDITIONS (target=Code,...); the
+// simulation checks that each target is a UID or an email.
+func targetConditions(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		target, code, ok := strings.Cut(pair, "=")
+		target, code = strings.TrimSpace(target), strings.TrimSpace(code)
+		if !ok || target == "" {
+			return nil, fmt.Errorf("%q is not target=Code", pair)
+		}
+		if _, known := directory.InviteRefusalByRDCode(code); !known {
+			var codes []string
+			for _, r := range directory.InviteRefusals {
+				codes = append(codes, r.RDCode)
+			}
+			return nil, fmt.Errorf("%q is not a condition the simulation knows; use %s", code, strings.Join(codes, ", "))
+		}
+		out[target] = code
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }

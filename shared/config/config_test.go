@@ -74,3 +74,42 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestSimConditions(t *testing.T) {
+	vars := map[string]string{
+		"SIM_OWNER_CONDITIONS":  " MissingSecureMobilePhone ,EnterpriseRealNameVerificationError",
+		"SIM_TARGET_CONDITIONS": "2000000000000009=LegalEntityMismatch, bob@example.com = Invalid.AccountType",
+	}
+	c, err := Load(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SimOwnerConditions) != 2 || c.SimOwnerConditions[0] != "MissingSecureMobilePhone" {
+		t.Fatalf("owner conditions %v", c.SimOwnerConditions)
+	}
+	if c.SimTargetConditions["2000000000000009"] != "LegalEntityMismatch" || c.SimTargetConditions["bob@example.com"] != "Invalid.AccountType" {
+		t.Fatalf("target conditions %v", c.SimTargetConditions)
+	}
+	for name, bad := range map[string]string{
+		"SIM_OWNER_CONDITIONS":  "Unverified",
+		"SIM_TARGET_CONDITIONS": "2000000000000009",
+	} {
+		_, err := Load(func(k string) string {
+			if k == name {
+				return bad
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v should name the variable", name, bad, err)
+		}
+	}
+	if _, err := Load(func(k string) string {
+		if k == "SIM_TARGET_CONDITIONS" {
+			return "2000000000000009=Nope"
+		}
+		return ""
+	}); err == nil {
+		t.Error("an unknown target code must be refused")
+	}
+}

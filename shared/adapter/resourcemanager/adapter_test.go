@@ -318,10 +318,18 @@ func TestErrorMapping(t *testing.T) {
 		// Enable.
 		{"EnableResourceDirectory", 409, "EntityAlreadyExists.ResourceDirectory", conflict(apperr.CodeDirectoryExists)},
 		{"EnableResourceDirectory", 409, "NotSupport.AccountInAnotherResourceDirectory", conflict(apperr.CodeDirectoryExists)},
+		{"EnableResourceDirectory", 409, "EnterpriseRealNameVerificationError", conflict("Conflict.EnterpriseVerificationRequired")},
+		{"EnableResourceDirectory", 409, "MissingSecureMobilePhone", conflict("Conflict.SecureMobilePhoneRequired")},
+		{"EnableResourceDirectory", 409, "Invalid.VerificationCode", conflict(apperr.CodeEnablePrecondition)},
+		{"EnableResourceDirectory", 403, "NoPermission", internal},
 		// Invite: per-target failures.
-		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Account", conflict(apperr.CodeAlreadyInDirectory)},
+		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.ResourceDir.Account", conflict(apperr.CodeAlreadyInDirectory)},
 		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Member", conflict(apperr.CodeAlreadyInDirectory)},
-		{"InviteAccountToResourceDirectory", 409, "NotSupport.AccountInAnotherResourceDirectory", conflict(apperr.CodeAlreadyInDirectory)},
+		{"InviteAccountToResourceDirectory", 409, "NotSupport.AccountInAnotherResourceDirectory", conflict("InAnotherDirectory")},
+		{"InviteAccountToResourceDirectory", 409, "LegalEntityMismatch", conflict("LegalEntityMismatch")},
+		{"InviteAccountToResourceDirectory", 409, "Invalid.AccountType", conflict("AccountTypeNotSupported")},
+		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.Invitation.InvalidTarget", conflict("InvitationTargetLimitExceeded")},
+		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.Undocumented", conflict(apperr.CodeLimitExceeded)},
 		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Handshake", conflict(apperr.CodeInvitationPending)},
 		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.Account", conflict(apperr.CodeLimitExceeded)},
 		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.InvitationRate", conflict(apperr.CodeLimitExceeded)},
@@ -348,6 +356,8 @@ func TestErrorMapping(t *testing.T) {
 		{"GetResourceDirectory", 400, "Throttling.User", throttled},
 		{"InviteAccountToResourceDirectory", 400, "Throttling.Api", throttled},
 		{"RegisterDelegatedAdministrator", 429, "Throttling.User", throttled},
+		{"RegisterDelegatedAdministrator", 429, "ConcurrentCallNotSupported", throttled},
+		{"InviteAccountToResourceDirectory", 409, "ConcurrentCallNotSupported", throttled}, // by code, whatever the status
 		// RD down.
 		{"GetResourceDirectory", 500, "InternalError", unavailable},
 		{"ListAccounts", 503, "ServiceUnavailable", unavailable},

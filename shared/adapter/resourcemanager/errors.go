@@ -24,16 +24,24 @@ const (
 	codeHandshakeExists     = "EntityAlreadyExists.Handshake"
 	codeAlreadyExistsPrefix = "EntityAlreadyExists."
 	codeLimitPrefix         = "LimitExceeded."
-	codeHandshakeNotFound   = "EntityNotExists.Handshake"
-	codeHandshakeInvalidID  = "InvalidParameter.HandshakeId"
-	codeHandshakeStatus     = "HandshakeStatusMismatch"
-	codeAccountNotFound     = "EntityNotExists.Account"
-	codeAlreadyRegistered   = "AccountAlreadyRegistered"
-	codeNotRegistered       = "AccountNotRegistered"
-	codeDelegatedExceeded   = "DelegatedAccountNumberExceeded"
-	codeCannotRegisterMA    = "CannotRegisterMasterAsDelegatedAdministrator"
-	codeBadPrincipal        = "InvalidParameter.ServicePrincipal"
-	codeThrottlingPrefix    = "Throttling"
+	codeMemberQuota         = "LimitExceeded.Account"        // the directory's member quota
+	codeInvitationRate      = "LimitExceeded.InvitationRate" // the directory's daily invitations
+	// codeConcurrentCall: RD refused a write because another change to the
+	// directory is in progress (documented with HTTP 429 in 2022-04-19;
+	// Terraform's alicloud provider retries it on the RD writes). Nothing
+	// was applied, so it is retried like throttling, writes included,
+	// whatever status it comes with.
+	codeConcurrentCall     = "ConcurrentCallNotSupported"
+	codeHandshakeNotFound  = "EntityNotExists.Handshake"
+	codeHandshakeInvalidID = "InvalidParameter.HandshakeId"
+	codeHandshakeStatus    = "HandshakeStatusMismatch"
+	codeAccountNotFound    = "EntityNotExists.Account"
+	codeAlreadyRegistered  = "AccountAlreadyRegistered"
+	codeNotRegistered      = "AccountNotRegistered"
+	codeDelegatedExceeded  = "DelegatedAccountNumberExceeded"
+	codeCannotRegisterMA   = "CannotRegisterMasterAsDelegatedAdministrator"
+	codeBadPrincipal       = "InvalidParameter.ServicePrincipal"
+	codeThrottlingPrefix   = "Throttling"
 )
 
 // rdError returns the RD service error in err's chain.
@@ -76,7 +84,7 @@ func classify(err error) errClass {
 	if se, ok := rdError(err); ok {
 		code := se.ErrorCode()
 		switch {
-		case strings.HasPrefix(code, codeThrottlingPrefix) || se.HttpStatus() == 429:
+		case strings.HasPrefix(code, codeThrottlingPrefix) || code == codeConcurrentCall || se.HttpStatus() == 429:
 			return classThrottled
 		case code == "SignatureDoesNotMatch" || code == "IncompleteSignature" ||
 			strings.HasPrefix(code, "InvalidAccessKeyId") || strings.HasPrefix(code, "InvalidSecurityToken"):
@@ -108,6 +116,11 @@ func fail(o op, err error) error {
 	code := rdCode(err)
 	switch classify(err) {
 	case classThrottled:
+		if code == codeConcurrentCall {
+			return apperr.Wrap(err, apperr.KindThrottled, apperr.CodeThrottling,
+				"%s kept refusing %s because another change to the directory was in progress; nothing was changed. Try again in a few seconds.",
+				service, describe(o.action))
+		}
 		return apperr.Throttled(service, err)
 	case classServer, classTransport, classCanceled:
 		if o.write {
@@ -197,6 +210,43 @@ func describe(action string) string {
 		return "removing the delegated administrator"
 	}
 	return action
+}
+
+// rdMessage is RD's message of err, or "(no message)".
+func rdMessage(err error) string {
+	if se, ok := rdError(err); ok {
+		if m := strings.TrimSpace(se.Message()); m != "" && !strings.ContainsAny(m, "<>{}") {
+			return m
+		}
+	}
+	return "(no message)"
+}
+
+// enableRefused maps an EnableResourceDirectory refusal about the owner
+// account (409) to the port's Conflict that says what to do; nil when err
+// is not one. A 409 that EnableRefusals does not name still becomes a 409
+// quoting RD, not a 500: it is about the account, not a bug here.
+func enableRefused(err error) error {
+	se, ok := rdError(err)
+	if !ok {
+		return nil
+	}
+	if r, ok := directory.EnableRefusalByRDCode(se.ErrorCode()); ok {
+		return apperr.Wrap(err, apperr.KindConflict, r.Code, "%s", r.Advice)
+	}
+	if se.HttpStatus() == 409 && se.ErrorCode() != "" && !isPermissionCode(se.ErrorCode()) {
+		return apperr.Wrap(err, apperr.KindConflict, apperr.CodeEnablePrecondition,
+			"%s refused to enable the directory for this account with %s: %s Fix what it names in the Alibaba Cloud console, then try again.",
+			service, se.ErrorCode(), ensureStop(rdMessage(err)))
+	}
+	return nil
+}
+
+func ensureStop(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 func accountNotFound(cause error, accountID string) error {

@@ -73,6 +73,9 @@ func (c *Client) EnableDirectory(ctx context.Context) (directory.Directory, erro
 			return directory.Directory{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeDirectoryExists,
 				"This account is a member of another resource directory, so it cannot enable its own. Leave that directory first.")
 		}
+		if rerr := enableRefused(err); rerr != nil {
+			return directory.Directory{}, rerr
+		}
 		return directory.Directory{}, fail(o, err)
 	}
 	if resp.ResourceDirectory.ResourceDirectoryId == "" {
@@ -136,22 +139,30 @@ func (c *Client) Invite(ctx context.Context, targetEntity, targetType, note stri
 	})
 	if err != nil {
 		code := rdCode(err)
+		if r, ok := directory.InviteRefusalByRDCode(code); ok {
+			// Checked before the EntityAlreadyExists./LimitExceeded. prefixes
+			// below: LimitExceeded.Invitation.InvalidTarget is about this
+			// target, not the directory's quota.
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, r.Code, "%s: %s", targetEntity, r.Advice)
+		}
 		switch {
 		case code == codeHandshakeExists:
 			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeInvitationPending,
 				"%s already has a pending invitation. Wait for an answer or cancel it first.", targetEntity)
-		case code == codeInAnotherRD:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeAlreadyInDirectory,
-				"%s already belongs to another resource directory; it must leave it before it can be invited.", targetEntity)
 		case strings.HasPrefix(code, codeAlreadyExistsPrefix):
 			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeAlreadyInDirectory,
 				"%s is already in this resource directory.", targetEntity)
-		case code == "LimitExceeded.InvitationRate":
+		case code == codeInvitationRate:
 			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory's daily invitation quota is used up. Try again tomorrow or ask for a higher quota.")
-		case strings.HasPrefix(code, codeLimitPrefix):
+		case code == codeMemberQuota:
 			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory has reached its member quota. Remove members or ask for a higher quota.")
+		case strings.HasPrefix(code, codeLimitPrefix):
+			// A limit RD has not documented for this action: say so rather
+			// than guess which quota it is.
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
+				"%s refused the invitation to %s with %s: %s", service, targetEntity, code, rdMessage(err))
 		case strings.HasPrefix(code, "InvalidParameter.Note"): // .Note and .Note.Length
 			return directory.Invitation{}, apperr.Wrap(err, apperr.KindInvalid, apperr.InvalidParameter("Note"),
 				"The note is not accepted by %s: at most 1024 characters.", service)

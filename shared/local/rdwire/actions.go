@@ -2,10 +2,13 @@ package rdwire
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
@@ -56,6 +59,14 @@ func (s *Server) enableResourceDirectory(ctx context.Context, p params) (obj, *r
 	}
 	d, err := s.sim.EnableDirectory(ctx)
 	if err != nil {
+		if apperr.IsCode(err, apperr.CodeDirectoryExists) {
+			if _, gerr := s.sim.GetDirectory(ctx); gerr != nil {
+				// Refused for a directory, yet the owner has none of its
+				// own: it is a member of another one.
+				return nil, errf(409, simulation.CodeInAnotherDirectory,
+					"The specified account is an Alibaba Cloud account or already exists in another resource directory.")
+			}
+		}
 		return nil, toRD("EnableResourceDirectory", err)
 	}
 	return obj{"ResourceDirectory": toRDDirectory(d)}, nil
@@ -70,9 +81,19 @@ func (s *Server) listAccounts(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("ListAccounts", err)
 	}
-	all, err := s.sim.ListAccounts(ctx)
+	tags, e := tagFilter(p)
+	if e != nil {
+		return nil, e
+	}
+	all, err := s.sim.ListAccountDetails(ctx)
 	if err != nil {
 		return nil, toRD("ListAccounts", err)
+	}
+	if len(tags) > 0 {
+		// RD lists the accounts that carry every given tag. Simulated
+		// accounts carry none, so a tag filter matches nothing, as it
+		// would for untagged accounts in the cloud.
+		all = nil
 	}
 	lo, hi := window(len(all), number, size)
 	out := make([]rdListedAccount, 0, hi-lo)
@@ -92,7 +113,7 @@ func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("GetAccount", err)
 	}
-	a, err := s.sim.GetAccount(ctx, id)
+	a, err := s.sim.GetAccountDetail(ctx, id)
 	if err != nil {
 		return nil, toRD("GetAccount", err)
 	}
@@ -108,6 +129,15 @@ func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
 }
 
 func (s *Server) invite(ctx context.Context, p params) (obj, *rpcError) {
+	tags, e := tagFilter(p)
+	if e != nil {
+		return nil, e
+	}
+	if len(tags) > 0 {
+		// RD would tag the invited account; the Sim keeps no tags, and
+		// dropping them silently would let a caller believe they were set.
+		return nil, errf(400, "InvalidParameter.Tag", "This local server does not keep tags; invite without Tag.N.")
+	}
 	inv, err := s.sim.Invite(ctx, p.get("TargetEntity"), p.get("TargetType"), p.get("Note"))
 	return s.handshakeAnswer(ctx, "InviteAccountToResourceDirectory", inv, err)
 }
@@ -121,7 +151,7 @@ func (s *Server) listHandshakes(ctx context.Context, p params) (obj, *rpcError) 
 	if err != nil {
 		return nil, toRD("ListHandshakesForResourceDirectory", err)
 	}
-	all, err := s.sim.ListInvitations(ctx)
+	all, err := s.sim.ListInvitationDetails(ctx)
 	if err != nil {
 		return nil, toRD("ListHandshakesForResourceDirectory", err)
 	}
@@ -138,7 +168,11 @@ func (s *Server) getHandshake(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("GetHandshake", err)
 	}
-	inv, err := s.sim.GetInvitation(ctx, p.get("HandshakeId"))
+	id := p.get("HandshakeId")
+	if id == "" {
+		return nil, toRD("GetHandshake", apperr.Missing("InvitationId"))
+	}
+	inv, err := s.sim.GetInvitationDetail(ctx, id)
 	if err != nil {
 		return nil, toRD("GetHandshake", err)
 	}
@@ -160,7 +194,11 @@ func (s *Server) handshakeAnswer(ctx context.Context, action string, inv directo
 	if err != nil {
 		return nil, toRD(action, err)
 	}
-	return obj{"Handshake": toRDHandshake(d, inv)}, nil
+	detail, err := s.sim.GetInvitationDetail(ctx, inv.ID)
+	if err != nil {
+		return nil, toRD(action, err)
+	}
+	return obj{"Handshake": toRDHandshake(d, detail)}, nil
 }
 
 func (s *Server) checkPrincipal(p params, required bool) (string, *rpcError) {
@@ -186,7 +224,7 @@ func (s *Server) listDelegated(ctx context.Context, p params) (obj, *rpcError) {
 	if want := p.get("ServicePrincipal"); want != "" {
 		principals = []string{want} // RD filters; an unknown principal has no administrators
 	}
-	var all []rdDelegated
+	all := []rdDelegated{} // none is "Account":[], never null, as RD answers
 	for _, pr := range principals {
 		admins, err := s.sim.ListDelegatedAdminsFor(ctx, pr)
 		if err != nil {
@@ -250,4 +288,33 @@ func (s *Server) deregisterDelegated(ctx context.Context, p params) (obj, *rpcEr
 		return nil, toRD("DeregisterDelegatedAdministrator", err)
 	}
 	return obj{}, nil
+}
+
+// tagFilter reads the Tag.N.Key / Tag.N.Value parameters (N from 1, at
+// most 20, as RD documents). A value without its key is refused like RD's
+// MissingParameter.Tag.N.Key.
+func tagFilter(p params) ([]rdTag, *rpcError) {
+	var out []rdTag
+	for k := range p {
+		if !strings.HasPrefix(k, "Tag.") {
+			continue
+		}
+		rest := strings.TrimPrefix(k, "Tag.")
+		n, field, ok := strings.Cut(rest, ".")
+		i, err := strconv.Atoi(n)
+		if !ok || err != nil || i < 1 || i > 20 || (field != "Key" && field != "Value") {
+			return nil, errf(400, "InvalidParameter.Tag", "Parameter %s is not Tag.N.Key or Tag.N.Value with N from 1 to 20.", k)
+		}
+	}
+	for i := 1; i <= 20; i++ {
+		key, value := p.get(fmt.Sprintf("Tag.%d.Key", i)), p.get(fmt.Sprintf("Tag.%d.Value", i))
+		if key == "" && value == "" {
+			continue
+		}
+		if key == "" {
+			return nil, errf(400, fmt.Sprintf("MissingParameter.Tag.%d.Key", i), "Tag.%d.Value is given without Tag.%d.Key.", i, i)
+		}
+		out = append(out, rdTag{Key: key, Value: value})
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
 // Errors: the simulation speaks the port's vocabulary; these turn it into
@@ -24,6 +25,12 @@ func toRD(action string, err error) *rpcError {
 		return errf(500, "InternalError", "The request processing has failed due to some unknown error.")
 	}
 	msg := ae.Message
+	if r, ok := directory.EnableRefusalByCode(ae.Code); ok {
+		return errf(409, r.RDCode, "%s", msg)
+	}
+	if r, ok := directory.InviteRefusalByCode(ae.Code); ok {
+		return errf(409, r.RDCode, "%s", msg)
+	}
 	switch ae.Kind {
 	case apperr.KindNotFound:
 		switch ae.Code {
@@ -45,7 +52,7 @@ func toRD(action string, err error) *rpcError {
 		case apperr.CodeDirectoryExists:
 			return errf(409, "EntityAlreadyExists.ResourceDirectory", "%s", msg)
 		case apperr.CodeAlreadyInDirectory:
-			return errf(409, "EntityAlreadyExists.Account", "%s", msg)
+			return errf(409, "EntityAlreadyExists.ResourceDir.Account", "%s", msg)
 		case apperr.CodeInvitationPending:
 			return errf(409, "EntityAlreadyExists.Handshake", "%s", msg)
 		case apperr.CodeLimitExceeded:
@@ -66,6 +73,9 @@ func toRD(action string, err error) *rpcError {
 			if name, ok := strings.CutPrefix(code, prefix); ok {
 				code = prefix + rdParam(name)
 			}
+		}
+		if action == "InviteAccountToResourceDirectory" && code == "InvalidParameter.Note" {
+			code = "InvalidParameter.Note.Length" // the Sim refuses a note only for its length
 		}
 		return errf(400, code, "%s", msg)
 	case apperr.KindThrottled:

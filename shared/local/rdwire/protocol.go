@@ -135,10 +135,7 @@ func Sign(stringToSign, accessKeySecret string) string {
 func (s *Server) authenticate(method string, p params, now time.Time) *rpcError {
 	for _, name := range []string{"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
 		if p.get(name) == "" {
-			if name == "Signature" {
-				return errf(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards: Signature is missing.")
-			}
-			return errf(400, "MissingParameter."+name, "The input parameter %s that is mandatory for processing this request is not supplied.", name)
+			return errMissingCommon(name)
 		}
 	}
 	if p.get("SignatureMethod") != "HMAC-SHA1" {
@@ -255,10 +252,27 @@ func writeError(w http.ResponseWriter, requestID string, e *rpcError) {
 	})
 }
 
-// rdTime formats a time as RD does: ISO 8601 UTC to the second.
+// errMissingCommon is the gateway's answer to a missing common parameter:
+// Missing{Name} (Alibaba's common error codes), unlike an action's own
+// parameters, which are MissingParameter.{Name}.
+func errMissingCommon(name string) *rpcError {
+	return errf(400, "Missing"+name, "%s is mandatory for this action.", name)
+}
+
+// rdTime formats a handshake time as RD does: ISO 8601 UTC to the second
+// ("2018-08-24T09:55:41Z").
 func rdTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+// rdTimeMillis formats a directory or account time as RD does: ISO 8601
+// UTC to the millisecond ("2021-12-08T02:15:31.744Z", always three digits).
+func rdTimeMillis(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

@@ -136,7 +136,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string)
 	}
 	action := p.get("Action")
 	if action == "" {
-		fail("", p, errf(400, "MissingParameter.Action", "The input parameter Action that is mandatory for processing this request is not supplied."))
+		fail("", p, errMissingCommon("Action"))
 		return
 	}
 	s.mu.Lock()
@@ -149,7 +149,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string)
 	}
 	if v := p.get("Version"); v != APIVersion {
 		if v == "" {
-			fail(action, p, errf(400, "MissingParameter.Version", "The input parameter Version that is mandatory for processing this request is not supplied."))
+			fail(action, p, errMissingCommon("Version"))
 			return
 		}
 		fail(action, p, errf(400, "InvalidVersion", "Specified parameter Version %q is not valid; ResourceManager is %s.", v, APIVersion))

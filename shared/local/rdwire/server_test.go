@@ -193,23 +193,25 @@ func TestProtocolValidation(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"missing Action", resign(with(good(), "Action", "<delete>"), creds), 400, "MissingParameter.Action"},
+		{"missing Action", resign(with(good(), "Action", "<delete>"), creds), 400, "MissingAction"},
 		{"unknown Action", resign(with(good(), "Action", "DescribeInstances"), creds), 404, "InvalidAction.NotFound"},
 		{"wrong Version", resign(with(good(), "Version", "2016-11-11"), creds), 400, "InvalidVersion"},
-		{"missing Version", resign(with(good(), "Version", "<delete>"), creds), 400, "MissingParameter.Version"},
+		{"missing Version", resign(with(good(), "Version", "<delete>"), creds), 400, "MissingVersion"},
 		{"XML", resign(with(good(), "Format", "XML"), creds), 400, "InvalidParameter.Format"},
 		{"unknown key", resign(with(good(), "AccessKeyId", "LTAI-someone-else"), creds), 404, "InvalidAccessKeyId.NotFound"},
 		{"wrong token", resign(with(good(), "SecurityToken", "stolen"), creds), 400, "InvalidSecurityToken.MismatchWithAccessKey"},
 		{"missing token", resign(with(good(), "SecurityToken", "<delete>"), creds), 400, "MissingSecurityToken"},
 		{"wrong secret", resign(good(), cloudcreds.Credentials{AccessKeySecret: "guess"}), 400, "SignatureDoesNotMatch"},
 		{"tampered after signing", with(good(), "RegionId", "cn-shanghai"), 400, "SignatureDoesNotMatch"},
-		{"missing Signature", with(good(), "Signature", "<delete>"), 400, "IncompleteSignature"},
+		{"missing Signature", with(good(), "Signature", "<delete>"), 400, "MissingSignature"},
+		{"missing AccessKeyId", with(good(), "AccessKeyId", "<delete>"), 400, "MissingAccessKeyId"},
+		{"missing Timestamp", with(good(), "Timestamp", "<delete>"), 400, "MissingTimestamp"},
 		{"HMAC-SHA256", resign(with(good(), "SignatureMethod", "HMAC-SHA256"), creds), 400, "InvalidSignatureMethod"},
 		{"bearer token", resign(with(good(), "SignatureType", "BEARERTOKEN"), creds), 400, "InvalidParameter.SignatureType"},
 		{"old Timestamp", resign(with(good(), "Timestamp", time.Now().Add(-20*time.Minute).UTC().Format("2006-01-02T15:04:05Z")), creds), 400, "InvalidTimeStamp.Expired"},
 		{"future Timestamp", resign(with(good(), "Timestamp", time.Now().Add(20*time.Minute).UTC().Format("2006-01-02T15:04:05Z")), creds), 400, "InvalidTimeStamp.Expired"},
 		{"bad Timestamp", resign(with(good(), "Timestamp", "yesterday"), creds), 400, "InvalidTimeStamp.Format"},
-		{"missing nonce", resign(with(good(), "SignatureNonce", "<delete>"), creds), 400, "MissingParameter.SignatureNonce"},
+		{"missing nonce", resign(with(good(), "SignatureNonce", "<delete>"), creds), 400, "MissingSignatureNonce"},
 	}
 	for _, c := range cases {
 		wantCode(t, c.name, post(c.p), c.status, c.code)
@@ -292,7 +294,7 @@ func TestSimErrorsAsRDCodes(t *testing.T) {
 	invite := func(target string) answer {
 		return call(t, srv, "InviteAccountToResourceDirectory", map[string]string{"TargetEntity": target, "TargetType": "Account"})
 	}
-	wantCode(t, "invite the MA", invite(owner), 409, "EntityAlreadyExists.Account")
+	wantCode(t, "invite the MA", invite(owner), 409, "EntityAlreadyExists.ResourceDir.Account")
 	wantCode(t, "invite malformed", invite("123"), 400, "InvalidParameter.TargetEntity")
 	wantCode(t, "invite without target", call(t, srv, "InviteAccountToResourceDirectory", map[string]string{"TargetType": "Account"}), 400, "MissingParameter.TargetEntity")
 	first := invite(uid(1))
@@ -304,7 +306,9 @@ func TestSimErrorsAsRDCodes(t *testing.T) {
 	if _, err := sim.AcceptInvitation(ctx, h1, "one"); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, "invite a member", invite(uid(1)), 409, "EntityAlreadyExists.Account")
+	wantCode(t, "invite a member", invite(uid(1)), 409, "EntityAlreadyExists.ResourceDir.Account")
+	wantCode(t, "over-long note", call(t, srv, "InviteAccountToResourceDirectory",
+		map[string]string{"TargetEntity": uid(7), "TargetType": "Account", "Note": strings.Repeat("n", 1025)}), 400, "InvalidParameter.Note.Length")
 	if err := sim.SeedAccounts(ctx, []directory.Account{{AccountID: uid(9)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +374,8 @@ func TestShapes(t *testing.T) {
 	if _, has := acc["AccountName"]; has {
 		t.Fatal("ListAccounts has no AccountName")
 	}
-	if acc["JoinTime"] != "2026-03-01T08:00:00Z" || acc["AccountId"] != uid(1) || acc["DisplayName"] != "One" {
+	if acc["JoinTime"] != "2026-03-01T08:00:00.000Z" || acc["ModifyTime"] != "2026-03-01T08:00:00.000Z" ||
+		acc["AccountId"] != uid(1) || acc["DisplayName"] != "One" {
 		t.Fatalf("account %v", acc)
 	}
 	if list.Body["TotalCount"] != float64(2) || list.Body["PageNumber"] != float64(1) || list.Body["PageSize"] != float64(100) {
@@ -423,7 +428,7 @@ func TestShapes(t *testing.T) {
 		t.Fatalf("SDK ListDelegatedAdministrators: %+v, %v", dresp, err)
 	}
 	rresp, err := c.GetResourceDirectory(rm.CreateGetResourceDirectoryRequest())
-	if err != nil || rresp.ResourceDirectory.MasterAccountId != owner || rresp.ResourceDirectory.CreateTime != "2026-03-01T08:00:00Z" {
+	if err != nil || rresp.ResourceDirectory.MasterAccountId != owner || rresp.ResourceDirectory.CreateTime != "2026-03-01T08:00:00.000Z" {
 		t.Fatalf("SDK GetResourceDirectory: %+v, %v", rresp, err)
 	}
 	hreq := rm.CreateInviteAccountToResourceDirectoryRequest()

@@ -3,6 +3,7 @@ package rdwire
 import (
 	"strings"
 
+	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
@@ -94,7 +95,7 @@ func toRDDirectory(d directory.Directory) rdDirectory {
 		MasterAccountID:      d.ManagementAccountID,
 		MasterAccountName:    d.ManagementAccountName,
 		RootFolderID:         rootFolderID(d),
-		CreateTime:           rdTime(d.CreateTime),
+		CreateTime:           rdTimeMillis(d.CreateTime),
 		ControlPolicyStatus:  "Disabled",
 		MemberDeletionStatus: "Disabled",
 		ScpStatus:            "Disabled",
@@ -108,21 +109,21 @@ func accountStatus(a directory.Account) string {
 	return "CreateSuccess"
 }
 
-func toRDMember(d directory.Directory, a directory.Account) rdMember {
+func toRDMember(d directory.Directory, a simulation.AccountDetail) rdMember {
 	return rdMember{
 		DisplayName:           a.DisplayName,
 		FolderID:              rootFolderID(d),
 		ResourceDirectoryID:   d.ID,
 		ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
 		JoinMethod:            a.JoinMethod,
-		JoinTime:              rdTime(a.JoinTime),
-		ModifyTime:            rdTime(a.JoinTime),
-		Status:                accountStatus(a),
+		JoinTime:              rdTimeMillis(a.JoinTime),
+		ModifyTime:            rdTimeMillis(a.ModifyTime),
+		Status:                accountStatus(a.Account),
 		Type:                  "CloudAccount",
 	}
 }
 
-func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake {
+func toRDHandshake(d directory.Directory, inv simulation.InvitationDetail) rdHandshake {
 	return rdHandshake{
 		HandshakeID:         inv.ID,
 		ResourceDirectoryID: d.ID,
@@ -133,7 +134,7 @@ func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake 
 		Note:                inv.Note,
 		Status:              inv.Status,
 		CreateTime:          rdTime(inv.CreateTime),
-		ModifyTime:          rdTime(inv.CreateTime),
+		ModifyTime:          rdTime(inv.ModifyTime),
 		ExpireTime:          rdTime(inv.ExpireTime),
 	}
 }

@@ -60,6 +60,8 @@ func Open(ctx context.Context, cfg config.Config, opts app.Options) (_ *Server, 
 		ServicePrincipal:      cfg.ServicePrincipal,
 		MaxAccounts:           cfg.SimMaxAccounts,
 		MaxPendingInvitations: cfg.SimMaxPending,
+		OwnerConditions:       cfg.SimOwnerConditions,
+		TargetConditions:      cfg.SimTargetConditions,
 		Now:                   now,
 		Publish:               s.publish, // routed once the App exists (mountEvents)
 	}); err != nil {

@@ -78,6 +78,7 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 			return change{}, nil
 		}
 		a.DisplayName = displayName
+		a.ModifyTime = now
 		out = a.view()
 		return change{changed: true, event: newEvent(st.dir.ManagementAccountID, "UpdateAccount",
 			map[string]string{"AccountId": accountID, "NewDisplayName": displayName}, now)}, nil
@@ -136,13 +137,14 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 		}
 		added := make([]*account, len(accounts))
 		for i, in := range accounts {
-			a := &account{ID: in.AccountID, DisplayName: in.DisplayName, JoinTime: in.JoinTime.UTC().Truncate(time.Second), JoinMethod: in.JoinMethod}
+			a := &account{ID: in.AccountID, DisplayName: in.DisplayName, JoinTime: in.JoinTime.UTC().Truncate(time.Millisecond), JoinMethod: in.JoinMethod}
 			if a.DisplayName == "" {
 				a.DisplayName = a.ID
 			}
 			if in.JoinTime.IsZero() {
 				a.JoinTime = now
 			}
+			a.ModifyTime = a.JoinTime
 			if a.JoinMethod == "" {
 				a.JoinMethod = "invited"
 			}

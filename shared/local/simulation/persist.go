@@ -45,6 +45,7 @@ type fileAccount struct {
 	DisplayName string    `json:"DisplayName"`
 	JoinTime    time.Time `json:"JoinTime"`
 	JoinMethod  string    `json:"JoinMethod"`
+	ModifyTime  time.Time `json:"ModifyTime,omitzero"` // absent in older files: JoinTime
 }
 
 type fileInvitation struct {
@@ -79,7 +80,7 @@ func (s *Sim) encode() ([]byte, error) {
 		f.Directory = &fileDirectory{ID: st.dir.ID, ManagementAccountID: st.dir.ManagementAccountID, CreateTime: st.dir.CreateTime}
 	}
 	for i, a := range st.order {
-		f.Accounts[i] = fileAccount{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod}
+		f.Accounts[i] = fileAccount{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod, ModifyTime: a.ModifyTime}
 	}
 	for i, inv := range st.invitations {
 		f.Invitations[i] = fileInvitation{
@@ -145,7 +146,10 @@ func (s *Sim) decode(data []byte) (*state, error) {
 		if st.accounts[fa.AccountID] != nil {
 			return nil, fmt.Errorf("account %s is listed twice", fa.AccountID)
 		}
-		a := &account{ID: fa.AccountID, DisplayName: fa.DisplayName, JoinTime: fa.JoinTime.UTC(), JoinMethod: fa.JoinMethod}
+		a := &account{ID: fa.AccountID, DisplayName: fa.DisplayName, JoinTime: fa.JoinTime.UTC(), JoinMethod: fa.JoinMethod, ModifyTime: fa.ModifyTime.UTC()}
+		if a.ModifyTime.IsZero() {
+			a.ModifyTime = a.JoinTime
+		}
 		st.accounts[a.ID] = a
 		st.order = append(st.order, a)
 	}

@@ -30,9 +30,12 @@ func (s *Sim) EnableDirectory(_ context.Context) (directory.Directory, error) {
 				"A Resource Directory (%s) already exists; its management account is %s.",
 				st.dir.ID, st.dir.ManagementAccountID)
 		}
+		if err := s.ownerRefusal(); err != nil {
+			return change{}, err
+		}
 		owner := s.opts.OwnerAccountID
 		st.dir = &directory.Directory{ID: "rd-" + randomToken(10), ManagementAccountID: owner, CreateTime: now}
-		st.addAccount(&account{ID: owner, DisplayName: s.opts.OwnerDisplayName, JoinTime: now, JoinMethod: "created"})
+		st.addAccount(&account{ID: owner, DisplayName: s.opts.OwnerDisplayName, JoinTime: now, JoinMethod: "created", ModifyTime: now})
 		d = st.directoryView()
 		return change{changed: true, event: newEvent(owner, "EnableResourceDirectory",
 			map[string]string{"EnableMode": "CurrentAccount"}, now)}, nil
@@ -105,6 +108,9 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 			return change{}, apperr.Conflict(apperr.CodeAlreadyInDirectory,
 				"%s is already in the Resource Directory (account %s).", targetEntity, inviteeID)
 		}
+		if err := s.targetRefusal(targetEntity, inviteeID); err != nil {
+			return change{}, err
+		}
 		if p := st.pendingFor(inviteeID, now); p != nil {
 			return change{}, apperr.Conflict(apperr.CodeInvitationPending,
 				"%s already has a pending invitation (%s) that expires at %s. Cancel it or wait for an answer.",
@@ -124,12 +130,13 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 			id = "h-" + randomToken(16)
 		}
 		st.nextSeq++
+		at := handshakeTime(now)
 		inv := &invitation{
 			Invitation: directory.Invitation{
 				ID: id, TargetEntity: targetEntity, TargetType: targetType, Status: directory.StatusPending,
-				Note: note, CreateTime: now, ExpireTime: now.Add(s.opts.InvitationTTL),
+				Note: note, CreateTime: at, ExpireTime: at.Add(s.opts.InvitationTTL),
 			},
-			InviteeID: inviteeID, ModifyTime: now, Seq: st.nextSeq,
+			InviteeID: inviteeID, ModifyTime: at, Seq: st.nextSeq,
 		}
 		st.addInvitation(inv)
 		out = inv.view(now)
@@ -191,11 +198,11 @@ func (s *Sim) answer(invitationID, status, eventName, displayName string) (direc
 			if name == "" {
 				name = inv.TargetEntity
 			}
-			a := &account{ID: inv.InviteeID, DisplayName: name, JoinTime: now, JoinMethod: "invited"}
+			a := &account{ID: inv.InviteeID, DisplayName: name, JoinTime: now, JoinMethod: "invited", ModifyTime: now}
 			st.addAccount(a)
 			joined = a.view()
 		}
-		st.setStatus(inv, status, now)
+		st.setStatus(inv, status, handshakeTime(now))
 		out = inv.view(now)
 		return change{changed: true, event: newEvent(caller, eventName,
 			map[string]string{"HandshakeId": inv.ID}, now)}, nil

@@ -38,16 +38,25 @@ const (
 
 // Options configure a Sim. Zero values take the defaults above.
 type Options struct {
-	Path                  string                  // JSON state file; "" = in memory only (tests)
-	OwnerAccountID        string                  // the current account (required, 16 digits)
-	OwnerDisplayName      string                  // default "Management Account"
-	ServicePrincipal      string                  // default directory.DefaultServicePrincipal
-	MaxAccounts           int                     // default 10000 (accounts per directory incl. MA)
-	MaxPendingInvitations int                     // default 1000
-	MaxDelegatedAdmins    int                     // default 1 (per principal)
-	InvitationTTL         time.Duration           // default 14 days
-	Now                   func() time.Time        // default time.Now
-	Publish               func(events.CloudEvent) // optional; called after each change, outside locks
+	Path                  string        // JSON state file; "" = in memory only (tests)
+	OwnerAccountID        string        // the current account (required, 16 digits)
+	OwnerDisplayName      string        // default "Management Account"
+	ServicePrincipal      string        // default directory.DefaultServicePrincipal
+	MaxAccounts           int           // default 10000 (accounts per directory incl. MA)
+	MaxPendingInvitations int           // default 1000
+	MaxDelegatedAdmins    int           // default 1 (per principal)
+	InvitationTTL         time.Duration // default 14 days
+	// OwnerConditions are RD codes of directory.EnableRefusals (plus
+	// NotSupport.AccountInAnotherResourceDirectory) that the owner account
+	// is in: EnableDirectory refuses with the first, as RD refuses an
+	// account that is, say, not enterprise-verified. Empty: an eligible owner.
+	OwnerConditions []string
+	// TargetConditions makes invitations to an account refused as RD
+	// refuses them: account UID (or login email) -> RD code of
+	// directory.InviteRefusals.
+	TargetConditions map[string]string
+	Now              func() time.Time        // default time.Now
+	Publish          func(events.CloudEvent) // optional; called after each change, outside locks
 }
 
 // Sim is the simulated Resource Directory. It is safe for concurrent use.
@@ -105,6 +114,9 @@ func Open(opts Options) (*Sim, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if err := checkConditions(&opts); err != nil {
+		return nil, err
+	}
 	s := &Sim{opts: opts, st: newState()}
 	if opts.Path != "" {
 		if err := s.load(); err != nil {
@@ -114,7 +126,12 @@ func Open(opts Options) (*Sim, error) {
 	return s, nil
 }
 
-// now is the simulation clock. RD reports times to the second, and the SDK
-// adapter sees them through RFC 3339 strings, so the Sim keeps no more
-// precision than that; both adapters then return equal times.
-func (s *Sim) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
+// now is the simulation clock. RD reports directory and account times to
+// the millisecond ("2021-12-08T02:15:31.744Z") and handshake times to the
+// second, and the SDK adapter sees them through those strings, so the Sim
+// keeps no more precision than that (see handshakeTime); both adapters then
+// return equal times.
+func (s *Sim) now() time.Time { return s.opts.Now().UTC().Truncate(time.Millisecond) }
+
+// handshakeTime is t at RD's handshake precision: whole seconds.
+func handshakeTime(t time.Time) time.Time { return t.Truncate(time.Second) }

@@ -16,6 +16,7 @@ type account struct {
 	DisplayName string
 	JoinTime    time.Time
 	JoinMethod  string
+	ModifyTime  time.Time // last change RD reports (join, rename)
 }
 
 type invitation struct {

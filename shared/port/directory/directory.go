@@ -71,8 +71,13 @@ type DelegatedAdmin struct {
 //   - GetDirectory: apperr NotFound CodeNoDirectory when none is enabled.
 //   - EnableDirectory: makes the current account the management account;
 //     apperr Conflict CodeDirectoryExists when a directory already exists.
-//   - Invite: per-target failures are apperr Conflict with apperr.CodeAlreadyInDirectory,
-//     apperr.CodeInvitationPending or apperr.CodeLimitExceeded.
+//   - EnableDirectory: apperr Conflict with the Code of an EnableRefusals
+//     entry when RD refuses the owner account itself (not enterprise-verified,
+//     no secure mobile phone, …); Conflict CodeEnablePrecondition for a
+//     refusal RD documents but this list does not name (apperr.CodeEnablePrecondition).
+//   - Invite: per-target failures are apperr Conflict with
+//     apperr.CodeAlreadyInDirectory, apperr.CodeInvitationPending,
+//     apperr.CodeLimitExceeded or the Code of an InviteRefusals entry.
 //   - CancelInvitation: NotFound CodeInvitationNotFound, Conflict CodeInvitationStatus.
 //   - RegisterDelegatedAdmin: NotFound CodeAccountNotFound for an account not in
 //     the directory; Invalid "InvalidParameter.AccountId" for the MA; Conflict

@@ -75,7 +75,7 @@ func (s *Server) batchGetRow(req *pb.BatchGetRowRequest) (proto.Message, *opErro
 
 func (s *Server) batchWriteRow(req *pb.BatchWriteRowRequest) (proto.Message, *opError) {
 	if req.GetIsAtomic() || req.TransactionId != nil {
-		return nil, errParam("otsfake: atomic and transactional batches are not supported.")
+		return nil, errUnsupported("An atomic or transactional BatchWriteRow")
 	}
 	total := 0
 	for _, tb := range req.Tables {

@@ -1,6 +1,7 @@
 package otsfake
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -28,7 +29,7 @@ func (s *Server) createTable(req *pb.CreateTableRequest) (proto.Message, *opErro
 		}
 		seen[c.GetName()] = true
 		if c.Option != nil {
-			return nil, errParam("otsfake: primary key options (auto-increment) are not supported.")
+			return nil, errUnsupported("A primary key option (auto-increment)")
 		}
 		t.pkTypes = append(t.pkTypes, c.GetType())
 	}
@@ -44,7 +45,15 @@ func (s *Server) createTable(req *pb.CreateTableRequest) (proto.Message, *opErro
 		return nil, errParam("table_options with time_to_live and max_versions is required.")
 	}
 	t.ttl, t.maxVers = opts.GetTimeToLive(), opts.GetMaxVersions()
-	if oe := checkTableOptions(t.ttl, t.maxVers, false); oe != nil {
+	// The service's defaults (the SDK's own suite expects them back).
+	t.allowUpdate, t.updateFullRow = true, false
+	if opts.AllowUpdate != nil {
+		t.allowUpdate = opts.GetAllowUpdate()
+	}
+	if opts.UpdateFullRow != nil {
+		t.updateFullRow = opts.GetUpdateFullRow()
+	}
+	if oe := checkTableOptions(t.ttl, t.maxVers, t.allowUpdate, false); oe != nil {
 		return nil, oe
 	}
 	if opts.DeviationCellVersionInSec != nil {
@@ -52,7 +61,7 @@ func (s *Server) createTable(req *pb.CreateTableRequest) (proto.Message, *opErro
 	}
 	t.reserved = req.ReservedThroughput.CapacityUnit
 	if len(req.Partitions) > 0 || req.GetStreamSpec().GetEnableStream() || req.GetSseSpec().GetEnable() || req.GetEnableLocalTxn() {
-		return nil, errParam("otsfake: partitions, streams, server-side encryption and local transactions are not supported.")
+		return nil, errUnsupported("Partitions, streams, server-side encryption or local transactions")
 	}
 	for _, im := range req.IndexMetas {
 		ix, oe := s.newIndex(t, im)
@@ -61,7 +70,7 @@ func (s *Server) createTable(req *pb.CreateTableRequest) (proto.Message, *opErro
 		}
 		t.indexes = append(t.indexes, ix)
 	}
-	if oe := checkTableOptions(t.ttl, t.maxVers, len(t.indexes) > 0); oe != nil {
+	if oe := checkTableOptions(t.ttl, t.maxVers, t.allowUpdate, len(t.indexes) > 0); oe != nil {
 		return nil, oe
 	}
 	s.tables[name] = t
@@ -71,14 +80,26 @@ func (s *Server) createTable(req *pb.CreateTableRequest) (proto.Message, *opErro
 	return &pb.CreateTableResponse{}, nil
 }
 
+// minTTL is the service's smallest time_to_live other than -1 (one day).
+const minTTL = 86400
+
 // checkTableOptions validates time_to_live and max_versions; indexed says
 // the table has secondary indexes.
-func checkTableOptions(ttl, maxVers int32, indexed bool) *opError {
-	if ttl == 0 || ttl < -1 || maxVers < 1 {
-		return errParam("Invalid table options: time_to_live %d, max_versions %d.", ttl, maxVers)
+func checkTableOptions(ttl, maxVers int32, allowUpdate, indexed bool) *opError {
+	if ttl != -1 && ttl < minTTL {
+		return errParam("Invalid time_to_live %d: it must be -1 (never expire) or at least %d seconds.", ttl, minTTL)
 	}
-	if indexed && (ttl != -1 || maxVers != 1) {
-		return errParam("A table with secondary indexes must have time_to_live -1 and max_versions 1.")
+	if maxVers < 1 {
+		return errParam("Invalid max_versions %d: it must be positive.", maxVers)
+	}
+	if maxVers > 1 {
+		// The service keeps that many versions per cell; the fake keeps
+		// only the newest, so it refuses rather than lose versions.
+		return errUnsupported(fmt.Sprintf("max_versions %d (more than one version per cell)", maxVers))
+	}
+	if indexed && ttl != -1 && allowUpdate {
+		// The service's own message (Tablestore FAQ on secondary indexes).
+		return errParam("Don't support allow update operation on table with index and ttl")
 	}
 	return nil
 }
@@ -97,6 +118,8 @@ func (t *table) options() *pb.TableOptions {
 		TimeToLive:                proto.Int32(t.ttl),
 		MaxVersions:               proto.Int32(t.maxVers),
 		DeviationCellVersionInSec: proto.Int64(t.deviation),
+		AllowUpdate:               proto.Bool(t.allowUpdate),
+		UpdateFullRow:             proto.Bool(t.updateFullRow),
 	}
 }
 
@@ -175,20 +198,27 @@ func (s *Server) updateTable(req *pb.UpdateTableRequest) (proto.Message, *opErro
 		return nil, errNoTable
 	}
 	if req.GetStreamSpec().GetEnableStream() {
-		return nil, errParam("otsfake: streams are not supported.")
+		return nil, errUnsupported("Streams")
 	}
 	if o := req.TableOptions; o != nil {
-		ttl, mv := t.ttl, t.maxVers
+		if o.UpdateFullRow != nil {
+			// The SDK's suite expects this refusal, whatever the value.
+			return nil, errParam("UpdateTable's table_options must not contain updateFullRow: it is set at CreateTable only.")
+		}
+		ttl, mv, au := t.ttl, t.maxVers, t.allowUpdate
 		if o.TimeToLive != nil {
 			ttl = o.GetTimeToLive()
 		}
 		if o.MaxVersions != nil {
 			mv = o.GetMaxVersions()
 		}
-		if oe := checkTableOptions(ttl, mv, len(t.indexes) > 0); oe != nil {
+		if o.AllowUpdate != nil {
+			au = o.GetAllowUpdate()
+		}
+		if oe := checkTableOptions(ttl, mv, au, len(t.indexes) > 0); oe != nil {
 			return nil, oe
 		}
-		t.ttl, t.maxVers = ttl, mv
+		t.ttl, t.maxVers, t.allowUpdate = ttl, mv, au
 		if o.DeviationCellVersionInSec != nil {
 			t.deviation = o.GetDeviationCellVersionInSec()
 		}

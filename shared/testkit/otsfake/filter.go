@@ -2,6 +2,7 @@ package otsfake
 
 import (
 	"cmp"
+	"fmt"
 
 	pb "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore/otsprotocol"
 )
@@ -26,7 +27,7 @@ func decodeFilter(b []byte) (*filter, *opError) {
 			return nil, errParam("Invalid single column filter: %v", err)
 		}
 		if s.ValueTransRule != nil {
-			return nil, errParam("otsfake: value transfer rules are not supported.")
+			return nil, errUnsupported("A value transfer rule")
 		}
 		v, err := decodeSQLVariant(s.ColumnValue)
 		if err != nil {
@@ -58,7 +59,7 @@ func decodeFilter(b []byte) (*filter, *opError) {
 		}
 		return out, nil
 	}
-	return nil, errParam("otsfake: filter type %s is not supported.", f.GetType())
+	return nil, errUnsupported(fmt.Sprintf("Filter type %s", f.GetType()))
 }
 
 // match evaluates the filter on a row's visible cells (nil when the row

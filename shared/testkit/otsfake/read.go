@@ -22,10 +22,10 @@ func newReadOpts(maxVersions *int32, tr *pb.TimeRange, columns []string, filterB
 		return readOpts{}, errParam("max_versions must be positive.")
 	}
 	if tr != nil {
-		return readOpts{}, errParam("otsfake: time_range is not supported.")
+		return readOpts{}, errUnsupported("time_range")
 	}
 	if startCol != nil || endCol != nil {
-		return readOpts{}, errParam("otsfake: start_column/end_column are not supported.")
+		return readOpts{}, errUnsupported("start_column/end_column")
 	}
 	o := readOpts{columns: columns}
 	if len(filterBytes) > 0 {
@@ -71,7 +71,7 @@ func (o readOpts) project(pkNames []string, r *row, cols map[string]cellVal) (pb
 
 func (s *Server) getRow(req *pb.GetRowRequest) (proto.Message, *opError) {
 	if req.TransactionId != nil || len(req.Token) > 0 {
-		return nil, errParam("otsfake: transactions and row tokens are not supported.")
+		return nil, errUnsupported("A transaction_id or token")
 	}
 	t, ix, oe := s.readable(req.GetTableName())
 	if oe != nil {
@@ -134,11 +134,11 @@ func (s *Server) target(t *table, ix *index, pk []pbCell, bounds bool) (*store, 
 
 func (s *Server) getRange(req *pb.GetRangeRequest) (proto.Message, *opError) {
 	if req.TransactionId != nil || len(req.Token) > 0 {
-		return nil, errParam("otsfake: transactions and tokens are not supported.")
+		return nil, errUnsupported("A transaction_id or token")
 	}
-	if req.GetDataBlockTypeHint() != pb.DataBlockType_DBT_PLAIN_BUFFER {
-		return nil, errParam("otsfake: only the PlainBuffer data block type is supported.")
-	}
+	// data_block_type_hint is a hint: the service may answer in another
+	// format and names the one it used in data_block_type. The fake always
+	// answers PlainBuffer (SIMPLE_ROW_MATRIX falls back), and says so.
 	t, ix, oe := s.readable(req.GetTableName())
 	if oe != nil {
 		return nil, oe

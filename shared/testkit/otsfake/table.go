@@ -122,17 +122,22 @@ type index struct {
 
 // table is one table and its indexes.
 type table struct {
-	name      string
-	meta      *pb.TableMeta
-	pkTypes   []pb.PrimaryKeyType
-	defined   map[string]pb.DefinedColumnType
-	ttl       int32 // seconds, -1 = never
-	maxVers   int32
-	deviation int64
-	reserved  *pb.CapacityUnit
-	created   int64 // ms
-	data      store
-	indexes   []*index
+	name    string
+	meta    *pb.TableMeta
+	pkTypes []pb.PrimaryKeyType
+	defined map[string]pb.DefinedColumnType
+	ttl     int32 // seconds, -1 = never
+	maxVers int32
+	// allowUpdate false refuses UpdateRow (the service's option, default
+	// true); updateFullRow is kept and reported but cannot be changed by
+	// UpdateTable (its effect on writes is not modelled: UNCONFIRMED).
+	allowUpdate   bool
+	updateFullRow bool
+	deviation     int64
+	reserved      *pb.CapacityUnit
+	created       int64 // ms
+	data          store
+	indexes       []*index
 }
 
 func (t *table) pkNames() []string {
@@ -238,6 +243,14 @@ type opError struct {
 
 func (e *opError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.msg) }
 
+// errUnsupported refuses a feature the fake does not implement with the
+// service's misuse answer (400 OTSParameterInvalid), so a client sees the
+// error type and status the service gives for a request it cannot serve;
+// the message names the feature. The package doc lists these features.
+func errUnsupported(feature string) *opError {
+	return errParam("%s is not supported by this server (otsfake).", feature)
+}
+
 func errParam(format string, args ...any) *opError {
 	return &opError{400, "OTSParameterInvalid", fmt.Sprintf(format, args...)}
 }
@@ -275,7 +288,7 @@ func (t *table) checkPK(cells []pbCell, bounds bool) ([]value, *opError) {
 				return nil, errInvalidPK("INF_MIN/INF_MAX is only allowed in a range bound (column %s).", c.name)
 			}
 		case v.t == vtAutoInc:
-			return nil, errParam("otsfake: auto-increment primary keys are not supported (column %s).", c.name)
+			return nil, errUnsupported(fmt.Sprintf("An auto-increment primary key value (column %s)", c.name))
 		case pkTypeOf(v.t) != want.GetType():
 			return nil, errInvalidPK("Validate PK type fail. Input: %s, Meta: %s.", vtName(v.t), want.GetType())
 		case (v.t == vtString || v.t == vtBlob) && len(v.s) > maxPKStringBytes:

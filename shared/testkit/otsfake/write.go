@@ -39,6 +39,12 @@ func prepChange(t *table, kind pb.OperationType, b []byte, cond *pb.Condition, r
 	if cond == nil {
 		return nil, errParam("Condition is required.")
 	}
+	if kind == pb.OperationType_UPDATE && !t.allowUpdate {
+		// UNCONFIRMED: the service's exact code and message for UpdateRow
+		// on such a table; OTSParameterInvalid is its answer for requests
+		// a table's options do not allow.
+		return nil, errParam("Table %s does not allow UpdateRow: it was created with allow_update false.", t.name)
+	}
 	c := &change{kind: kind, key: key, cells: r.cells, cond: cond, ret: ret, pkCells: r.pk}
 	switch kind {
 	case pb.OperationType_PUT:
@@ -203,7 +209,7 @@ func (s *Server) deleteRow(req *pb.DeleteRowRequest) (proto.Message, *opError) {
 
 func (s *Server) singleWrite(name string, kind pb.OperationType, b []byte, cond *pb.Condition, ret *pb.ReturnContent, txn *string) (proto.Message, *opError) {
 	if txn != nil {
-		return nil, errParam("otsfake: transactions are not supported.")
+		return nil, errUnsupported("A transaction_id")
 	}
 	t, oe := s.writable(name)
 	if oe != nil {

@@ -24,6 +24,7 @@ func (s *Service) Enable(ctx context.Context, sub rolecheck.Subject, actor audit
 	d, err := s.Directory.EnableDirectory(ctx)
 	if apperr.IsCode(err, apperr.CodeDirectoryExists) {
 		// Enabled meanwhile (a concurrent request, or a cached role): read it back.
+		conflict := err
 		d, err = s.Directory.GetDirectory(ctx)
 		if err == nil && d.ManagementAccountID != sub.AccountID {
 			return EnableOutput{}, apperr.Conflict(apperr.CodeDirectoryExists,
@@ -33,6 +34,10 @@ func (s *Service) Enable(ctx context.Context, sub rolecheck.Subject, actor audit
 			s.changed()
 			return EnableOutput{ResourceDirectory: viewDirectory(&d)}, nil
 		}
+		// The directory cannot be read back (the account is a member of
+		// another one, which RD may not show it): the refusal says more
+		// than the failed read.
+		return EnableOutput{}, fmt.Errorf("enable directory: %w", conflict)
 	}
 	if err != nil {
 		return EnableOutput{}, fmt.Errorf("enable directory: %w", err)

@@ -1,0 +1,89 @@
+package simulation
+
+import (
+	"context"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+)
+
+// AccountDetail is an account plus what RD reports of it that the port
+// does not carry, for the RD wire server.
+type AccountDetail struct {
+	directory.Account
+	ModifyTime time.Time // join, or the last rename
+}
+
+// InvitationDetail is an invitation plus its ModifyTime (the last status
+// change), for the RD wire server.
+type InvitationDetail struct {
+	directory.Invitation
+	ModifyTime time.Time
+}
+
+// ListAccountDetails is ListAccounts with each account's ModifyTime.
+func (s *Sim) ListAccountDetails(_ context.Context) ([]AccountDetail, error) {
+	var out []AccountDetail
+	err := s.readDir(func(st *state, _ time.Time) error {
+		out = make([]AccountDetail, len(st.order))
+		for i, a := range st.order {
+			out[i] = AccountDetail{Account: a.view(), ModifyTime: a.ModifyTime}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GetAccountDetail is GetAccount with the account's ModifyTime.
+func (s *Sim) GetAccountDetail(_ context.Context, accountID string) (AccountDetail, error) {
+	if err := checkAccountID(accountID); err != nil {
+		return AccountDetail{}, err
+	}
+	var out AccountDetail
+	err := s.readDir(func(st *state, _ time.Time) error {
+		a := st.accounts[accountID]
+		if a == nil {
+			return errAccountNotInDirectory(accountID)
+		}
+		out = AccountDetail{Account: a.view(), ModifyTime: a.ModifyTime}
+		return nil
+	})
+	return out, err
+}
+
+// ListInvitationDetails is ListInvitations with each invitation's ModifyTime.
+func (s *Sim) ListInvitationDetails(_ context.Context) ([]InvitationDetail, error) {
+	var out []InvitationDetail
+	err := s.readDir(func(st *state, now time.Time) error {
+		out = make([]InvitationDetail, 0, len(st.invitations))
+		for i := len(st.invitations) - 1; i >= 0; i-- {
+			out = append(out, invitationDetail(st.invitations[i], now))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GetInvitationDetail is GetInvitation with the invitation's ModifyTime.
+func (s *Sim) GetInvitationDetail(_ context.Context, id string) (InvitationDetail, error) {
+	var out InvitationDetail
+	err := s.readDir(func(st *state, now time.Time) error {
+		inv := st.invByID[id]
+		if inv == nil {
+			return errInvitationNotFound(id)
+		}
+		out = invitationDetail(inv, now)
+		return nil
+	})
+	return out, err
+}
+
+// invitationDetail reports an expired invitation's ModifyTime as its expiry:
+// that is when its status last changed, though nothing was written then.
+func invitationDetail(inv *invitation, now time.Time) InvitationDetail {
+	d := InvitationDetail{Invitation: inv.view(now), ModifyTime: inv.ModifyTime}
+	if d.Status == directory.StatusExpired && inv.Status == directory.StatusPending {
+		d.ModifyTime = inv.ExpireTime
+	}
+	return d
+}
