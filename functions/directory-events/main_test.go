@@ -97,11 +97,11 @@ type flakyStore struct {
 	down atomic.Bool
 }
 
-func (f *flakyStore) DeleteMembers(ctx context.Context, dirID string, ids []string) ([]store.DeleteResult, error) {
+func (f *flakyStore) DeleteMembers(ctx context.Context, dirID string, ids []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	if f.down.Load() {
 		return nil, apperr.Unavailable("Tablestore", errors.New("connection reset"))
 	}
-	return f.Store.DeleteMembers(ctx, dirID, ids)
+	return f.Store.DeleteMembers(ctx, dirID, ids, audit)
 }
 
 // invoke runs payload through the FC runtime's JSON path.

@@ -147,6 +147,12 @@ func (c *countingDir) EnableDirectory(ctx context.Context) (directory.Directory,
 	return c.inner.EnableDirectory(ctx)
 }
 
+func (c *countingDir) GetAccount(ctx context.Context, id string) (directory.Account, error) {
+	c.add("GetAccount")
+	c.pages(1)
+	return c.inner.GetAccount(ctx, id)
+}
+
 func (c *countingDir) ListAccounts(ctx context.Context) ([]directory.Account, error) {
 	c.add("ListAccounts")
 	out, err := c.inner.ListAccounts(ctx)

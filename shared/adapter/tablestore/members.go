@@ -15,6 +15,18 @@ import (
 // memberRows per BatchWriteRow: one row of the 200 is the counter.
 const memberRows = batchRows - 1
 
+// auditedRows per BatchWriteRow when each member change carries its audit
+// row: two rows per change, plus the counter.
+const auditedRows = (batchRows - 1) / 2
+
+// chunkSize is the number of member changes per BatchWriteRow.
+func chunkSize(audit store.AuditOf) int {
+	if audit == nil {
+		return memberRows
+	}
+	return auditedRows
+}
+
 // maxCAS bounds the read-check-write rounds of UpdateRemark and
 // RenameMember under concurrent changes of the same member.
 const maxCAS = 100
@@ -27,7 +39,7 @@ const maxCAS = 100
 // re-read and compared with the call's op_id before they are called
 // AlreadyExists. Repeated account IDs count once (later ones report
 // AlreadyExists).
-func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member) ([]store.AddResult, error) {
+func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member, audit store.AuditOf) ([]store.AddResult, error) {
 	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
@@ -50,9 +62,12 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member)
 	}
 	op := newID()
 	var pending int64 // count correction not yet written
-	for c := 0; c*memberRows < len(todo); c++ {
-		chunk := todo[c*memberRows : min((c+1)*memberRows, len(todo))]
-		s.addChunk(ctx, dirID, ms, chunk, op+"."+strconv.Itoa(c), &pending, results)
+	size := chunkSize(audit)
+	for c := 0; c*size < len(todo); c++ {
+		chunk := todo[c*size : min((c+1)*size, len(todo))]
+		if err := s.addChunk(ctx, dirID, ms, chunk, op+"."+strconv.Itoa(c), &pending, results, audit); err != nil {
+			return nil, err
+		}
 	}
 	s.adjustCount(ctx, "AddMembers", dirID, pending, op+".fix")
 	// When Tablestore failed every item, the call fails (503/429) rather
@@ -88,14 +103,31 @@ func allFailed(idx []int, failed func(i int) (bool, error)) error {
 }
 
 // addChunk writes one batch of new members and fills in their results.
-func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, idx []int, token string, pending *int64, results []store.AddResult) {
+func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, idx []int, token string, pending *int64, results []store.AddResult, audit store.AuditOf) error {
 	const op = "AddMembers"
-	changes := make([]ots.RowChange, 0, len(idx)+1)
+	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
 	for _, i := range idx {
 		changes = append(changes, s.memberPut(dirID, ms[i], token))
 	}
 	intended := int64(len(idx))
 	changes = append(changes, s.counterChange(dirID, intended+*pending, token))
+	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) {
+		m := ms[idx[k]]
+		m.DirectoryID, m.Version = dirID, 1
+		return store.Member{}, m
+	})
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return err // a bad record: nothing was written
+	}
+	changes = append(changes, rows...)
+	isAdded := func() []bool {
+		out := make([]bool, len(idx))
+		for k, i := range idx {
+			out[k] = results[i].Status == store.Added
+		}
+		return out
+	}
 	res, retried, err := s.batchWrite(ctx, op, changes)
 	if err != nil {
 		if !retried {
@@ -103,13 +135,16 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 			for _, i := range idx {
 				results[i].Status, results[i].Err = store.AddFailed, err
 			}
-			return
+			return nil
 		}
 		// An attempt whose response was lost may have been applied: find
 		// out from the rows themselves.
 		s.resolveAdd(ctx, dirID, idx, token, pending, results, err)
-		return
+		a := isAdded()
+		s.settleAudit(ctx, op, evs, a, not(a)) // audit rows unknown: write or delete each
+		return nil
 	}
+	defer func() { s.settleAudit(ctx, op, evs, isAdded(), rowsWritten(evs, res, len(idx)+1)) }()
 	var added int64
 	var recheck []int
 	for k, i := range idx {
@@ -160,6 +195,15 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 	} else {
 		*pending += added
 	}
+	return nil
+}
+
+func not(b []bool) []bool {
+	out := make([]bool, len(b))
+	for k, v := range b {
+		out[k] = !v
+	}
+	return out
 }
 
 // resolveAdd settles a batch whose call failed after the SDK resent it:
@@ -230,7 +274,7 @@ func (s *Store) readMember(ctx context.Context, op, dirID, accountID string) (m 
 // otherwise it is a version conflict. A condition that failed because this
 // call's own earlier attempt was applied (a lost response) is recognised
 // by the row's op_id on the next read.
-func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time) (before, after store.Member, err error) {
+func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time, audit store.AuditOf) (before, after store.Member, err error) {
 	const op = "UpdateRemark"
 	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return before, after, err
@@ -240,13 +284,19 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 	}
 	token := newID()
 	var prev store.Member // the row read before the last attempted write
+	var lastAudit []*store.AuditEvent
 	for attempt := range maxCAS {
 		cur, curOp, found, err := s.readMember(ctx, op, dirID, accountID)
 		if err != nil {
 			return store.Member{}, store.Member{}, err
 		}
 		if attempt > 0 && found && curOp == token {
+			// Our write landed with a lost response; so may its record.
+			s.settleAudit(ctx, op, lastAudit, []bool{true}, []bool{false})
 			return prev, cur, nil
+		}
+		if attempt > 0 {
+			s.settleAudit(ctx, op, lastAudit, []bool{false}, []bool{true})
 		}
 		if !found {
 			return store.Member{}, store.Member{}, store.MemberNotFound(dirID, accountID)
@@ -255,6 +305,9 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 			return store.Member{}, store.Member{}, apperr.Conflict(apperr.CodeVersionConflict,
 				"Member %s is at version %d, not %d: it was changed meanwhile. Reload it and try again.",
 				accountID, cur.Version, expectVersion)
+		}
+		if cur.Remark == remark {
+			return cur, cur, nil // unchanged: same Version, no record
 		}
 		next := cur
 		next.Remark, next.Version, next.UpdateTime = remark, cur.Version+1, truncMs(now)
@@ -266,11 +319,11 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
 		ch.SetColumnCondition(versionIs(cur.Version))
 		prev = cur
-		_, err = s.updateRow(ctx, op, ch)
-		if err == nil {
+		done, err := s.writeAudited(ctx, op, ch, audit, cur, next, &lastAudit)
+		if done {
 			return cur, next, nil
 		}
-		if !isConditionFailed(err) {
+		if err != nil {
 			return store.Member{}, store.Member{}, err
 		}
 		// Changed (or deleted) since the read, or our own write landed
@@ -278,6 +331,39 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 	}
 	return store.Member{}, store.Member{}, apperr.Unavailable(service,
 		fmt.Errorf("tablestore %s %s/%s: still changing after %d attempts", op, dirID, accountID, maxCAS))
+}
+
+// writeAudited writes one conditional row change together with the audit
+// record of before -> after, in one BatchWriteRow. done: the change was
+// applied (its record settled). err == nil && !done: its condition failed
+// or the outcome of a resent call is unknown; the caller reads the row
+// again (the record of this attempt is kept in *last and settled by the
+// caller once it knows).
+func (s *Store) writeAudited(ctx context.Context, op string, ch *ots.UpdateRowChange, audit store.AuditOf, before, after store.Member, last *[]*store.AuditEvent) (done bool, err error) {
+	evs := auditEvents(audit, 1, func(int) (store.Member, store.Member) { return before, after })
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return false, err
+	}
+	*last = evs
+	res, retried, err := s.batchWrite(ctx, op, append([]ots.RowChange{ch}, rows...))
+	switch {
+	case err != nil && !retried:
+		return false, err
+	case err != nil:
+		return false, nil // unknown: the next read tells (op_id)
+	case res[0].IsSucceed:
+		s.settleAudit(ctx, op, evs, []bool{true}, rowsWritten(evs, res, 1))
+		*last = nil
+		return true, nil
+	case rowConditionFailed(res[0]):
+		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1))
+		*last = nil
+		return false, nil
+	default:
+		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1))
+		return false, rowError(op, res[0].Error)
+	}
 }
 
 func versionIs(v int64) *ots.SingleColumnCondition {
@@ -291,7 +377,7 @@ func versionIs(v int64) *ots.SingleColumnCondition {
 // advances NameTime; a real rename bumps Version and moves UpdateTime
 // forward, never back. Read, decide, then a conditional UpdateRow on the
 // version and NameTime read.
-func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (changed bool, err error) {
+func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time, audit store.AuditOf) (changed bool, err error) {
 	const op = "RenameMember"
 	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return false, err
@@ -299,13 +385,18 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 	asOf = truncMs(asOf)
 	token := newID()
 	var lastChanged bool
+	var lastAudit []*store.AuditEvent
 	for attempt := range maxCAS {
 		m, curOp, found, err := s.readMember(ctx, op, dirID, accountID)
 		if err != nil {
 			return false, err
 		}
 		if attempt > 0 && found && curOp == token {
+			s.settleAudit(ctx, op, lastAudit, []bool{true}, []bool{false})
 			return lastChanged, nil
+		}
+		if attempt > 0 {
+			s.settleAudit(ctx, op, lastAudit, []bool{false}, []bool{true})
 		}
 		if !found || !asOf.After(m.NameTime) {
 			return false, nil
@@ -328,11 +419,17 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 		nt.FilterIfMissing = true
 		cond.AddFilter(nt)
 		ch.SetColumnCondition(cond)
-		_, err = s.updateRow(ctx, op, ch)
-		if err == nil {
+		var recAudit store.AuditOf // only a real rename has a record
+		if lastChanged {
+			recAudit = audit
+		}
+		after := m
+		after.AccountName, after.Version, after.NameTime = name, m.Version+1, asOf
+		done, err := s.writeAudited(ctx, op, ch, recAudit, m, after, &lastAudit)
+		if done {
 			return lastChanged, nil
 		}
-		if !isConditionFailed(err) {
+		if err != nil {
 			return false, err
 		}
 	}
@@ -343,7 +440,7 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 // DeleteMembers implements store.Members: BatchGetRow the rows (the result
 // reports each deleted row), then BatchWriteRow of DeleteRow with
 // EXPECT_EXIST for those that exist, each batch with the counter row.
-func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]store.DeleteResult, error) {
+func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	const op = "DeleteMembers"
 	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
@@ -395,9 +492,12 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 
 	opID := newID()
 	var pending int64
-	for c := 0; c*memberRows < len(present); c++ {
-		chunk := present[c*memberRows : min((c+1)*memberRows, len(present))]
-		s.deleteChunk(ctx, dirID, chunk, opID+"."+strconv.Itoa(c), &pending, results)
+	size := chunkSize(audit)
+	for c := 0; c*size < len(present); c++ {
+		chunk := present[c*size : min((c+1)*size, len(present))]
+		if err := s.deleteChunk(ctx, dirID, chunk, opID+"."+strconv.Itoa(c), &pending, results, audit); err != nil {
+			return nil, err
+		}
 	}
 	s.adjustCount(ctx, op, dirID, pending, opID+".fix")
 	if err := allFailed(todo, func(i int) (bool, error) {
@@ -415,9 +515,9 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 }
 
 // deleteChunk deletes one batch of rows read before (results[i].Member).
-func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token string, pending *int64, results []store.DeleteResult) {
+func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token string, pending *int64, results []store.DeleteResult, audit store.AuditOf) error {
 	const op = "DeleteMembers"
-	changes := make([]ots.RowChange, 0, len(idx)+1)
+	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
 	for _, i := range idx {
 		ch := &ots.DeleteRowChange{TableName: s.cfg.MembersTable, PrimaryKey: memberPK(dirID, results[i].AccountID)}
 		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
@@ -425,6 +525,19 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	}
 	intended := -int64(len(idx))
 	changes = append(changes, s.counterChange(dirID, intended+*pending, token))
+	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) { return results[idx[k]].Member, store.Member{} })
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return err // a bad record: nothing was written
+	}
+	changes = append(changes, rows...)
+	isDeleted := func() []bool {
+		out := make([]bool, len(idx))
+		for k, i := range idx {
+			out[k] = results[i].Status == store.Deleted
+		}
+		return out
+	}
 	fail := func(err error) {
 		for _, i := range idx {
 			results[i].Status, results[i].Err, results[i].Member = store.DeleteFailed, err, store.Member{}
@@ -433,8 +546,16 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	res, retried, err := s.batchWrite(ctx, op, changes)
 	if err != nil && !retried {
 		fail(err)
-		return
+		return nil
 	}
+	defer func() {
+		d := isDeleted()
+		written := not(d) // outcome unknown: write or delete each record
+		if err == nil {
+			written = rowsWritten(evs, res, len(idx)+1)
+		}
+		s.settleAudit(ctx, op, evs, d, written)
+	}()
 	// applied: the counter row took effect (once). earlier: it took effect
 	// in an attempt before the last one, whose response was lost; then the
 	// member rows of that attempt were deleted by this call too.
@@ -454,7 +575,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 		if rerr != nil || cerr != nil {
 			fail(err)
 			s.cfg.Logf("tablestore: DeleteMembers in %s: outcome of a resent batch unknown (%v); the member count may be off, RecountMembers repairs it", dirID, err)
-			return
+			return nil
 		}
 		applied = found && columnsOf(cRow.Columns)[colOp] == token
 		earlier = applied
@@ -497,6 +618,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	} else {
 		*pending += -deleted
 	}
+	return nil
 }
 
 // ListMembers implements store.Members: one GetRange of up to Limit+1 rows

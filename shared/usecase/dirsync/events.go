@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,9 +41,9 @@ var actionTrailTypes = []string{":ActionTrail:ApiCall", ":ActionTrail:ConsoleOpe
 
 // RulePattern is the EventBridge event pattern of the directory-events
 // trigger: ActionTrail API-call records of the ResourceManager calls in
-// HandledEvents. The source is left open (acs.resourcemanager is
-// UNCONFIRMED for ActionTrail records), and failed calls are filtered by the
-// function (errorCode), not by the rule.
+// HandledEvents from source acs.resourcemanager (pinned: the handler refuses
+// any other source as well), and failed calls are filtered by the function
+// (errorCode), not by the rule.
 func RulePattern() string {
 	type suffix struct {
 		Suffix string `json:"suffix"`
@@ -52,8 +53,9 @@ func RulePattern() string {
 		types = append(types, suffix{t})
 	}
 	p := map[string]any{
-		"type": types,
-		"data": map[string][]string{"serviceName": {events.ServiceResourceManager}, "eventName": HandledEvents},
+		"source": []string{events.SourceResourceManager},
+		"type":   types,
+		"data":   map[string][]string{"serviceName": {events.ServiceResourceManager}, "eventName": HandledEvents},
 	}
 	b, _ := json.Marshal(p) // cannot fail: strings only
 	return string(b)
@@ -71,23 +73,32 @@ const (
 	ResultIgnored      = "Ignored"      // not ours or unusable; acknowledged (Reason says why)
 )
 
+// An event is a hint, never proof (docs/DESIGN.md "Events"): before acting,
+// the handler reads the truth from Resource Directory, so that a forged or
+// replayed event changes nothing RD does not confirm. Extra RD calls per
+// event: a removal or a rename, one GetAccount; a delegated-administrator
+// event, one ListDelegatedAdministrators.
+
 // Reasons of NoChange and Ignored (Summary.Reason).
 const (
-	ReasonMalformed        = "Malformed"             // not a CloudEvent with a usable ActionTrail record
-	ReasonNotAPICall       = "NotActionTrailApiCall" // another kind of event
-	ReasonOtherService     = "OtherService"          // serviceName is not ResourceManager
-	ReasonFailedCall       = "FailedCall"            // the recorded API call failed (errorCode set)
-	ReasonUnhandled        = "UnhandledEvent"        // a ResourceManager call SASE does not follow
-	ReasonOtherPrincipal   = "OtherServicePrincipal" // delegated administrator of another trusted service
-	ReasonNoDisplayName    = "NoDisplayName"         // UpdateAccount without NewDisplayName
-	ReasonNoDirectory      = "NoDirectory"           // no directory exists (any more)
-	ReasonOtherDirectory   = "OtherDirectory"        // the caller is not our directory's management account
-	ReasonNotMember        = "NotMember"             // the account is not a SASE member
-	ReasonAddedAfterEvent  = "MemberAddedAfterEvent" // stale removal: the member was added after it
-	ReasonNewerName        = "NewerNameKnown"        // stale rename: a newer name was observed
-	ReasonSameName         = "SameName"              // the member already has this name
-	ReasonDirectoryExists  = "DirectoryStillExists"  // destroy recorded, but the directory still answers
-	ReasonDirectoryCreated = "DirectoryRecreated"    // stale destroy: the current directory is newer
+	ReasonMalformed        = "Malformed"               // not a CloudEvent with a usable ActionTrail record
+	ReasonNotAPICall       = "NotActionTrailApiCall"   // another kind of event
+	ReasonOtherService     = "OtherService"            // serviceName is not ResourceManager
+	ReasonFailedCall       = "FailedCall"              // the recorded API call failed (errorCode set)
+	ReasonUnhandled        = "UnhandledEvent"          // a ResourceManager call SASE does not follow
+	ReasonOtherPrincipal   = "OtherServicePrincipal"   // delegated administrator of another trusted service
+	ReasonNoDisplayName    = "NoDisplayName"           // UpdateAccount without NewDisplayName
+	ReasonNoDirectory      = "NoDirectory"             // no directory exists (any more)
+	ReasonOtherDirectory   = "OtherDirectory"          // the caller is not our directory's management account
+	ReasonNotMember        = "NotMember"               // the account is not a SASE member
+	ReasonAddedAfterEvent  = "MemberAddedAfterEvent"   // stale removal: the member was added after it
+	ReasonNewerName        = "NewerNameKnown"          // stale rename: a newer name was observed
+	ReasonSameName         = "SameName"                // the member already has this name
+	ReasonDirectoryExists  = "DirectoryStillExists"    // destroy recorded, but the directory still answers
+	ReasonDirectoryCreated = "DirectoryRecreated"      // stale destroy: the current directory is newer
+	ReasonUntrustedSource  = "UntrustedSource"         // source is not acs.resourcemanager
+	ReasonStillInDirectory = "StillInDirectory"        // removal not confirmed: RD still lists the account
+	ReasonNotConfirmed     = "NotConfirmedByDirectory" // RD does not show what the event says
 )
 
 // Summary is what directory-events returns for one event.
@@ -123,9 +134,15 @@ type call struct {
 }
 
 // HandleEvent processes one CloudEvent. It returns an error only when the
-// store or the directory failed, so that EventBridge retries; the claim on
-// the event is then released so that the retry is processed. Everything
+// store or the directory failed, so that EventBridge retries. Everything
 // else, including unusable input, is acknowledged with a Summary.
+//
+// Exactly-once effect: the event is marked processed only after its effect,
+// and every effect is idempotent (a member change and its audit record are
+// one unit in the store; a record without a change has an ID derived from
+// the event). An instance that dies mid-event leaves no mark, so
+// EventBridge's redelivery does the work; one that dies after the effect
+// leaves work that the redelivery finds done.
 func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summary, error) {
 	sum := Summary{EventId: clip(ev.ID)}
 	c, reason, msg := s.parse(ev)
@@ -135,26 +152,22 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summar
 	}
 	sum.EventId, sum.EventName, sum.AccountId = ev.ID, c.name, c.account
 
-	claimed, err := s.Store.ClaimEvent(ctx, c.key, s.now().Add(s.dedupTTL()))
+	done, err := s.Store.EventProcessed(ctx, c.key)
 	if err != nil {
-		return sum, fmt.Errorf("directory event %s: claim: %w", c.key, err)
+		return sum, fmt.Errorf("directory event %s: %w", c.key, err)
 	}
-	if !claimed {
+	if done {
 		sum.Result = ResultDuplicate
 		sum.Message = "This event (source and id) was processed before; nothing was changed."
 		return sum, nil
 	}
 	out, err := s.apply(ctx, c, sum)
 	if err != nil {
-		// Let the retry through. The release must happen even when ctx is
-		// done (a deadline is a common cause of the failure).
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if rerr := s.Store.ReleaseEvent(rctx, c.key); rerr != nil {
-			s.Log.Error().Err(rerr).Str("event_key", c.key).
-				Msg("directory event failed and its claim could not be released: a retry will be taken as a duplicate; reconcile-members corrects the member list")
-		}
 		return out, fmt.Errorf("directory event %s (%s): %w", c.key, c.name, err)
+	}
+	if err := s.Store.MarkEventProcessed(ctx, c.key, s.now().Add(s.dedupTTL())); err != nil {
+		// The effect is done; a redelivery finds it done and changes nothing.
+		return out, fmt.Errorf("directory event %s: mark processed: %w", c.key, err)
 	}
 	return out, nil
 }
@@ -251,7 +264,19 @@ func (s *Service) remove(ctx context.Context, c call, sum Summary) (Summary, err
 			c.account, audit.FormatTime(m.AddTime), c.name, c.rawTime)
 		return sum, nil
 	}
-	res, err := s.Store.DeleteMembers(ctx, d.ID, []string{c.account})
+	// The hint: does RD still list the account?
+	if _, err := s.Directory.GetAccount(ctx, c.account); err == nil {
+		sum.Result, sum.Reason = ResultNoChange, ReasonStillInDirectory
+		sum.Message = fmt.Sprintf("Resource Directory still lists account %s; the member stays.", c.account)
+		return sum, nil
+	} else if !apperr.IsCode(err, apperr.CodeAccountNotFound) {
+		return sum, fmt.Errorf("confirm removal: %w", err)
+	}
+	record := s.Audit.With(d.ID, s.actor(c), func(m, _ store.Member) audit.Entry {
+		return audit.Entry{Action: action.DirectoryEvents, Target: c.account, Result: ResultRemoved,
+			Detail: c.detail("AccountName", m.AccountName, "Remark", m.Remark, "Reason", "LeftResourceDirectory")}
+	})
+	res, err := s.Store.DeleteMembers(ctx, d.ID, []string{c.account}, record)
 	if err != nil {
 		return sum, fmt.Errorf("delete member: %w", err)
 	}
@@ -268,11 +293,7 @@ func (s *Service) remove(ctx context.Context, c call, sum Summary) (Summary, err
 	default:
 		return sum, fmt.Errorf("delete member: %w", r.Err)
 	}
-	s.invalidate() // the account is no longer a member of the directory
-	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.account, Result: ResultRemoved,
-		Detail: c.detail("AccountName", m.AccountName, "Remark", m.Remark, "Reason", "LeftResourceDirectory"),
-	}); err != nil {
+	if err := s.invalidate(ctx); err != nil { // the account is no longer a member of the directory
 		return sum, err
 	}
 	sum.Result = ResultRemoved
@@ -294,7 +315,26 @@ func (s *Service) rename(ctx context.Context, c call, sum Summary) (Summary, err
 	// the name holds as of upper; a member added at or after upper read it
 	// already, one added earlier in the same second did not.
 	asOf := c.upper
-	changed, err := s.Store.RenameMember(ctx, d.ID, c.account, c.newName, asOf)
+	// The hint: the name is the one RD reports now, not the event's.
+	acc, err := s.Directory.GetAccount(ctx, c.account)
+	if apperr.IsCode(err, apperr.CodeAccountNotFound) {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory does not list account %s; its name is not changed.", c.account)
+		return sum, nil
+	}
+	if err != nil {
+		return sum, fmt.Errorf("confirm rename: %w", err)
+	}
+	if acc.DisplayName != c.newName {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory names account %s %q, not %q; the event is not confirmed.", c.account, acc.DisplayName, c.newName)
+		return sum, nil
+	}
+	record := s.Audit.With(d.ID, s.actor(c), func(before, after store.Member) audit.Entry {
+		return audit.Entry{Action: action.DirectoryEvents, Target: c.account, Result: ResultRenamed,
+			Detail: c.detail("OldName", before.AccountName, "NewName", after.AccountName)}
+	})
+	changed, err := s.Store.RenameMember(ctx, d.ID, c.account, c.newName, asOf, record)
 	if err != nil {
 		return sum, fmt.Errorf("rename member: %w", err)
 	}
@@ -308,12 +348,6 @@ func (s *Service) rename(ctx context.Context, c call, sum Summary) (Summary, err
 		}
 		return sum, nil
 	}
-	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.account, Result: ResultRenamed,
-		Detail: c.detail("OldName", m.AccountName, "NewName", c.newName),
-	}); err != nil {
-		return sum, err
-	}
 	sum.Result = ResultRenamed
 	return sum, nil
 }
@@ -325,7 +359,9 @@ func (s *Service) delegated(ctx context.Context, c call, sum Summary) (Summary, 
 	if err != nil {
 		return sum, err
 	}
-	s.invalidate() // even when not ours: a fresh answer is never wrong
+	if err := s.invalidate(ctx); err != nil { // even when not ours: a fresh answer is never wrong
+		return sum, err
+	}
 	if done != nil {
 		return *done, nil
 	}
@@ -333,8 +369,20 @@ func (s *Service) delegated(ctx context.Context, c call, sum Summary) (Summary, 
 	if c.name == EventDeregisterDelegated {
 		result = ResultDeregistered
 	}
+	// The hint: is the account SASE's delegated administrator now?
+	das, err := s.Directory.ListDelegatedAdmins(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("confirm delegated administrator: %w", err)
+	}
+	listed := slices.ContainsFunc(das, func(da directory.DelegatedAdmin) bool { return da.AccountID == c.account })
+	if listed != (result == ResultRegistered) {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory does not confirm that account %s was %s; role answers were refreshed.",
+			c.account, strings.ToLower(result))
+		return sum, nil
+	}
 	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.account, Result: result,
+		ID: audit.EventRecordID(c.upper, c.key), Action: action.DirectoryEvents, Target: c.account, Result: result,
 		Detail: c.detail("ServicePrincipal", c.svc, "Effect", "RoleCacheInvalidated"),
 	}); err != nil {
 		return sum, err
@@ -352,7 +400,9 @@ func (s *Service) destroyed(ctx context.Context, c call, sum Summary) (Summary, 
 	if err != nil {
 		return sum, err
 	}
-	s.invalidate()
+	if err := s.invalidate(ctx); err != nil {
+		return sum, err
+	}
 	if ok {
 		switch {
 		case c.caller != d.ManagementAccountID:
@@ -375,7 +425,7 @@ func (s *Service) destroyed(ctx context.Context, c call, sum Summary) (Summary, 
 		return sum, nil
 	}
 	if err := s.Audit.Record(ctx, NoDirectoryID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.caller, Result: ResultDestroyed,
+		ID: audit.EventRecordID(c.upper, c.key), Action: action.DirectoryEvents, Target: c.caller, Result: ResultDestroyed,
 		Detail: c.detail("Effect", "RoleCacheInvalidated"),
 	}); err != nil {
 		return sum, err
@@ -417,6 +467,11 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	}
 	if len(ev.ID) > maxIDLen || len(ev.Source) > maxIDLen {
 		return c, ReasonMalformed, fmt.Sprintf("The event's id or source is longer than %d bytes.", maxIDLen)
+	}
+	if ev.Source != events.SourceResourceManager {
+		// The EventBridge rule pins the source too; this refuses an event
+		// sent by anyone allowed to invoke the function directly.
+		return c, ReasonUntrustedSource, fmt.Sprintf("Event source %q is not %s.", clip(ev.Source), events.SourceResourceManager)
 	}
 	if !hasAnySuffix(ev.Type, actionTrailTypes) {
 		return c, ReasonNotAPICall, fmt.Sprintf("Event type %q is not an ActionTrail API call record.", clip(ev.Type))

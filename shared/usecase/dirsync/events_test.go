@@ -1,6 +1,7 @@
 package dirsync_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -461,7 +462,7 @@ func TestAuditFailureAfterTheChange(t *testing.T) {
 func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Roles = roles
+	e.svc.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
 	role := func() rolecheck.Role {
 		t.Helper()
 		s, err := roles.Resolve(e.ctx, delegate)
@@ -510,7 +511,7 @@ func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 func TestDestroyResourceDirectory(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Roles = roles
+	e.svc.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
 	if s, _ := roles.Resolve(e.ctx, owner); s.Role != rolecheck.RoleManagement {
 		t.Fatalf("role %s", s.Role)
 	}

@@ -330,8 +330,8 @@ type countingRoles struct {
 	n  int
 }
 
-func (r *countingRoles) Invalidate() { r.mu.Lock(); r.n++; r.mu.Unlock() }
-func (r *countingRoles) count() int  { r.mu.Lock(); defer r.mu.Unlock(); return r.n }
+func (r *countingRoles) Changed(context.Context) error { r.mu.Lock(); r.n++; r.mu.Unlock(); return nil }
+func (r *countingRoles) count() int                    { r.mu.Lock(); defer r.mu.Unlock(); return r.n }
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -344,3 +344,8 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// changedFunc adapts a function to dirsync.Roles.
+type changedFunc func(context.Context) error
+
+func (f changedFunc) Changed(ctx context.Context) error { return f(ctx) }

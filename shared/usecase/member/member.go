@@ -166,28 +166,26 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		}
 		return out, nil
 	}
-	results, err := s.Store.AddMembers(ctx, sc.Directory.ID, rows)
+	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(_, m store.Member) audit.Entry {
+		return audit.Entry{Action: action.AddMembers, Target: m.AccountID, Result: "Added",
+			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
+	})
+	results, err := s.Store.AddMembers(ctx, sc.Directory.ID, rows, record)
 	if err != nil {
 		return AddOutput{}, fmt.Errorf("add members: %w", err)
 	}
-	var entries []audit.Entry
 	for k, r := range results {
 		res := &out.Results[rowIdx[k]]
 		switch r.Status {
 		case store.Added:
 			res.Status = "Added"
 			out.AddedCount++
-			entries = append(entries, audit.Entry{Action: action.AddMembers, Target: r.AccountID, Result: "Added",
-				Detail: map[string]string{"AccountName": rows[k].AccountName, "Remark": rows[k].Remark}})
 		case store.AlreadyExists:
 			res.Status = "AlreadyMember"
 		default:
 			res.Status = "Failed"
 			res.Code, res.Message = failure(r.Err)
 		}
-	}
-	if err := s.Audit.Record(ctx, sc.Directory.ID, sc.Actor, entries...); err != nil {
-		return AddOutput{}, err
 	}
 	return out, nil
 }
@@ -410,15 +408,13 @@ func (s *Service) UpdateRemark(ctx context.Context, sc Scope, in RemarkInput) (R
 		}
 		version = *in.Version
 	}
-	before, after, err := s.Store.UpdateRemark(ctx, sc.Directory.ID, in.AccountId, *in.Remark, version, s.Now().UTC().Truncate(time.Millisecond))
+	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(before, after store.Member) audit.Entry {
+		return audit.Entry{Action: action.UpdateMemberRemark, Target: after.AccountID, Result: "Updated",
+			Detail: map[string]string{"OldRemark": before.Remark, "NewRemark": after.Remark, "Version": audit.Itoa(after.Version)}}
+	})
+	_, after, err := s.Store.UpdateRemark(ctx, sc.Directory.ID, in.AccountId, *in.Remark, version, s.Now().UTC().Truncate(time.Millisecond), record)
 	if err != nil {
 		return RemarkOutput{}, fmt.Errorf("update remark: %w", err)
-	}
-	if err := s.Audit.Record(ctx, sc.Directory.ID, sc.Actor, audit.Entry{
-		Action: action.UpdateMemberRemark, Target: in.AccountId, Result: "Updated",
-		Detail: map[string]string{"OldRemark": before.Remark, "NewRemark": after.Remark, "Version": audit.Itoa(after.Version)},
-	}); err != nil {
-		return RemarkOutput{}, err
 	}
 	return RemarkOutput{Member: view(after)}, nil
 }
@@ -450,29 +446,27 @@ func (s *Service) Delete(ctx context.Context, sc Scope, in DeleteInput) (DeleteO
 	if err != nil {
 		return DeleteOutput{}, err
 	}
-	results, err := s.Store.DeleteMembers(ctx, sc.Directory.ID, ids)
+	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(m, _ store.Member) audit.Entry {
+		return audit.Entry{Action: action.DeleteMembers, Target: m.AccountID, Result: "Deleted",
+			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
+	})
+	results, err := s.Store.DeleteMembers(ctx, sc.Directory.ID, ids, record)
 	if err != nil {
 		return DeleteOutput{}, fmt.Errorf("delete members: %w", err)
 	}
 	out := DeleteOutput{Results: make([]DeleteResult, len(results))}
-	var entries []audit.Entry
 	for i, r := range results {
 		out.Results[i].AccountId = r.AccountID
 		switch r.Status {
 		case store.Deleted:
 			out.Results[i].Status = "Deleted"
 			out.DeletedCount++
-			entries = append(entries, audit.Entry{Action: action.DeleteMembers, Target: r.AccountID, Result: "Deleted",
-				Detail: map[string]string{"AccountName": r.Member.AccountName, "Remark": r.Member.Remark}})
 		case store.NotFound:
 			out.Results[i].Status = "NotMember"
 		default:
 			out.Results[i].Status = "Failed"
 			out.Results[i].Code, out.Results[i].Message = failure(r.Err)
 		}
-	}
-	if err := s.Audit.Record(ctx, sc.Directory.ID, sc.Actor, entries...); err != nil {
-		return DeleteOutput{}, err
 	}
 	return out, nil
 }

@@ -37,14 +37,19 @@ type Service struct {
 	Audit     *audit.Recorder
 	Tokens    *pagetoken.Codec
 	// Changed is called after a change that alters roles (enable, delegated
-	// administrator changes) so cached roles are dropped at once.
-	Changed func()
+	// administrator changes): it drops this instance's cached roles and
+	// bumps the directory generation, so every instance drops theirs.
+	Changed func(ctx context.Context) error
 }
 
-func (s *Service) changed() {
-	if s.Changed != nil {
-		s.Changed()
+func (s *Service) changed(ctx context.Context) error {
+	if s.Changed == nil {
+		return nil
 	}
+	if err := s.Changed(ctx); err != nil {
+		return fmt.Errorf("publish role change: %w", err)
+	}
+	return nil
 }
 
 // ResourceDirectory is a directory as the API shows it.
@@ -166,14 +171,15 @@ func (s *Service) Enable(ctx context.Context, sub rolecheck.Subject, actor audit
 				"Account %s already belongs to resource directory %s.", sub.AccountID, d.ID)
 		}
 		if err == nil {
-			s.changed()
-			return EnableOutput{ResourceDirectory: viewDirectory(&d)}, nil
+			return EnableOutput{ResourceDirectory: viewDirectory(&d)}, s.changed(ctx)
 		}
 	}
 	if err != nil {
 		return EnableOutput{}, fmt.Errorf("enable directory: %w", err)
 	}
-	s.changed()
+	if err := s.changed(ctx); err != nil {
+		return EnableOutput{}, err
+	}
 	if err := s.Audit.Record(ctx, d.ID, actor, audit.Entry{Action: action.EnableDirectory, Target: d.ID, Result: "Enabled"}); err != nil {
 		return EnableOutput{}, err
 	}
@@ -428,7 +434,9 @@ func (s *Service) Register(ctx context.Context, d directory.Directory, actor aud
 	if err := s.Directory.RegisterDelegatedAdmin(ctx, in.AccountId); err != nil {
 		return RegisterOutput{}, fmt.Errorf("register delegated admin: %w", err)
 	}
-	s.changed()
+	if err := s.changed(ctx); err != nil {
+		return RegisterOutput{}, err
+	}
 	if das, err = s.Directory.ListDelegatedAdmins(ctx); err != nil {
 		return RegisterOutput{}, fmt.Errorf("register delegated admin: %w", err)
 	}
@@ -455,7 +463,9 @@ func (s *Service) Deregister(ctx context.Context, d directory.Directory, actor a
 	if err := s.Directory.DeregisterDelegatedAdmin(ctx, in.AccountId); err != nil {
 		return DeregisterOutput{}, fmt.Errorf("deregister delegated admin: %w", err)
 	}
-	s.changed()
+	if err := s.changed(ctx); err != nil {
+		return DeregisterOutput{}, err
+	}
 	if err := s.Audit.Record(ctx, d.ID, actor, audit.Entry{Action: action.DeregisterDelegatedAdmin, Target: in.AccountId, Result: "Deregistered"}); err != nil {
 		return DeregisterOutput{}, err
 	}
