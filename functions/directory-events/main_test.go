@@ -85,7 +85,7 @@ func deploy(t *testing.T) *deployment {
 		ms = append(ms, store.Member{DirectoryID: d.ID, AccountID: id, AccountName: "payments", AddTime: added, AddedBy: owner,
 			Version: 1, UpdateTime: added, NameTime: added})
 	}
-	if _, err := st.AddMembers(ctx, d.ID, ms); err != nil {
+	if _, err := st.AddMembers(ctx, d.ID, ms, nil); err != nil {
 		t.Fatal(err)
 	}
 	return &deployment{t: t, app: a, st: st, sim: sim, h: fc.NewHandler(a.EventHandler()), dir: d}

@@ -261,7 +261,7 @@ func BenchmarkAddMembers100(b *testing.B) {
 	}
 	payload := e.payload(b, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": its}})
 	reset := func(b *testing.B) {
-		res, err := e.k.raw.DeleteMembers(e.k.ctx, e.dirID, e.pool)
+		res, err := e.k.raw.DeleteMembers(e.k.ctx, e.dirID, e.pool, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

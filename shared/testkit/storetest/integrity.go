@@ -81,7 +81,8 @@ func testRemarkAudited(t *testing.T, s store.Store) {
 		t.Errorf("audit records = %v, want exactly one (none for the refused stale write)", got)
 	}
 	evs, _, _ := s.ListAudit(ctx, dir, 10, "")
-	if len(evs) == 0 || evs[0].Detail["Before"] != "|"+member(1, time.Now()).AccountName || evs[0].Detail["After"] != "first|"+member(1, time.Now()).AccountName {
+	m := member(1, time.Now())
+	if len(evs) == 0 || evs[0].Detail["Before"] != m.Remark+"|"+m.AccountName || evs[0].Detail["After"] != "first|"+m.AccountName {
 		t.Errorf("record detail = %+v, want the rows before and after", evs)
 	}
 }
