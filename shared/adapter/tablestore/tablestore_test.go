@@ -364,9 +364,9 @@ func TestTablestoreDown(t *testing.T) {
 	e.fake.Close()
 	start := time.Now()
 	for name, call := range map[string]func() error{
-		"GetMember":    func() error { _, err := s.GetMember(t.Context(), "rd", acct(1)); return err },
-		"AddMembers":   func() error { _, err := s.AddMembers(t.Context(), "rd", members(1, 2), nil); return err },
-		"CountMembers": func() error { _, err := s.CountMembers(t.Context(), "rd"); return err },
+		"GetMember":      func() error { _, err := s.GetMember(t.Context(), "rd", acct(1)); return err },
+		"AddMembers":     func() error { _, err := s.AddMembers(t.Context(), "rd", members(1, 2), nil); return err },
+		"CountMembers":   func() error { _, err := s.CountMembers(t.Context(), "rd"); return err },
 		"EventProcessed": func() error { _, err := s.EventProcessed(t.Context(), "k"); return err },
 	} {
 		ae := wantKind(t, name, call(), apperr.KindUnavailable, "ServiceUnavailable")

@@ -126,6 +126,7 @@ type call struct {
 	name      string    // eventName
 	rawTime   string    // eventTime as sent
 	upper     time.Time // the call happened before this (eventTime + its precision)
+	pos       time.Time // where the event's own audit record sorts (see recordTime)
 	caller    string    // userIdentity.accountId (the envelope's account when absent)
 	principal string    // userIdentity.userName or principalId
 	account   string    // requestParameters.AccountId
@@ -382,7 +383,7 @@ func (s *Service) delegated(ctx context.Context, c call, sum Summary) (Summary, 
 		return sum, nil
 	}
 	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
-		ID: audit.EventRecordID(c.upper, c.key), Action: action.DirectoryEvents, Target: c.account, Result: result,
+		ID: audit.EventRecordID(c.pos, c.key), Action: action.DirectoryEvents, Target: c.account, Result: result,
 		Detail: c.detail("ServicePrincipal", c.svc, "Effect", "RoleCacheInvalidated"),
 	}); err != nil {
 		return sum, err
@@ -425,7 +426,7 @@ func (s *Service) destroyed(ctx context.Context, c call, sum Summary) (Summary, 
 		return sum, nil
 	}
 	if err := s.Audit.Record(ctx, NoDirectoryID, s.actor(c), audit.Entry{
-		ID: audit.EventRecordID(c.upper, c.key), Action: action.DirectoryEvents, Target: c.caller, Result: ResultDestroyed,
+		ID: audit.EventRecordID(c.pos, c.key), Action: action.DirectoryEvents, Target: c.caller, Result: ResultDestroyed,
 		Detail: c.detail("Effect", "RoleCacheInvalidated"),
 	}); err != nil {
 		return sum, err
@@ -506,6 +507,7 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 		return c, ReasonMalformed, fmt.Sprintf("eventTime %q lies in the future.", clip(c.rawTime))
 	}
 	c.upper = at.Truncate(window).Add(window)
+	c.pos = recordTime(ev, at, c.upper, s.now())
 
 	c.caller = string(rec.UserIdentity.AccountID)
 	if c.caller == "" {
@@ -545,6 +547,23 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 		}
 	}
 	return c, "", ""
+}
+
+// recordTime is the time an event's own audit record (delegated
+// administrator, destroy) is filed under. Its ID must be derived from the
+// event, so that a redelivery rewrites the same record, yet it must sort
+// with the records of member changes, which are filed at processing time.
+// ActionTrail's eventTime has whole seconds only, and its upper bound lies
+// up to a second ahead of changes processed after the event (and ties every
+// event of one second), so EventBridge's publish time (milliseconds, after
+// the call, before the delivery) is used when it is plausible: not before the
+// call and not in the future.
+func recordTime(ev events.CloudEvent, at, upper, now time.Time) time.Time {
+	p, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ev.AliyunPublishTime))
+	if err != nil || p.Before(at) || p.After(now.Add(maxClockSkew)) {
+		return upper
+	}
+	return p.UTC()
 }
 
 // decodeRecord reads data: a JSON object, or a JSON string holding one (a

@@ -399,7 +399,7 @@ func TestFaultMatrixRedeliveryAppliesOnce(t *testing.T) {
 		setup  func(e *env)
 		ev     func() events.CloudEvent
 		calls  []string // "store:X" or "dir:X", in the order the handler makes them
-		result string     // of the first successful delivery
+		result string   // of the first successful delivery
 		check  func(t *testing.T, e *env)
 	}
 	removed := func(t *testing.T, e *env) {
