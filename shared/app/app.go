@@ -119,6 +119,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL)
 	a.Accounts.SetClock(now)
 	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, cfg.OwnerAccountID, cfg.RoleCacheTTL)
+	a.Roles.SetClock(now) // the cache TTL and the generation's age follow Options.Now
 	a.Roles.UseGenerations(a.Store)
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
 	a.Members = &member.Service{Store: a.Store, Accounts: a.Accounts, Audit: a.Recorder, Tokens: tokens, Now: now}
