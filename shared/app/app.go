@@ -116,10 +116,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 
 	tokens := pagetoken.New(cfg.PageTokenKey)
-	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL)
-	a.Accounts.SetClock(now)
-	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, cfg.OwnerAccountID, cfg.RoleCacheTTL)
-	a.Roles.SetClock(now) // the cache TTL and the generation's age follow Options.Now
+	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL, accountcache.WithClock(now))
+	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, cfg.OwnerAccountID, cfg.RoleCacheTTL, rolecheck.WithClock(now))
 	a.Roles.UseGenerations(a.Store)
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
 	a.Members = &member.Service{Store: a.Store, Accounts: a.Accounts, Audit: a.Recorder, Tokens: tokens, Now: now}

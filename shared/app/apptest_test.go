@@ -40,6 +40,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
 // Accounts of the standard fixture. The owner is the deployment's account
@@ -880,17 +881,10 @@ func diff(before, after string) string {
 			y = b[i]
 		}
 		if x != y {
-			out = append(out, "- "+clipLine(x), "+ "+clipLine(y))
+			out = append(out, "- "+validate.ClipTo(x, 400), "+ "+validate.ClipTo(y, 400))
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-func clipLine(s string) string {
-	if len(s) > 400 {
-		return s[:400] + "…"
-	}
-	return s
 }
 
 // ---- small helpers ---------------------------------------------------------------

@@ -73,8 +73,8 @@ func (a *App) eventHandler(svc *dirsync.Service) EventHandler {
 			sum, err = svc.HandleEvent(ctx, ev)
 		}
 		a.logInvocation(err, sum.Reason == dirsync.ReasonMalformed, string(action.DirectoryEvents), reqID, start).
-			Str("event_id", sum.EventId).Str("event_source", validate.Clip(ev.Source)).Str("event_name", sum.EventName).
-			Str("account", sum.AccountId).Str("result", sum.Result).Str("reason", sum.Reason).Str("detail", sum.Message).
+			Str("event_id", sum.EventID).Str("event_source", validate.Clip(ev.Source)).Str("event_name", sum.EventName).
+			Str("account", sum.AccountID).Str("result", sum.Result).Str("reason", sum.Reason).Str("detail", sum.Message).
 			Msg(string(action.DirectoryEvents))
 		return sum, err
 	}

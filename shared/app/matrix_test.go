@@ -427,7 +427,6 @@ func TestRoleCacheTTL(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			k := newKit(t, opts...)
-			k.app.Roles.SetClock(k.clock.Now)
 			k.enable()
 			const alpha = "6100000000000001"
 			wantErr(t, k.get(t, "describe-setup", alpha, nil), 403, "Forbidden.Role") // cached: none

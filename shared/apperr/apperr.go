@@ -1,7 +1,8 @@
 // Package apperr holds the typed errors every layer returns. A Kind says what
 // went wrong in terms a caller can act on; httpapi maps each Kind to one HTTP
-// status in one place. Code is the API.md error code (for example
-// "InvalidParameter.AccountId"); Message is safe to show to a console user.
+// status in one place. Code is the docs/API.md error code (for example
+// "InvalidParameter.AccountId"), every one declared in codes.go; Message is
+// safe to show to a console user.
 package apperr
 
 import (
@@ -29,7 +30,7 @@ const (
 // Error is the one error type that crosses package boundaries.
 type Error struct {
 	Kind    Kind
-	Code    string
+	Code    Code
 	Message string
 	Err     error // the cause, for logs only; never shown to the caller
 }
@@ -38,18 +39,18 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
 	}
-	return e.Code + ": " + e.Message
+	return string(e.Code) + ": " + e.Message
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
 // New builds an Error.
-func New(kind Kind, code, format string, args ...any) *Error {
+func New(kind Kind, code Code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // Wrap builds an Error that keeps cause for logging.
-func Wrap(cause error, kind Kind, code, format string, args ...any) *Error {
+func Wrap(cause error, kind Kind, code Code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...), Err: cause}
 }
 
@@ -67,64 +68,53 @@ func IsKind(err error, k Kind) bool {
 }
 
 // IsCode reports whether err carries an *Error with the given code.
-func IsCode(err error, code string) bool {
+func IsCode(err error, code Code) bool {
 	e, ok := As(err)
 	return ok && e.Code == code
 }
 
-// Convenience constructors for the codes of API.md.
+// Constructors for the codes of docs/API.md. Each takes its code, except
+// Missing and Invalid, whose code names the request parameter (see
+// MissingParameter and InvalidParameter).
 
 func Malformed(format string, args ...any) *Error {
-	return New(KindMalformed, "MalformedRequest", format, args...)
+	return New(KindMalformed, CodeMalformed, format, args...)
 }
 
 func Missing(param string) *Error {
-	return New(KindInvalid, "MissingParameter."+param, "%s is required.", param)
+	return New(KindInvalid, MissingParameter(param), "%s is required.", param)
 }
 
 func Invalid(param, format string, args ...any) *Error {
-	return New(KindInvalid, "InvalidParameter."+param, format, args...)
+	return New(KindInvalid, InvalidParameter(param), format, args...)
 }
 
 func Unauthenticated(format string, args ...any) *Error {
-	return New(KindUnauthenticated, "Unauthenticated", format, args...)
+	return New(KindUnauthenticated, CodeUnauthenticated, format, args...)
 }
 
 func Forbidden(format string, args ...any) *Error {
-	return New(KindForbidden, "Forbidden.Role", format, args...)
+	return New(KindForbidden, CodeForbiddenRole, format, args...)
 }
 
-func NotFound(entity, format string, args ...any) *Error {
-	return New(KindNotFound, "EntityNotExists."+entity, format, args...)
+func NotFound(code Code, format string, args ...any) *Error {
+	return New(KindNotFound, code, format, args...)
 }
 
-func Conflict(code, format string, args ...any) *Error {
+func Conflict(code Code, format string, args ...any) *Error {
 	return New(KindConflict, code, format, args...)
 }
 
 func Throttled(service string, cause error) *Error {
-	return Wrap(cause, KindThrottled, "Throttling",
+	return Wrap(cause, KindThrottled, CodeThrottling,
 		"%s is throttling requests; retried without success. Try again in a few seconds.", service)
 }
 
 func Unavailable(service string, cause error) *Error {
-	return Wrap(cause, KindUnavailable, "ServiceUnavailable",
+	return Wrap(cause, KindUnavailable, CodeUnavailable,
 		"%s is unavailable right now; nothing was changed by the failing call. Try again later.", service)
 }
 
 func Internal(cause error) *Error {
-	return Wrap(cause, KindInternal, "InternalError", "An internal error occurred; it has been logged with the request ID.")
+	return Wrap(cause, KindInternal, CodeInternal, "An internal error occurred; it has been logged with the request ID.")
 }
-
-// Codes used by the directory and member ports.
-const (
-	CodeNoDirectory        = "EntityNotExists.ResourceDirectory"
-	CodeDirectoryExists    = "EntityAlreadyExists.ResourceDirectory"
-	CodeMemberNotFound     = "EntityNotExists.Member"
-	CodeInvitationNotFound = "EntityNotExists.Invitation"
-	CodeAccountNotFound    = "EntityNotExists.Account"
-	CodeDelegatedNotFound  = "EntityNotExists.DelegatedAdministrator"
-	CodeDelegatedExists    = "Conflict.DelegatedAdministratorExists"
-	CodeVersionConflict    = "Conflict.Version"
-	CodeInvitationStatus   = "Conflict.InvitationStatus"
-)

@@ -72,6 +72,24 @@ type Subject struct {
 	Directory *directory.Directory // nil before step 1
 }
 
+// Scoped is a subject acting in its directory: its Directory is always set.
+// Every action but describe-setup and enable-directory is allowed only to
+// roles that have a directory (management account, delegated administrator).
+type Scoped struct {
+	AccountID string
+	Role      Role
+	Directory directory.Directory
+}
+
+// Scoped returns s acting in its directory; ok is false when s has none
+// (the owner before step 1, or an account outside the directory).
+func (s Subject) Scoped() (_ Scoped, ok bool) {
+	if s.Directory == nil {
+		return Scoped{}, false
+	}
+	return Scoped{AccountID: s.AccountID, Role: s.Role, Directory: *s.Directory}, true
+}
+
 // Directory is what role resolution reads from Resource Directory.
 type Directory interface {
 	GetDirectory(ctx context.Context) (directory.Directory, error)
@@ -144,14 +162,21 @@ type cached struct {
 // maxCached bounds memory; a warm instance rarely sees more than a handful of callers.
 const maxCached = 4096
 
+// Option configures a Checker.
+type Option func(*Checker)
+
+// WithClock makes the Checker tell time with now instead of time.Now.
+func WithClock(now func() time.Time) Option { return func(c *Checker) { c.now = now } }
+
 // NewChecker builds a Checker. owner is the deployment's account (FC_ACCOUNT_ID
 // or OWNER_ACCOUNT_ID); ttl 0 disables caching.
-func NewChecker(dir Directory, owner string, ttl time.Duration) *Checker {
-	return &Checker{dir: dir, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
+func NewChecker(dir Directory, owner string, ttl time.Duration, opts ...Option) *Checker {
+	c := &Checker{dir: dir, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
-
-// SetClock replaces the clock (tests).
-func (c *Checker) SetClock(now func() time.Time) { c.now = now }
 
 // Invalidate forgets every cached role: after a directory change made here
 // (enable, delegated admin changes) or announced by a directory event.
@@ -177,7 +202,7 @@ func (c *Checker) Authorize(ctx context.Context, accountID string, act action.Ac
 	case Allow:
 		return s, nil
 	case NoDirectory:
-		return s, apperr.NotFound("ResourceDirectory",
+		return s, apperr.NotFound(apperr.CodeNoDirectory,
 			"No resource directory is enabled yet; complete step 1 (enable-directory) before %s.", act)
 	case InDirectory:
 		return s, apperr.Conflict(apperr.CodeDirectoryExists,

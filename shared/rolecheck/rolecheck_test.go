@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
@@ -28,7 +29,7 @@ func (c *countingDir) count(name string) {
 func (c *countingDir) GetDirectory(context.Context) (directory.Directory, error) {
 	c.count("GetDirectory")
 	if c.dir == nil {
-		return directory.Directory{}, apperr.NotFound("ResourceDirectory", "none")
+		return directory.Directory{}, apperr.NotFound(apperr.CodeNoDirectory, "none")
 	}
 	return *c.dir, nil
 }
@@ -115,8 +116,7 @@ func TestCacheExpiresAndInvalidates(t *testing.T) {
 	ctx := context.Background()
 	d := newDir()
 	now := time.Unix(1_700_000_000, 0)
-	c := NewChecker(d, owner, time.Minute)
-	c.SetClock(func() time.Time { return now })
+	c := NewChecker(d, owner, time.Minute, WithClock(func() time.Time { return now }))
 	if s, _ := c.Resolve(ctx, mem); s.Role != RoleMember {
 		t.Fatal(s)
 	}
@@ -167,7 +167,7 @@ func TestAuthorizeAppliesThePolicy(t *testing.T) {
 	noRD := NewChecker(&countingDir{calls: map[string]int{}}, owner, time.Minute)
 	for _, action := range Actions() {
 		_, err := noRD.Authorize(ctx, owner, action)
-		want := map[Decision]string{Allow: "", NoDirectory: "EntityNotExists.ResourceDirectory"}[Policy[action][RoleOwner]]
+		want := map[Decision]apperr.Code{Allow: "", NoDirectory: "EntityNotExists.ResourceDirectory"}[Policy[action][RoleOwner]]
 		if (want == "" && err != nil) || (want != "" && !apperr.IsCode(err, want)) {
 			t.Errorf("owner before step 1, %s: %v (want %q)", action, err, want)
 		}
@@ -177,5 +177,28 @@ func TestAuthorizeAppliesThePolicy(t *testing.T) {
 	}
 	if _, err := c.Authorize(ctx, owner, "no-such-action"); !apperr.IsKind(err, apperr.KindInternal) {
 		t.Errorf("unknown action: %v", err)
+	}
+}
+
+// Every action but describe-setup and enable-directory acts in the caller's
+// directory: the policy allows it only to roles that have one, so a
+// Subject it allows is always Scoped (endpoints rely on it).
+func TestActionsInADirectoryNeedOne(t *testing.T) {
+	for _, act := range Actions() {
+		if act == action.DescribeSetup || act == action.EnableDirectory {
+			continue
+		}
+		for _, role := range []Role{RoleOwner, RoleNone} {
+			if Policy[act][role] == Allow {
+				t.Errorf("%s is allowed to %s, which has no directory", act, role)
+			}
+		}
+	}
+	d := directory.Directory{ID: "rd-1"}
+	if sc, ok := (Subject{AccountID: owner, Role: RoleManagement, Directory: &d}).Scoped(); !ok || sc.Directory != d {
+		t.Errorf("Scoped with a directory: %+v %v", sc, ok)
+	}
+	if _, ok := (Subject{AccountID: owner, Role: RoleOwner}).Scoped(); ok {
+		t.Error("Scoped without a directory: ok")
 	}
 }

@@ -132,10 +132,23 @@ func OneOf(param, s, def string, allowed ...string) (string, error) {
 	return "", apperr.Invalid(param, "%s %q is not one of %s.", param, Clip(s), strings.Join(allowed, ", "))
 }
 
-// Clip keeps values echoed in messages and logs short.
-func Clip(s string) string {
-	if len(s) <= 64 {
+// ClipLen is how many bytes of a value Clip keeps.
+const ClipLen = 64
+
+// Clip keeps values echoed in messages and logs short: ClipTo(s, ClipLen).
+func Clip(s string) string { return ClipTo(s, ClipLen) }
+
+// ClipTo returns s when it has at most max bytes. Otherwise it returns the
+// longest prefix of s of at most max bytes that ends at a rune boundary, so
+// that a multi-byte character is never cut in two, followed by "…" and the
+// original length ("…(300 bytes)").
+func ClipTo(s string, max int) string {
+	if len(s) <= max {
 		return s
 	}
-	return fmt.Sprintf("%s…(%d bytes)", s[:64], len(s))
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }

@@ -1,8 +1,10 @@
 package validate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
 )
@@ -72,5 +74,30 @@ func TestEmailMaxResultsOneOf(t *testing.T) {
 	}
 	if _, err := OneOf("SortOrder", "desc", "Desc", "Desc", "Asc"); !apperr.IsCode(err, "InvalidParameter.SortOrder") {
 		t.Errorf("case matters: %v", err)
+	}
+}
+
+func TestClipNeverCutsARune(t *testing.T) {
+	if got := Clip("short"); got != "short" {
+		t.Errorf("Clip(short) = %q", got)
+	}
+	exact := strings.Repeat("a", ClipLen)
+	if got := Clip(exact); got != exact {
+		t.Errorf("Clip of %d bytes changed it: %q", ClipLen, got)
+	}
+	// "é" is two bytes: with one ASCII byte first, byte ClipLen falls inside one.
+	s := "a" + strings.Repeat("é", ClipLen)
+	got := Clip(s)
+	prefix, _, ok := strings.Cut(got, "…")
+	if !ok || !utf8.ValidString(got) || len(prefix) != ClipLen-1 {
+		t.Errorf("Clip = %q (prefix %d bytes), want a valid %d-byte prefix", got, len(prefix), ClipLen-1)
+	}
+	if want := fmt.Sprintf("…(%d bytes)", len(s)); !strings.HasSuffix(got, want) {
+		t.Errorf("Clip = %q, want suffix %q", got, want)
+	}
+	for max := 0; max <= 8; max++ {
+		if got := ClipTo("日本語テキスト", max); !utf8.ValidString(got) {
+			t.Errorf("ClipTo(_, %d) = %q is not valid UTF-8", max, got)
+		}
 	}
 }

@@ -42,13 +42,20 @@ type fetch struct {
 	err      error
 }
 
-// New returns a cache over inner; ttl 0 disables caching (every call goes through).
-func New(inner Lister, ttl time.Duration) *Cache {
-	return &Cache{inner: inner, ttl: ttl, now: time.Now}
-}
+// Option configures a Cache.
+type Option func(*Cache)
 
-// SetClock replaces the clock (tests).
-func (c *Cache) SetClock(now func() time.Time) { c.now = now }
+// WithClock makes the cache tell time with now instead of time.Now.
+func WithClock(now func() time.Time) Option { return func(c *Cache) { c.now = now } }
+
+// New returns a cache over inner; ttl 0 disables caching (every call goes through).
+func New(inner Lister, ttl time.Duration, opts ...Option) *Cache {
+	c := &Cache{inner: inner, ttl: ttl, now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
 
 // Invalidate drops the cached list.
 func (c *Cache) Invalidate() {

@@ -37,8 +37,7 @@ func (s *source) ListAccounts(ctx context.Context) ([]directory.Account, error) 
 func TestServesWithinTTLAndRefetchesAfter(t *testing.T) {
 	src := &source{}
 	now := time.Unix(1_800_000_000, 0)
-	c := New(src, 30*time.Second)
-	c.SetClock(func() time.Time { return now })
+	c := New(src, 30*time.Second, WithClock(func() time.Time { return now }))
 	ctx := context.Background()
 	a1, _ := c.ListAccounts(ctx)
 	a2, _ := c.ListAccounts(ctx)

@@ -25,7 +25,7 @@ func uid(n int) string { return fmt.Sprintf("2%015d", n) }
 
 // wantAppErr checks err is an *apperr.Error of kind and code whose message
 // is fit for a console user (non-empty, no SDK dump).
-func wantAppErr(t *testing.T, what string, err error, kind apperr.Kind, code string) *apperr.Error {
+func wantAppErr(t *testing.T, what string, err error, kind apperr.Kind, code apperr.Code) *apperr.Error {
 	t.Helper()
 	ae, ok := apperr.As(err)
 	if !ok {
@@ -148,7 +148,7 @@ func TestHTTPS(t *testing.T) {
 	}
 	before := srv.TotalCalls()
 	_, err = untrusting.GetDirectory(t.Context())
-	wantAppErr(t, "untrusted certificate", err, apperr.KindUnavailable, "ServiceUnavailable")
+	wantAppErr(t, "untrusted certificate", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 	if srv.TotalCalls() != before {
 		t.Fatal("a request reached the server over an unverified TLS connection")
 	}
@@ -278,13 +278,13 @@ func TestEnableSendsCurrentAccount(t *testing.T) {
 func TestErrorMapping(t *testing.T) {
 	type result struct {
 		kind apperr.Kind
-		code string
+		code apperr.Code
 		nilE bool // the port answers success
 	}
 	ok := result{nilE: true}
-	conflict := func(code string) result { return result{kind: apperr.KindConflict, code: code} }
-	notFound := func(code string) result { return result{kind: apperr.KindNotFound, code: code} }
-	invalid := func(code string) result { return result{kind: apperr.KindInvalid, code: code} }
+	conflict := func(code apperr.Code) result { return result{kind: apperr.KindConflict, code: code} }
+	notFound := func(code apperr.Code) result { return result{kind: apperr.KindNotFound, code: code} }
+	invalid := func(code apperr.Code) result { return result{kind: apperr.KindInvalid, code: code} }
 	internal := result{kind: apperr.KindInternal, code: "InternalError"}
 	unavailable := result{kind: apperr.KindUnavailable, code: "ServiceUnavailable"}
 	throttled := result{kind: apperr.KindThrottled, code: "Throttling"}
@@ -319,12 +319,12 @@ func TestErrorMapping(t *testing.T) {
 		{"EnableResourceDirectory", 409, "EntityAlreadyExists.ResourceDirectory", conflict(apperr.CodeDirectoryExists)},
 		{"EnableResourceDirectory", 409, "NotSupport.AccountInAnotherResourceDirectory", conflict(apperr.CodeDirectoryExists)},
 		// Invite: per-target failures.
-		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Account", conflict(directory.CodeAlreadyInDirectory)},
-		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Member", conflict(directory.CodeAlreadyInDirectory)},
-		{"InviteAccountToResourceDirectory", 409, "NotSupport.AccountInAnotherResourceDirectory", conflict(directory.CodeAlreadyInDirectory)},
-		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Handshake", conflict(directory.CodeInvitationPending)},
-		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.Account", conflict(directory.CodeLimitExceeded)},
-		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.InvitationRate", conflict(directory.CodeLimitExceeded)},
+		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Account", conflict(apperr.CodeAlreadyInDirectory)},
+		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Member", conflict(apperr.CodeAlreadyInDirectory)},
+		{"InviteAccountToResourceDirectory", 409, "NotSupport.AccountInAnotherResourceDirectory", conflict(apperr.CodeAlreadyInDirectory)},
+		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Handshake", conflict(apperr.CodeInvitationPending)},
+		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.Account", conflict(apperr.CodeLimitExceeded)},
+		{"InviteAccountToResourceDirectory", 409, "LimitExceeded.InvitationRate", conflict(apperr.CodeLimitExceeded)},
 		{"InviteAccountToResourceDirectory", 400, "InvalidParameter.TargetEntity", invalid("InvalidParameter.TargetEntity")},
 		{"InviteAccountToResourceDirectory", 400, "InvalidParameter.Note.Length", invalid("InvalidParameter.Note")},
 		// Cancel.
@@ -336,13 +336,13 @@ func TestErrorMapping(t *testing.T) {
 		{"RegisterDelegatedAdministrator", 409, "AccountAlreadyRegistered", ok},
 		{"RegisterDelegatedAdministrator", 409, "DelegatedAccountNumberExceeded", conflict(apperr.CodeDelegatedExists)},
 		{"RegisterDelegatedAdministrator", 409, "CannotRegisterMasterAsDelegatedAdministrator", invalid("InvalidParameter.AccountId")},
-		{"RegisterDelegatedAdministrator", 409, "InvalidParameter.ServicePrincipal", conflict(CodeTrustedService)},
+		{"RegisterDelegatedAdministrator", 409, "InvalidParameter.ServicePrincipal", conflict(apperr.CodeTrustedService)},
 		{"RegisterDelegatedAdministrator", 404, "EntityNotExists.Account", notFound(apperr.CodeAccountNotFound)},
 		{"RegisterDelegatedAdministrator", 409, "AccountTypeOrStatusMismatch", notFound(apperr.CodeAccountNotFound)}, // GetAccount says: not a member
 		{"RegisterDelegatedAdministrator", 409, "SomethingUndocumented", notFound(apperr.CodeAccountNotFound)},
 		{"DeregisterDelegatedAdministrator", 409, "AccountNotRegistered", notFound(apperr.CodeDelegatedNotFound)},
-		{"DeregisterDelegatedAdministrator", 409, "InvalidParameter.ServicePrincipal", conflict(CodeTrustedService)},
-		{"ListDelegatedAdministrators", 409, "InvalidParameter.ServicePrincipal", conflict(CodeTrustedService)},
+		{"DeregisterDelegatedAdministrator", 409, "InvalidParameter.ServicePrincipal", conflict(apperr.CodeTrustedService)},
+		{"ListDelegatedAdministrators", 409, "InvalidParameter.ServicePrincipal", conflict(apperr.CodeTrustedService)},
 		// Throttling, every flavour, on reads and writes.
 		{"ListAccounts", 400, "Throttling", throttled},
 		{"GetResourceDirectory", 400, "Throttling.User", throttled},
@@ -386,11 +386,11 @@ func TestMessagesNameWhatMatters(t *testing.T) {
 	ctx := t.Context()
 	w.srv.Inject(rdwire.Fail("ListAccounts", 1, 403, "NoPermission"))
 	_, err := w.client.ListAccounts(ctx)
-	if ae := wantAppErr(t, "NoPermission", err, apperr.KindInternal, "InternalError"); !strings.Contains(ae.Message, "resourcemanager:ListAccounts") {
+	if ae := wantAppErr(t, "NoPermission", err, apperr.KindInternal, apperr.CodeInternal); !strings.Contains(ae.Message, "resourcemanager:ListAccounts") {
 		t.Errorf("message %q should name the missing permission", ae.Message)
 	}
 	w.srv.Inject(rdwire.Fail("RegisterDelegatedAdministrator", 1, 409, "InvalidParameter.ServicePrincipal"))
-	if ae := wantAppErr(t, "bad principal", w.client.RegisterDelegatedAdmin(ctx, uid(1)), apperr.KindConflict, CodeTrustedService); !strings.Contains(ae.Message, directory.DefaultServicePrincipal) {
+	if ae := wantAppErr(t, "bad principal", w.client.RegisterDelegatedAdmin(ctx, uid(1)), apperr.KindConflict, apperr.CodeTrustedService); !strings.Contains(ae.Message, directory.DefaultServicePrincipal) {
 		t.Errorf("message %q should name the principal", ae.Message)
 	}
 	w.srv.Inject(rdwire.Fail("EnableResourceDirectory", 1, 409, "NotSupport.AccountInAnotherResourceDirectory"))
@@ -486,7 +486,7 @@ func TestServerErrors(t *testing.T) {
 		w := newEnabled(t, nil)
 		w.srv.Inject(rdwire.Unavailable("ListAccounts", 0))
 		_, err := w.client.ListAccounts(ctx)
-		wantAppErr(t, "503", err, apperr.KindUnavailable, "ServiceUnavailable")
+		wantAppErr(t, "503", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 		if n := w.srv.Calls("ListAccounts"); n != 2 {
 			t.Fatalf("%d calls, want 1 + 1 retry", n)
 		}
@@ -502,7 +502,7 @@ func TestServerErrors(t *testing.T) {
 		w := newEnabled(t, nil)
 		w.srv.Inject(rdwire.Unavailable("InviteAccountToResourceDirectory", 1))
 		_, err := w.client.Invite(ctx, uid(1), directory.TargetAccount, "")
-		ae := wantAppErr(t, "write 503", err, apperr.KindUnavailable, "ServiceUnavailable")
+		ae := wantAppErr(t, "write 503", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 		if !strings.Contains(ae.Message, "may or may not") {
 			t.Errorf("message %q should say the outcome is unknown", ae.Message)
 		}
@@ -514,7 +514,7 @@ func TestServerErrors(t *testing.T) {
 		w := newEnabled(t, func(c *Config) { c.MaxServerRetries = -1 })
 		w.srv.Inject(rdwire.Fault{Action: "GetResourceDirectory", Status: 502, Body: "<html><body>502 Bad Gateway</body></html>"})
 		_, err := w.client.GetDirectory(ctx)
-		ae := wantAppErr(t, "HTML 502", err, apperr.KindUnavailable, "ServiceUnavailable")
+		ae := wantAppErr(t, "HTML 502", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 		if strings.Contains(ae.Message, "<html>") {
 			t.Errorf("message %q leaks the gateway page", ae.Message)
 		}
@@ -528,7 +528,7 @@ func TestServerErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.GetDirectory(ctx)
-		wantAppErr(t, "connection refused", err, apperr.KindUnavailable, "ServiceUnavailable")
+		wantAppErr(t, "connection refused", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 	})
 }
 
@@ -541,7 +541,7 @@ func TestSlowAnswers(t *testing.T) {
 		w.srv.Inject(rdwire.Fault{Action: "GetResourceDirectory", Delay: time.Minute, Arrived: func() { once.Do(func() { close(arrived) }) }})
 		start := time.Now()
 		_, err := w.client.GetDirectory(t.Context())
-		wantAppErr(t, "timeout", err, apperr.KindUnavailable, "ServiceUnavailable")
+		wantAppErr(t, "timeout", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 		if d := time.Since(start); d > 20*time.Second {
 			t.Fatalf("took %s", d)
 		}
@@ -560,7 +560,7 @@ func TestSlowAnswers(t *testing.T) {
 		<-arrived
 		cancel()
 		err := <-done
-		wantAppErr(t, "cancelled", err, apperr.KindUnavailable, "ServiceUnavailable")
+		wantAppErr(t, "cancelled", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error %v does not wrap context.Canceled", err)
 		}
@@ -592,7 +592,7 @@ func TestSlowAnswers(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		_, err := w.client.GetDirectory(ctx)
-		wantAppErr(t, "done ctx", err, apperr.KindUnavailable, "ServiceUnavailable")
+		wantAppErr(t, "done ctx", err, apperr.KindUnavailable, apperr.CodeUnavailable)
 		if n := w.srv.TotalCalls(); n != 0 {
 			t.Fatalf("%d calls with a done ctx", n)
 		}
@@ -607,7 +607,7 @@ func TestSignatureMismatch(t *testing.T) {
 	wrong.AccessKeySecret = "not-the-secret"
 	w.creds.Set(wrong)
 	_, err := w.client.GetDirectory(t.Context())
-	ae := wantAppErr(t, "bad signature", err, apperr.KindInternal, "InternalError")
+	ae := wantAppErr(t, "bad signature", err, apperr.KindInternal, apperr.CodeInternal)
 	if !strings.Contains(ae.Message, "credentials") || !strings.Contains(ae.Message, "SignatureDoesNotMatch") {
 		t.Errorf("message %q should point at the credentials", ae.Message)
 	}
@@ -632,7 +632,7 @@ func TestCredentialRotation(t *testing.T) {
 		w := newEnabled(t, nil)
 		w.creds.Set(old)
 		_, err := w.client.GetDirectory(ctx)
-		wantAppErr(t, "old key", err, apperr.KindInternal, "InternalError")
+		wantAppErr(t, "old key", err, apperr.KindInternal, apperr.CodeInternal)
 		w.creds.Set(rdwire.TestCredentials) // what Observe does on the next invocation
 		if _, err := w.client.GetDirectory(ctx); err != nil {
 			t.Fatalf("after rotation: %v", err)
@@ -674,7 +674,7 @@ func TestCredentialRotation(t *testing.T) {
 		w := newWire(t, simulation.Options{OwnerAccountID: directorytest.OwnerAccountID},
 			func(c *Config) { c.Credentials = cloudcreds.Static(cloudcreds.Credentials{}) })
 		_, err := w.client.GetDirectory(ctx)
-		ae := wantAppErr(t, "no credentials", err, apperr.KindInternal, "InternalError")
+		ae := wantAppErr(t, "no credentials", err, apperr.KindInternal, apperr.CodeInternal)
 		if !strings.Contains(ae.Message, "credentials") {
 			t.Errorf("message %q", ae.Message)
 		}

@@ -9,6 +9,7 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
 // service is how RD is named in messages shown to console users.
@@ -110,13 +111,13 @@ func fail(o op, err error) error {
 		return apperr.Throttled(service, err)
 	case classServer, classTransport, classCanceled:
 		if o.write {
-			return apperr.Wrap(err, apperr.KindUnavailable, "ServiceUnavailable",
+			return apperr.Wrap(err, apperr.KindUnavailable, apperr.CodeUnavailable,
 				"%s did not confirm %s; it may or may not have been applied. Refresh and check before trying again.",
 				service, describe(o.action))
 		}
 		return apperr.Unavailable(service, err)
 	case classCredentials:
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"%s rejected the function's credentials (%s). Check the function role and its STS token.", service, code)
 	}
 	switch {
@@ -125,10 +126,10 @@ func fail(o op, err error) error {
 	case isParamError(err):
 		return paramError(err)
 	case isPermissionCode(code):
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"The function's role is not allowed to call %s %s; grant it resourcemanager:%s.", service, o.action, o.action)
 	case errors.Is(err, errNoCredentials):
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"The function has no credentials for %s; check the function role.", service)
 	}
 	return apperr.Internal(err)
@@ -161,6 +162,10 @@ func paramError(err error) error {
 	if n, ok := portParams[name]; ok {
 		name = n
 	}
+	code := apperr.InvalidParameter(name)
+	if prefix == "MissingParameter" {
+		code = apperr.MissingParameter(name)
+	}
 	msg := strings.TrimSpace(se.Message())
 	if msg == "" || strings.ContainsAny(msg, "<>{}") { // empty, or a non-JSON body
 		if prefix == "MissingParameter" {
@@ -169,7 +174,7 @@ func paramError(err error) error {
 			msg = "The value of " + name + " is not accepted by " + service + "."
 		}
 	}
-	return apperr.Wrap(err, apperr.KindInvalid, prefix+"."+name, "%s", msg)
+	return apperr.Wrap(err, apperr.KindInvalid, code, "%s", msg)
 }
 
 func noDirectory(cause error) error {
@@ -193,3 +198,45 @@ func describe(action string) string {
 	}
 	return action
 }
+
+func accountNotFound(cause error, accountID string) error {
+	return apperr.Wrap(cause, apperr.KindNotFound, apperr.CodeAccountNotFound,
+		"Account %s is not in this resource directory. Invite it first.", accountID)
+}
+
+// delegatedExists is the port's Conflict for a role held by others, naming
+// them when known.
+func delegatedExists(cause error, holders []directory.DelegatedAdmin) error {
+	if len(holders) == 0 {
+		return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
+			"Another account is already SASE's delegated administrator. Remove it before registering another account.")
+	}
+	names := make([]string, len(holders))
+	for i, h := range holders {
+		names[i] = h.AccountID
+		if h.DisplayName != "" {
+			names[i] += " (" + h.DisplayName + ")"
+		}
+	}
+	if len(names) == 1 {
+		return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
+			"Account %s is already SASE's delegated administrator. Remove it before registering another account.", names[0])
+	}
+	return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
+		"Accounts %s already are SASE's delegated administrators, as many as SASE allows. Remove one before registering another account.",
+		strings.Join(names, ", "))
+}
+
+func badPrincipal(cause error, principal string) error {
+	return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeTrustedService,
+		"%s does not accept SASE's service principal %q: enable SASE as a trusted service of the resource directory, or correct the configured principal.",
+		service, principal)
+}
+
+type emptyAnswerError string
+
+func (e emptyAnswerError) Error() string {
+	return "resourcemanager: " + string(e) + " answered 2xx without the expected object"
+}
+
+func errEmpty(action string) error { return emptyAnswerError(action) }

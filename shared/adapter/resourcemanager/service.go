@@ -26,13 +26,6 @@ const (
 	actDeregister      = "DeregisterDelegatedAdministrator"
 )
 
-// pageSize is RD's maximum page size; every list reads all pages.
-const pageSize = 100
-
-// maxPages bounds a listing (RD caps accounts far below 100 pages of 100;
-// a server that never reaches TotalCount must not loop forever).
-const maxPages = 1000
-
 // GetDirectory calls GetResourceDirectory once.
 func (c *Client) GetDirectory(ctx context.Context) (directory.Directory, error) {
 	o := op{action: actGetRD}
@@ -91,9 +84,7 @@ func (c *Client) EnableDirectory(ctx context.Context) (directory.Directory, erro
 // ListAccounts calls ListAccounts once per 100 accounts (at least once).
 func (c *Client) ListAccounts(ctx context.Context) ([]directory.Account, error) {
 	o := op{action: actListAccounts}
-	var out []directory.Account
-	seen := map[string]bool{}
-	for page := 1; page <= maxPages; page++ {
+	out, err := listAll(func(page int) ([]rm.AccountInListAccounts, int, int, error) {
 		var resp *rm.ListAccountsResponse
 		err := c.call(ctx, o, func(rc *rm.Client) (err error) {
 			req := rm.CreateListAccountsRequest()
@@ -103,18 +94,12 @@ func (c *Client) ListAccounts(ctx context.Context) ([]directory.Account, error) 
 			return err
 		})
 		if err != nil {
-			return nil, fail(o, err)
+			return nil, 0, 0, err
 		}
-		for _, a := range resp.Accounts.Account {
-			if a.AccountId == "" || seen[a.AccountId] { // a page boundary shifted under a concurrent change
-				continue
-			}
-			seen[a.AccountId] = true
-			out = append(out, toAccount(a))
-		}
-		if lastPage(page, resp.PageSize, len(resp.Accounts.Account), resp.TotalCount) {
-			break
-		}
+		return resp.Accounts.Account, resp.PageSize, resp.TotalCount, nil
+	}, func(a rm.AccountInListAccounts) string { return a.AccountId }, toAccount)
+	if err != nil {
+		return nil, fail(o, err)
 	}
 	return out, nil
 }
@@ -153,22 +138,22 @@ func (c *Client) Invite(ctx context.Context, targetEntity, targetType, note stri
 		code := rdCode(err)
 		switch {
 		case code == codeHandshakeExists:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeInvitationPending,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeInvitationPending,
 				"%s already has a pending invitation. Wait for an answer or cancel it first.", targetEntity)
 		case code == codeInAnotherRD:
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeAlreadyInDirectory,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeAlreadyInDirectory,
 				"%s already belongs to another resource directory; it must leave it before it can be invited.", targetEntity)
 		case strings.HasPrefix(code, codeAlreadyExistsPrefix):
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeAlreadyInDirectory,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeAlreadyInDirectory,
 				"%s is already in this resource directory.", targetEntity)
 		case code == "LimitExceeded.InvitationRate":
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeLimitExceeded,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory's daily invitation quota is used up. Try again tomorrow or ask for a higher quota.")
 		case strings.HasPrefix(code, codeLimitPrefix):
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, directory.CodeLimitExceeded,
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
 				"The resource directory has reached its member quota. Remove members or ask for a higher quota.")
 		case strings.HasPrefix(code, "InvalidParameter.Note"): // .Note and .Note.Length
-			return directory.Invitation{}, apperr.Wrap(err, apperr.KindInvalid, "InvalidParameter.Note",
+			return directory.Invitation{}, apperr.Wrap(err, apperr.KindInvalid, apperr.InvalidParameter("Note"),
 				"The note is not accepted by %s: at most 1024 characters.", service)
 		}
 		return directory.Invitation{}, fail(o, err)
@@ -183,9 +168,7 @@ func (c *Client) Invite(ctx context.Context, targetEntity, targetType, note stri
 // invitations (at least once).
 func (c *Client) ListInvitations(ctx context.Context) ([]directory.Invitation, error) {
 	o := op{action: actListHandshakes}
-	var out []directory.Invitation
-	seen := map[string]bool{}
-	for page := 1; page <= maxPages; page++ {
+	out, err := listAll(func(page int) ([]rm.Handshake, int, int, error) {
 		var resp *rm.ListHandshakesForResourceDirectoryResponse
 		err := c.call(ctx, o, func(rc *rm.Client) (err error) {
 			req := rm.CreateListHandshakesForResourceDirectoryRequest()
@@ -195,18 +178,12 @@ func (c *Client) ListInvitations(ctx context.Context) ([]directory.Invitation, e
 			return err
 		})
 		if err != nil {
-			return nil, fail(o, err)
+			return nil, 0, 0, err
 		}
-		for _, h := range resp.Handshakes.Handshake {
-			if h.HandshakeId == "" || seen[h.HandshakeId] {
-				continue
-			}
-			seen[h.HandshakeId] = true
-			out = append(out, toInvitation(h))
-		}
-		if lastPage(page, resp.PageSize, len(resp.Handshakes.Handshake), resp.TotalCount) {
-			break
-		}
+		return resp.Handshakes.Handshake, resp.PageSize, resp.TotalCount, nil
+	}, func(h rm.Handshake) string { return h.HandshakeId }, toInvitation)
+	if err != nil {
+		return nil, fail(o, err)
 	}
 	return out, nil
 }
@@ -247,9 +224,7 @@ func (c *Client) CancelInvitation(ctx context.Context, invitationID string) (dir
 // principal once per 100 administrators (at least once).
 func (c *Client) ListDelegatedAdmins(ctx context.Context) ([]directory.DelegatedAdmin, error) {
 	o := op{action: actListDelegated}
-	var out []directory.DelegatedAdmin
-	seen := map[string]bool{}
-	for page := 1; page <= maxPages; page++ {
+	out, err := listAll(func(page int) ([]rm.Account, int, int, error) {
 		var resp *rm.ListDelegatedAdministratorsResponse
 		err := c.call(ctx, o, func(rc *rm.Client) (err error) {
 			req := rm.CreateListDelegatedAdministratorsRequest()
@@ -260,23 +235,21 @@ func (c *Client) ListDelegatedAdmins(ctx context.Context) ([]directory.Delegated
 			return err
 		})
 		if err != nil {
-			if rdCode(err) == codeBadPrincipal {
-				return nil, badPrincipal(err, c.cfg.ServicePrincipal)
-			}
-			return nil, fail(o, err)
+			return nil, 0, 0, err
 		}
-		for _, a := range resp.Accounts.Account {
-			// The filter is server-side; re-check in case a server ignores it.
-			if a.AccountId == "" || seen[a.AccountId] ||
-				(a.ServicePrincipal != "" && a.ServicePrincipal != c.cfg.ServicePrincipal) {
-				continue
-			}
-			seen[a.AccountId] = true
-			out = append(out, toDelegatedAdmin(a))
+		return resp.Accounts.Account, int(resp.PageSize), int(resp.TotalCount), nil
+	}, func(a rm.Account) string {
+		// The filter is server-side; re-check in case a server ignores it.
+		if a.ServicePrincipal != "" && a.ServicePrincipal != c.cfg.ServicePrincipal {
+			return ""
 		}
-		if lastPage(page, int(resp.PageSize), len(resp.Accounts.Account), int(resp.TotalCount)) {
-			break
+		return a.AccountId
+	}, toDelegatedAdmin)
+	if err != nil {
+		if rdCode(err) == codeBadPrincipal {
+			return nil, badPrincipal(err, c.cfg.ServicePrincipal)
 		}
+		return nil, fail(o, err)
 	}
 	return out, nil
 }
@@ -304,7 +277,7 @@ func (c *Client) RegisterDelegatedAdmin(ctx context.Context, accountID string) e
 	case code == codeAlreadyRegistered:
 		return nil // the same account already holds the role: the port's no-op
 	case code == codeCannotRegisterMA:
-		return apperr.Wrap(err, apperr.KindInvalid, "InvalidParameter.AccountId",
+		return apperr.Wrap(err, apperr.KindInvalid, apperr.InvalidParameter("AccountId"),
 			"Account %s is the management account; choose a member account as the delegated administrator.", accountID)
 	case code == codeDelegatedExceeded:
 		var others []directory.DelegatedAdmin
@@ -417,61 +390,3 @@ func (c *Client) inDirectory(ctx context.Context, accountID string) (bool, error
 	}
 	return resp.Account.AccountId == accountID, nil
 }
-
-func accountNotFound(cause error, accountID string) error {
-	return apperr.Wrap(cause, apperr.KindNotFound, apperr.CodeAccountNotFound,
-		"Account %s is not in this resource directory. Invite it first.", accountID)
-}
-
-// delegatedExists is the port's Conflict for a role held by others, naming
-// them when known.
-func delegatedExists(cause error, holders []directory.DelegatedAdmin) error {
-	if len(holders) == 0 {
-		return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
-			"Another account is already SASE's delegated administrator. Remove it before registering another account.")
-	}
-	names := make([]string, len(holders))
-	for i, h := range holders {
-		names[i] = h.AccountID
-		if h.DisplayName != "" {
-			names[i] += " (" + h.DisplayName + ")"
-		}
-	}
-	if len(names) == 1 {
-		return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
-			"Account %s is already SASE's delegated administrator. Remove it before registering another account.", names[0])
-	}
-	return apperr.Wrap(cause, apperr.KindConflict, apperr.CodeDelegatedExists,
-		"Accounts %s already are SASE's delegated administrators, as many as SASE allows. Remove one before registering another account.",
-		strings.Join(names, ", "))
-}
-
-// CodeTrustedService is the Conflict code for RD refusing SASE's service
-// principal (InvalidParameter.ServicePrincipal): SASE is not a trusted
-// service of the directory, or the principal is misconfigured. API.md has
-// no code for it yet.
-const CodeTrustedService = "Conflict.TrustedService"
-
-func badPrincipal(cause error, principal string) error {
-	return apperr.Wrap(cause, apperr.KindConflict, CodeTrustedService,
-		"%s does not accept SASE's service principal %q: enable SASE as a trusted service of the resource directory, or correct the configured principal.",
-		service, principal)
-}
-
-// lastPage reports whether page (1-based) was the last one: it was empty,
-// or the items up to its end reach TotalCount. size is the page size RD
-// answered with (it may be smaller than the one asked for).
-func lastPage(page, size, got, total int) bool {
-	if size <= 0 {
-		size = pageSize
-	}
-	return got == 0 || (page-1)*size+got >= total
-}
-
-type emptyAnswerError string
-
-func (e emptyAnswerError) Error() string {
-	return "resourcemanager: " + string(e) + " answered 2xx without the expected object"
-}
-
-func errEmpty(action string) error { return emptyAnswerError(action) }

@@ -156,7 +156,7 @@ func TestShortPages(t *testing.T) {
 	}
 }
 
-func wantKind(t *testing.T, what string, err error, kind apperr.Kind, code string) *apperr.Error {
+func wantKind(t *testing.T, what string, err error, kind apperr.Kind, code apperr.Code) *apperr.Error {
 	t.Helper()
 	ae, ok := apperr.As(err)
 	if !ok || ae.Kind != kind || (code != "" && ae.Code != code) {

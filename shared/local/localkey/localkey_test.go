@@ -115,7 +115,7 @@ func TestMintRejects(t *testing.T) {
 	}
 	for _, id := range []string{"", "123", "12345678901234567", "abcdefghijklmnop"} {
 		_, err := s.Mint(id, "", time.Hour)
-		if !apperr.IsCode(err, "InvalidParameter.AccountId") {
+		if !apperr.IsCode(err, apperr.InvalidParameter("AccountId")) {
 			t.Errorf("Mint(%q): err = %v, want InvalidParameter.AccountId", id, err)
 		}
 	}

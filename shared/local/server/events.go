@@ -11,6 +11,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/apperr"
 	direvents "github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 )
@@ -67,7 +68,7 @@ func (s *Server) invokeEvent(name string, h fc.Handler) http.HandlerFunc {
 		reqID := httpapi.NewRequestID()
 		w.Header().Set("X-Request-Id", reqID)
 		if r.Method != http.MethodPost {
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"RequestId": reqID, "Code": "MethodNotAllowed",
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"RequestId": reqID, "Code": string(apperr.CodeMethodNotAllowed),
 				"Message": fmt.Sprintf("%s accepts POST with the event JSON as the body, not %s.", name, r.Method)})
 			return
 		}

@@ -44,7 +44,7 @@ func (h helper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := httpapi.Envelope(reqID, out)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"Code":"InternalError"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"Code":"`+string(apperr.CodeInternal)+`"}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Request-Id", reqID)
@@ -55,7 +55,7 @@ func (h helper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h helper) serve(r *http.Request) (any, error) {
 	if r.Method != http.MethodPost {
-		return nil, apperr.New(apperr.KindMethod, "MethodNotAllowed", "%s accepts POST, not %s.", r.URL.Path, r.Method)
+		return nil, apperr.New(apperr.KindMethod, apperr.CodeMethodNotAllowed, "%s accepts POST, not %s.", r.URL.Path, r.Method)
 	}
 	if len(r.URL.RawQuery) > 0 {
 		return nil, apperr.Malformed("%s takes no query parameters; send every field in the JSON body.", r.URL.Path)
@@ -70,7 +70,9 @@ func (h helper) serve(r *http.Request) (any, error) {
 	return h(r.Context(), body)
 }
 
-type accountIn struct{ AccountId string }
+type accountIn struct {
+	AccountID string `json:"AccountId"`
+}
 
 func mintToken(signer *localkey.Signer) helper {
 	return func(ctx context.Context, body []byte) (any, error) {
@@ -78,10 +80,10 @@ func mintToken(signer *localkey.Signer) helper {
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
 		}
-		if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+		if err := validate.AccountID("AccountId", in.AccountID); err != nil {
 			return nil, err
 		}
-		tok, err := signer.Mint(in.AccountId, in.AccountId, time.Hour)
+		tok, err := signer.Mint(in.AccountID, in.AccountID, time.Hour)
 		if err != nil {
 			return nil, apperr.Internal(fmt.Errorf("mint local token: %w", err))
 		}
@@ -91,14 +93,17 @@ func mintToken(signer *localkey.Signer) helper {
 
 func acceptInvitation(sim *simulation.Sim) helper {
 	return func(ctx context.Context, body []byte) (any, error) {
-		var in struct{ InvitationId, DisplayName string }
+		var in struct {
+			InvitationID string `json:"InvitationId"`
+			DisplayName  string
+		}
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
 		}
-		if in.InvitationId == "" {
+		if in.InvitationID == "" {
 			return nil, apperr.Missing("InvitationId")
 		}
-		acc, err := sim.AcceptInvitation(ctx, in.InvitationId, in.DisplayName)
+		acc, err := sim.AcceptInvitation(ctx, in.InvitationID, in.DisplayName)
 		if err != nil {
 			return nil, err
 		}
@@ -112,26 +117,29 @@ func removeAccount(sim *simulation.Sim) helper {
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
 		}
-		if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+		if err := validate.AccountID("AccountId", in.AccountID); err != nil {
 			return nil, err
 		}
-		return struct{}{}, sim.RemoveAccount(ctx, in.AccountId)
+		return struct{}{}, sim.RemoveAccount(ctx, in.AccountID)
 	}
 }
 
 func renameAccount(sim *simulation.Sim) helper {
 	return func(ctx context.Context, body []byte) (any, error) {
-		var in struct{ AccountId, DisplayName string }
+		var in struct {
+			AccountID   string `json:"AccountId"`
+			DisplayName string
+		}
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
 		}
-		if err := validate.AccountID("AccountId", in.AccountId); err != nil {
+		if err := validate.AccountID("AccountId", in.AccountID); err != nil {
 			return nil, err
 		}
 		if in.DisplayName == "" {
 			return nil, apperr.Missing("DisplayName")
 		}
-		acc, err := sim.RenameAccount(ctx, in.AccountId, in.DisplayName)
+		acc, err := sim.RenameAccount(ctx, in.AccountID, in.DisplayName)
 		if err != nil {
 			return nil, err
 		}
@@ -140,5 +148,8 @@ func renameAccount(sim *simulation.Sim) helper {
 }
 
 func accountView(id, name string, join time.Time) any {
-	return struct{ AccountId, DisplayName, JoinTime string }{id, name, join.UTC().Format(time.RFC3339)}
+	return struct {
+		AccountID             string `json:"AccountId"`
+		DisplayName, JoinTime string
+	}{id, name, join.UTC().Format(time.RFC3339)}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/sase-multiaccount/backend/shared/app"
+	"github.com/sase-multiaccount/backend/shared/apperr"
 	direvents "github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/local/localkey"
@@ -56,7 +57,7 @@ func (s *Server) mount() {
 	s.mountEvents()  // events.go
 	s.mountHelpers() // helpers.go
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"Code": "NotFound",
+		writeJSON(w, http.StatusNotFound, map[string]string{"Code": string(apperr.CodeNoFunction),
 			"Message": "No function at " + r.URL.Path + "; functions are at /<function-name>, e.g. /describe-setup."})
 	})
 }

@@ -209,7 +209,7 @@ func (s *Sim) decode(data []byte) (*state, error) {
 func (s *Sim) load() error {
 	path := s.opts.Path
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"Cannot create the folder of the Resource Directory simulation state file %s: %v", path, err)
 	}
 	data, err := os.ReadFile(path)
@@ -222,12 +222,12 @@ func (s *Sim) load() error {
 		s.lastGood = data
 		return nil
 	case err != nil:
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"Cannot read the Resource Directory simulation state file %s: %v", path, err)
 	}
 	st, err := s.decode(data)
 	if err != nil {
-		return apperr.Wrap(fmt.Errorf("state file %s: %w", path, err), apperr.KindInternal, "InternalError",
+		return apperr.Wrap(fmt.Errorf("state file %s: %w", path, err), apperr.KindInternal, apperr.CodeInternal,
 			"The Resource Directory simulation state file %s is corrupt: %v. Fix it, or delete it to start without a directory.", path, err)
 	}
 	s.st = st
@@ -245,7 +245,7 @@ func (s *Sim) saveLocked() error {
 		return apperr.Internal(err)
 	}
 	if err := writeFileAtomic(s.opts.Path, data); err != nil {
-		return apperr.Wrap(err, apperr.KindInternal, "InternalError",
+		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"The Resource Directory simulation could not save its state file %s, so nothing was changed: %v", s.opts.Path, err)
 	}
 	s.lastGood = data

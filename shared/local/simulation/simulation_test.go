@@ -101,7 +101,7 @@ func wantSameState(t *testing.T, a, b *simulation.Sim, principal string) {
 func TestOpenValidatesOptions(t *testing.T) {
 	cases := []struct {
 		opts simulation.Options
-		code string
+		code apperr.Code
 	}{
 		{simulation.Options{}, "MissingParameter.OwnerAccountId"},
 		{simulation.Options{OwnerAccountID: "123"}, "InvalidParameter.OwnerAccountId"},
@@ -197,13 +197,13 @@ func TestPersistenceAcrossReopen(t *testing.T) {
 	}
 	// The derived state is rebuilt too: the pending index and the DA rule.
 	_, err = r.Invite(ctx, "Bob@example.com", directory.TargetEmail, "")
-	if !apperr.IsCode(err, directory.CodeInvitationPending) {
+	if !apperr.IsCode(err, apperr.CodeInvitationPending) {
 		t.Fatalf("re-invite a pending target after reopen: %v", err)
 	}
 	if err := r.RegisterDelegatedAdmin(ctx, uid(1)); err != nil {
 		t.Fatalf("idempotent register after reopen: %v", err)
 	}
-	if err := r.RemoveAccount(ctx, uid(1)); !apperr.IsCode(err, simulation.CodeDenyTrustedService) {
+	if err := r.RemoveAccount(ctx, uid(1)); !apperr.IsCode(err, apperr.CodeDenyTrustedService) {
 		t.Fatalf("remove DA after reopen: %v", err)
 	}
 	// Expiry is derived from the clock, so it holds across restarts too.
@@ -653,11 +653,11 @@ func TestSeedTenThousand(t *testing.T) {
 	t.Logf("SeedAccounts(%d) %s, ListAccounts %s per call", len(seed), seedTook, listTook)
 
 	err = s.SeedAccounts(ctx, []directory.Account{{AccountID: uid(1)}})
-	if !apperr.IsCode(err, directory.CodeLimitExceeded) {
+	if !apperr.IsCode(err, apperr.CodeLimitExceeded) {
 		t.Fatalf("seeding past the default quota: %v", err)
 	}
 	inv, err := s.Invite(ctx, uid(1), directory.TargetAccount, "")
-	if !apperr.IsCode(err, directory.CodeLimitExceeded) {
+	if !apperr.IsCode(err, apperr.CodeLimitExceeded) {
 		t.Fatalf("inviting into a full directory: %+v %v", inv, err)
 	}
 	reopened := open(t, simulation.Options{Path: path, OwnerAccountID: owner})
@@ -712,7 +712,7 @@ func TestGetInvitationAndAccountErrors(t *testing.T) {
 	if _, err := s.GetAccount(ctx, ""); !apperr.IsCode(err, "MissingParameter.AccountId") {
 		t.Errorf("GetAccount(\"\") = %v", err)
 	}
-	if _, err := s.GetAccount(ctx, "abc"); !apperr.IsCode(err, "InvalidParameter.AccountId") {
+	if _, err := s.GetAccount(ctx, "abc"); !apperr.IsCode(err, apperr.InvalidParameter("AccountId")) {
 		t.Errorf("GetAccount malformed = %v", err)
 	}
 	if a, err := s.GetAccount(ctx, owner); err != nil || a.JoinMethod != "created" {
@@ -721,10 +721,10 @@ func TestGetInvitationAndAccountErrors(t *testing.T) {
 	if err := s.RegisterDelegatedAdminFor(ctx, uid(1), ""); !apperr.IsCode(err, "MissingParameter.ServicePrincipal") {
 		t.Errorf("register without principal = %v", err)
 	}
-	if err := s.RegisterDelegatedAdmin(ctx, "x"); !apperr.IsCode(err, "InvalidParameter.AccountId") {
+	if err := s.RegisterDelegatedAdmin(ctx, "x"); !apperr.IsCode(err, apperr.InvalidParameter("AccountId")) {
 		t.Errorf("register malformed = %v", err)
 	}
-	if err := s.DeregisterDelegatedAdmin(ctx, "x"); !apperr.IsCode(err, "InvalidParameter.AccountId") {
+	if err := s.DeregisterDelegatedAdmin(ctx, "x"); !apperr.IsCode(err, apperr.InvalidParameter("AccountId")) {
 		t.Errorf("deregister malformed = %v", err)
 	}
 }

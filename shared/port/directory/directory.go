@@ -66,21 +66,13 @@ type DelegatedAdmin struct {
 	EnabledTime time.Time
 }
 
-// Error codes a Service returns (as apperr.Error codes) besides the
-// apperr.Code* ones: per-target invitation failures.
-const (
-	CodeAlreadyInDirectory = "AlreadyInDirectory" // target already in this or another directory
-	CodeInvitationPending  = "InvitationPending"  // a pending invitation for the target exists
-	CodeLimitExceeded      = "LimitExceeded"      // member or invitation quota reached
-)
-
 // Service is the Resource Directory as the owner account's role sees it.
 //
 //   - GetDirectory: apperr NotFound CodeNoDirectory when none is enabled.
 //   - EnableDirectory: makes the current account the management account;
 //     apperr Conflict CodeDirectoryExists when a directory already exists.
-//   - Invite: per-target failures are apperr Conflict with CodeAlreadyInDirectory,
-//     CodeInvitationPending or CodeLimitExceeded.
+//   - Invite: per-target failures are apperr Conflict with apperr.CodeAlreadyInDirectory,
+//     apperr.CodeInvitationPending or apperr.CodeLimitExceeded.
 //   - CancelInvitation: NotFound CodeInvitationNotFound, Conflict CodeInvitationStatus.
 //   - RegisterDelegatedAdmin: NotFound CodeAccountNotFound for an account not in
 //     the directory; Invalid "InvalidParameter.AccountId" for the MA; Conflict

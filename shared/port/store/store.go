@@ -264,5 +264,5 @@ func CheckListQuery(q ListQuery) error {
 
 // MemberNotFound is the NotFound error for a missing member row.
 func MemberNotFound(dirID, accountID string) error {
-	return apperr.NotFound("Member", "Account %s is not a SASE member of directory %s.", accountID, dirID)
+	return apperr.NotFound(apperr.CodeMemberNotFound, "Account %s is not a SASE member of directory %s.", accountID, dirID)
 }

@@ -189,7 +189,7 @@ func checkMember(t *testing.T, what string, got, want store.Member) {
 
 // wantErr fails unless err is an *apperr.Error of the kind and, when code
 // is not empty, of the code.
-func wantErr(t *testing.T, what string, err error, kind apperr.Kind, code string) {
+func wantErr(t *testing.T, what string, err error, kind apperr.Kind, code apperr.Code) {
 	t.Helper()
 	e, ok := apperr.As(err)
 	switch {

@@ -133,13 +133,13 @@ func (r *Recorder) Record(ctx context.Context, dirID string, actor Actor, entrie
 // Event is an audit event as list-audit-events returns it.
 type Event struct {
 	Time           string
-	ActorAccountId string
+	ActorAccountID string `json:"ActorAccountId"`
 	ActorPrincipal string
 	ActorRole      string
 	Action         string
 	Target         string
 	Result         string
-	RequestId      string
+	RequestID      string            `json:"RequestId"`
 	Detail         map[string]string `json:",omitempty"`
 }
 
@@ -185,9 +185,9 @@ func (l *Lister) List(ctx context.Context, dirID string, in ListInput) (ListOutp
 	out := ListOutput{Events: make([]Event, len(evs))}
 	for i, e := range evs {
 		out.Events[i] = Event{
-			Time: FormatTime(e.Time), ActorAccountId: e.ActorAccountID, ActorPrincipal: e.ActorPrincipal,
+			Time: FormatTime(e.Time), ActorAccountID: e.ActorAccountID, ActorPrincipal: e.ActorPrincipal,
 			ActorRole: e.ActorRole, Action: e.Action, Target: e.Target, Result: e.Result,
-			RequestId: e.RequestID, Detail: e.Detail,
+			RequestID: e.RequestID, Detail: e.Detail,
 		}
 	}
 	if more && len(evs) > 0 {

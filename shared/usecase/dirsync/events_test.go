@@ -26,7 +26,7 @@ func TestAccountLeavingRemovesMember(t *testing.T) {
 			ev := event(owner, name, t0.Add(10*time.Minute), "AccountId", member1)
 			sum := e.handle(ev)
 			wantResult(t, sum, dirsync.ResultRemoved, "")
-			if sum.EventId != ev.ID || sum.EventName != name || sum.AccountId != member1 {
+			if sum.EventID != ev.ID || sum.EventName != name || sum.AccountID != member1 {
 				t.Fatalf("summary %+v", sum)
 			}
 			if _, ok := e.member(member1); ok {

@@ -80,7 +80,7 @@ func TestReconcileRemovesAndRenames(t *testing.T) {
 
 func TestReconcileWithoutDirectory(t *testing.T) {
 	e := newEnv(t)
-	e.dir.failOn("GetDirectory", apperr.NotFound("ResourceDirectory", "none"))
+	e.dir.failOn("GetDirectory", apperr.NotFound(apperr.CodeNoDirectory, "none"))
 	if n := reconcile(t, e); n != (dirsync.Counts{}) {
 		t.Fatalf("counts %+v", n)
 	}

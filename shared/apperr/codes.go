@@ -1,0 +1,69 @@
+package apperr
+
+// Code is an error code: the Code of an error response (docs/API.md) and of
+// a per-item failure. Every code the service returns is declared here; the
+// strings are the wire format and never change.
+type Code string
+
+// Codes of every function.
+const (
+	CodeInternal         Code = "InternalError"
+	CodeMalformed        Code = "MalformedRequest"
+	CodeUnauthenticated  Code = "Unauthenticated"
+	CodeForbiddenRole    Code = "Forbidden.Role"
+	CodeMethodNotAllowed Code = "MethodNotAllowed"
+	CodeTooLarge         Code = "RequestEntityTooLarge"
+	CodeThrottling       Code = "Throttling"
+	CodeUnavailable      Code = "ServiceUnavailable"
+
+	// CodeNoFunction is the local server's answer to a path that names no
+	// function.
+	CodeNoFunction Code = "NotFound"
+)
+
+// Codes used by the directory and member ports.
+const (
+	CodeNoDirectory        Code = "EntityNotExists.ResourceDirectory"
+	CodeDirectoryExists    Code = "EntityAlreadyExists.ResourceDirectory"
+	CodeMemberNotFound     Code = "EntityNotExists.Member"
+	CodeInvitationNotFound Code = "EntityNotExists.Invitation"
+	CodeAccountNotFound    Code = "EntityNotExists.Account"
+	CodeDelegatedNotFound  Code = "EntityNotExists.DelegatedAdministrator"
+	CodeDelegatedExists    Code = "Conflict.DelegatedAdministratorExists"
+	CodeVersionConflict    Code = "Conflict.Version"
+	CodeInvitationStatus   Code = "Conflict.InvitationStatus"
+
+	// CodeTrustedService is the Conflict code for RD refusing SASE's
+	// service principal (InvalidParameter.ServicePrincipal): SASE is not a
+	// trusted service of the directory, or the principal is misconfigured.
+	// API.md has no code for it yet.
+	CodeTrustedService Code = "Conflict.TrustedService"
+
+	// Per-target invitation failures a directory.Service returns.
+	CodeAlreadyInDirectory Code = "AlreadyInDirectory" // target already in this or another directory
+	CodeInvitationPending  Code = "InvitationPending"  // a pending invitation for the target exists
+	CodeLimitExceeded      Code = "LimitExceeded"      // member or invitation quota reached
+)
+
+// Per-item failures of add-members.
+const (
+	CodeManagementAccount Code = "ManagementAccount" // the management account cannot be a member
+	CodeNotInDirectory    Code = "NotInDirectory"    // the account is not in the directory
+)
+
+// Codes RD returns that the port has no constant for (the local simulation
+// of RD returns them; the local-only actions are not behind the port).
+const (
+	// CodeDenyTrustedService: RemoveCloudAccount of a delegated administrator.
+	CodeDenyTrustedService Code = "Deny.TrustedService"
+	// CodeDirectoryNotEmpty: DestroyResourceDirectory while members remain.
+	CodeDirectoryNotEmpty Code = "DeleteConflict.ResourceDirectory.Account"
+)
+
+// MissingParameter is the code for a required request parameter that is
+// absent: MissingParameter.<name>.
+func MissingParameter(name string) Code { return Code("MissingParameter." + name) }
+
+// InvalidParameter is the code for a request parameter with a bad value:
+// InvalidParameter.<name>.
+func InvalidParameter(name string) Code { return Code("InvalidParameter." + name) }

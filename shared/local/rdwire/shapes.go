@@ -1,0 +1,152 @@
+package rdwire
+
+import (
+	"strings"
+
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+)
+
+// The response shapes: field names and nesting exactly as RD answers.
+
+type rdDirectory struct {
+	ResourceDirectoryID  string `json:"ResourceDirectoryId"`
+	MasterAccountID      string `json:"MasterAccountId"`
+	MasterAccountName    string `json:"MasterAccountName"`
+	RootFolderID         string `json:"RootFolderId"`
+	CreateTime           string `json:"CreateTime"`
+	ControlPolicyStatus  string `json:"ControlPolicyStatus"`
+	MemberDeletionStatus string `json:"MemberDeletionStatus"`
+	ScpStatus            string `json:"ScpStatus"`
+}
+
+type rdTag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// rdMember is what both account shapes say of an account after its
+// AccountId (and AccountName); embedded, its fields stand in its place.
+type rdMember struct {
+	DisplayName           string `json:"DisplayName"`
+	FolderID              string `json:"FolderId"`
+	ResourceDirectoryID   string `json:"ResourceDirectoryId"`
+	ResourceDirectoryPath string `json:"ResourceDirectoryPath"`
+	JoinMethod            string `json:"JoinMethod"`
+	JoinTime              string `json:"JoinTime"`
+	ModifyTime            string `json:"ModifyTime"`
+	Status                string `json:"Status"`
+	Type                  string `json:"Type"`
+}
+
+// rdListedAccount is an element of ListAccounts' Accounts.Account: tags
+// nested as {"Tags":{"Tag":[...]}}, and no AccountName.
+type rdListedAccount struct {
+	AccountID string `json:"AccountId"`
+	rdMember
+	Tags *nestedTags `json:"Tags,omitempty"`
+}
+
+type nestedTags struct {
+	Tag []rdTag `json:"Tag"`
+}
+
+// rdAccount is GetAccount's Account: tags as a flat {"Tags":[...]}.
+type rdAccount struct {
+	AccountID   string `json:"AccountId"`
+	AccountName string `json:"AccountName"`
+	rdMember
+	Tags *[]rdTag `json:"Tags,omitempty"` // present (maybe []) when IncludeTags
+}
+
+// rdDelegated is an element of ListDelegatedAdministrators' Accounts.Account.
+type rdDelegated struct {
+	AccountID             string `json:"AccountId"`
+	DisplayName           string `json:"DisplayName"`
+	JoinMethod            string `json:"JoinMethod"`
+	ServicePrincipal      string `json:"ServicePrincipal"`
+	DelegationEnabledTime string `json:"DelegationEnabledTime"` // epoch milliseconds
+}
+
+type rdHandshake struct {
+	HandshakeID            string `json:"HandshakeId"`
+	ResourceDirectoryID    string `json:"ResourceDirectoryId"`
+	MasterAccountID        string `json:"MasterAccountId"`
+	MasterAccountName      string `json:"MasterAccountName"`
+	MasterAccountRealName  string `json:"MasterAccountRealName"`
+	InvitedAccountRealName string `json:"InvitedAccountRealName"`
+	TargetEntity           string `json:"TargetEntity"`
+	TargetType             string `json:"TargetType"`
+	Note                   string `json:"Note"`
+	Status                 string `json:"Status"`
+	CreateTime             string `json:"CreateTime"`
+	ModifyTime             string `json:"ModifyTime"`
+	ExpireTime             string `json:"ExpireTime"`
+}
+
+func rootFolderID(d directory.Directory) string {
+	id := strings.TrimPrefix(d.ID, "rd-")
+	return "r-" + id[:min(6, len(id))]
+}
+
+func toRDDirectory(d directory.Directory) rdDirectory {
+	return rdDirectory{
+		ResourceDirectoryID:  d.ID,
+		MasterAccountID:      d.ManagementAccountID,
+		MasterAccountName:    d.ManagementAccountName,
+		RootFolderID:         rootFolderID(d),
+		CreateTime:           rdTime(d.CreateTime),
+		ControlPolicyStatus:  "Disabled",
+		MemberDeletionStatus: "Disabled",
+		ScpStatus:            "Disabled",
+	}
+}
+
+func accountStatus(a directory.Account) string {
+	if a.JoinMethod == "invited" {
+		return "InviteSuccess"
+	}
+	return "CreateSuccess"
+}
+
+func toRDMember(d directory.Directory, a directory.Account) rdMember {
+	return rdMember{
+		DisplayName:           a.DisplayName,
+		FolderID:              rootFolderID(d),
+		ResourceDirectoryID:   d.ID,
+		ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
+		JoinMethod:            a.JoinMethod,
+		JoinTime:              rdTime(a.JoinTime),
+		ModifyTime:            rdTime(a.JoinTime),
+		Status:                accountStatus(a),
+		Type:                  "CloudAccount",
+	}
+}
+
+func toRDHandshake(d directory.Directory, inv directory.Invitation) rdHandshake {
+	return rdHandshake{
+		HandshakeID:         inv.ID,
+		ResourceDirectoryID: d.ID,
+		MasterAccountID:     d.ManagementAccountID,
+		MasterAccountName:   d.ManagementAccountName,
+		TargetEntity:        inv.TargetEntity,
+		TargetType:          inv.TargetType,
+		Note:                inv.Note,
+		Status:              inv.Status,
+		CreateTime:          rdTime(inv.CreateTime),
+		ModifyTime:          rdTime(inv.CreateTime),
+		ExpireTime:          rdTime(inv.ExpireTime),
+	}
+}
+
+// listPage is a List action's answer: page number of size out of total
+// items, the page's items nested as {listKey: {itemKey: items}}.
+func listPage(total, number, size int, listKey, itemKey string, items any) obj {
+	return obj{
+		"TotalCount": total,
+		"PageNumber": number,
+		"PageSize":   size,
+		listKey:      obj{itemKey: items},
+	}
+}
+
+func includeTags(p params) bool { return strings.EqualFold(p.get("IncludeTags"), "true") }

@@ -1,0 +1,161 @@
+package simulation
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+)
+
+// The internal model: what persist.go writes to the state file after every
+// change. Sim.mu guards it.
+
+type account struct {
+	ID          string
+	DisplayName string
+	JoinTime    time.Time
+	JoinMethod  string
+}
+
+type invitation struct {
+	directory.Invitation           // Status is the stored one: never Expired
+	InviteeID            string    // the account that may accept: the target UID, or the UID derived from the email
+	ModifyTime           time.Time // last status change
+	Seq                  int64     // creation order; IDs are random, times may tie
+}
+
+type delegate struct {
+	AccountID   string
+	EnabledTime time.Time
+}
+
+type state struct {
+	dir         *directory.Directory // nil: no directory; ManagementAccountName is read from the MA account
+	accounts    map[string]*account
+	order       []*account // accounts sorted by (JoinTime, ID), kept on every change so listing is a copy
+	invitations []*invitation
+	invByID     map[string]*invitation
+	pending     map[string]*invitation // invitee UID -> its pending invitation (may have expired since)
+	delegates   map[string][]delegate  // principal -> delegated administrators in registration order
+	nextSeq     int64
+}
+
+func newState() *state {
+	return &state{
+		accounts:  map[string]*account{},
+		invByID:   map[string]*invitation{},
+		pending:   map[string]*invitation{},
+		delegates: map[string][]delegate{},
+	}
+}
+
+func accountLess(a, b *account) int {
+	if c := a.JoinTime.Compare(b.JoinTime); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+func (st *state) addAccount(a *account) {
+	st.accounts[a.ID] = a
+	i, _ := slices.BinarySearchFunc(st.order, a, accountLess)
+	st.order = slices.Insert(st.order, i, a)
+}
+
+func (st *state) removeAccount(id string) {
+	a := st.accounts[id]
+	if a == nil {
+		return
+	}
+	delete(st.accounts, id)
+	if i, ok := slices.BinarySearchFunc(st.order, a, accountLess); ok {
+		st.order = slices.Delete(st.order, i, i+1)
+	}
+}
+
+func (st *state) addInvitation(inv *invitation) {
+	st.invitations = append(st.invitations, inv)
+	st.invByID[inv.ID] = inv
+	if inv.Status == directory.StatusPending {
+		st.pending[inv.InviteeID] = inv
+	}
+}
+
+func (st *state) isDelegate(principal, accountID string) bool {
+	return slices.ContainsFunc(st.delegates[principal], func(d delegate) bool { return d.AccountID == accountID })
+}
+
+// delegatedPrincipal returns a principal for which accountID is a delegated
+// administrator, "" when none.
+func (st *state) delegatedPrincipal(accountID string) string {
+	principals := make([]string, 0, len(st.delegates))
+	for p := range st.delegates {
+		principals = append(principals, p)
+	}
+	slices.Sort(principals) // deterministic message when an account holds several
+	for _, p := range principals {
+		if st.isDelegate(p, accountID) {
+			return p
+		}
+	}
+	return ""
+}
+
+// effectiveStatus is what RD reports: a pending invitation past its
+// expiry reads as Expired, without anything being written.
+func effectiveStatus(inv *invitation, now time.Time) string {
+	if inv.Status == directory.StatusPending && now.After(inv.ExpireTime) {
+		return directory.StatusExpired
+	}
+	return inv.Status
+}
+
+func (inv *invitation) view(now time.Time) directory.Invitation {
+	v := inv.Invitation
+	v.Status = effectiveStatus(inv, now)
+	return v
+}
+
+// pendingFor returns the invitee's invitation that is still pending at now.
+func (st *state) pendingFor(inviteeID string, now time.Time) *invitation {
+	inv := st.pending[inviteeID]
+	if inv == nil || effectiveStatus(inv, now) != directory.StatusPending {
+		return nil
+	}
+	return inv
+}
+
+// pendingCount counts invitations still pending at now, dropping expired
+// ones from the index on the way (it is derived data, never saved).
+func (st *state) pendingCount(now time.Time) int {
+	n := 0
+	for id, inv := range st.pending {
+		if effectiveStatus(inv, now) == directory.StatusPending {
+			n++
+		} else {
+			delete(st.pending, id)
+		}
+	}
+	return n
+}
+
+func (st *state) setStatus(inv *invitation, status string, now time.Time) {
+	inv.Status = status
+	inv.ModifyTime = now
+	if st.pending[inv.InviteeID] == inv {
+		delete(st.pending, inv.InviteeID)
+	}
+}
+
+func (st *state) directoryView() directory.Directory {
+	d := *st.dir
+	if ma := st.accounts[d.ManagementAccountID]; ma != nil {
+		d.ManagementAccountName = ma.DisplayName
+	}
+	return d
+}
+
+func (a *account) view() directory.Account {
+	return directory.Account{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod}
+}

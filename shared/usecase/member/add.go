@@ -1,0 +1,166 @@
+package member
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+	"github.com/sase-multiaccount/backend/shared/validate"
+)
+
+// AddItem is one entry of add-members.
+type AddItem struct {
+	AccountID string `json:"AccountId"`
+	Remark    string
+}
+
+// AddInput is the body of add-members.
+type AddInput struct {
+	Members []AddItem
+	DryRun  bool
+}
+
+// AddResult is one item of the answer.
+type AddResult struct {
+	AccountID string      `json:"AccountId"`
+	Status    string      // Added | AlreadyMember | Failed
+	Code      apperr.Code `json:",omitempty"`
+	Message   string      `json:",omitempty"`
+}
+
+// AddOutput is the answer of add-members.
+type AddOutput struct {
+	DryRun     bool
+	AddedCount int
+	Results    []AddResult
+}
+
+// Add adds directory accounts to SASE. It is idempotent: an existing member
+// is reported AlreadyMember. With DryRun nothing is written.
+func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, error) {
+	if len(in.Members) == 0 {
+		return AddOutput{}, apperr.Missing("Members")
+	}
+	if len(in.Members) > MaxBatch {
+		return AddOutput{}, apperr.Invalid("Members", "Members has %d entries; at most %d are allowed per request.", len(in.Members), MaxBatch)
+	}
+	// Validate everything first: a malformed entry fails the whole request.
+	var items []AddItem
+	seen := map[string]bool{}
+	for i, it := range in.Members {
+		if !validate.IsAccountID(it.AccountID) {
+			if it.AccountID == "" {
+				return AddOutput{}, apperr.Missing(fmt.Sprintf("Members[%d].AccountId", i))
+			}
+			return AddOutput{}, apperr.Invalid("Members", "Members[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(it.AccountID))
+		}
+		if err := validate.Remark(fmt.Sprintf("Members[%d].Remark", i), it.Remark); err != nil {
+			return AddOutput{}, err
+		}
+		if !seen[it.AccountID] {
+			seen[it.AccountID] = true
+			items = append(items, it)
+		}
+	}
+	byID, err := s.accountsIncluding(ctx, items)
+	if err != nil {
+		return AddOutput{}, fmt.Errorf("add members: %w", err)
+	}
+
+	out := AddOutput{DryRun: in.DryRun, Results: make([]AddResult, len(items))}
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	var rows []store.Member
+	var rowIdx []int
+	for i, it := range items {
+		out.Results[i].AccountID = it.AccountID
+		a, ok := byID[it.AccountID]
+		switch {
+		case it.AccountID == sc.Directory.ManagementAccountID:
+			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeManagementAccount
+			out.Results[i].Message = "The management account manages SASE members and cannot be added as one."
+		case !ok:
+			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeNotInDirectory
+			out.Results[i].Message = fmt.Sprintf("Account %s is not in resource directory %s; invite it first (step 2).", it.AccountID, sc.Directory.ID)
+		default:
+			rows = append(rows, store.Member{
+				DirectoryID: sc.Directory.ID, AccountID: it.AccountID, AccountName: a.DisplayName,
+				AddTime: now, AddedBy: sc.Actor.AccountID, Remark: it.Remark, Version: 1,
+				UpdateTime: now, NameTime: now,
+			})
+			rowIdx = append(rowIdx, i)
+		}
+	}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	if in.DryRun {
+		for k, m := range rows {
+			_, err := s.Store.GetMember(ctx, sc.Directory.ID, m.AccountID)
+			switch {
+			case err == nil:
+				out.Results[rowIdx[k]].Status = "AlreadyMember"
+			case apperr.IsCode(err, apperr.CodeMemberNotFound):
+				out.Results[rowIdx[k]].Status = "Added"
+				out.AddedCount++
+			default:
+				return AddOutput{}, fmt.Errorf("add members (dry run): %w", err)
+			}
+		}
+		return out, nil
+	}
+	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(_, m store.Member) audit.Entry {
+		return audit.Entry{Action: action.AddMembers, Target: m.AccountID, Result: "Added",
+			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
+	})
+	results, err := s.Store.AddMembers(ctx, sc.Directory.ID, rows, record)
+	if err != nil {
+		return AddOutput{}, fmt.Errorf("add members: %w", err)
+	}
+	for k, r := range results {
+		res := &out.Results[rowIdx[k]]
+		switch r.Status {
+		case store.Added:
+			res.Status = "Added"
+			out.AddedCount++
+		case store.AlreadyExists:
+			res.Status = "AlreadyMember"
+		default:
+			res.Status = "Failed"
+			res.Code, res.Message = failure(r.Err)
+		}
+	}
+	return out, nil
+}
+
+// accountsIncluding indexes the directory's accounts. The list may come from
+// the short cache; when an item is missing from it (an account that joined a
+// moment ago) it is read once more from the directory, so "NotInDirectory"
+// is always a fresh answer.
+func (s *Service) accountsIncluding(ctx context.Context, items []AddItem) (map[string]directory.Account, error) {
+	index := func(accounts []directory.Account) map[string]directory.Account {
+		m := make(map[string]directory.Account, len(accounts))
+		for _, a := range accounts {
+			m[a.AccountID] = a
+		}
+		return m
+	}
+	accounts, err := s.Accounts.ListAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := index(accounts)
+	for _, it := range items {
+		if _, ok := byID[it.AccountID]; !ok {
+			if accounts, err = s.Accounts.RefreshAccounts(ctx); err != nil {
+				return nil, err
+			}
+			return index(accounts), nil
+		}
+	}
+	return byID, nil
+}

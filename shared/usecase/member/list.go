@@ -1,0 +1,127 @@
+package member
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/validate"
+)
+
+// ListInput is the query of list-members.
+type ListInput struct {
+	Keyword    string
+	SortBy     string
+	SortOrder  string
+	MaxResults string
+	NextToken  string
+}
+
+// ListOutput is the answer of list-members.
+type ListOutput struct {
+	Members    []Member
+	TotalCount int
+	NextToken  string `json:",omitempty"`
+}
+
+// List returns one page of members. Without a keyword a page is one store
+// read plus one count; with a keyword the directory's members are scanned
+// (at most 10,000 by design) so TotalCount stays exact.
+func (s *Service) List(ctx context.Context, sc Scope, in ListInput) (ListOutput, error) {
+	limit, err := validate.MaxResults(in.MaxResults, 20, 100)
+	if err != nil {
+		return ListOutput{}, err
+	}
+	sortBy, err := validate.OneOf("SortBy", in.SortBy, "AddTime", "AddTime", "AccountId")
+	if err != nil {
+		return ListOutput{}, err
+	}
+	order, err := validate.OneOf("SortOrder", in.SortOrder, "Desc", "Desc", "Asc")
+	if err != nil {
+		return ListOutput{}, err
+	}
+	if err := validate.Text("Keyword", in.Keyword, 256); err != nil {
+		return ListOutput{}, err
+	}
+	keyword := strings.ToLower(strings.TrimSpace(in.Keyword))
+	// The token is bound to everything that shapes the sequence of pages.
+	binding := strings.Join([]string{"members", sc.Directory.ID, sortBy, order, keyword}, "\x00")
+	q := store.ListQuery{SortBy: store.SortBy(sortBy), Desc: order == "Desc", Limit: limit}
+	if in.NextToken != "" {
+		var p listPosition
+		if err := s.Tokens.Decode(in.NextToken, binding, &p); err != nil {
+			return ListOutput{}, err
+		}
+		q.After = &store.Position{AddTime: time.UnixMilli(p.AddTimeMs).UTC(), AccountID: p.AccountID}
+	}
+
+	var page []store.Member
+	var more bool
+	var total int
+	if keyword == "" {
+		if page, more, err = s.Store.ListMembers(ctx, sc.Directory.ID, q); err != nil {
+			return ListOutput{}, fmt.Errorf("list members: %w", err)
+		}
+		if total, err = s.Store.CountMembers(ctx, sc.Directory.ID); err != nil {
+			return ListOutput{}, fmt.Errorf("count members: %w", err)
+		}
+	} else {
+		page, more, total, err = s.search(ctx, sc.Directory.ID, q, keyword)
+		if err != nil {
+			return ListOutput{}, err
+		}
+	}
+	out := ListOutput{Members: make([]Member, len(page)), TotalCount: total}
+	for i, m := range page {
+		out.Members[i] = view(m)
+	}
+	if more && len(page) > 0 {
+		last := page[len(page)-1]
+		p := listPosition{AccountID: last.AccountID}
+		if q.SortBy == store.SortByAddTime {
+			p.AddTimeMs = last.AddTime.UnixMilli()
+		}
+		out.NextToken = s.Tokens.Encode(binding, p)
+	}
+	return out, nil
+}
+
+// search scans every member in the requested order, counting matches and
+// keeping the page that starts after q.After.
+func (s *Service) search(ctx context.Context, dirID string, q store.ListQuery, keyword string) (page []store.Member, more bool, total int, err error) {
+	scan := store.ListQuery{SortBy: q.SortBy, Desc: q.Desc, Limit: scanPage}
+	err = s.scan(ctx, dirID, scan, func(m store.Member) {
+		if !matches(keyword, m.AccountID, m.AccountName, m.Remark) {
+			return
+		}
+		total++
+		if q.After != nil && !isAfter(m, *q.After, q.SortBy, q.Desc) {
+			return
+		}
+		if len(page) < q.Limit {
+			page = append(page, m)
+		} else {
+			more = true
+		}
+	})
+	if err != nil {
+		return nil, false, 0, fmt.Errorf("search members: %w", err)
+	}
+	return page, more, total, nil
+}
+
+// isAfter reports whether m comes strictly after p in the list order: by
+// account ID, or by (AddTime, AccountID).
+func isAfter(m store.Member, p store.Position, by store.SortBy, desc bool) bool {
+	if by == store.SortByAddTime {
+		if mt, pt := m.AddTime.UnixMilli(), p.AddTime.UnixMilli(); mt != pt {
+			return (mt > pt) != desc
+		}
+	}
+	if m.AccountID == p.AccountID {
+		return false
+	}
+	return (m.AccountID > p.AccountID) != desc
+}
