@@ -325,6 +325,19 @@ func checkEventBridge(t *testing.T, name string, cfg map[string]any) {
 	if matches(t, pattern, ecs) {
 		t.Errorf("%s: the filter passes events of another service", name)
 	}
+	// The source is pinned (the handler refuses other sources as well).
+	forged := events.NewActionTrailEvent(testAccount, "RemoveCloudAccount", map[string]string{"AccountId": "2234567890123456"}, at)
+	forged.Source = "evil.source"
+	if matches(t, pattern, forged) {
+		t.Errorf("%s: the filter passes events whose source is not %s", name, events.SourceResourceManager)
+	}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(dirsync.RulePattern()), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(pattern, want) {
+		t.Errorf("%s: eventRuleFilterPattern %s differs from dirsync.RulePattern() %s", name, raw, dirsync.RulePattern())
+	}
 }
 
 // matches applies an EventBridge event pattern: every pattern key must

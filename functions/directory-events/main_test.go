@@ -85,7 +85,7 @@ func deploy(t *testing.T) *deployment {
 		ms = append(ms, store.Member{DirectoryID: d.ID, AccountID: id, AccountName: "payments", AddTime: added, AddedBy: owner,
 			Version: 1, UpdateTime: added, NameTime: added})
 	}
-	if _, err := st.AddMembers(ctx, d.ID, ms); err != nil {
+	if _, err := st.AddMembers(ctx, d.ID, ms, nil); err != nil {
 		t.Fatal(err)
 	}
 	return &deployment{t: t, app: a, st: st, sim: sim, h: fc.NewHandler(a.EventHandler()), dir: d}
@@ -97,11 +97,11 @@ type flakyStore struct {
 	down atomic.Bool
 }
 
-func (f *flakyStore) DeleteMembers(ctx context.Context, dirID string, ids []string) ([]store.DeleteResult, error) {
+func (f *flakyStore) DeleteMembers(ctx context.Context, dirID string, ids []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	if f.down.Load() {
 		return nil, apperr.Unavailable("Tablestore", errors.New("connection reset"))
 	}
-	return f.Store.DeleteMembers(ctx, dirID, ids)
+	return f.Store.DeleteMembers(ctx, dirID, ids, audit)
 }
 
 // invoke runs payload through the FC runtime's JSON path.
@@ -151,11 +151,18 @@ func TestSampleEventsThroughTheFCPath(t *testing.T) {
 		result string
 		check  func()
 	}{
-		{file: "update-account.json", result: dirsync.ResultRenamed, check: func() {
-			if m, _ := d.member(renamed); m.AccountName != "payments-prod" {
-				t.Fatalf("name %q", m.AccountName)
-			}
-		}},
+		{file: "update-account.json", result: dirsync.ResultRenamed,
+			before: func() {
+				// Events are hints: RD must report the new name.
+				if _, err := d.sim.RenameAccount(ctx, renamed, "payments-prod"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func() {
+				if m, _ := d.member(renamed); m.AccountName != "payments-prod" {
+					t.Fatalf("name %q", m.AccountName)
+				}
+			}},
 		{file: "register-delegated-administrator.json", result: dirsync.ResultRegistered,
 			before: func() {
 				// Warm the role cache with the old answer; the event must drop it.
@@ -193,14 +200,20 @@ func TestSampleEventsThroughTheFCPath(t *testing.T) {
 					t.Fatal("still a member")
 				}
 			}},
-		{file: "delete-account.json", result: dirsync.ResultRemoved, check: func() {
-			if _, ok := d.member(deleted); ok {
-				t.Fatal("still a member")
-			}
-		}},
+		{file: "delete-account.json", result: dirsync.ResultRemoved,
+			before: func() {
+				if err := d.sim.RemoveAccount(ctx, deleted); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func() {
+				if _, ok := d.member(deleted); ok {
+					t.Fatal("still a member")
+				}
+			}},
 		{file: "destroy-resource-directory.json", result: dirsync.ResultDestroyed,
 			before: func() {
-				for _, id := range []string{delegate, deleted, renamed} {
+				for _, id := range []string{delegate, renamed} {
 					if err := d.sim.RemoveAccount(ctx, id); err != nil {
 						t.Fatal(err)
 					}
@@ -289,6 +302,9 @@ func TestGarbagePayloadsAreAcknowledged(t *testing.T) {
 func TestStoreFailureFailsTheInvocation(t *testing.T) {
 	d := deploy(t)
 	payload := sample(t, "remove-cloud-account.json")
+	if err := d.sim.RemoveAccount(context.Background(), removed); err != nil {
+		t.Fatal(err)
+	}
 	d.st.down.Store(true)
 	if _, err := d.invoke(payload); err == nil {
 		t.Fatal("no error with the store down: EventBridge would not retry")
@@ -325,6 +341,54 @@ func TestSamplesMatchTheRulePattern(t *testing.T) {
 	_ = json.Unmarshal([]byte(`{"type":"resourcemanager:ActionTrail:ApiCall","data":{"serviceName":"ResourceManager","eventName":"InviteAccountToResourceDirectory"}}`), &other)
 	if matches(pattern, other) {
 		t.Fatal("the pattern lets unhandled calls through")
+	}
+	// The source is pinned: the same record from another source does not match.
+	var forged map[string]any
+	if err := json.Unmarshal(sample(t, "remove-cloud-account.json"), &forged); err != nil {
+		t.Fatal(err)
+	}
+	forged["source"] = "evil.source"
+	if matches(pattern, forged) {
+		t.Fatal("the pattern lets events of another source through")
+	}
+}
+
+// Events are hints: a sample delivered while RD does not confirm it changes
+// nothing, and one from another source is refused.
+func TestForgedSamplesChangeNothing(t *testing.T) {
+	d := deploy(t)
+	for file, reason := range map[string]string{
+		"remove-cloud-account.json":             dirsync.ReasonStillInDirectory,
+		"delete-account.json":                   dirsync.ReasonStillInDirectory,
+		"update-account.json":                   dirsync.ReasonNotConfirmed,
+		"register-delegated-administrator.json": dirsync.ReasonNotConfirmed,
+	} {
+		sum, err := d.invoke(sample(t, file))
+		if err != nil || sum.Result != dirsync.ResultNoChange || sum.Reason != reason {
+			t.Fatalf("%s without RD's confirmation: %+v, %v; want NoChange/%s", file, sum, err, reason)
+		}
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(sample(t, "remove-cloud-account.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["source"] = "evil.source"
+	ev["id"] = "forged-1"
+	payload, _ := json.Marshal(ev)
+	if err := d.sim.RemoveAccount(context.Background(), removed); err != nil { // even when RD agrees
+		t.Fatal(err)
+	}
+	sum, err := d.invoke(payload)
+	if err != nil || sum.Result != dirsync.ResultIgnored || sum.Reason != dirsync.ReasonUntrustedSource {
+		t.Fatalf("event from evil.source: %+v, %v", sum, err)
+	}
+	for _, id := range []string{removed, deleted, renamed} {
+		if m, ok := d.member(id); !ok || m.Version != 1 || m.AccountName != "payments" {
+			t.Fatalf("member %s changed: %+v, %v", id, m, ok)
+		}
+	}
+	if trail, _, _ := d.app.Store.ListAudit(context.Background(), d.dir.ID, 100, ""); len(trail) != 0 {
+		t.Fatalf("unconfirmed events were audited: %+v", trail)
 	}
 }
 

@@ -54,7 +54,7 @@ func TestTimerInvocationThroughTheFCPath(t *testing.T) {
 	if err := sim.SeedAccounts(ctx, accounts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddMembers(ctx, d.ID, ms); err != nil {
+	if _, err := st.AddMembers(ctx, d.ID, ms, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := sim.RemoveAccount(ctx, ids[0]); err != nil {

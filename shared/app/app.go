@@ -118,9 +118,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	tokens := pagetoken.New(cfg.PageTokenKey)
 	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL, accountcache.WithClock(now))
 	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, cfg.OwnerAccountID, cfg.RoleCacheTTL, rolecheck.WithClock(now))
+	a.Roles.UseGenerations(a.Store)
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
 	a.Members = &member.Service{Store: a.Store, Accounts: a.Accounts, Audit: a.Recorder, Tokens: tokens, Now: now}
-	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Audit: a.Recorder, Tokens: tokens, Changed: a.Invalidate}
+	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Audit: a.Recorder, Tokens: tokens, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
 	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, Credentials: a.Credentials,
 		AllowedOrigins: cfg.AllowedOrigins, Log: a.Log}
@@ -188,6 +189,17 @@ func (a *App) openVerifier(ctx context.Context, cfg config.Config) (auth.Verifie
 func (a *App) Invalidate() {
 	a.Roles.Invalidate()
 	a.Accounts.Invalidate()
+}
+
+// Changed publishes a change of roles: this instance's caches go at once,
+// and the directory generation in the store moves, so every warm instance
+// of every function drops its answers within a second.
+func (a *App) Changed(ctx context.Context) error {
+	a.Invalidate()
+	if _, err := a.Store.BumpGeneration(ctx); err != nil {
+		return fmt.Errorf("bump directory generation: %w", err)
+	}
+	return nil
 }
 
 // cachedAccounts is the directory as the role check reads it: the account

@@ -148,6 +148,12 @@ func (c *countingDir) EnableDirectory(ctx context.Context) (directory.Directory,
 	return c.inner.EnableDirectory(ctx)
 }
 
+func (c *countingDir) GetAccount(ctx context.Context, id string) (directory.Account, error) {
+	c.add("GetAccount")
+	c.pages(1)
+	return c.inner.GetAccount(ctx, id)
+}
+
 func (c *countingDir) ListAccounts(ctx context.Context) ([]directory.Account, error) {
 	c.add("ListAccounts")
 	out, err := c.inner.ListAccounts(ctx)
@@ -205,9 +211,9 @@ type countingStore struct {
 	counter
 }
 
-func (c *countingStore) AddMembers(ctx context.Context, dirID string, ms []store.Member) ([]store.AddResult, error) {
+func (c *countingStore) AddMembers(ctx context.Context, dirID string, ms []store.Member, audit store.AuditOf) ([]store.AddResult, error) {
 	c.add("AddMembers")
-	return c.Store.AddMembers(ctx, dirID, ms)
+	return c.Store.AddMembers(ctx, dirID, ms, audit)
 }
 
 func (c *countingStore) GetMember(ctx context.Context, dirID, id string) (store.Member, error) {
@@ -215,14 +221,14 @@ func (c *countingStore) GetMember(ctx context.Context, dirID, id string) (store.
 	return c.Store.GetMember(ctx, dirID, id)
 }
 
-func (c *countingStore) UpdateRemark(ctx context.Context, dirID, id, remark string, v int64, now time.Time) (store.Member, store.Member, error) {
+func (c *countingStore) UpdateRemark(ctx context.Context, dirID, id, remark string, v int64, now time.Time, audit store.AuditOf) (store.Member, store.Member, error) {
 	c.add("UpdateRemark")
-	return c.Store.UpdateRemark(ctx, dirID, id, remark, v, now)
+	return c.Store.UpdateRemark(ctx, dirID, id, remark, v, now, audit)
 }
 
-func (c *countingStore) DeleteMembers(ctx context.Context, dirID string, ids []string) ([]store.DeleteResult, error) {
+func (c *countingStore) DeleteMembers(ctx context.Context, dirID string, ids []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	c.add("DeleteMembers")
-	return c.Store.DeleteMembers(ctx, dirID, ids)
+	return c.Store.DeleteMembers(ctx, dirID, ids, audit)
 }
 
 func (c *countingStore) ListMembers(ctx context.Context, dirID string, q store.ListQuery) ([]store.Member, bool, error) {
@@ -458,7 +464,7 @@ func (k *kit) seedMembers(dirID string, ms ...store.Member) {
 		}
 		ms[i].UpdateTime, ms[i].NameTime = ms[i].AddTime, ms[i].AddTime
 	}
-	res, err := k.raw.AddMembers(k.ctx, dirID, ms)
+	res, err := k.raw.AddMembers(k.ctx, dirID, ms, nil)
 	if err != nil {
 		k.tb.Fatalf("AddMembers: %v", err)
 	}

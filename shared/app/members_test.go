@@ -495,6 +495,18 @@ func TestUpdateMemberRemark(t *testing.T) {
 		t.Fatalf("stored %+v", m)
 	}
 
+	// The remark it already has: a no-op (same Version, no audit record).
+	before = k.snapshot()
+	r = upd(ownerID, map[string]any{"AccountId": saseID, "Remark": "", "Version": 4})
+	wantOK(t, r)
+	r.decode(t, &out)
+	if out.Member.Version != 4 || out.Member.Remark != "" {
+		t.Fatalf("after an unchanged remark: %+v", out.Member)
+	}
+	if after := k.snapshot(); after != before {
+		t.Fatalf("an unchanged remark wrote:\n%s", diff(before, after))
+	}
+
 	before = k.snapshot()
 	wantErr(t, upd(ownerID, map[string]any{"AccountId": candID, "Remark": "x"}), 404, "EntityNotExists.Member", candID)
 	wantErr(t, upd(ownerID, map[string]any{"AccountId": strangerID, "Remark": "x", "Version": 1}), 404, "EntityNotExists.Member")

@@ -107,6 +107,51 @@ type Checker struct {
 	mu    sync.Mutex
 	gen   uint64 // bumped by Invalidate so a resolution racing with it is not cached
 	cache map[string]cached
+
+	// The shared directory generation (UseGenerations): when the store's
+	// number moves, every cached answer goes. It is read at most once per
+	// genMaxAge per instance, so a role change made anywhere reaches this
+	// instance within genMaxAge.
+	gens      Generations
+	storeGen  int64
+	genReadAt time.Time
+}
+
+// Generations is the store's directory generation (store.Generations).
+type Generations interface {
+	Generation(ctx context.Context) (int64, error)
+}
+
+// genMaxAge is how old a generation answer may be when reused.
+const genMaxAge = time.Second
+
+// UseGenerations makes the cache follow the store's directory generation:
+// a change of roles made by any instance (or announced by an event) reaches
+// this one within a second instead of after the cache TTL.
+func (c *Checker) UseGenerations(g Generations) { c.gens = g }
+
+// syncGeneration drops the cache when the store's generation moved. It
+// reads the store at most once per genMaxAge.
+func (c *Checker) syncGeneration(ctx context.Context, now time.Time) error {
+	c.mu.Lock()
+	fresh := !c.genReadAt.IsZero() && now.Sub(c.genReadAt) < genMaxAge && !now.Before(c.genReadAt)
+	c.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	g, err := c.gens.Generation(ctx)
+	if err != nil {
+		return fmt.Errorf("resolve role: directory generation: %w", err)
+	}
+	c.mu.Lock()
+	if g != c.storeGen {
+		c.storeGen = g
+		c.gen++
+		clear(c.cache)
+	}
+	c.genReadAt = now
+	c.mu.Unlock()
+	return nil
 }
 
 type cached struct {
@@ -178,6 +223,11 @@ func describe(r Role) string {
 // Resolve returns the caller's role, from the cache when fresh.
 func (c *Checker) Resolve(ctx context.Context, accountID string) (Subject, error) {
 	now := c.now()
+	if c.gens != nil && c.ttl > 0 {
+		if err := c.syncGeneration(ctx, now); err != nil {
+			return Subject{}, err
+		}
+	}
 	c.mu.Lock()
 	e, hit := c.cache[accountID]
 	gen := c.gen

@@ -355,6 +355,32 @@ func (c *Client) getHandshake(ctx context.Context, id string) (rm.Handshake, err
 	return resp.Handshake, nil
 }
 
+// GetAccount implements directory.Service: one GetAccount call. An account
+// that is not in the directory is NotFound CodeAccountNotFound.
+func (c *Client) GetAccount(ctx context.Context, accountID string) (directory.Account, error) {
+	o := op{action: actGetAccount}
+	var resp *rm.GetAccountResponse
+	err := c.call(ctx, o, func(rc *rm.Client) (err error) {
+		req := rm.CreateGetAccountRequest()
+		req.AccountId = accountID
+		resp, err = rc.GetAccount(req)
+		return err
+	})
+	if err != nil {
+		switch rdCode(err) {
+		case codeAccountNotFound, "InvalidParameter.AccountId":
+			return directory.Account{}, accountNotFound(err, accountID)
+		}
+		return directory.Account{}, err
+	}
+	a := resp.Account
+	if a.AccountId != accountID {
+		return directory.Account{}, accountNotFound(nil, accountID)
+	}
+	return directory.Account{AccountID: a.AccountId, DisplayName: a.DisplayName,
+		JoinTime: parseTime(a.JoinTime), JoinMethod: a.JoinMethod}, nil
+}
+
 // inDirectory asks GetAccount whether accountID is an account of the
 // directory. An error means "could not tell".
 func (c *Client) inDirectory(ctx context.Context, accountID string) (bool, error) {

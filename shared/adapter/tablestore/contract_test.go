@@ -87,9 +87,9 @@ func (c *countingStore) report() string {
 	return "requests at the fake per store call (seeding included):\n" + strings.Join(lines, "\n")
 }
 
-func (c *countingStore) AddMembers(ctx context.Context, dir string, ms []store.Member) ([]store.AddResult, error) {
+func (c *countingStore) AddMembers(ctx context.Context, dir string, ms []store.Member, audit store.AuditOf) ([]store.AddResult, error) {
 	defer c.track(fmt.Sprintf("AddMembers%d", len(ms)))()
-	return c.Store.AddMembers(ctx, dir, ms)
+	return c.Store.AddMembers(ctx, dir, ms, audit)
 }
 
 func (c *countingStore) ListMembers(ctx context.Context, dir string, q store.ListQuery) ([]store.Member, bool, error) {
@@ -102,12 +102,12 @@ func (c *countingStore) CountMembers(ctx context.Context, dir string) (int, erro
 	return c.Store.CountMembers(ctx, dir)
 }
 
-func (c *countingStore) UpdateRemark(ctx context.Context, dir, id, remark string, v int64, now time.Time) (store.Member, store.Member, error) {
+func (c *countingStore) UpdateRemark(ctx context.Context, dir, id, remark string, v int64, now time.Time, audit store.AuditOf) (store.Member, store.Member, error) {
 	defer c.track("UpdateRemark")()
-	return c.Store.UpdateRemark(ctx, dir, id, remark, v, now)
+	return c.Store.UpdateRemark(ctx, dir, id, remark, v, now, audit)
 }
 
-func (c *countingStore) DeleteMembers(ctx context.Context, dir string, ids []string) ([]store.DeleteResult, error) {
+func (c *countingStore) DeleteMembers(ctx context.Context, dir string, ids []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	defer c.track(fmt.Sprintf("DeleteMembers%d", len(ids)))()
-	return c.Store.DeleteMembers(ctx, dir, ids)
+	return c.Store.DeleteMembers(ctx, dir, ids, audit)
 }

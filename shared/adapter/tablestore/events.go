@@ -22,82 +22,61 @@ func (s *Store) eventPut(key string, expires int64, token string) *ots.PutRowCha
 	return ch
 }
 
-// ClaimEvent implements store.ProcessedEvents: PutRow with
-// EXPECT_NOT_EXIST; when a record exists, it is read, and taken over only
-// if it has expired, with a PutRow conditional on the record read (so of
-// concurrent claims exactly one wins). A failed condition that was this
-// call's own write (a lost response) is recognised by the record's op_id.
-func (s *Store) ClaimEvent(ctx context.Context, key string, expires time.Time) (bool, error) {
-	const op = "ClaimEvent"
+// EventProcessed implements store.ProcessedEvents: one GetRow.
+func (s *Store) EventProcessed(ctx context.Context, key string) (bool, error) {
+	const op = "EventProcessed"
 	if err := store.CheckEventKey(key); err != nil {
 		return false, err
 	}
-	token, exp := newID(), toMs(expires)
-	insert := true
-	for range maxCAS {
-		if insert {
-			ch := s.eventPut(key, exp, token)
-			ch.SetCondition(ots.RowExistenceExpectation_EXPECT_NOT_EXIST)
-			_, err := s.putRow(ctx, op, ch)
-			if err == nil {
-				return true, nil
-			}
-			if !isConditionFailed(err) {
-				return false, err
-			}
-		}
-		found, row, err := s.getRow(ctx, op, s.cfg.EventsTable, pk(colEventKey, key), colExpires, colOp)
-		if err != nil {
-			return false, err
-		}
-		if !found {
-			insert = true // released meanwhile
-			continue
-		}
-		c := columnsOf(row.Columns)
-		if c[colOp] == token {
-			return true, nil
-		}
-		old, err := c.int(colExpires)
-		if err != nil {
-			return false, apperr.Internal(fmt.Errorf("tablestore: corrupt processed-event row %q: %w", key, err))
-		}
-		if fromMs(old).After(time.Now()) {
-			return false, nil
-		}
-		// Expired: take it over unless someone else just did.
-		ch := s.eventPut(key, exp, token)
-		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
-		same := ots.NewSingleColumnCondition(colExpires, ots.CT_EQUAL, old)
-		same.FilterIfMissing = true
-		cond := ots.NewCompositeColumnCondition(ots.LO_AND)
-		cond.AddFilter(same)
-		if oldOp, ok := c[colOp].(string); ok {
-			sameOp := ots.NewSingleColumnCondition(colOp, ots.CT_EQUAL, oldOp)
-			sameOp.FilterIfMissing = true
-			cond.AddFilter(sameOp)
-		}
-		ch.SetColumnCondition(cond)
-		_, err = s.putRow(ctx, op, ch)
-		if err == nil {
-			return true, nil
-		}
-		if !isConditionFailed(err) {
-			return false, err
-		}
-		insert = false // read again: someone changed it, or our write landed
+	found, row, err := s.getRow(ctx, op, s.cfg.EventsTable, pk(colEventKey, key), colExpires)
+	if err != nil || !found {
+		return false, err
 	}
-	return false, apperr.Unavailable(service, fmt.Errorf("tablestore %s %q: still changing after %d attempts", op, key, maxCAS))
+	exp, err := columnsOf(row.Columns).int(colExpires)
+	if err != nil {
+		return false, apperr.Internal(fmt.Errorf("tablestore: corrupt processed-event row %q: %w", key, err))
+	}
+	return fromMs(exp).After(time.Now()), nil
 }
 
-// ReleaseEvent implements store.ProcessedEvents: DeleteRow (IGNORE), so
-// releasing an unknown key is not an error.
-func (s *Store) ReleaseEvent(ctx context.Context, key string) error {
+// MarkEventProcessed implements store.ProcessedEvents: one PutRow (IGNORE),
+// so a second mark of the same key just moves its expiry.
+func (s *Store) MarkEventProcessed(ctx context.Context, key string, expires time.Time) error {
 	if err := store.CheckEventKey(key); err != nil {
 		return err
 	}
-	ch := &ots.DeleteRowChange{TableName: s.cfg.EventsTable, PrimaryKey: pk(colEventKey, key)}
+	ch := s.eventPut(key, toMs(expires), newID())
 	ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
-	_, err := s.deleteRow(ctx, "ReleaseEvent", ch)
+	_, err := s.putRow(ctx, "MarkEventProcessed", ch)
 	return err
+}
+
+// generationKey is the counters-table row of the directory generation; it
+// cannot collide with a directory ID (RD IDs start with "rd-").
+const generationKey = "~generation"
+
+// Generation implements store.Generations: one GetRow.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	found, row, err := s.getRow(ctx, "Generation", s.cfg.CountersTable, pk(colDir, generationKey), colCount)
+	if err != nil || !found {
+		return 0, err
+	}
+	g, err := columnsOf(row.Columns).int(colCount)
+	if err != nil {
+		return 0, apperr.Internal(fmt.Errorf("tablestore: corrupt generation row: %w", err))
+	}
+	return g, nil
+}
+
+// BumpGeneration implements store.Generations: one UpdateRow with an atomic
+// increment. A resend after a lost response may bump twice, which only
+// makes instances drop their role answers once more.
+func (s *Store) BumpGeneration(ctx context.Context) (int64, error) {
+	ch := &ots.UpdateRowChange{TableName: s.cfg.CountersTable, PrimaryKey: pk(colDir, generationKey)}
+	ch.IncrementColumn(colCount, 1)
+	ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
+	if _, err := s.updateRow(ctx, "BumpGeneration", ch); err != nil {
+		return 0, err
+	}
+	return s.Generation(ctx)
 }

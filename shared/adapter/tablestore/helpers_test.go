@@ -124,7 +124,7 @@ func (e *env) counts() (reads, writes int) {
 
 func mustAdd(t *testing.T, s *Store, dir string, ms []store.Member) {
 	t.Helper()
-	res, err := s.AddMembers(t.Context(), dir, ms)
+	res, err := s.AddMembers(t.Context(), dir, ms, nil)
 	if err != nil {
 		t.Fatalf("AddMembers: %v", err)
 	}

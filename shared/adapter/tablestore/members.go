@@ -14,6 +14,10 @@ import (
 // memberRows per BatchWriteRow: one row of the 200 is the counter.
 const memberRows = batchRows - 1
 
+// auditedRows per BatchWriteRow when each member change carries its audit
+// row: two rows per change, plus the counter.
+const auditedRows = (batchRows - 1) / 2
+
 // maxCAS bounds the read-check-write rounds of UpdateRemark and
 // RenameMember under concurrent changes of the same member.
 const maxCAS = 100
@@ -48,7 +52,7 @@ func (s *Store) readMember(ctx context.Context, op, dirID, accountID string) (m 
 // otherwise it is a version conflict. A condition that failed because this
 // call's own earlier attempt was applied (a lost response) is recognised
 // by the row's op_id on the next read.
-func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time) (before, after store.Member, err error) {
+func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time, audit store.AuditOf) (before, after store.Member, err error) {
 	const op = "UpdateRemark"
 	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return before, after, err
@@ -58,13 +62,19 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 	}
 	token := newID()
 	var prev store.Member // the row read before the last attempted write
+	var lastAudit []*store.AuditEvent
 	for attempt := range maxCAS {
 		cur, curOp, found, err := s.readMember(ctx, op, dirID, accountID)
 		if err != nil {
 			return store.Member{}, store.Member{}, err
 		}
 		if attempt > 0 && found && curOp == token {
+			// Our write landed with a lost response; so may its record.
+			s.settleAudit(ctx, op, lastAudit, []bool{true}, []bool{false})
 			return prev, cur, nil
+		}
+		if attempt > 0 {
+			s.settleAudit(ctx, op, lastAudit, []bool{false}, []bool{true})
 		}
 		if !found {
 			return store.Member{}, store.Member{}, store.MemberNotFound(dirID, accountID)
@@ -73,6 +83,9 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 			return store.Member{}, store.Member{}, apperr.Conflict(apperr.CodeVersionConflict,
 				"Member %s is at version %d, not %d: it was changed meanwhile. Reload it and try again.",
 				accountID, cur.Version, expectVersion)
+		}
+		if cur.Remark == remark {
+			return cur, cur, nil // unchanged: same Version, no record
 		}
 		next := cur
 		next.Remark, next.Version, next.UpdateTime = remark, cur.Version+1, truncMs(now)
@@ -84,11 +97,11 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
 		ch.SetColumnCondition(versionIs(cur.Version))
 		prev = cur
-		_, err = s.updateRow(ctx, op, ch)
-		if err == nil {
+		done, err := s.writeAudited(ctx, op, ch, audit, cur, next, &lastAudit)
+		if done {
 			return cur, next, nil
 		}
-		if !isConditionFailed(err) {
+		if err != nil {
 			return store.Member{}, store.Member{}, err
 		}
 		// Changed (or deleted) since the read, or our own write landed
@@ -109,7 +122,7 @@ func versionIs(v int64) *ots.SingleColumnCondition {
 // advances NameTime; a real rename bumps Version and moves UpdateTime
 // forward, never back. Read, decide, then a conditional UpdateRow on the
 // version and NameTime read.
-func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (changed bool, err error) {
+func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time, audit store.AuditOf) (changed bool, err error) {
 	const op = "RenameMember"
 	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return false, err
@@ -117,13 +130,18 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 	asOf = truncMs(asOf)
 	token := newID()
 	var lastChanged bool
+	var lastAudit []*store.AuditEvent
 	for attempt := range maxCAS {
 		m, curOp, found, err := s.readMember(ctx, op, dirID, accountID)
 		if err != nil {
 			return false, err
 		}
 		if attempt > 0 && found && curOp == token {
+			s.settleAudit(ctx, op, lastAudit, []bool{true}, []bool{false})
 			return lastChanged, nil
+		}
+		if attempt > 0 {
+			s.settleAudit(ctx, op, lastAudit, []bool{false}, []bool{true})
 		}
 		if !found || !asOf.After(m.NameTime) {
 			return false, nil
@@ -146,11 +164,17 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 		nt.FilterIfMissing = true
 		cond.AddFilter(nt)
 		ch.SetColumnCondition(cond)
-		_, err = s.updateRow(ctx, op, ch)
-		if err == nil {
+		var recAudit store.AuditOf // only a real rename has a record
+		if lastChanged {
+			recAudit = audit
+		}
+		after := m
+		after.AccountName, after.Version, after.NameTime = name, m.Version+1, asOf
+		done, err := s.writeAudited(ctx, op, ch, recAudit, m, after, &lastAudit)
+		if done {
 			return lastChanged, nil
 		}
-		if !isConditionFailed(err) {
+		if err != nil {
 			return false, err
 		}
 	}
@@ -245,4 +269,53 @@ func (s *Store) ListMembers(ctx context.Context, dirID string, q store.ListQuery
 		ms = append(ms, m)
 	}
 	return ms, false, nil
+}
+
+// chunkSize is the number of member changes per BatchWriteRow.
+func chunkSize(audit store.AuditOf) int {
+	if audit == nil {
+		return memberRows
+	}
+	return auditedRows
+}
+
+func not(b []bool) []bool {
+	out := make([]bool, len(b))
+	for k, v := range b {
+		out[k] = !v
+	}
+	return out
+}
+
+// writeAudited writes one conditional row change together with the audit
+// record of before -> after, in one BatchWriteRow. done: the change was
+// applied (its record settled). err == nil && !done: its condition failed
+// or the outcome of a resent call is unknown; the caller reads the row
+// again (the record of this attempt is kept in *last and settled by the
+// caller once it knows).
+func (s *Store) writeAudited(ctx context.Context, op string, ch *ots.UpdateRowChange, audit store.AuditOf, before, after store.Member, last *[]*store.AuditEvent) (done bool, err error) {
+	evs := auditEvents(audit, 1, func(int) (store.Member, store.Member) { return before, after })
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return false, err
+	}
+	*last = evs
+	res, retried, err := s.batchWrite(ctx, op, append([]ots.RowChange{ch}, rows...))
+	switch {
+	case err != nil && !retried:
+		return false, err
+	case err != nil:
+		return false, nil // unknown: the next read tells (op_id)
+	case res[0].IsSucceed:
+		s.settleAudit(ctx, op, evs, []bool{true}, rowsWritten(evs, res, 1))
+		*last = nil
+		return true, nil
+	case rowConditionFailed(res[0]):
+		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1))
+		*last = nil
+		return false, nil
+	default:
+		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1))
+		return false, rowError(op, res[0].Error)
+	}
 }

@@ -19,7 +19,7 @@ import (
 // re-read and compared with the call's op_id before they are called
 // AlreadyExists. Repeated account IDs count once (later ones report
 // AlreadyExists).
-func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member) ([]store.AddResult, error) {
+func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member, audit store.AuditOf) ([]store.AddResult, error) {
 	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
@@ -42,9 +42,12 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member)
 	}
 	op := newID()
 	var pending int64 // count correction not yet written
-	for c := 0; c*memberRows < len(todo); c++ {
-		chunk := todo[c*memberRows : min((c+1)*memberRows, len(todo))]
-		s.addChunk(ctx, dirID, ms, chunk, op+"."+strconv.Itoa(c), &pending, results)
+	size := chunkSize(audit)
+	for c := 0; c*size < len(todo); c++ {
+		chunk := todo[c*size : min((c+1)*size, len(todo))]
+		if err := s.addChunk(ctx, dirID, ms, chunk, op+"."+strconv.Itoa(c), &pending, results, audit); err != nil {
+			return nil, err
+		}
 	}
 	s.adjustCount(ctx, "AddMembers", dirID, pending, op+".fix")
 	// When Tablestore failed every item, the call fails (503/429) rather
@@ -80,14 +83,31 @@ func allFailed(idx []int, failed func(i int) (bool, error)) error {
 }
 
 // addChunk writes one batch of new members and fills in their results.
-func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, idx []int, token string, pending *int64, results []store.AddResult) {
+func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, idx []int, token string, pending *int64, results []store.AddResult, audit store.AuditOf) error {
 	const op = "AddMembers"
-	changes := make([]ots.RowChange, 0, len(idx)+1)
+	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
 	for _, i := range idx {
 		changes = append(changes, s.memberPut(dirID, ms[i], token))
 	}
 	intended := int64(len(idx))
 	changes = append(changes, s.counterChange(dirID, intended+*pending, token))
+	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) {
+		m := ms[idx[k]]
+		m.DirectoryID, m.Version = dirID, 1
+		return store.Member{}, m
+	})
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return err // a bad record: nothing was written
+	}
+	changes = append(changes, rows...)
+	isAdded := func() []bool {
+		out := make([]bool, len(idx))
+		for k, i := range idx {
+			out[k] = results[i].Status == store.Added
+		}
+		return out
+	}
 	res, retried, err := s.batchWrite(ctx, op, changes)
 	if err != nil {
 		if !retried {
@@ -95,13 +115,16 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 			for _, i := range idx {
 				results[i].Status, results[i].Err = store.AddFailed, err
 			}
-			return
+			return nil
 		}
 		// An attempt whose response was lost may have been applied: find
 		// out from the rows themselves.
 		s.resolveAdd(ctx, dirID, idx, token, pending, results, err)
-		return
+		a := isAdded()
+		s.settleAudit(ctx, op, evs, a, not(a)) // audit rows unknown: write or delete each
+		return nil
 	}
+	defer func() { s.settleAudit(ctx, op, evs, isAdded(), rowsWritten(evs, res, len(idx)+1)) }()
 	var added int64
 	var recheck []int
 	for k, i := range idx {
@@ -152,6 +175,7 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 	} else {
 		*pending += added
 	}
+	return nil
 }
 
 // resolveAdd settles a batch whose call failed after the SDK resent it:

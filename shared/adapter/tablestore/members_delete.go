@@ -12,7 +12,7 @@ import (
 // DeleteMembers implements store.Members: BatchGetRow the rows (the result
 // reports each deleted row), then BatchWriteRow of DeleteRow with
 // EXPECT_EXIST for those that exist, each batch with the counter row.
-func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]store.DeleteResult, error) {
+func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	const op = "DeleteMembers"
 	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
@@ -64,9 +64,12 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 
 	opID := newID()
 	var pending int64
-	for c := 0; c*memberRows < len(present); c++ {
-		chunk := present[c*memberRows : min((c+1)*memberRows, len(present))]
-		s.deleteChunk(ctx, dirID, chunk, opID+"."+strconv.Itoa(c), &pending, results)
+	size := chunkSize(audit)
+	for c := 0; c*size < len(present); c++ {
+		chunk := present[c*size : min((c+1)*size, len(present))]
+		if err := s.deleteChunk(ctx, dirID, chunk, opID+"."+strconv.Itoa(c), &pending, results, audit); err != nil {
+			return nil, err
+		}
 	}
 	s.adjustCount(ctx, op, dirID, pending, opID+".fix")
 	if err := allFailed(todo, func(i int) (bool, error) {
@@ -84,9 +87,9 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 }
 
 // deleteChunk deletes one batch of rows read before (results[i].Member).
-func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token string, pending *int64, results []store.DeleteResult) {
+func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token string, pending *int64, results []store.DeleteResult, audit store.AuditOf) error {
 	const op = "DeleteMembers"
-	changes := make([]ots.RowChange, 0, len(idx)+1)
+	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
 	for _, i := range idx {
 		ch := &ots.DeleteRowChange{TableName: s.cfg.MembersTable, PrimaryKey: memberPK(dirID, results[i].AccountID)}
 		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
@@ -94,6 +97,19 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	}
 	intended := -int64(len(idx))
 	changes = append(changes, s.counterChange(dirID, intended+*pending, token))
+	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) { return results[idx[k]].Member, store.Member{} })
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return err // a bad record: nothing was written
+	}
+	changes = append(changes, rows...)
+	isDeleted := func() []bool {
+		out := make([]bool, len(idx))
+		for k, i := range idx {
+			out[k] = results[i].Status == store.Deleted
+		}
+		return out
+	}
 	fail := func(err error) {
 		for _, i := range idx {
 			results[i].Status, results[i].Err, results[i].Member = store.DeleteFailed, err, store.Member{}
@@ -102,8 +118,16 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	res, retried, err := s.batchWrite(ctx, op, changes)
 	if err != nil && !retried {
 		fail(err)
-		return
+		return nil
 	}
+	defer func() {
+		d := isDeleted()
+		written := not(d) // outcome unknown: write or delete each record
+		if err == nil {
+			written = rowsWritten(evs, res, len(idx)+1)
+		}
+		s.settleAudit(ctx, op, evs, d, written)
+	}()
 	// applied: the counter row took effect (once). earlier: it took effect
 	// in an attempt before the last one, whose response was lost; then the
 	// member rows of that attempt were deleted by this call too.
@@ -123,7 +147,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 		if rerr != nil || cerr != nil {
 			fail(err)
 			s.cfg.Logf("tablestore: DeleteMembers in %s: outcome of a resent batch unknown (%v); the member count may be off, RecountMembers repairs it", dirID, err)
-			return
+			return nil
 		}
 		applied = found && columnsOf(cRow.Columns)[colOp] == token
 		earlier = applied
@@ -166,4 +190,5 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	} else {
 		*pending += -deleted
 	}
+	return nil
 }

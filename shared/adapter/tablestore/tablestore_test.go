@@ -62,7 +62,7 @@ func TestRemoteCalls(t *testing.T) {
 	}
 
 	// A remark is one read and one write; a get is one read.
-	if _, _, err := s.UpdateRemark(ctx, dir, acct(5), "r", 1, t0); err != nil {
+	if _, _, err := s.UpdateRemark(ctx, dir, acct(5), "r", 1, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	want("update remark", 1, 1)
@@ -70,14 +70,14 @@ func TestRemoteCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("get member", 1, 0)
-	if _, err := s.RenameMember(ctx, dir, acct(5), "renamed", t0.Add(time.Hour)); err != nil {
+	if _, err := s.RenameMember(ctx, dir, acct(5), "renamed", t0.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	want("rename member", 1, 1)
 
 	// Deleting 100 members: one BatchGetRow (the deleted rows are
 	// returned) and one BatchWriteRow.
-	res, err := s.DeleteMembers(ctx, dir, ids(1, 100))
+	res, err := s.DeleteMembers(ctx, dir, ids(1, 100), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestRemoteCalls(t *testing.T) {
 	e.counts()
 
 	// Re-adding an existing member costs one correction of the counter.
-	res2, err := s.AddMembers(ctx, dir, []store.Member{testMember(101), testMember(1)})
+	res2, err := s.AddMembers(ctx, dir, []store.Member{testMember(101), testMember(1)}, nil)
 	if err != nil || res2[0].Status != store.AlreadyExists || res2[1].Status != store.Added {
 		t.Fatalf("AddMembers = %+v, %v", res2, err)
 	}
@@ -113,20 +113,30 @@ func TestRemoteCalls(t *testing.T) {
 	}
 	want("audit page", 1, 0)
 
-	// Events: a new claim is one write; a claim of a live record adds a read.
+	// Events: a check is one read; a mark is one write.
 	exp := time.Now().Add(time.Hour)
-	if ok, err := s.ClaimEvent(ctx, "k1", exp); err != nil || !ok {
+	if ok, err := s.EventProcessed(ctx, "k1"); err != nil || ok {
 		t.Fatal(ok, err)
 	}
-	want("claim", 0, 1)
-	if ok, err := s.ClaimEvent(ctx, "k1", exp); err != nil || ok {
-		t.Fatal(ok, err)
-	}
-	want("claim of a live record", 1, 1)
-	if err := s.ReleaseEvent(ctx, "k1"); err != nil {
+	want("check of an unmarked event", 1, 0)
+	if err := s.MarkEventProcessed(ctx, "k1", exp); err != nil {
 		t.Fatal(err)
 	}
-	want("release", 0, 1)
+	want("mark", 0, 1)
+	if ok, err := s.EventProcessed(ctx, "k1"); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	want("check of a marked event", 1, 0)
+
+	// Generation: a read is one read; a bump is one write and one read.
+	if g, err := s.Generation(ctx); err != nil || g != 0 {
+		t.Fatal(g, err)
+	}
+	want("generation", 1, 0)
+	if g, err := s.BumpGeneration(ctx); err != nil || g != 1 {
+		t.Fatal(g, err)
+	}
+	want("bump generation", 1, 1)
 }
 
 // A page cut short by the service (5000 rows or 4 MB; 7 rows here) is
@@ -170,8 +180,8 @@ func TestBusyIsRetried(t *testing.T) {
 	if _, err := s.GetMember(ctx, dir, acct(1)); err != nil {
 		t.Errorf("GetMember after 2 busy answers: %v", err)
 	}
-	e.fake.Inject(otsfake.Fault{Action: "UpdateRow", Times: 1, Code: "OTSRowOperationConflict", Message: "Data is being modified by the other request."})
-	if _, after, err := s.UpdateRemark(ctx, dir, acct(1), "r", 1, t0); err != nil || after.Version != 2 {
+	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Times: 1, Code: "OTSRowOperationConflict", Message: "Data is being modified by the other request."})
+	if _, after, err := s.UpdateRemark(ctx, dir, acct(1), "r", 1, t0, nil); err != nil || after.Version != 2 {
 		t.Errorf("UpdateRemark after a conflict answer = %+v, %v", after, err)
 	}
 	// A busy row inside a batch is resent alone by the SDK.
@@ -204,18 +214,18 @@ func TestPersistentErrors(t *testing.T) {
 	e.fake.ClearFaults()
 
 	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Status: 403, Code: "OTSNotEnoughCapacityUnit", Message: "Remaining capacity unit is not enough."})
-	_, err = s.AddMembers(ctx, dir, members(2, 1))
+	_, err = s.AddMembers(ctx, dir, members(2, 1), nil)
 	wantKind(t, "persistent capacity error", err, apperr.KindThrottled, "Throttling")
 	e.fake.ClearFaults()
 
 	// A write that is not retried by the SDK (OTSTimeout on a write) is 503
 	// at once.
 	e.fake.ResetCounts()
-	e.fake.Inject(otsfake.Fault{Action: "UpdateRow", Times: 1, Code: "OTSTimeout", Message: "Operation timeout."})
-	_, _, err = s.UpdateRemark(ctx, dir, acct(1), "x", 0, t0)
+	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Times: 1, Code: "OTSTimeout", Message: "Operation timeout."})
+	_, _, err = s.UpdateRemark(ctx, dir, acct(1), "x", 0, t0, nil)
 	wantKind(t, "write timeout", err, apperr.KindUnavailable, "")
-	if n := e.fake.Count("UpdateRow"); n != 1 {
-		t.Errorf("UpdateRow attempts = %d, want 1 (OTSTimeout is not retried for writes)", n)
+	if n := e.fake.Count("BatchWriteRow"); n != 1 {
+		t.Errorf("BatchWriteRow attempts = %d, want 1 (OTSTimeout is not retried for writes)", n)
 	}
 	mustCount(t, s, dir, 1)
 }
@@ -228,7 +238,7 @@ func TestBatchRowFailure(t *testing.T) {
 	ctx, dir := t.Context(), "rd-rowfail"
 
 	e.fake.InjectRow(otsfake.RowFault{Table: DefaultMembersTable, PrimaryKey: []any{dir, acct(3)}, Code: "OTSInternalServerError", Message: "boom", Times: 1})
-	res, err := s.AddMembers(ctx, dir, members(1, 5))
+	res, err := s.AddMembers(ctx, dir, members(1, 5), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +258,7 @@ func TestBatchRowFailure(t *testing.T) {
 	}
 
 	e.fake.InjectRow(otsfake.RowFault{Action: "BatchWriteRow", Table: DefaultMembersTable, PrimaryKey: []any{dir, acct(4)}, Code: "OTSInternalServerError", Message: "boom", Times: 1})
-	dres, err := s.DeleteMembers(ctx, dir, ids(1, 5))
+	dres, err := s.DeleteMembers(ctx, dir, ids(1, 5), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +290,7 @@ func TestLostResponses(t *testing.T) {
 	mustAdd(t, s, dir, members(1, 2))
 
 	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
-	res, err := s.AddMembers(ctx, dir, []store.Member{testMember(2), testMember(3), testMember(4)})
+	res, err := s.AddMembers(ctx, dir, []store.Member{testMember(2), testMember(3), testMember(4)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,8 +305,8 @@ func TestLostResponses(t *testing.T) {
 	}
 	mustCount(t, s, dir, 4)
 
-	e.fake.Inject(otsfake.Fault{Action: "UpdateRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
-	before, after, err := s.UpdateRemark(ctx, dir, acct(1), "once", 1, t0.Add(time.Minute))
+	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
+	before, after, err := s.UpdateRemark(ctx, dir, acct(1), "once", 1, t0.Add(time.Minute), nil)
 	if err != nil || before.Version != 1 || after.Version != 2 || after.Remark != "once" {
 		t.Errorf("UpdateRemark after a lost response = %+v, %+v, %v; want version 1 -> 2", before, after, err)
 	}
@@ -304,24 +314,24 @@ func TestLostResponses(t *testing.T) {
 		t.Errorf("version after one remark = %d, want 2", m.Version)
 	}
 
-	e.fake.Inject(otsfake.Fault{Action: "UpdateRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
-	if changed, err := s.RenameMember(ctx, dir, acct(2), "new", t0.Add(time.Hour)); err != nil || !changed {
+	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
+	if changed, err := s.RenameMember(ctx, dir, acct(2), "new", t0.Add(time.Hour), nil); err != nil || !changed {
 		t.Errorf("RenameMember after a lost response = %v, %v; want true", changed, err)
 	}
 
 	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
-	dres, err := s.DeleteMembers(ctx, dir, ids(1, 2))
+	dres, err := s.DeleteMembers(ctx, dir, ids(1, 2), nil)
 	if err != nil || dres[0].Status != store.Deleted || dres[1].Status != store.Deleted || dres[0].Member.Remark != "once" {
 		t.Errorf("DeleteMembers after a lost response = %+v, %v", dres, err)
 	}
 	mustCount(t, s, dir, 2)
 
 	e.fake.Inject(otsfake.Fault{Action: "PutRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
-	if ok, err := s.ClaimEvent(ctx, "evt", time.Now().Add(time.Hour)); err != nil || !ok {
-		t.Errorf("ClaimEvent after a lost response = %v, %v; want claimed", ok, err)
+	if err := s.MarkEventProcessed(ctx, "evt", time.Now().Add(time.Hour)); err != nil {
+		t.Errorf("MarkEventProcessed after a lost response: %v", err)
 	}
-	if ok, _ := s.ClaimEvent(ctx, "evt", time.Now().Add(time.Hour)); ok {
-		t.Error("a second claim succeeded")
+	if ok, err := s.EventProcessed(ctx, "evt"); err != nil || !ok {
+		t.Errorf("EventProcessed after a lost response = %v, %v; want marked", ok, err)
 	}
 
 	// A reset before the server applied anything is simply retried.
@@ -354,10 +364,10 @@ func TestTablestoreDown(t *testing.T) {
 	e.fake.Close()
 	start := time.Now()
 	for name, call := range map[string]func() error{
-		"GetMember":    func() error { _, err := s.GetMember(t.Context(), "rd", acct(1)); return err },
-		"AddMembers":   func() error { _, err := s.AddMembers(t.Context(), "rd", members(1, 2)); return err },
-		"CountMembers": func() error { _, err := s.CountMembers(t.Context(), "rd"); return err },
-		"ClaimEvent":   func() error { _, err := s.ClaimEvent(t.Context(), "k", time.Now()); return err },
+		"GetMember":      func() error { _, err := s.GetMember(t.Context(), "rd", acct(1)); return err },
+		"AddMembers":     func() error { _, err := s.AddMembers(t.Context(), "rd", members(1, 2), nil); return err },
+		"CountMembers":   func() error { _, err := s.CountMembers(t.Context(), "rd"); return err },
+		"EventProcessed": func() error { _, err := s.EventProcessed(t.Context(), "k"); return err },
 	} {
 		ae := wantKind(t, name, call(), apperr.KindUnavailable, "ServiceUnavailable")
 		if ae.Message != "Tablestore is unavailable right now; nothing was changed by the failing call. Try again later." {
@@ -437,7 +447,7 @@ func TestCountDriftAndRecount(t *testing.T) {
 	ctx, dir := t.Context(), "rd-drift"
 	mustAdd(t, s, dir, members(1, 3))
 	e.fake.Inject(otsfake.Fault{Action: "UpdateRow", Table: DefaultCountersTable, Code: "OTSServerUnavailable"})
-	res, err := s.AddMembers(ctx, dir, []store.Member{testMember(1), testMember(4)})
+	res, err := s.AddMembers(ctx, dir, []store.Member{testMember(1), testMember(4)}, nil)
 	if err != nil || res[0].Status != store.AlreadyExists || res[1].Status != store.Added {
 		t.Fatalf("AddMembers = %+v, %v", res, err)
 	}
@@ -555,12 +565,12 @@ func TestConcurrentChanges(t *testing.T) {
 	e.fake.OnRequest(func(action string) {
 		if action == "BatchWriteRow" && fired.CompareAndSwap(false, true) {
 			var err error
-			if inner, err = other.DeleteMembers(ctx, dir, []string{acct(2)}); err != nil {
+			if inner, err = other.DeleteMembers(ctx, dir, []string{acct(2)}, nil); err != nil {
 				t.Errorf("concurrent DeleteMembers: %v", err)
 			}
 		}
 	})
-	res, err := s.DeleteMembers(ctx, dir, ids(1, 3))
+	res, err := s.DeleteMembers(ctx, dir, ids(1, 3), nil)
 	e.fake.OnRequest(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -579,19 +589,21 @@ func TestConcurrentChanges(t *testing.T) {
 	// A remark edited between UpdateRemark's read and write: with a version
 	// it is a conflict, without one the edit is redone on the new row.
 	fired.Store(false)
+	theirs := []string{"theirs", "theirs again"} // distinct: an unchanged remark is no write
 	e.fake.OnRequest(func(action string) {
-		if action == "UpdateRow" && fired.CompareAndSwap(false, true) {
-			if _, _, err := other.UpdateRemark(ctx, dir, acct(4), "theirs", 0, t0); err != nil {
+		if action == "BatchWriteRow" && fired.CompareAndSwap(false, true) {
+			if _, _, err := other.UpdateRemark(ctx, dir, acct(4), theirs[0], 0, t0, nil); err != nil {
 				t.Errorf("concurrent UpdateRemark: %v", err)
 			}
+			theirs = theirs[1:]
 		}
 	})
-	_, _, err = s.UpdateRemark(ctx, dir, acct(4), "mine", 1, t0)
+	_, _, err = s.UpdateRemark(ctx, dir, acct(4), "mine", 1, t0, nil)
 	wantKind(t, "remark with a stale version", err, apperr.KindConflict, apperr.CodeVersionConflict)
 	fired.Store(false)
-	before, after, err := s.UpdateRemark(ctx, dir, acct(4), "mine", 0, t0)
+	before, after, err := s.UpdateRemark(ctx, dir, acct(4), "mine", 0, t0, nil)
 	e.fake.OnRequest(nil)
-	if err != nil || before.Remark != "theirs" || before.Version != 3 || after.Version != 4 || after.Remark != "mine" {
+	if err != nil || before.Remark != "theirs again" || before.Version != 3 || after.Version != 4 || after.Remark != "mine" {
 		t.Errorf("remark redone after a concurrent edit = %+v -> %+v, %v", before, after, err)
 	}
 }
@@ -610,7 +622,7 @@ func TestResentBatchFails(t *testing.T) {
 		e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Times: 3})
 	}
 	lostThenBusy()
-	res, err := s.AddMembers(ctx, dir, members(1, 3))
+	res, err := s.AddMembers(ctx, dir, members(1, 3), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -623,7 +635,7 @@ func TestResentBatchFails(t *testing.T) {
 	mustCount(t, s, dir, 3)
 
 	lostThenBusy()
-	dres, err := s.DeleteMembers(ctx, dir, ids(2, 2))
+	dres, err := s.DeleteMembers(ctx, dir, ids(2, 2), nil)
 	if err != nil || dres[0].Status != store.Deleted || dres[1].Status != store.Deleted {
 		t.Fatalf("DeleteMembers = %+v, %v", dres, err)
 	}
@@ -633,7 +645,7 @@ func TestResentBatchFails(t *testing.T) {
 	// call fails, and the possible drift is logged.
 	e.fake.Inject(otsfake.Fault{Action: "BatchWriteRow", Kind: otsfake.FaultResetAfterApply, Times: 1})
 	e.fake.Inject(otsfake.Fault{Action: ""})
-	_, err = s.AddMembers(ctx, dir, members(5, 2))
+	_, err = s.AddMembers(ctx, dir, members(5, 2), nil)
 	wantKind(t, "unknown outcome", err, apperr.KindUnavailable, "")
 	e.fake.ClearFaults()
 	var unknown bool

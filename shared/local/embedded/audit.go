@@ -19,31 +19,43 @@ func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) erro
 	if len(events) == 0 {
 		return nil
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketAudit)
-		if root == nil {
-			return corrupt("bucket %s missing", bucketAudit)
+	return s.update(ctx, func(tx *bolt.Tx) error { return putAudit(tx, events...) })
+}
+
+// putAudit writes audit events inside tx: AppendAudit, and every member
+// change together with its record.
+func putAudit(tx *bolt.Tx, events ...store.AuditEvent) error {
+	root := tx.Bucket(bucketAudit)
+	if root == nil {
+		return corrupt("bucket %s missing", bucketAudit)
+	}
+	for _, e := range events {
+		b, err := root.CreateBucketIfNotExists([]byte(e.DirectoryID))
+		if err != nil {
+			return err
 		}
-		buckets := map[string]*bolt.Bucket{}
-		for _, e := range events {
-			b := buckets[e.DirectoryID]
-			if b == nil {
-				var err error
-				if b, err = root.CreateBucketIfNotExists([]byte(e.DirectoryID)); err != nil {
-					return err
-				}
-				buckets[e.DirectoryID] = b
-			}
-			v, err := encodeAudit(e)
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(e.ID), v); err != nil {
-				return err
-			}
+		v, err := encodeAudit(e)
+		if err != nil {
+			return err
 		}
+		if err := b.Put([]byte(e.ID), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record writes the audit record of one change inside the change's
+// transaction; audit nil records nothing.
+func record(tx *bolt.Tx, audit store.AuditOf, before, after store.Member) error {
+	if audit == nil {
 		return nil
-	})
+	}
+	ev := audit(before, after)
+	if err := store.CheckAuditEvents([]store.AuditEvent{ev}); err != nil {
+		return err
+	}
+	return putAudit(tx, ev)
 }
 
 // ListAudit implements store.Audit: a backwards cursor walk from before.

@@ -6,11 +6,15 @@
 // File layout (bbolt buckets; every value is JSON unless noted):
 //
 //	meta/schema                              "1"
+//	meta/generation                          8-byte big-endian directory generation
 //	members/<dirID>/count                    8-byte big-endian member count (CountMembers is O(1))
 //	members/<dirID>/rows/<accountID>         memberRec
 //	members/<dirID>/by_add_time/<t><acct>    empty; t = 8-byte order-preserving AddTime ms
 //	audit/<dirID>/<eventID>                  auditRec
-//	processed/<key>                          8-byte order-preserving expiry ms
+//	processed/<key>                          8-byte order-preserving expiry ms (swept every 256 marks)
+//
+// A member change and its audit record are written in one transaction, so
+// a crash at any instant leaves both or neither.
 //
 // Listing walks a cursor over rows (AccountId order) or by_add_time (AddTime
 // order), so a page costs O(page), not O(directory).
@@ -22,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,17 +51,19 @@ var (
 	bucketAudit     = []byte("audit")
 	bucketProcessed = []byte("processed")
 
-	keySchema    = []byte("schema")
-	keyCount     = []byte("count")
-	bucketRows   = []byte("rows")
-	bucketByTime = []byte("by_add_time")
+	keySchema     = []byte("schema")
+	keyGeneration = []byte("generation")
+	keyCount      = []byte("count")
+	bucketRows    = []byte("rows")
+	bucketByTime  = []byte("by_add_time")
 )
 
 // Store is the bbolt-backed store.Store. It is safe for concurrent use: bbolt
 // serialises write transactions and gives readers consistent snapshots.
 type Store struct {
-	db   *bolt.DB
-	path string
+	db    *bolt.DB
+	path  string
+	marks atomic.Uint64 // MarkEventProcessed calls, for the sweep
 }
 
 var _ store.Store = (*Store)(nil)

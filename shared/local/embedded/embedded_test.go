@@ -45,7 +45,7 @@ func testMember(id string, add time.Time) store.Member {
 
 func mustAdd(t *testing.T, s *Store, dir string, ms ...store.Member) {
 	t.Helper()
-	res, err := s.AddMembers(t.Context(), dir, ms)
+	res, err := s.AddMembers(t.Context(), dir, ms, nil)
 	if err != nil {
 		t.Fatalf("AddMembers: %v", err)
 	}
@@ -71,15 +71,15 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	mustAdd(t, s, "rd-1", testMember("1000000000000002", t0), testMember("1000000000000003", t0.Add(time.Second)))
-	_, after, err := s.UpdateRemark(ctx, "rd-1", "1000000000000002", "kept", 1, t0.Add(time.Minute))
+	_, after, err := s.UpdateRemark(ctx, "rd-1", "1000000000000002", "kept", 1, t0.Add(time.Minute), nil)
 	if err != nil {
 		t.Fatalf("UpdateRemark: %v", err)
 	}
 	if err := s.AppendAudit(ctx, []store.AuditEvent{{DirectoryID: "rd-1", ID: "a1", Time: t0, Action: "add-members"}}); err != nil {
 		t.Fatalf("AppendAudit: %v", err)
 	}
-	if ok, err := s.ClaimEvent(ctx, "k", time.Now().Add(time.Hour)); !ok || err != nil {
-		t.Fatalf("ClaimEvent = %v, %v", ok, err)
+	if err := s.MarkEventProcessed(ctx, "k", time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("MarkEventProcessed: %v", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -104,8 +104,8 @@ func TestReopenKeepsData(t *testing.T) {
 	if es, _, err := s.ListAudit(ctx, "rd-1", 10, ""); err != nil || len(es) != 1 || es[0].Action != "add-members" {
 		t.Errorf("ListAudit after reopen = %+v, %v", es, err)
 	}
-	if ok, err := s.ClaimEvent(ctx, "k", time.Now().Add(time.Hour)); ok || err != nil {
-		t.Errorf("ClaimEvent after reopen = %v, %v; want false (still claimed)", ok, err)
+	if ok, err := s.EventProcessed(ctx, "k"); !ok || err != nil {
+		t.Errorf("EventProcessed after reopen = %v, %v; want true (still marked)", ok, err)
 	}
 }
 
@@ -247,17 +247,17 @@ func TestCorruptValues(t *testing.T) {
 		_, _, err = s.ListMembers(ctx, dir, store.ListQuery{SortBy: by, Limit: 10})
 		wantKind(t, "ListMembers over a corrupt row", err, apperr.KindInternal)
 	}
-	_, _, err = s.UpdateRemark(ctx, dir, bad, "x", 0, t0)
+	_, _, err = s.UpdateRemark(ctx, dir, bad, "x", 0, t0, nil)
 	wantKind(t, "UpdateRemark of a corrupt row", err, apperr.KindInternal)
-	_, err = s.RenameMember(ctx, dir, bad, "x", t0.Add(time.Hour))
+	_, err = s.RenameMember(ctx, dir, bad, "x", t0.Add(time.Hour), nil)
 	wantKind(t, "RenameMember of a corrupt row", err, apperr.KindInternal)
 	_, _, err = s.ListAudit(ctx, dir, 10, "")
 	wantKind(t, "ListAudit over a corrupt event", err, apperr.KindInternal)
-	_, err = s.ClaimEvent(ctx, "k", time.Now().Add(time.Hour))
-	wantKind(t, "ClaimEvent over a corrupt record", err, apperr.KindInternal)
+	_, err = s.EventProcessed(ctx, "k")
+	wantKind(t, "EventProcessed over a corrupt record", err, apperr.KindInternal)
 
 	// Delete reports the corrupt row per item and still deletes the rest.
-	res, err := s.DeleteMembers(ctx, dir, []string{bad, good})
+	res, err := s.DeleteMembers(ctx, dir, []string{bad, good}, nil)
 	if err != nil || len(res) != 2 {
 		t.Fatalf("DeleteMembers = %+v, %v", res, err)
 	}
@@ -279,7 +279,7 @@ func TestCorruptValues(t *testing.T) {
 	wantKind(t, "ListMembers over a dangling index entry", err, apperr.KindInternal)
 	_, err = s.CountMembers(ctx, dir)
 	wantKind(t, "CountMembers of a damaged counter", err, apperr.KindInternal)
-	_, err = s.AddMembers(ctx, dir, []store.Member{testMember("1000000000000009", t0)})
+	_, err = s.AddMembers(ctx, dir, []store.Member{testMember("1000000000000009", t0)}, nil)
 	wantKind(t, "AddMembers with a damaged counter", err, apperr.KindInternal)
 }
 
@@ -291,24 +291,26 @@ func TestClosedStore(t *testing.T) {
 	ctx := t.Context()
 	_, err := s.GetMember(ctx, "rd-1", "1000000000000002")
 	wantKind(t, "GetMember after Close", err, apperr.KindUnavailable)
-	_, err = s.AddMembers(ctx, "rd-1", []store.Member{testMember("1000000000000002", t0)})
+	_, err = s.AddMembers(ctx, "rd-1", []store.Member{testMember("1000000000000002", t0)}, nil)
 	wantKind(t, "AddMembers after Close", err, apperr.KindUnavailable)
-	_, err = s.ClaimEvent(ctx, "k", t0)
-	wantKind(t, "ClaimEvent after Close", err, apperr.KindUnavailable)
+	_, err = s.EventProcessed(ctx, "k")
+	wantKind(t, "EventProcessed after Close", err, apperr.KindUnavailable)
 }
 
 func TestInvalidArguments(t *testing.T) {
 	ctx := t.Context()
 	s := openTemp(t)
 	defer s.Close()
-	_, err := s.AddMembers(ctx, "", []store.Member{testMember("1000000000000002", t0)})
+	_, err := s.AddMembers(ctx, "", []store.Member{testMember("1000000000000002", t0)}, nil)
 	wantKind(t, "AddMembers with no directory", err, apperr.KindInvalid)
 	_, err = s.GetMember(ctx, "rd-1", "")
 	wantKind(t, "GetMember with no account", err, apperr.KindInvalid)
-	_, _, err = s.UpdateRemark(ctx, "rd-1", "1000000000000002", "x", -1, t0)
+	_, _, err = s.UpdateRemark(ctx, "rd-1", "1000000000000002", "x", -1, t0, nil)
 	wantKind(t, "UpdateRemark with a negative version", err, apperr.KindInvalid)
-	_, err = s.ClaimEvent(ctx, "", t0)
-	wantKind(t, "ClaimEvent with no key", err, apperr.KindInvalid)
+	_, err = s.EventProcessed(ctx, "")
+	wantKind(t, "EventProcessed with no key", err, apperr.KindInvalid)
+	err = s.MarkEventProcessed(ctx, "", t0)
+	wantKind(t, "MarkEventProcessed with no key", err, apperr.KindInvalid)
 	_, err = s.CountMembers(ctx, strings.Repeat("x", store.MaxKeyLen+1))
 	wantKind(t, "CountMembers with an oversized directory ID", err, apperr.KindInvalid)
 }

@@ -85,7 +85,7 @@ func putMember(d dirBuckets, m store.Member) error {
 // transaction: either every Added is durable or the call returns an error.
 // The stored Version is 1 and DirectoryID is dirID whatever the input says;
 // times are kept to the millisecond.
-func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member) ([]store.AddResult, error) {
+func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member, audit store.AuditOf) ([]store.AddResult, error) {
 	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
@@ -117,6 +117,9 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member)
 				return err
 			}
 			if err := d.byTime.Put(timeKey(toMs(m.AddTime), m.AccountID), nil); err != nil {
+				return err
+			}
+			if err := record(tx, audit, store.Member{}, m); err != nil {
 				return err
 			}
 			results[i].Status = store.Added
@@ -156,7 +159,7 @@ func (s *Store) GetMember(ctx context.Context, dirID, accountID string) (store.M
 }
 
 // UpdateRemark implements store.Members.
-func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time) (before, after store.Member, err error) {
+func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time, audit store.AuditOf) (before, after store.Member, err error) {
 	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return before, after, err
 	}
@@ -183,9 +186,15 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 				accountID, before.Version, expectVersion)
 		}
 		after = before
+		if remark == before.Remark {
+			return nil // unchanged: same Version, no record
+		}
 		after.Remark, after.Version, after.UpdateTime = remark, before.Version+1, truncMs(now)
 		// AddTime does not change, so the by_add_time index needs no update.
-		return putMember(d, after)
+		if err := putMember(d, after); err != nil {
+			return err
+		}
+		return record(tx, audit, before, after)
 	})
 	if err != nil {
 		return store.Member{}, store.Member{}, err
@@ -204,7 +213,7 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 //
 // A real rename bumps Version and moves UpdateTime to asOf unless UpdateTime
 // is already later (UpdateTime never goes backwards).
-func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (changed bool, err error) {
+func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time, audit store.AuditOf) (changed bool, err error) {
 	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return false, err
 	}
@@ -221,6 +230,7 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 		if !asOf.After(m.NameTime) {
 			return nil
 		}
+		before := m
 		m.NameTime = asOf
 		if m.AccountName != name {
 			m.AccountName = name
@@ -230,7 +240,10 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 			}
 			changed = true
 		}
-		return putMember(d, m)
+		if err := putMember(d, m); err != nil || !changed {
+			return err
+		}
+		return record(tx, audit, before, m)
 	})
 	if err != nil {
 		return false, err
@@ -241,7 +254,7 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 // DeleteMembers implements store.Members, in one transaction. A row that
 // cannot be decoded is reported as Failed (Internal) and left in place; the
 // other items are still deleted.
-func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]store.DeleteResult, error) {
+func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	if err := store.CheckDir(dirID); err != nil {
 		return nil, err
 	}
@@ -287,6 +300,9 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 				return corrupt("directory %s: member count below zero", dirID)
 			}
 			n--
+			if err := record(tx, audit, m, store.Member{}); err != nil {
+				return err
+			}
 			results[i].Status, results[i].Member = store.Deleted, m
 		}
 		if !exists {

@@ -75,10 +75,22 @@ func TestDirectoryChangesReachMembersEndToEnd(t *testing.T) {
 	anon, ma := setupMembers(t, base)
 
 	// POST /directory-events takes a CloudEvent exactly as EventBridge
-	// delivers it; delivered twice, it is applied once.
+	// delivers it. An event is a hint: a rename RD does not report changes
+	// nothing.
+	forged := events.NewActionTrailEvent(owner, "UpdateAccount",
+		map[string]string{"AccountId": member2, "NewDisplayName": "from-event"}, time.Now())
+	if out := post(t, base, "/directory-events", mustJSON(forged), 200); out["Result"] != "NoChange" || out["Reason"] != "NotConfirmedByDirectory" {
+		t.Fatalf("forged event: %v", out)
+	}
+	if len(systemEvents(ma)) != 0 {
+		t.Fatal("a forged rename was audited")
+	}
+	// The real rename reaches directory-events through the local bus; the
+	// same event delivered again by hand changes nothing, twice.
+	anon.call("POST", "/_local/rename-account", map[string]string{"AccountId": member2, "DisplayName": "from-event"}, 200)
 	rename := events.NewActionTrailEvent(owner, "UpdateAccount",
 		map[string]string{"AccountId": member2, "NewDisplayName": "from-event"}, time.Now())
-	if out := post(t, base, "/directory-events", mustJSON(rename), 200); out["Result"] != "Renamed" || out["EventId"] != rename.ID {
+	if out := post(t, base, "/directory-events", mustJSON(rename), 200); out["Result"] != "NoChange" || out["EventId"] != rename.ID {
 		t.Fatalf("event: %v", out)
 	}
 	if out := post(t, base, "/directory-events", mustJSON(rename), 200); out["Result"] != "Duplicate" {

@@ -35,7 +35,12 @@ func (s *Sim) update(fn func(st *state, now time.Time) (change, error)) error {
 		return err
 	}
 	if ch.event != nil && s.opts.Publish != nil {
-		s.opts.Publish(*ch.event)
+		// EventBridge stamps its publish time in milliseconds, after the
+		// call (eventTime has whole seconds); directory-events files the
+		// records of events under it.
+		ev := *ch.event
+		ev.AliyunPublishTime = s.opts.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+		s.opts.Publish(ev)
 	}
 	return nil
 }

@@ -89,6 +89,9 @@ type Service interface {
 	GetDirectory(ctx context.Context) (Directory, error)
 	EnableDirectory(ctx context.Context) (Directory, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// GetAccount reads one account: NotFound CodeAccountNotFound when it is
+	// not in the directory. One RD call; events use it to check a hint.
+	GetAccount(ctx context.Context, accountID string) (Account, error)
 	// CountAccounts is len(ListAccounts) at the cost of one RD call (a
 	// one-item page carries TotalCount), for describe-setup.
 	CountAccounts(ctx context.Context) (int, error)

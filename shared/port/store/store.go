@@ -1,7 +1,8 @@
-// Package store is the persistence port: members of SASE, the audit trail and
-// processed-event keys. Adapters live below it (store/embedded for bbolt,
-// store/tablestore for Tablestore); storetest holds the contract suite every
-// adapter must pass. Errors are *apperr.Error values (NotFound, Conflict,
+// Package store is the persistence port: members of SASE, the audit trail,
+// processed-event keys and the directory generation. Its adapters are
+// shared/adapter/tablestore (production) and shared/local/embedded (bbolt,
+// make run); shared/testkit/storetest holds the contract suite every adapter
+// must pass. Errors are *apperr.Error values (NotFound, Conflict,
 // Unavailable, Throttled) so that callers never see an SDK type.
 package store
 
@@ -82,24 +83,36 @@ type ListQuery struct {
 	After  *Position // nil: from the start
 }
 
+// AuditOf makes the audit record of one change the store applies, from the
+// row before and after it (zero Member for "none": before of an add, after
+// of a delete). The store writes the record in the same unit as the change
+// (docs/DESIGN.md "Integrity"): after a crash at any instant there is no
+// applied change without its record and no record of a change that did not
+// happen. nil records nothing.
+type AuditOf func(before, after Member) AuditEvent
+
 // Members is the member table.
 type Members interface {
-	// AddMembers inserts every member whose row does not exist yet. Members
-	// must be distinct. The slice of results is in input order; err is
-	// non-nil only when no item's outcome is known.
-	AddMembers(ctx context.Context, dirID string, ms []Member) ([]AddResult, error)
+	// AddMembers inserts every member whose row does not exist yet, each
+	// with its audit record. Members must be distinct. The slice of results
+	// is in input order; err is non-nil only when no item's outcome is known.
+	AddMembers(ctx context.Context, dirID string, ms []Member, audit AuditOf) ([]AddResult, error)
 	// GetMember returns apperr NotFound (EntityNotExists.Member) when absent.
 	GetMember(ctx context.Context, dirID, accountID string) (Member, error)
-	// UpdateRemark sets the remark and bumps Version. expectVersion 0 means
-	// any version; otherwise a different stored version is apperr Conflict
-	// (Conflict.Version). It returns the row before and after.
-	UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time) (before, after Member, err error)
+	// UpdateRemark sets the remark and bumps Version, with its audit record.
+	// expectVersion 0 means any version; otherwise a different stored
+	// version is apperr Conflict (Conflict.Version). A remark equal to the
+	// stored one changes nothing (same Version, no record). It returns the
+	// row before and after.
+	UpdateRemark(ctx context.Context, dirID, accountID, remark string, expectVersion int64, now time.Time, audit AuditOf) (before, after Member, err error)
 	// RenameMember sets AccountName when asOf is newer than the stored
-	// NameTime; it reports whether it changed anything. A missing member is
-	// not an error (changed == false).
-	RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (changed bool, err error)
-	// DeleteMembers removes the rows; ids must be distinct.
-	DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]DeleteResult, error)
+	// NameTime, with its audit record when the name changes; it reports
+	// whether it changed anything. A missing member is not an error
+	// (changed == false).
+	RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time, audit AuditOf) (changed bool, err error)
+	// DeleteMembers removes the rows, each with its audit record; ids must
+	// be distinct.
+	DeleteMembers(ctx context.Context, dirID string, accountIDs []string, audit AuditOf) ([]DeleteResult, error)
 	// ListMembers returns up to q.Limit members after q.After in the order
 	// asked, and whether more follow.
 	ListMembers(ctx context.Context, dirID string, q ListQuery) (ms []Member, more bool, err error)
@@ -131,14 +144,31 @@ type Audit interface {
 	ListAudit(ctx context.Context, dirID string, limit int, before string) (events []AuditEvent, more bool, err error)
 }
 
-// ProcessedEvents de-duplicates at-least-once deliveries (EventBridge).
+// ProcessedEvents remembers the events whose effect is done, so that a
+// redelivery (EventBridge delivers at least once) is acknowledged without
+// work. The mark is written after the effect, never before: an instance
+// that dies mid-event leaves no mark, and the redelivery applies the effect
+// again, which is safe because every effect is idempotent (a change and its
+// audit record are one unit; records of events have IDs derived from the
+// event).
 type ProcessedEvents interface {
-	// ClaimEvent records key unless a record that has not expired exists;
-	// it reports whether this call recorded it.
-	ClaimEvent(ctx context.Context, key string, expires time.Time) (claimed bool, err error)
-	// ReleaseEvent removes the record so a retried delivery is processed
-	// again (used when handling failed after the claim).
-	ReleaseEvent(ctx context.Context, key string) error
+	// EventProcessed reports whether key is marked and the mark has not
+	// expired.
+	EventProcessed(ctx context.Context, key string) (bool, error)
+	// MarkEventProcessed marks key until expires.
+	MarkEventProcessed(ctx context.Context, key string, expires time.Time) error
+}
+
+// Generations is the directory generation: a number that every change of
+// the directory or of its delegated administrator bumps (made by a function
+// or announced by an event), so that every warm instance of every function
+// can tell that its cached role answers are stale (docs/DESIGN.md
+// "Integrity").
+type Generations interface {
+	// Generation returns the current generation (0 before the first bump).
+	Generation(ctx context.Context) (int64, error)
+	// BumpGeneration increments it and returns the new value.
+	BumpGeneration(ctx context.Context) (int64, error)
 }
 
 // Store is everything an adapter provides.
@@ -146,6 +176,7 @@ type Store interface {
 	Members
 	Audit
 	ProcessedEvents
+	Generations
 	Close() error
 }
 

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/store"
@@ -202,74 +201,5 @@ func testAuditInvalid(t *testing.T, s store.Store) {
 	es, _, err := s.ListAudit(ctx, dir, 10, "")
 	if err != nil || len(es) != 0 {
 		t.Errorf("ListAudit after failed appends = %v, %v; want none", auditIDs(es), err)
-	}
-}
-
-func testClaimEvent(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	key := "acs.resourcemanager:" + newDir()
-	exp := time.Now().Add(7 * 24 * time.Hour)
-	claim := func(k string, want bool) {
-		t.Helper()
-		got, err := s.ClaimEvent(ctx, k, exp)
-		if err != nil || got != want {
-			t.Fatalf("ClaimEvent(%s) = %v, %v; want %v", k, got, err, want)
-		}
-	}
-	claim(key, true)
-	claim(key, false)
-	claim(key+"-other", true)
-	if err := s.ReleaseEvent(ctx, key); err != nil {
-		t.Fatalf("ReleaseEvent: %v", err)
-	}
-	claim(key, true)
-	claim(key, false)
-	claim(key+"-other", false)
-	if err := s.ReleaseEvent(ctx, key+"-never-claimed"); err != nil {
-		t.Errorf("ReleaseEvent of an unknown key: %v", err)
-	}
-}
-
-func testClaimEventExpired(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	key := "expired:" + newDir()
-	// A record that expired (here: already expired when written, which is
-	// what a record of a week ago looks like today) no longer blocks.
-	for i, exp := range []time.Time{time.Now().Add(-time.Hour), time.Now().Add(-time.Minute)} {
-		got, err := s.ClaimEvent(ctx, key, exp)
-		if err != nil || !got {
-			t.Fatalf("claim %d over an expired record = %v, %v; want true", i, got, err)
-		}
-	}
-	got, err := s.ClaimEvent(ctx, key, time.Now().Add(time.Hour))
-	if err != nil || !got {
-		t.Fatalf("claim over an expired record = %v, %v; want true", got, err)
-	}
-	got, err = s.ClaimEvent(ctx, key, time.Now().Add(time.Hour))
-	if err != nil || got {
-		t.Fatalf("claim over a live record = %v, %v; want false", got, err)
-	}
-}
-
-func testClaimEventConcurrent(t *testing.T, s store.Store) {
-	const n = 20
-	key := "concurrent:" + newDir()
-	var claims = make(chan bool, n)
-	run(n, func(int) {
-		got, err := s.ClaimEvent(t.Context(), key, time.Now().Add(time.Hour))
-		if err != nil {
-			t.Errorf("ClaimEvent: %v", err)
-		}
-		claims <- got
-	})
-	close(claims)
-	won := 0
-	for c := range claims {
-		if c {
-			won++
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d of %d concurrent claims of one key succeeded, want exactly 1", won, n)
 	}
 }

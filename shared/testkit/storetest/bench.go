@@ -62,7 +62,7 @@ func RunBenchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 		i := 0
 		for b.Loop() {
 			i++
-			if _, _, err := s.UpdateRemark(ctx, dir, id, fmt.Sprintf("remark %d", i), 0, base.Add(time.Duration(i)*time.Second)); err != nil {
+			if _, _, err := s.UpdateRemark(ctx, dir, id, fmt.Sprintf("remark %d", i), 0, base.Add(time.Duration(i)*time.Second), nil); err != nil {
 				b.Fatalf("UpdateRemark: %v", err)
 			}
 		}
@@ -80,7 +80,7 @@ func RunBenchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 				ids[j] = batch[j].AccountID
 				next++
 			}
-			res, err := s.AddMembers(ctx, dir, batch)
+			res, err := s.AddMembers(ctx, dir, batch, nil)
 			if err != nil || len(res) != len(batch) {
 				b.Fatalf("AddMembers = %d results, %v", len(res), err)
 			}
@@ -90,7 +90,7 @@ func RunBenchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 				}
 			}
 			b.StopTimer()
-			if _, err := s.DeleteMembers(ctx, dir, ids); err != nil {
+			if _, err := s.DeleteMembers(ctx, dir, ids, nil); err != nil {
 				b.Fatalf("DeleteMembers: %v", err)
 			}
 			b.StartTimer()

@@ -31,7 +31,7 @@ func testAddMembers(t *testing.T, s store.Store) {
 	c := member(3, time.Date(1969, 12, 31, 23, 59, 59, 999_000_000, time.UTC)) // before the Unix epoch
 	c.Remark = ""
 
-	res, err := s.AddMembers(ctx, dir, []store.Member{a, b, c})
+	res, err := s.AddMembers(ctx, dir, []store.Member{a, b, c}, nil)
 	if err != nil {
 		t.Fatalf("AddMembers: %v", err)
 	}
@@ -49,7 +49,7 @@ func testAddMembers(t *testing.T, s store.Store) {
 	a2 := a
 	a2.Remark, a2.AccountName = "overwritten?", "overwritten?"
 	d := member(4, base.Add(ms(5)))
-	res, err = s.AddMembers(ctx, dir, []store.Member{d, a2})
+	res, err = s.AddMembers(ctx, dir, []store.Member{d, a2}, nil)
 	if err != nil {
 		t.Fatalf("second AddMembers: %v", err)
 	}
@@ -67,7 +67,7 @@ func testAddMembers(t *testing.T, s store.Store) {
 	checkMember(t, "member of first directory", mustGet(t, s, dir, a.AccountID), stored(dir, a))
 
 	for _, in := range [][]store.Member{nil, {}} {
-		res, err := s.AddMembers(ctx, dir, in)
+		res, err := s.AddMembers(ctx, dir, in, nil)
 		if err != nil || len(res) != 0 {
 			t.Errorf("AddMembers(%#v) = %v, %v; want no results, no error", in, res, err)
 		}
@@ -79,7 +79,7 @@ func testAddMembersInvalidItem(t *testing.T, s store.Store) {
 	dir := newDir()
 	bad := member(2, base)
 	bad.AccountID = ""
-	res, err := s.AddMembers(t.Context(), dir, []store.Member{member(1, base), bad, member(3, base)})
+	res, err := s.AddMembers(t.Context(), dir, []store.Member{member(1, base), bad, member(3, base)}, nil)
 	if err != nil {
 		t.Fatalf("AddMembers: %v (one bad item must not fail the call)", err)
 	}
@@ -112,7 +112,7 @@ func testTimesKeepMilliseconds(t *testing.T, s store.Store) {
 	want.NameTime = want.AddTime.Add(ms(1))
 	checkMember(t, "member with sub-millisecond times", got, want)
 
-	_, after, err := s.UpdateRemark(t.Context(), dir, m.AccountID, "x", 0, fine.Add(time.Second+time.Nanosecond))
+	_, after, err := s.UpdateRemark(t.Context(), dir, m.AccountID, "x", 0, fine.Add(time.Second+time.Nanosecond), nil)
 	if err != nil {
 		t.Fatalf("UpdateRemark: %v", err)
 	}
@@ -140,7 +140,7 @@ func testUpdateRemark(t *testing.T, s store.Store) {
 	orig := stored(dir, m)
 
 	t1 := base.Add(time.Minute)
-	before, after, err := s.UpdateRemark(ctx, dir, m.AccountID, "新备注 ✓", 1, t1)
+	before, after, err := s.UpdateRemark(ctx, dir, m.AccountID, "新备注 ✓", 1, t1, nil)
 	if err != nil {
 		t.Fatalf("UpdateRemark(expect 1): %v", err)
 	}
@@ -151,15 +151,15 @@ func testUpdateRemark(t *testing.T, s store.Store) {
 	checkMember(t, "GetMember after update", mustGet(t, s, dir, m.AccountID), want)
 
 	// A stale version is a conflict and changes nothing.
-	_, _, err = s.UpdateRemark(ctx, dir, m.AccountID, "lost", 1, t1.Add(time.Second))
+	_, _, err = s.UpdateRemark(ctx, dir, m.AccountID, "lost", 1, t1.Add(time.Second), nil)
 	wantErr(t, "UpdateRemark with stale version", err, apperr.KindConflict, apperr.CodeVersionConflict)
-	_, _, err = s.UpdateRemark(ctx, dir, m.AccountID, "lost", 3, t1.Add(time.Second))
+	_, _, err = s.UpdateRemark(ctx, dir, m.AccountID, "lost", 3, t1.Add(time.Second), nil)
 	wantErr(t, "UpdateRemark with future version", err, apperr.KindConflict, apperr.CodeVersionConflict)
 	checkMember(t, "GetMember after conflicts", mustGet(t, s, dir, m.AccountID), want)
 
 	// expectVersion 0 means any version.
 	t2 := t1.Add(time.Minute)
-	before, after, err = s.UpdateRemark(ctx, dir, m.AccountID, "", 0, t2)
+	before, after, err = s.UpdateRemark(ctx, dir, m.AccountID, "", 0, t2, nil)
 	if err != nil {
 		t.Fatalf("UpdateRemark(expect 0): %v", err)
 	}
@@ -168,7 +168,7 @@ func testUpdateRemark(t *testing.T, s store.Store) {
 	checkMember(t, "after clearing the remark", after, want)
 
 	// The current version is accepted.
-	if _, after, err = s.UpdateRemark(ctx, dir, m.AccountID, "again", 3, t2); err != nil {
+	if _, after, err = s.UpdateRemark(ctx, dir, m.AccountID, "again", 3, t2, nil); err != nil {
 		t.Fatalf("UpdateRemark(expect 3): %v", err)
 	}
 	if after.Version != 4 || after.Remark != "again" {
@@ -180,12 +180,12 @@ func testUpdateRemark(t *testing.T, s store.Store) {
 
 func testUpdateRemarkMissing(t *testing.T, s store.Store) {
 	ctx, dir := t.Context(), newDir()
-	_, _, err := s.UpdateRemark(ctx, dir, acct(1), "x", 0, base)
+	_, _, err := s.UpdateRemark(ctx, dir, acct(1), "x", 0, base, nil)
 	wantErr(t, "UpdateRemark in a directory without members", err, apperr.KindNotFound, apperr.CodeMemberNotFound)
 	mustAdd(t, s, dir, member(1, base))
-	_, _, err = s.UpdateRemark(ctx, dir, acct(2), "x", 0, base)
+	_, _, err = s.UpdateRemark(ctx, dir, acct(2), "x", 0, base, nil)
 	wantErr(t, "UpdateRemark of a non-member", err, apperr.KindNotFound, apperr.CodeMemberNotFound)
-	_, _, err = s.UpdateRemark(ctx, dir, acct(2), "x", 1, base)
+	_, _, err = s.UpdateRemark(ctx, dir, acct(2), "x", 1, base, nil)
 	wantErr(t, "UpdateRemark of a non-member with a version", err, apperr.KindNotFound, apperr.CodeMemberNotFound)
 	// Not found is reported even when a version is given, and no row appeared.
 	mustCount(t, s, dir, 1)
@@ -204,7 +204,7 @@ func testRenameMember(t *testing.T, s store.Store) {
 
 	rename := func(name string, asOf time.Time, wantChanged bool) {
 		t.Helper()
-		changed, err := s.RenameMember(ctx, dir, m.AccountID, name, asOf)
+		changed, err := s.RenameMember(ctx, dir, m.AccountID, name, asOf, nil)
 		if err != nil {
 			t.Fatalf("RenameMember(%q, %s): %v", name, asOf, err)
 		}
@@ -233,7 +233,7 @@ func testRenameMember(t *testing.T, s store.Store) {
 	// UpdateTime never goes backwards: a remark edit after the observation
 	// time keeps its UpdateTime when an older-than-it rename lands.
 	t4 := t2.Add(time.Hour)
-	if _, _, err := s.UpdateRemark(ctx, dir, m.AccountID, "r", 0, t4); err != nil {
+	if _, _, err := s.UpdateRemark(ctx, dir, m.AccountID, "r", 0, t4, nil); err != nil {
 		t.Fatalf("UpdateRemark: %v", err)
 	}
 	t3 := t2.Add(time.Minute)
@@ -242,7 +242,7 @@ func testRenameMember(t *testing.T, s store.Store) {
 	rename("newest", t3, true)
 
 	for _, c := range []struct{ dir, id string }{{dir, acct(2)}, {newDir(), acct(1)}} {
-		changed, err := s.RenameMember(ctx, c.dir, c.id, "x", t4)
+		changed, err := s.RenameMember(ctx, c.dir, c.id, "x", t4, nil)
 		if err != nil || changed {
 			t.Errorf("RenameMember of missing member %s/%s = %v, %v; want false, nil", c.dir, c.id, changed, err)
 		}
@@ -256,7 +256,7 @@ func testDeleteMembers(t *testing.T, s store.Store) {
 	mustAdd(t, s, dir, a, b, c)
 	mustAdd(t, s, other, a, b)
 
-	res, err := s.DeleteMembers(ctx, dir, []string{b.AccountID, acct(9), a.AccountID})
+	res, err := s.DeleteMembers(ctx, dir, []string{b.AccountID, acct(9), a.AccountID}, nil)
 	if err != nil {
 		t.Fatalf("DeleteMembers: %v", err)
 	}
@@ -284,15 +284,15 @@ func testDeleteMembers(t *testing.T, s store.Store) {
 	mustCount(t, s, other, 2)
 	checkMember(t, "member of other directory", mustGet(t, s, other, a.AccountID), stored(other, a))
 
-	res, err = s.DeleteMembers(ctx, dir, []string{a.AccountID})
+	res, err = s.DeleteMembers(ctx, dir, []string{a.AccountID}, nil)
 	if err != nil || len(res) != 1 || res[0].Status != store.NotFound {
 		t.Errorf("second delete = %+v, %v; want NotFound", res, err)
 	}
-	res, err = s.DeleteMembers(ctx, newDir(), []string{a.AccountID})
+	res, err = s.DeleteMembers(ctx, newDir(), []string{a.AccountID}, nil)
 	if err != nil || len(res) != 1 || res[0].Status != store.NotFound {
 		t.Errorf("delete in a directory without members = %+v, %v; want NotFound", res, err)
 	}
-	if res, err := s.DeleteMembers(ctx, dir, nil); err != nil || len(res) != 0 {
+	if res, err := s.DeleteMembers(ctx, dir, nil, nil); err != nil || len(res) != 0 {
 		t.Errorf("DeleteMembers(nil) = %v, %v; want nothing", res, err)
 	}
 	mustCount(t, s, dir, 1)
@@ -314,13 +314,13 @@ func testConcurrentAddsAndUpdates(t *testing.T, s store.Store) {
 	versions := map[int64]bool{}
 	run(2*n, func(i int) {
 		if i < n {
-			res, err := s.AddMembers(ctx, dir, []store.Member{member(1+i, base.Add(ms(i)))})
+			res, err := s.AddMembers(ctx, dir, []store.Member{member(1+i, base.Add(ms(i)))}, nil)
 			if err != nil || len(res) != 1 || res[0].Status != store.Added {
 				t.Errorf("concurrent AddMembers %d = %+v, %v", i, res, err)
 			}
 			return
 		}
-		before, after, err := s.UpdateRemark(ctx, dir, target.AccountID, fmt.Sprintf("r%d", i), 0, base.Add(time.Minute))
+		before, after, err := s.UpdateRemark(ctx, dir, target.AccountID, fmt.Sprintf("r%d", i), 0, base.Add(time.Minute), nil)
 		if err != nil {
 			t.Errorf("concurrent UpdateRemark %d: %v", i, err)
 			return
@@ -355,7 +355,7 @@ func testConcurrentVersionConflict(t *testing.T, s store.Store) {
 	var winners []string
 	run(n, func(i int) {
 		remark := fmt.Sprintf("writer %d", i)
-		_, _, err := s.UpdateRemark(ctx, dir, m.AccountID, remark, 1, base.Add(time.Minute))
+		_, _, err := s.UpdateRemark(ctx, dir, m.AccountID, remark, 1, base.Add(time.Minute), nil)
 		if err == nil {
 			mu.Lock()
 			winners = append(winners, remark)
@@ -381,11 +381,11 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 
-	_, err := s.AddMembers(ctx, dir, []store.Member{member(2, base)})
+	_, err := s.AddMembers(ctx, dir, []store.Member{member(2, base)}, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("AddMembers with a canceled context: %v, want an error wrapping context.Canceled", err)
 	}
-	if _, _, err := s.UpdateRemark(ctx, dir, acct(1), "x", 0, base); !errors.Is(err, context.Canceled) {
+	if _, _, err := s.UpdateRemark(ctx, dir, acct(1), "x", 0, base, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("UpdateRemark with a canceled context: %v, want an error wrapping context.Canceled", err)
 	}
 	if _, err := s.GetMember(ctx, dir, acct(1)); !errors.Is(err, context.Canceled) {

@@ -170,13 +170,13 @@ func testListMembersAfterChanges(t *testing.T, s store.Store) {
 	// Remarks and renames keep a member in place; deletes remove it from
 	// both orders.
 	for _, m := range all[:5] {
-		_, after, err := s.UpdateRemark(ctx, dir, m.AccountID, "changed", 0, base.Add(time.Hour))
+		_, after, err := s.UpdateRemark(ctx, dir, m.AccountID, "changed", 0, base.Add(time.Hour), nil)
 		if err != nil {
 			t.Fatalf("UpdateRemark: %v", err)
 		}
 		byID[m.AccountID] = after
 	}
-	if _, err := s.RenameMember(ctx, dir, all[5].AccountID, "renamed", base.Add(time.Hour)); err != nil {
+	if _, err := s.RenameMember(ctx, dir, all[5].AccountID, "renamed", base.Add(time.Hour), nil); err != nil {
 		t.Fatalf("RenameMember: %v", err)
 	}
 	byID[all[5].AccountID] = mustGet(t, s, dir, all[5].AccountID)
@@ -185,7 +185,7 @@ func testListMembersAfterChanges(t *testing.T, s store.Store) {
 		del = append(del, m.AccountID)
 		delete(byID, m.AccountID)
 	}
-	if _, err := s.DeleteMembers(ctx, dir, del); err != nil {
+	if _, err := s.DeleteMembers(ctx, dir, del, nil); err != nil {
 		t.Fatalf("DeleteMembers: %v", err)
 	}
 	remaining := slices.Concat(all[:10], all[16:])
@@ -211,7 +211,7 @@ func testListMembersEmpty(t *testing.T, s store.Store) {
 	}
 	check("directory never used")
 	mustAdd(t, s, dir, member(1, base))
-	if _, err := s.DeleteMembers(ctx, dir, []string{acct(1)}); err != nil {
+	if _, err := s.DeleteMembers(ctx, dir, []string{acct(1)}, nil); err != nil {
 		t.Fatalf("DeleteMembers: %v", err)
 	}
 	check("directory emptied")
@@ -249,13 +249,13 @@ func testCountMembers(t *testing.T, s store.Store) {
 	// AlreadyExists and Failed items do not count.
 	bad := member(99, base)
 	bad.AccountID = ""
-	if _, err := s.AddMembers(ctx, dir, []store.Member{batch[0], member(30, base), bad}); err != nil {
+	if _, err := s.AddMembers(ctx, dir, []store.Member{batch[0], member(30, base), bad}, nil); err != nil {
 		t.Fatalf("AddMembers: %v", err)
 	}
 	mustCount(t, s, dir, 31)
 
 	// NotFound items do not count either.
-	if _, err := s.DeleteMembers(ctx, dir, []string{acct(0), acct(1), acct(500)}); err != nil {
+	if _, err := s.DeleteMembers(ctx, dir, []string{acct(0), acct(1), acct(500)}, nil); err != nil {
 		t.Fatalf("DeleteMembers: %v", err)
 	}
 	mustCount(t, s, dir, 29)

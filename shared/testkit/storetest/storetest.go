@@ -53,9 +53,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditAppendAndList", testAuditAppendAndList},
 		{"AuditPaging", testAuditPaging},
 		{"AuditInvalid", testAuditInvalid},
-		{"ClaimEvent", testClaimEvent},
-		{"ClaimEventExpired", testClaimEventExpired},
-		{"ClaimEventConcurrent", testClaimEventConcurrent},
+		{"ProcessedEvents", testProcessedEvents},
+		{"Generation", testGeneration},
+		{"AddWritesAuditWithChange", testAddAudited},
+		{"RemarkWritesAuditWithChange", testRemarkAudited},
+		{"UnchangedRemarkIsNoOp", testRemarkUnchanged},
+		{"DeleteWritesAuditWithChange", testDeleteAudited},
+		{"RenameWritesAuditWithChange", testRenameAudited},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,7 +118,7 @@ func mustAdd(t testing.TB, s store.Store, dirID string, ms ...store.Member) {
 	t.Helper()
 	for start := 0; start < len(ms); start += 1000 {
 		chunk := ms[start:min(start+1000, len(ms))]
-		res, err := s.AddMembers(context.Background(), dirID, chunk)
+		res, err := s.AddMembers(context.Background(), dirID, chunk, nil)
 		if err != nil {
 			t.Fatalf("AddMembers(%s, %d members): %v", dirID, len(chunk), err)
 		}

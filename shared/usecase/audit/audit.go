@@ -3,8 +3,10 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -48,6 +50,13 @@ func NewID(t time.Time) string {
 	return fmt.Sprintf("%013d-%06x-%s", ms, seq&0xffffff, hex.EncodeToString(b[:]))
 }
 
+// EventRecordID is the audit ID of the record of an event: its time (so it
+// sorts with the others) and a digest of its key (source and id).
+func EventRecordID(t time.Time, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return fmt.Sprintf("%013d-ev%04x-%s", t.UnixMilli(), 0, hex.EncodeToString(sum[:5]))
+}
+
 var (
 	idMu     sync.Mutex
 	idLastMs int64
@@ -69,6 +78,10 @@ type Recorder struct {
 
 // Entry is one change to record.
 type Entry struct {
+	// ID, when set, is the record's ID instead of a new one: a record of a
+	// directory event has an ID derived from the event (EventRecordID), so
+	// that a redelivery writes the same record again, not a second one.
+	ID     string
 	Action action.Action
 	Target string
 	Result string
@@ -88,7 +101,7 @@ func (r *Recorder) Record(ctx context.Context, dirID string, actor Actor, entrie
 	for i, e := range entries {
 		evs[i] = store.AuditEvent{
 			DirectoryID:    dirID,
-			ID:             NewID(now),
+			ID:             cmp.Or(e.ID, NewID(now)),
 			Time:           now,
 			ActorAccountID: actor.AccountID,
 			ActorPrincipal: actor.Principal,
@@ -193,3 +206,18 @@ func FormatTime(t time.Time) string {
 
 // Itoa is strconv.Itoa for Detail values.
 func Itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// With is the record of each change a store call applies, stamped with
+// actor: the store writes it in the same unit as the change (see
+// store.AuditOf), so no change is left without its record.
+func (r *Recorder) With(dirID string, actor Actor, entry func(before, after store.Member) Entry) store.AuditOf {
+	return func(before, after store.Member) store.AuditEvent {
+		e := entry(before, after)
+		now := r.Now().UTC()
+		return store.AuditEvent{
+			DirectoryID: dirID, ID: NewID(now), Time: now,
+			ActorAccountID: actor.AccountID, ActorPrincipal: actor.Principal, ActorRole: actor.Role,
+			Action: string(e.Action), Target: e.Target, Result: e.Result, RequestID: actor.RequestID, Detail: e.Detail,
+		}
+	}
+}

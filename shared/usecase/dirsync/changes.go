@@ -3,6 +3,8 @@ package dirsync
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/action"
@@ -89,7 +91,19 @@ func (s *Service) remove(ctx context.Context, c call, sum Summary) (Summary, err
 			c.account, audit.FormatTime(m.AddTime), c.name, c.rawTime)
 		return sum, nil
 	}
-	res, err := s.Store.DeleteMembers(ctx, d.ID, []string{c.account})
+	// The hint: does RD still list the account?
+	if _, err := s.Directory.GetAccount(ctx, c.account); err == nil {
+		sum.Result, sum.Reason = ResultNoChange, ReasonStillInDirectory
+		sum.Message = fmt.Sprintf("Resource Directory still lists account %s; the member stays.", c.account)
+		return sum, nil
+	} else if !apperr.IsCode(err, apperr.CodeAccountNotFound) {
+		return sum, fmt.Errorf("confirm removal: %w", err)
+	}
+	record := s.Audit.With(d.ID, s.actor(c), func(m, _ store.Member) audit.Entry {
+		return audit.Entry{Action: action.DirectoryEvents, Target: c.account, Result: ResultRemoved,
+			Detail: c.detail("AccountName", m.AccountName, "Remark", m.Remark, "Reason", "LeftResourceDirectory")}
+	})
+	res, err := s.Store.DeleteMembers(ctx, d.ID, []string{c.account}, record)
 	if err != nil {
 		return sum, fmt.Errorf("delete member: %w", err)
 	}
@@ -106,11 +120,7 @@ func (s *Service) remove(ctx context.Context, c call, sum Summary) (Summary, err
 	default:
 		return sum, fmt.Errorf("delete member: %w", r.Err)
 	}
-	s.invalidate() // the account is no longer a member of the directory
-	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.account, Result: ResultRemoved,
-		Detail: c.detail("AccountName", m.AccountName, "Remark", m.Remark, "Reason", "LeftResourceDirectory"),
-	}); err != nil {
+	if err := s.invalidate(ctx); err != nil { // the account is no longer a member of the directory
 		return sum, err
 	}
 	sum.Result = ResultRemoved
@@ -132,7 +142,26 @@ func (s *Service) rename(ctx context.Context, c call, sum Summary) (Summary, err
 	// the name holds as of upper; a member added at or after upper read it
 	// already, one added earlier in the same second did not.
 	asOf := c.upper
-	changed, err := s.Store.RenameMember(ctx, d.ID, c.account, c.newName, asOf)
+	// The hint: the name is the one RD reports now, not the event's.
+	acc, err := s.Directory.GetAccount(ctx, c.account)
+	if apperr.IsCode(err, apperr.CodeAccountNotFound) {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory does not list account %s; its name is not changed.", c.account)
+		return sum, nil
+	}
+	if err != nil {
+		return sum, fmt.Errorf("confirm rename: %w", err)
+	}
+	if acc.DisplayName != c.newName {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory names account %s %q, not %q; the event is not confirmed.", c.account, acc.DisplayName, c.newName)
+		return sum, nil
+	}
+	record := s.Audit.With(d.ID, s.actor(c), func(before, after store.Member) audit.Entry {
+		return audit.Entry{Action: action.DirectoryEvents, Target: c.account, Result: ResultRenamed,
+			Detail: c.detail("OldName", before.AccountName, "NewName", after.AccountName)}
+	})
+	changed, err := s.Store.RenameMember(ctx, d.ID, c.account, c.newName, asOf, record)
 	if err != nil {
 		return sum, fmt.Errorf("rename member: %w", err)
 	}
@@ -146,12 +175,6 @@ func (s *Service) rename(ctx context.Context, c call, sum Summary) (Summary, err
 		}
 		return sum, nil
 	}
-	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.account, Result: ResultRenamed,
-		Detail: c.detail("OldName", m.AccountName, "NewName", c.newName),
-	}); err != nil {
-		return sum, err
-	}
 	sum.Result = ResultRenamed
 	return sum, nil
 }
@@ -163,7 +186,9 @@ func (s *Service) delegated(ctx context.Context, c call, sum Summary) (Summary, 
 	if err != nil {
 		return sum, err
 	}
-	s.invalidate() // even when not ours: a fresh answer is never wrong
+	if err := s.invalidate(ctx); err != nil { // even when not ours: a fresh answer is never wrong
+		return sum, err
+	}
 	if done != nil {
 		return *done, nil
 	}
@@ -171,8 +196,20 @@ func (s *Service) delegated(ctx context.Context, c call, sum Summary) (Summary, 
 	if c.name == EventDeregisterDelegated {
 		result = ResultDeregistered
 	}
+	// The hint: is the account SASE's delegated administrator now?
+	das, err := s.Directory.ListDelegatedAdmins(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("confirm delegated administrator: %w", err)
+	}
+	listed := slices.ContainsFunc(das, func(da directory.DelegatedAdmin) bool { return da.AccountID == c.account })
+	if listed != (result == ResultRegistered) {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory does not confirm that account %s was %s; role answers were refreshed.",
+			c.account, strings.ToLower(result))
+		return sum, nil
+	}
 	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.account, Result: result,
+		ID: audit.EventRecordID(c.pos, c.key), Action: action.DirectoryEvents, Target: c.account, Result: result,
 		Detail: c.detail("ServicePrincipal", c.svc, "Effect", "RoleCacheInvalidated"),
 	}); err != nil {
 		return sum, err
@@ -190,7 +227,9 @@ func (s *Service) destroyed(ctx context.Context, c call, sum Summary) (Summary, 
 	if err != nil {
 		return sum, err
 	}
-	s.invalidate()
+	if err := s.invalidate(ctx); err != nil {
+		return sum, err
+	}
 	if ok {
 		switch {
 		case c.caller != d.ManagementAccountID:
@@ -213,7 +252,7 @@ func (s *Service) destroyed(ctx context.Context, c call, sum Summary) (Summary, 
 		return sum, nil
 	}
 	if err := s.Audit.Record(ctx, NoDirectoryID, s.actor(c), audit.Entry{
-		Action: action.DirectoryEvents, Target: c.caller, Result: ResultDestroyed,
+		ID: audit.EventRecordID(c.pos, c.key), Action: action.DirectoryEvents, Target: c.caller, Result: ResultDestroyed,
 		Detail: c.detail("Effect", "RoleCacheInvalidated"),
 	}); err != nil {
 		return sum, err

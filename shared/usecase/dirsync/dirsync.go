@@ -26,7 +26,7 @@
 //   - a store or directory failure returns the error, after releasing the
 //     claim, so that EventBridge's retry is processed again.
 //
-// Role answers: Service.Invalidate drops the cache of the process it runs in.
+// Role answers: Roles.Invalidate drops the cache of the process it runs in.
 // Locally (make run) that is the one process serving every function. In
 // Function Compute each function has its own instances, so the HTTP
 // functions' cached answers still expire only after ROLE_CACHE_TTL (60 s by
@@ -52,12 +52,13 @@
 //   - the system audit record of the destruction goes under NoDirectoryID.
 //
 // The package imports no cloud SDK; what it needs from the store, the
-// directory and the audit trail are the small interfaces below, and the role
-// cache is one invalidation function.
+// directory, the role cache and the audit trail are the small interfaces
+// below.
 package dirsync
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -88,22 +89,32 @@ const scanPage = 1000
 // Store is what dirsync needs from the store.
 type Store interface {
 	GetMember(ctx context.Context, dirID, accountID string) (store.Member, error)
-	RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time) (bool, error)
-	DeleteMembers(ctx context.Context, dirID string, accountIDs []string) ([]store.DeleteResult, error)
+	RenameMember(ctx context.Context, dirID, accountID, name string, asOf time.Time, audit store.AuditOf) (bool, error)
+	DeleteMembers(ctx context.Context, dirID string, accountIDs []string, audit store.AuditOf) ([]store.DeleteResult, error)
 	ListMembers(ctx context.Context, dirID string, q store.ListQuery) ([]store.Member, bool, error)
-	ClaimEvent(ctx context.Context, key string, expires time.Time) (bool, error)
-	ReleaseEvent(ctx context.Context, key string) error
+	EventProcessed(ctx context.Context, key string) (bool, error)
+	MarkEventProcessed(ctx context.Context, key string, expires time.Time) error
 }
 
 // Directory is what dirsync reads from Resource Directory.
 type Directory interface {
 	GetDirectory(ctx context.Context) (directory.Directory, error)
 	ListAccounts(ctx context.Context) ([]directory.Account, error)
+	GetAccount(ctx context.Context, accountID string) (directory.Account, error)
+	ListDelegatedAdmins(ctx context.Context) ([]directory.DelegatedAdmin, error)
+}
+
+// Roles is told of every change of roles (app.App.Changed): it drops this
+// instance's answers and bumps the directory generation in the store, so
+// every warm instance of every function drops theirs within a second.
+type Roles interface {
+	Changed(ctx context.Context) error
 }
 
 // Auditor records changes (audit.Recorder).
 type Auditor interface {
 	Record(ctx context.Context, dirID string, actor audit.Actor, entries ...audit.Entry) error
+	With(dirID string, actor audit.Actor, entry func(before, after store.Member) audit.Entry) store.AuditOf
 }
 
 // Service handles directory events and reconciliation for one deployment.
@@ -112,10 +123,8 @@ type Auditor interface {
 type Service struct {
 	Store     Store
 	Directory Directory
-	// Invalidate drops the cached role answers of this process (app.App's
-	// Invalidate); nil does nothing.
-	Invalidate func()
-	Audit      Auditor
+	Roles     Roles
+	Audit     Auditor
 	// Owner is the account the deployment runs in. It is the management
 	// account whose calls are ours when no directory exists any more.
 	Owner string
@@ -148,10 +157,14 @@ func (s *Service) principal() string {
 	return s.ServicePrincipal
 }
 
-func (s *Service) invalidate() {
-	if s.Invalidate != nil {
-		s.Invalidate()
+func (s *Service) invalidate(ctx context.Context) error {
+	if s.Roles == nil {
+		return nil
 	}
+	if err := s.Roles.Changed(ctx); err != nil {
+		return fmt.Errorf("publish role change: %w", err)
+	}
+	return nil
 }
 
 // systemRole is the audit role of every change dirsync makes.

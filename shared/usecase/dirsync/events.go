@@ -32,9 +32,9 @@ var actionTrailTypes = []string{":ActionTrail:ApiCall", ":ActionTrail:ConsoleOpe
 
 // RulePattern is the EventBridge event pattern of the directory-events
 // trigger: ActionTrail API-call records of the ResourceManager calls in
-// HandledEvents. The source is left open (acs.resourcemanager is
-// UNCONFIRMED for ActionTrail records), and failed calls are filtered by the
-// function (errorCode), not by the rule.
+// HandledEvents from source acs.resourcemanager (pinned: the handler refuses
+// any other source as well), and failed calls are filtered by the function
+// (errorCode), not by the rule.
 func RulePattern() string {
 	type suffix struct {
 		Suffix string `json:"suffix"`
@@ -44,8 +44,9 @@ func RulePattern() string {
 		types = append(types, suffix{t})
 	}
 	p := map[string]any{
-		"type": types,
-		"data": map[string][]string{"serviceName": {events.ServiceResourceManager}, "eventName": HandledEvents},
+		"source": []string{events.SourceResourceManager},
+		"type":   types,
+		"data":   map[string][]string{"serviceName": {events.ServiceResourceManager}, "eventName": HandledEvents},
 	}
 	b, _ := json.Marshal(p) // cannot fail: strings only
 	return string(b)
@@ -63,23 +64,32 @@ const (
 	ResultIgnored      = "Ignored"      // not ours or unusable; acknowledged (Reason says why)
 )
 
+// An event is a hint, never proof (docs/DESIGN.md "Events"): before acting,
+// the handler reads the truth from Resource Directory, so that a forged or
+// replayed event changes nothing RD does not confirm. Extra RD calls per
+// event: a removal or a rename, one GetAccount; a delegated-administrator
+// event, one ListDelegatedAdministrators.
+
 // Reasons of NoChange and Ignored (Summary.Reason).
 const (
-	ReasonMalformed        = "Malformed"             // not a CloudEvent with a usable ActionTrail record
-	ReasonNotAPICall       = "NotActionTrailApiCall" // another kind of event
-	ReasonOtherService     = "OtherService"          // serviceName is not ResourceManager
-	ReasonFailedCall       = "FailedCall"            // the recorded API call failed (errorCode set)
-	ReasonUnhandled        = "UnhandledEvent"        // a ResourceManager call SASE does not follow
-	ReasonOtherPrincipal   = "OtherServicePrincipal" // delegated administrator of another trusted service
-	ReasonNoDisplayName    = "NoDisplayName"         // UpdateAccount without NewDisplayName
-	ReasonNoDirectory      = "NoDirectory"           // no directory exists (any more)
-	ReasonOtherDirectory   = "OtherDirectory"        // the caller is not our directory's management account
-	ReasonNotMember        = "NotMember"             // the account is not a SASE member
-	ReasonAddedAfterEvent  = "MemberAddedAfterEvent" // stale removal: the member was added after it
-	ReasonNewerName        = "NewerNameKnown"        // stale rename: a newer name was observed
-	ReasonSameName         = "SameName"              // the member already has this name
-	ReasonDirectoryExists  = "DirectoryStillExists"  // destroy recorded, but the directory still answers
-	ReasonDirectoryCreated = "DirectoryRecreated"    // stale destroy: the current directory is newer
+	ReasonMalformed        = "Malformed"               // not a CloudEvent with a usable ActionTrail record
+	ReasonNotAPICall       = "NotActionTrailApiCall"   // another kind of event
+	ReasonOtherService     = "OtherService"            // serviceName is not ResourceManager
+	ReasonFailedCall       = "FailedCall"              // the recorded API call failed (errorCode set)
+	ReasonUnhandled        = "UnhandledEvent"          // a ResourceManager call SASE does not follow
+	ReasonOtherPrincipal   = "OtherServicePrincipal"   // delegated administrator of another trusted service
+	ReasonNoDisplayName    = "NoDisplayName"           // UpdateAccount without NewDisplayName
+	ReasonNoDirectory      = "NoDirectory"             // no directory exists (any more)
+	ReasonOtherDirectory   = "OtherDirectory"          // the caller is not our directory's management account
+	ReasonNotMember        = "NotMember"               // the account is not a SASE member
+	ReasonAddedAfterEvent  = "MemberAddedAfterEvent"   // stale removal: the member was added after it
+	ReasonNewerName        = "NewerNameKnown"          // stale rename: a newer name was observed
+	ReasonSameName         = "SameName"                // the member already has this name
+	ReasonDirectoryExists  = "DirectoryStillExists"    // destroy recorded, but the directory still answers
+	ReasonDirectoryCreated = "DirectoryRecreated"      // stale destroy: the current directory is newer
+	ReasonUntrustedSource  = "UntrustedSource"         // source is not acs.resourcemanager
+	ReasonStillInDirectory = "StillInDirectory"        // removal not confirmed: RD still lists the account
+	ReasonNotConfirmed     = "NotConfirmedByDirectory" // RD does not show what the event says
 )
 
 // Summary is what directory-events returns for one event.
@@ -111,6 +121,7 @@ type call struct {
 	name      string    // eventName
 	rawTime   string    // eventTime as sent
 	upper     time.Time // the call happened before this (eventTime + its precision)
+	pos       time.Time // where the event's own audit record sorts (see recordTime)
 	caller    string    // userIdentity.accountId (the envelope's account when absent)
 	principal string    // userIdentity.userName or principalId
 	account   string    // requestParameters.AccountId
@@ -119,9 +130,15 @@ type call struct {
 }
 
 // HandleEvent processes one CloudEvent. It returns an error only when the
-// store or the directory failed, so that EventBridge retries; the claim on
-// the event is then released so that the retry is processed. Everything
+// store or the directory failed, so that EventBridge retries. Everything
 // else, including unusable input, is acknowledged with a Summary.
+//
+// Exactly-once effect: the event is marked processed only after its effect,
+// and every effect is idempotent (a member change and its audit record are
+// one unit in the store; a record without a change has an ID derived from
+// the event). An instance that dies mid-event leaves no mark, so
+// EventBridge's redelivery does the work; one that dies after the effect
+// leaves work that the redelivery finds done.
 func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summary, error) {
 	sum := Summary{EventID: validate.ClipTo(ev.ID, eventText)}
 	c, reason, msg := s.parse(ev)
@@ -131,26 +148,22 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summar
 	}
 	sum.EventID, sum.EventName, sum.AccountID = ev.ID, c.name, c.account
 
-	claimed, err := s.Store.ClaimEvent(ctx, c.key, s.now().Add(s.dedupTTL()))
+	done, err := s.Store.EventProcessed(ctx, c.key)
 	if err != nil {
-		return sum, fmt.Errorf("directory event %s: claim: %w", c.key, err)
+		return sum, fmt.Errorf("directory event %s: %w", c.key, err)
 	}
-	if !claimed {
+	if done {
 		sum.Result = ResultDuplicate
 		sum.Message = "This event (source and id) was processed before; nothing was changed."
 		return sum, nil
 	}
 	out, err := s.apply(ctx, c, sum)
 	if err != nil {
-		// Let the retry through. The release must happen even when ctx is
-		// done (a deadline is a common cause of the failure).
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if rerr := s.Store.ReleaseEvent(rctx, c.key); rerr != nil {
-			s.Log.Error().Err(rerr).Str("event_key", c.key).
-				Msg("directory event failed and its claim could not be released: a retry will be taken as a duplicate; reconcile-members corrects the member list")
-		}
 		return out, fmt.Errorf("directory event %s (%s): %w", c.key, c.name, err)
+	}
+	if err := s.Store.MarkEventProcessed(ctx, c.key, s.now().Add(s.dedupTTL())); err != nil {
+		// The effect is done; a redelivery finds it done and changes nothing.
+		return out, fmt.Errorf("directory event %s: mark processed: %w", c.key, err)
 	}
 	return out, nil
 }

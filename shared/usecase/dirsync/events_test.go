@@ -1,6 +1,7 @@
 package dirsync_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,7 @@ func TestAccountLeavingRemovesMember(t *testing.T) {
 func TestRenameRefreshesAccountName(t *testing.T) {
 	e := newEnv(t)
 	e.addMembers(t0.Add(time.Minute), member1)
+	e.rdRename(member1, "payments-prod")
 	ev := event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "payments-prod")
 	wantResult(t, e.handle(ev), dirsync.ResultRenamed, "")
 	m, _ := e.member(member1)
@@ -79,11 +81,12 @@ func TestRenameRefreshesAccountName(t *testing.T) {
 func TestRenameInTheSecondOfTheAdd(t *testing.T) {
 	e := newEnv(t)
 	e.addMembers(t0.Add(time.Minute+300*time.Millisecond), member1)
+	e.rdRename(member1, "late")
 	wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(time.Minute), "AccountId", member1, "NewDisplayName", "late")),
 		dirsync.ResultRenamed, "")
 	// A rename stamped a whole second before the add is older than the
-	// name the add read.
-	wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(59*time.Second), "AccountId", member1, "NewDisplayName", "older")),
+	// name the add read (RD reports the name, so only the time decides).
+	wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(59*time.Second), "AccountId", member1, "NewDisplayName", "late")),
 		dirsync.ResultNoChange, dirsync.ReasonNewerName)
 	if m, _ := e.member(member1); m.AccountName != "late" {
 		t.Fatalf("name %q", m.AccountName)
@@ -96,12 +99,16 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 	rename := event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "first")
 	remove := event(owner, dirsync.EventRemoveCloudAccount, t0.Add(11*time.Minute), "AccountId", member2)
 	register := event(owner, dirsync.EventRegisterDelegated, t0.Add(12*time.Minute), "AccountId", delegate, "ServicePrincipal", "csas.aliyuncs.com")
+	e.rdRename(member1, "first")
+	e.rdRemove(member2)
+	e.rdRegister(delegate)
 	for _, ev := range []events.CloudEvent{rename, remove, register} {
 		if sum := e.handle(ev); sum.Result == dirsync.ResultDuplicate {
 			t.Fatalf("first delivery: %+v", sum)
 		}
 	}
 	// A newer rename, then every event again, twice.
+	e.rdRename(member1, "second")
 	wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(20*time.Minute), "AccountId", member1, "NewDisplayName", "second")),
 		dirsync.ResultRenamed, "")
 	before, invalidations, writes := len(e.audit(e.d.ID)), e.roles.count(), e.store.count("DeleteMembers")+e.store.count("RenameMember")
@@ -128,6 +135,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 func TestConcurrentDuplicates(t *testing.T) {
 	e := newEnv(t)
 	e.addMembers(t0.Add(time.Minute), member1)
+	e.rdRemove(member1)
 	ev := event(owner, dirsync.EventRemoveCloudAccount, t0.Add(10*time.Minute), "AccountId", member1)
 	var wg sync.WaitGroup
 	results := make([]dirsync.Summary, 8)
@@ -149,6 +157,10 @@ func TestConcurrentDuplicates(t *testing.T) {
 		case dirsync.ResultRemoved:
 			removed++
 		case dirsync.ResultDuplicate:
+		case dirsync.ResultNoChange: // ran alongside the one that removed it, before its mark
+			if r.Reason != dirsync.ReasonNotMember {
+				t.Fatalf("result %+v", r)
+			}
 		default:
 			t.Fatalf("result %+v", r)
 		}
@@ -164,9 +176,12 @@ func TestReorderedEvents(t *testing.T) {
 		e.addMembers(t0.Add(time.Minute), member1)
 		older := event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "older")
 		newer := event(owner, dirsync.EventUpdateAccount, t0.Add(20*time.Minute), "AccountId", member1, "NewDisplayName", "newer")
+		e.rdRename(member1, "older")
+		e.rdRename(member1, "newer")
 		wantResult(t, e.handle(newer), dirsync.ResultRenamed, "")
+		// RD reports "newer" now: the late event is not confirmed.
 		sum := e.handle(older)
-		wantResult(t, sum, dirsync.ResultNoChange, dirsync.ReasonNewerName)
+		wantResult(t, sum, dirsync.ResultNoChange, dirsync.ReasonNotConfirmed)
 		if m, _ := e.member(member1); m.AccountName != "newer" {
 			t.Fatalf("name %q, want newer", m.AccountName)
 		}
@@ -177,7 +192,9 @@ func TestReorderedEvents(t *testing.T) {
 	t.Run("renames in order", func(t *testing.T) {
 		e := newEnv(t)
 		e.addMembers(t0.Add(time.Minute), member1)
+		e.rdRename(member1, "older")
 		wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "older")), dirsync.ResultRenamed, "")
+		e.rdRename(member1, "newer")
 		wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(20*time.Minute), "AccountId", member1, "NewDisplayName", "newer")), dirsync.ResultRenamed, "")
 		if m, _ := e.member(member1); m.AccountName != "newer" {
 			t.Fatalf("name %q, want newer", m.AccountName)
@@ -186,7 +203,11 @@ func TestReorderedEvents(t *testing.T) {
 	t.Run("rename older than the add", func(t *testing.T) {
 		e := newEnv(t)
 		e.addMembers(t0.Add(30*time.Minute), member1) // the add read the current name
+		// RD still reports the name the add read: a stale rename to another
+		// name is not confirmed; one to that name is older than the add's.
 		wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "stale")),
+			dirsync.ResultNoChange, dirsync.ReasonNotConfirmed)
+		wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "team-1")),
 			dirsync.ResultNoChange, dirsync.ReasonNewerName)
 		if m, _ := e.member(member1); m.AccountName != "team-1" {
 			t.Fatalf("name %q", m.AccountName)
@@ -209,6 +230,7 @@ func TestReorderedEvents(t *testing.T) {
 	t.Run("rename after removal", func(t *testing.T) {
 		e := newEnv(t)
 		e.addMembers(t0.Add(time.Minute), member1)
+		e.rdRemove(member1)
 		wantResult(t, e.handle(event(owner, dirsync.EventRemoveCloudAccount, t0.Add(20*time.Minute), "AccountId", member1)), dirsync.ResultRemoved, "")
 		wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "x")),
 			dirsync.ResultNoChange, dirsync.ReasonNotMember)
@@ -219,7 +241,7 @@ func TestReorderedEvents(t *testing.T) {
 }
 
 // Events that are not about this deployment are acknowledged and change
-// nothing: no member write, no audit, no claim.
+// nothing: no member write, no audit, no processed-event read or mark.
 func TestForeignEvents(t *testing.T) {
 	at := t0.Add(10 * time.Minute)
 	cases := []struct {
@@ -266,7 +288,7 @@ func TestForeignEvents(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.addMembers(t0.Add(time.Minute), member1, member2)
-			claims := e.store.count("ClaimEvent")
+			claims := e.store.count("EventProcessed") + e.store.count("MarkEventProcessed")
 			wantResult(t, e.handle(c.ev), c.result, c.reason)
 			for _, id := range []string{member1, member2} {
 				m, ok := e.member(id)
@@ -277,8 +299,8 @@ func TestForeignEvents(t *testing.T) {
 			if n := len(e.audit(e.d.ID)) + len(e.audit(dirsync.NoDirectoryID)); n != 0 {
 				t.Fatalf("%d audit records for a foreign event", n)
 			}
-			if c.result == dirsync.ResultIgnored && c.reason != dirsync.ReasonOtherDirectory && e.store.count("ClaimEvent") != claims {
-				t.Fatal("an event that is not ours was claimed")
+			if c.result == dirsync.ResultIgnored && c.reason != dirsync.ReasonOtherDirectory && e.store.count("EventProcessed")+e.store.count("MarkEventProcessed") != claims {
+				t.Fatal("an event that is not ours touched the processed-events table")
 			}
 			if c.reason == dirsync.ReasonOtherPrincipal && e.roles.count() != 0 {
 				t.Fatal("another principal's delegated administrator invalidated SASE's roles")
@@ -349,6 +371,8 @@ func TestGarbageIsAcknowledged(t *testing.T) {
 func TestLenientRecordShapes(t *testing.T) {
 	e := newEnv(t)
 	e.addMembers(t0.Add(time.Minute), member1, member2)
+	e.rdRename(member1, "numbers")
+	e.rdRemove(member2)
 	at := t0.Add(10 * time.Minute)
 	prc := at.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04:05.000") + "PRC"
 	ev := withData(event(owner, dirsync.EventUpdateAccount, at),
@@ -365,95 +389,180 @@ func TestLenientRecordShapes(t *testing.T) {
 	wantResult(t, e.handle(quoted), dirsync.ResultRemoved, "")
 }
 
-// A store or directory failure returns the error (EventBridge retries),
-// applies nothing, and releases the claim so that the retry is processed.
-func TestTransientFailureReturnsErrorAndRetrySucceeds(t *testing.T) {
-	cases := []struct{ store, directory string }{
-		{store: "ClaimEvent"}, {directory: "GetDirectory"}, {store: "GetMember"}, {store: "DeleteMembers"},
+// A store or directory failure anywhere returns the error (EventBridge
+// retries) and leaves no processed mark; the redelivery applies the effect
+// exactly once (one audit record per applied change), and a redelivery after
+// that success is a Duplicate. Each call the event makes fails in turn.
+func TestFaultMatrixRedeliveryAppliesOnce(t *testing.T) {
+	type scenario struct {
+		name   string
+		setup  func(e *env)
+		ev     func() events.CloudEvent
+		calls  []string // "store:X" or "dir:X", in the order the handler makes them
+		result string   // of the first successful delivery
+		check  func(t *testing.T, e *env)
+	}
+	removed := func(t *testing.T, e *env) {
+		if _, ok := e.member(member1); ok {
+			t.Fatal("member1 is still a member")
+		}
+	}
+	scenarios := []scenario{
+		{
+			name:  "removal",
+			setup: func(e *env) { e.rdRemove(member1) },
+			ev: func() events.CloudEvent {
+				return event(owner, dirsync.EventRemoveCloudAccount, t0.Add(10*time.Minute), "AccountId", member1)
+			},
+			calls:  []string{"store:EventProcessed", "dir:GetDirectory", "store:GetMember", "dir:GetAccount", "store:DeleteMembers", "store:MarkEventProcessed"},
+			result: dirsync.ResultRemoved,
+			check:  removed,
+		},
+		{
+			name:  "rename",
+			setup: func(e *env) { e.rdRename(member1, "renamed") },
+			ev: func() events.CloudEvent {
+				return event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "renamed")
+			},
+			calls:  []string{"store:EventProcessed", "dir:GetDirectory", "store:GetMember", "dir:GetAccount", "store:RenameMember", "store:MarkEventProcessed"},
+			result: dirsync.ResultRenamed,
+			check: func(t *testing.T, e *env) {
+				if m, _ := e.member(member1); m.AccountName != "renamed" || m.Version != 2 {
+					t.Fatalf("member after the rename: %+v", m)
+				}
+			},
+		},
+		{
+			name:  "delegated administrator",
+			setup: func(e *env) { e.rdRegister(delegate) },
+			ev: func() events.CloudEvent {
+				return event(owner, dirsync.EventRegisterDelegated, t0.Add(10*time.Minute), "AccountId", delegate, "ServicePrincipal", "csas.aliyuncs.com")
+			},
+			calls:  []string{"store:EventProcessed", "dir:GetDirectory", "dir:ListDelegatedAdmins", "store:AppendAudit", "store:MarkEventProcessed"},
+			result: dirsync.ResultRegistered,
+			check:  func(*testing.T, *env) {},
+		},
+	}
+	for _, sc := range scenarios {
+		for _, call := range sc.calls {
+			t.Run(sc.name+"/"+call, func(t *testing.T) {
+				e := newEnv(t)
+				e.addMembers(t0.Add(time.Minute), member1)
+				sc.setup(e)
+				ev := sc.ev()
+				kind, method, _ := strings.Cut(call, ":")
+				if kind == "store" {
+					e.store.failOn(method, unavailable(method))
+				} else {
+					e.dir.failOn(method, apperr.Throttled("Resource Directory", nil))
+				}
+				_, err := e.svc.HandleEvent(e.ctx, ev)
+				if err == nil {
+					t.Fatal("no error: EventBridge would not retry")
+				}
+				if ae, ok := apperr.As(err); !ok || (ae.Kind != apperr.KindUnavailable && ae.Kind != apperr.KindThrottled) {
+					t.Fatalf("error %v is not the transient *apperr.Error", err)
+				}
+				if n := e.store.count(method) + e.dir.count(method); n == 0 {
+					t.Fatalf("%s was never called: the matrix is out of date", call)
+				}
+				if done, err := e.store.Store.EventProcessed(e.ctx, ev.Source+"|"+ev.ID); err != nil || done {
+					t.Fatalf("after a failure the event is marked processed (%v, %v): the redelivery would be lost", done, err)
+				}
+				// Before the failing call's effect nothing is applied; a
+				// change is never without its record.
+				if call != "store:MarkEventProcessed" {
+					if n := len(e.audit(e.d.ID)); n != 0 {
+						t.Fatalf("%d audit records after a failure before the effect", n)
+					}
+					if m, ok := e.member(member1); !ok || m.Version != 1 {
+						t.Fatalf("half-applied: member1 = %+v, %v", m, ok)
+					}
+				}
+
+				// EventBridge's redelivery, once the store and RD are back.
+				e.store.failOn(method, nil)
+				e.dir.failOn(method, nil)
+				sum := e.handle(ev)
+				if call == "store:MarkEventProcessed" && sc.result != dirsync.ResultRegistered {
+					// The effect was done; the redelivery finds it done.
+					if sum.Result != dirsync.ResultNoChange {
+						t.Fatalf("redelivery after a lost mark: %+v", sum)
+					}
+				} else {
+					wantResult(t, sum, sc.result, "")
+				}
+				wantResult(t, e.handle(ev), dirsync.ResultDuplicate, "")
+				sc.check(t, e)
+				trail := e.audit(e.d.ID)
+				if len(trail) != 1 || trail[0].RequestID != ev.ID || trail[0].Result != sc.result {
+					t.Fatalf("audit after the redelivery: %+v; want exactly one %s record", trail, sc.result)
+				}
+			})
+		}
+	}
+}
+
+// Events are hints: a forged event, or one RD does not confirm, changes
+// nothing and writes no audit record.
+func TestForgedEventsChangeNothing(t *testing.T) {
+	at := t0.Add(10 * time.Minute)
+	cases := []struct {
+		name           string
+		ev             events.CloudEvent
+		result, reason string
+	}{
+		{"removal of an account RD still lists", event(owner, dirsync.EventRemoveCloudAccount, at, "AccountId", member1),
+			dirsync.ResultNoChange, dirsync.ReasonStillInDirectory},
+		{"deletion of an account RD still lists", event(owner, dirsync.EventDeleteAccount, at, "AccountId", member1),
+			dirsync.ResultNoChange, dirsync.ReasonStillInDirectory},
+		{"rename to a name RD does not report", event(owner, dirsync.EventUpdateAccount, at, "AccountId", member1, "NewDisplayName", "evil"),
+			dirsync.ResultNoChange, dirsync.ReasonNotConfirmed},
+		{"rename stamped in the near future", event(owner, dirsync.EventUpdateAccount, time.Now().Add(4*time.Minute), "AccountId", member1, "NewDisplayName", "pinned"),
+			dirsync.ResultNoChange, dirsync.ReasonNotConfirmed},
+		{"registration RD does not confirm", event(owner, dirsync.EventRegisterDelegated, at, "AccountId", member1, "ServicePrincipal", "csas.aliyuncs.com"),
+			dirsync.ResultNoChange, dirsync.ReasonNotConfirmed},
+		{"deregistration of the DA RD still lists", event(owner, dirsync.EventDeregisterDelegated, at, "AccountId", delegate, "ServicePrincipal", "csas.aliyuncs.com"),
+			dirsync.ResultNoChange, dirsync.ReasonNotConfirmed},
+		{"untrusted source", func() events.CloudEvent {
+			ev := event(owner, dirsync.EventRemoveCloudAccount, at, "AccountId", member1)
+			ev.Source = "evil.source"
+			return ev
+		}(), dirsync.ResultIgnored, dirsync.ReasonUntrustedSource},
 	}
 	for _, c := range cases {
-		t.Run(c.store+c.directory, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.addMembers(t0.Add(time.Minute), member1)
-			ev := event(owner, dirsync.EventRemoveCloudAccount, t0.Add(10*time.Minute), "AccountId", member1)
-			if c.store != "" {
-				e.store.failOn(c.store, unavailable(c.store))
-			} else {
-				e.dir.failOn(c.directory, apperr.Throttled("Resource Directory", nil))
+			e.rdRegister(delegate)
+			wantResult(t, e.handle(c.ev), c.result, c.reason)
+			m, ok := e.member(member1)
+			if !ok || m.Version != 1 || m.AccountName != "team-1" {
+				t.Fatalf("member1 changed: %+v %v", m, ok)
 			}
-			_, err := e.svc.HandleEvent(e.ctx, ev)
-			if err == nil {
-				t.Fatal("no error: EventBridge would not retry")
+			if n := len(e.audit(e.d.ID)) + len(e.audit(dirsync.NoDirectoryID)); n != 0 {
+				t.Fatalf("%d audit records for an unconfirmed event", n)
 			}
-			if ae, ok := apperr.As(err); !ok || (ae.Kind != apperr.KindUnavailable && ae.Kind != apperr.KindThrottled) {
-				t.Fatalf("error %v is not the transient *apperr.Error", err)
+			if e.store.count("DeleteMembers")+e.store.count("RenameMember")+e.store.count("AppendAudit") != 0 {
+				t.Fatalf("store writes for an unconfirmed event: %v", e.store.calls)
 			}
-			if _, ok := e.member(member1); !ok {
-				t.Fatal("half-applied: the member was removed although the event failed")
-			}
-			if len(e.audit(e.d.ID)) != 0 {
-				t.Fatal("a failed event was audited")
-			}
-			if c.store != "ClaimEvent" && e.store.count("ReleaseEvent") != 1 {
-				t.Fatalf("claim released %d times, want 1", e.store.count("ReleaseEvent"))
-			}
-
-			// EventBridge's retry, once the store is back.
-			e.store.failOn(c.store, nil)
-			e.dir.failOn(c.directory, nil)
-			wantResult(t, e.handle(ev), dirsync.ResultRemoved, "")
-			wantResult(t, e.handle(ev), dirsync.ResultDuplicate, "")
-			if n := len(e.audit(e.d.ID)); n != 1 {
-				t.Fatalf("%d audit records after the retry, want 1", n)
+			if c.reason == dirsync.ReasonUntrustedSource && e.store.count("EventProcessed")+e.store.count("MarkEventProcessed") != 0 {
+				t.Fatal("an untrusted event touched the processed-events table")
 			}
 		})
 	}
-	t.Run("rename write fails", func(t *testing.T) {
+	// The real rename, after a forged one: RD's name is applied.
+	t.Run("real rename after a forged one", func(t *testing.T) {
 		e := newEnv(t)
 		e.addMembers(t0.Add(time.Minute), member1)
-		ev := event(owner, dirsync.EventUpdateAccount, t0.Add(10*time.Minute), "AccountId", member1, "NewDisplayName", "n")
-		e.store.failOn("RenameMember", unavailable("RenameMember"))
-		if _, err := e.svc.HandleEvent(e.ctx, ev); !apperr.IsKind(err, apperr.KindUnavailable) {
-			t.Fatalf("error %v", err)
-		}
-		if m, _ := e.member(member1); m.AccountName != "team-1" {
-			t.Fatal("half-applied rename")
-		}
-		e.store.failOn("RenameMember", nil)
-		wantResult(t, e.handle(ev), dirsync.ResultRenamed, "")
-	})
-	t.Run("release fails too", func(t *testing.T) {
-		e := newEnv(t)
-		e.addMembers(t0.Add(time.Minute), member1)
-		ev := event(owner, dirsync.EventRemoveCloudAccount, t0.Add(10*time.Minute), "AccountId", member1)
-		e.store.failOn("DeleteMembers", unavailable("DeleteMembers"))
-		e.store.failOn("ReleaseEvent", unavailable("ReleaseEvent"))
-		if _, err := e.svc.HandleEvent(e.ctx, ev); err == nil {
-			t.Fatal("no error")
-		}
-		if !strings.Contains(e.log.String(), "could not be released") {
-			t.Fatalf("the stuck claim was not logged: %s", e.log.String())
+		wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, time.Now().Add(4*time.Minute), "AccountId", member1, "NewDisplayName", "pinned")),
+			dirsync.ResultNoChange, dirsync.ReasonNotConfirmed)
+		e.rdRename(member1, "real")
+		wantResult(t, e.handle(event(owner, dirsync.EventUpdateAccount, at, "AccountId", member1, "NewDisplayName", "real")), dirsync.ResultRenamed, "")
+		if m, _ := e.member(member1); m.AccountName != "real" {
+			t.Fatalf("name %q, want real", m.AccountName)
 		}
 	})
-}
-
-// When the change is applied but its audit record cannot be stored, the
-// record is logged in full (audit.Recorder) and the error is returned; the
-// retry finds nothing left to do.
-func TestAuditFailureAfterTheChange(t *testing.T) {
-	e := newEnv(t)
-	e.addMembers(t0.Add(time.Minute), member1)
-	ev := event(owner, dirsync.EventRemoveCloudAccount, t0.Add(10*time.Minute), "AccountId", member1)
-	e.store.failOn("AppendAudit", unavailable("AppendAudit"))
-	if _, err := e.svc.HandleEvent(e.ctx, ev); !apperr.IsKind(err, apperr.KindUnavailable) {
-		t.Fatalf("error %v", err)
-	}
-	log := e.log.String()
-	if !strings.Contains(log, "audit record not stored") || !strings.Contains(log, member1) || !strings.Contains(log, ev.ID) {
-		t.Fatalf("the unstored audit record is not in the log: %s", log)
-	}
-	e.store.failOn("AppendAudit", nil)
-	wantResult(t, e.handle(ev), dirsync.ResultNoChange, dirsync.ReasonNotMember)
 }
 
 // Delegated-administrator events drop cached role answers: the next check
@@ -461,7 +570,7 @@ func TestAuditFailureAfterTheChange(t *testing.T) {
 func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Invalidate = roles.Invalidate
+	e.svc.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
 	role := func() rolecheck.Role {
 		t.Helper()
 		s, err := roles.Resolve(e.ctx, delegate)
@@ -494,14 +603,15 @@ func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 		t.Fatalf("after deregistration: role %s", r)
 	}
 	// Out of order: the older registration arrives late. Roles are read from
-	// the directory, so the answer stays right.
+	// the directory, so the answer stays right, and RD does not confirm the
+	// registration, so it is not audited.
 	wantResult(t, e.handle(event(owner, dirsync.EventRegisterDelegated, t0.Add(5*time.Minute), "AccountId", delegate, "ServicePrincipal", "csas.aliyuncs.com")),
-		dirsync.ResultRegistered, "")
+		dirsync.ResultNoChange, dirsync.ReasonNotConfirmed)
 	if r := role(); r != rolecheck.RoleMember {
 		t.Fatalf("after a late registration event: role %s", r)
 	}
 	trail := e.audit(e.d.ID)
-	if len(trail) != 3 || trail[2].Result != "Registered" || trail[1].Result != "Deregistered" ||
+	if len(trail) != 2 || trail[1].Result != "Registered" || trail[0].Result != "Deregistered" ||
 		trail[0].ActorRole != "System" || trail[0].Detail["ServicePrincipal"] != "csas.aliyuncs.com" || trail[0].Target != delegate {
 		t.Fatalf("audit: %+v", trail)
 	}
@@ -510,7 +620,7 @@ func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 func TestDestroyResourceDirectory(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Invalidate = roles.Invalidate
+	e.svc.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
 	if s, _ := roles.Resolve(e.ctx, owner); s.Role != rolecheck.RoleManagement {
 		t.Fatalf("role %s", s.Role)
 	}

@@ -77,7 +77,7 @@ func newEnv(t *testing.T) *env {
 	e.dir = &faultyDirectory{Directory: sim}
 	logger := zerolog.New(e.log)
 	rec := &audit.Recorder{Store: e.store, Now: time.Now, Log: logger}
-	e.svc = &dirsync.Service{Store: e.store, Directory: e.dir, Invalidate: e.roles.Invalidate, Audit: rec,
+	e.svc = &dirsync.Service{Store: e.store, Directory: e.dir, Roles: e.roles, Audit: rec,
 		Owner: owner, ServicePrincipal: directory.DefaultServicePrincipal, Log: logger}
 	return e
 }
@@ -92,7 +92,7 @@ func (e *env) addMembers(at time.Time, ids ...string) {
 		ms[i] = store.Member{DirectoryID: e.d.ID, AccountID: id, AccountName: names[id], AddTime: at, AddedBy: owner,
 			Version: 1, UpdateTime: at, NameTime: at}
 	}
-	res, err := e.store.Store.AddMembers(e.ctx, e.d.ID, ms)
+	res, err := e.store.Store.AddMembers(e.ctx, e.d.ID, ms, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -100,6 +100,33 @@ func (e *env) addMembers(at time.Time, ids ...string) {
 		if r.Status != store.Added {
 			e.t.Fatalf("add %s: %v %v", r.AccountID, r.Status, r.Err)
 		}
+	}
+}
+
+// rdRemove removes the account from the simulated directory, so that RD
+// confirms a removal event.
+func (e *env) rdRemove(id string) {
+	e.t.Helper()
+	if err := e.sim.RemoveAccount(e.ctx, id); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// rdRename renames the account in the simulated directory, so that RD
+// confirms a rename event.
+func (e *env) rdRename(id, name string) {
+	e.t.Helper()
+	if _, err := e.sim.RenameAccount(e.ctx, id, name); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// rdRegister registers SASE's delegated administrator in the simulated
+// directory, so that RD confirms a registration event.
+func (e *env) rdRegister(id string) {
+	e.t.Helper()
+	if err := e.sim.RegisterDelegatedAdmin(e.ctx, id); err != nil {
+		e.t.Fatal(err)
 	}
 }
 
@@ -198,7 +225,7 @@ func (f *faultyStore) count(method string) int {
 func (f *faultyStore) writes() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.calls["ClaimEvent"] + f.calls["ReleaseEvent"] + f.calls["RenameMember"] + f.calls["DeleteMembers"] + f.calls["AppendAudit"]
+	return f.calls["MarkEventProcessed"] + f.calls["RenameMember"] + f.calls["DeleteMembers"] + f.calls["AppendAudit"] + f.calls["BumpGeneration"]
 }
 
 func unavailable(what string) error {
@@ -212,18 +239,18 @@ func (f *faultyStore) GetMember(ctx context.Context, dirID, id string) (store.Me
 	return f.Store.GetMember(ctx, dirID, id)
 }
 
-func (f *faultyStore) RenameMember(ctx context.Context, dirID, id, name string, asOf time.Time) (bool, error) {
+func (f *faultyStore) RenameMember(ctx context.Context, dirID, id, name string, asOf time.Time, audit store.AuditOf) (bool, error) {
 	if err := f.enter("RenameMember"); err != nil {
 		return false, err
 	}
-	return f.Store.RenameMember(ctx, dirID, id, name, asOf)
+	return f.Store.RenameMember(ctx, dirID, id, name, asOf, audit)
 }
 
-func (f *faultyStore) DeleteMembers(ctx context.Context, dirID string, ids []string) ([]store.DeleteResult, error) {
+func (f *faultyStore) DeleteMembers(ctx context.Context, dirID string, ids []string, audit store.AuditOf) ([]store.DeleteResult, error) {
 	if err := f.enter("DeleteMembers"); err != nil {
 		return nil, err
 	}
-	return f.Store.DeleteMembers(ctx, dirID, ids)
+	return f.Store.DeleteMembers(ctx, dirID, ids, audit)
 }
 
 func (f *faultyStore) ListMembers(ctx context.Context, dirID string, q store.ListQuery) ([]store.Member, bool, error) {
@@ -233,18 +260,18 @@ func (f *faultyStore) ListMembers(ctx context.Context, dirID string, q store.Lis
 	return f.Store.ListMembers(ctx, dirID, q)
 }
 
-func (f *faultyStore) ClaimEvent(ctx context.Context, key string, exp time.Time) (bool, error) {
-	if err := f.enter("ClaimEvent"); err != nil {
+func (f *faultyStore) EventProcessed(ctx context.Context, key string) (bool, error) {
+	if err := f.enter("EventProcessed"); err != nil {
 		return false, err
 	}
-	return f.Store.ClaimEvent(ctx, key, exp)
+	return f.Store.EventProcessed(ctx, key)
 }
 
-func (f *faultyStore) ReleaseEvent(ctx context.Context, key string) error {
-	if err := f.enter("ReleaseEvent"); err != nil {
+func (f *faultyStore) MarkEventProcessed(ctx context.Context, key string, exp time.Time) error {
+	if err := f.enter("MarkEventProcessed"); err != nil {
 		return err
 	}
-	return f.Store.ReleaseEvent(ctx, key)
+	return f.Store.MarkEventProcessed(ctx, key, exp)
 }
 
 func (f *faultyStore) AppendAudit(ctx context.Context, evs []store.AuditEvent) error {
@@ -262,6 +289,38 @@ type faultyDirectory struct {
 	fail     map[string]error
 	listings []func([]directory.Account) []directory.Account // applied to successive ListAccounts results
 	lists    int
+	calls    map[string]int
+}
+
+// enter counts a call and returns its injected failure.
+func (f *faultyDirectory) enter(method string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[method]++
+	return f.fail[method]
+}
+
+func (f *faultyDirectory) count(method string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[method]
+}
+
+func (f *faultyDirectory) GetAccount(ctx context.Context, id string) (directory.Account, error) {
+	if err := f.enter("GetAccount"); err != nil {
+		return directory.Account{}, err
+	}
+	return f.Directory.GetAccount(ctx, id)
+}
+
+func (f *faultyDirectory) ListDelegatedAdmins(ctx context.Context) ([]directory.DelegatedAdmin, error) {
+	if err := f.enter("ListDelegatedAdmins"); err != nil {
+		return nil, err
+	}
+	return f.Directory.ListDelegatedAdmins(ctx)
 }
 
 func (f *faultyDirectory) failOn(method string, err error) {
@@ -274,10 +333,7 @@ func (f *faultyDirectory) failOn(method string, err error) {
 }
 
 func (f *faultyDirectory) GetDirectory(ctx context.Context) (directory.Directory, error) {
-	f.mu.Lock()
-	err := f.fail["GetDirectory"]
-	f.mu.Unlock()
-	if err != nil {
+	if err := f.enter("GetDirectory"); err != nil {
 		return directory.Directory{}, err
 	}
 	return f.Directory.GetDirectory(ctx)
@@ -330,8 +386,8 @@ type countingRoles struct {
 	n  int
 }
 
-func (r *countingRoles) Invalidate() { r.mu.Lock(); r.n++; r.mu.Unlock() }
-func (r *countingRoles) count() int  { r.mu.Lock(); defer r.mu.Unlock(); return r.n }
+func (r *countingRoles) Changed(context.Context) error { r.mu.Lock(); r.n++; r.mu.Unlock(); return nil }
+func (r *countingRoles) count() int                    { r.mu.Lock(); defer r.mu.Unlock(); return r.n }
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -344,3 +400,8 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// changedFunc adapts a function to dirsync.Roles.
+type changedFunc func(context.Context) error
+
+func (f changedFunc) Changed(ctx context.Context) error { return f(ctx) }

@@ -37,6 +37,11 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	if len(ev.ID) > maxIDLen || len(ev.Source) > maxIDLen {
 		return c, ReasonMalformed, fmt.Sprintf("The event's id or source is longer than %d bytes.", maxIDLen)
 	}
+	if ev.Source != events.SourceResourceManager {
+		// The EventBridge rule pins the source too; this refuses an event
+		// sent by anyone allowed to invoke the function directly.
+		return c, ReasonUntrustedSource, fmt.Sprintf("Event source %q is not %s.", validate.ClipTo(ev.Source, eventText), events.SourceResourceManager)
+	}
 	if !hasAnySuffix(ev.Type, actionTrailTypes) {
 		return c, ReasonNotAPICall, fmt.Sprintf("Event type %q is not an ActionTrail API call record.", validate.ClipTo(ev.Type, eventText))
 	}
@@ -70,6 +75,7 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 		return c, ReasonMalformed, fmt.Sprintf("eventTime %q lies in the future.", validate.ClipTo(c.rawTime, eventText))
 	}
 	c.upper = at.Truncate(window).Add(window)
+	c.pos = recordTime(ev, at, c.upper, s.now())
 
 	c.caller = string(rec.UserIdentity.AccountID)
 	if c.caller == "" {
@@ -109,6 +115,23 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 		}
 	}
 	return c, "", ""
+}
+
+// recordTime is the time an event's own audit record (delegated
+// administrator, destroy) is filed under. Its ID must be derived from the
+// event, so that a redelivery rewrites the same record, yet it must sort
+// with the records of member changes, which are filed at processing time.
+// ActionTrail's eventTime has whole seconds only, and its upper bound lies
+// up to a second ahead of changes processed after the event (and ties every
+// event of one second), so EventBridge's publish time (milliseconds, after
+// the call, before the delivery) is used when it is plausible: not before the
+// call and not in the future.
+func recordTime(ev events.CloudEvent, at, upper, now time.Time) time.Time {
+	p, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ev.AliyunPublishTime))
+	if err != nil || p.Before(at) || p.After(now.Add(maxClockSkew)) {
+		return upper
+	}
+	return p.UTC()
 }
 
 // decodeRecord reads data: a JSON object, or a JSON string holding one (a

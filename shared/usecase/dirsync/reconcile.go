@@ -106,7 +106,8 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 		removed, err := s.removeGone(ctx, d, actor, gone[i:min(i+batch, len(gone))])
 		n.Removed += removed
 		if removed > 0 {
-			s.invalidate() // those accounts are no longer members of the directory
+			// those accounts are no longer members of the directory
+			err = errors.Join(err, s.invalidate(ctx))
 		}
 		if err != nil {
 			return n, wrapReconcile(err)
@@ -151,48 +152,46 @@ func (s *Service) removeGone(ctx context.Context, d directory.Directory, actor a
 	for i, m := range batch {
 		ids[i] = m.AccountID
 	}
-	res, err := s.Store.DeleteMembers(ctx, d.ID, ids)
+	record := s.Audit.With(d.ID, actor, func(m, _ store.Member) audit.Entry {
+		return audit.Entry{Action: action.ReconcileMembers, Target: m.AccountID, Result: ResultRemoved,
+			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark, "Reason": "NotInResourceDirectory"}}
+	})
+	res, err := s.Store.DeleteMembers(ctx, d.ID, ids, record)
 	if err != nil {
 		return 0, fmt.Errorf("delete members: %w", err)
 	}
-	var entries []audit.Entry
+	removed := 0
 	var failed error
 	for _, r := range res {
 		switch r.Status {
 		case store.Deleted:
-			entries = append(entries, audit.Entry{Action: action.ReconcileMembers, Target: r.AccountID, Result: ResultRemoved,
-				Detail: map[string]string{"AccountName": r.Member.AccountName, "Remark": r.Member.Remark, "Reason": "NotInResourceDirectory"}})
+			removed++
 		case store.DeleteFailed:
 			if failed == nil {
 				failed = fmt.Errorf("delete member %s: %w", r.AccountID, r.Err)
 			}
 		}
 	}
-	if err := s.Audit.Record(ctx, d.ID, actor, entries...); err != nil {
-		return len(entries), err
-	}
-	return len(entries), failed
+	return removed, failed
 }
 
 // refreshNames renames one batch and audits what changed.
 func (s *Service) refreshNames(ctx context.Context, d directory.Directory, actor audit.Actor, batch []renameTo, asOf time.Time) (int, error) {
-	var entries []audit.Entry
-	var failed error
+	record := s.Audit.With(d.ID, actor, func(before, after store.Member) audit.Entry {
+		return audit.Entry{Action: action.ReconcileMembers, Target: after.AccountID, Result: ResultRenamed,
+			Detail: map[string]string{"OldName": before.AccountName, "NewName": after.AccountName}}
+	})
+	renamed := 0
 	for _, r := range batch {
-		changed, err := s.Store.RenameMember(ctx, d.ID, r.m.AccountID, r.name, asOf)
+		changed, err := s.Store.RenameMember(ctx, d.ID, r.m.AccountID, r.name, asOf, record)
 		if err != nil {
-			failed = fmt.Errorf("rename member %s: %w", r.m.AccountID, err)
-			break
+			return renamed, fmt.Errorf("rename member %s: %w", r.m.AccountID, err)
 		}
 		if changed {
-			entries = append(entries, audit.Entry{Action: action.ReconcileMembers, Target: r.m.AccountID, Result: ResultRenamed,
-				Detail: map[string]string{"OldName": r.m.AccountName, "NewName": r.name}})
+			renamed++
 		}
 	}
-	if err := s.Audit.Record(ctx, d.ID, actor, entries...); err != nil {
-		return len(entries), errors.Join(failed, err)
-	}
-	return len(entries), failed
+	return renamed, nil
 }
 
 func wrapReconcile(err error) error {

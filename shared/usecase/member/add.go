@@ -113,28 +113,26 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		}
 		return out, nil
 	}
-	results, err := s.Store.AddMembers(ctx, sc.Directory.ID, rows)
+	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(_, m store.Member) audit.Entry {
+		return audit.Entry{Action: action.AddMembers, Target: m.AccountID, Result: "Added",
+			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
+	})
+	results, err := s.Store.AddMembers(ctx, sc.Directory.ID, rows, record)
 	if err != nil {
 		return AddOutput{}, fmt.Errorf("add members: %w", err)
 	}
-	var entries []audit.Entry
 	for k, r := range results {
 		res := &out.Results[rowIdx[k]]
 		switch r.Status {
 		case store.Added:
 			res.Status = "Added"
 			out.AddedCount++
-			entries = append(entries, audit.Entry{Action: action.AddMembers, Target: r.AccountID, Result: "Added",
-				Detail: map[string]string{"AccountName": rows[k].AccountName, "Remark": rows[k].Remark}})
 		case store.AlreadyExists:
 			res.Status = "AlreadyMember"
 		default:
 			res.Status = "Failed"
 			res.Code, res.Message = failure(r.Err)
 		}
-	}
-	if err := s.Audit.Record(ctx, sc.Directory.ID, sc.Actor, entries...); err != nil {
-		return AddOutput{}, err
 	}
 	return out, nil
 }

@@ -36,29 +36,27 @@ func (s *Service) Delete(ctx context.Context, sc Scope, in DeleteInput) (DeleteO
 	if err != nil {
 		return DeleteOutput{}, err
 	}
-	results, err := s.Store.DeleteMembers(ctx, sc.Directory.ID, ids)
+	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(m, _ store.Member) audit.Entry {
+		return audit.Entry{Action: action.DeleteMembers, Target: m.AccountID, Result: "Deleted",
+			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
+	})
+	results, err := s.Store.DeleteMembers(ctx, sc.Directory.ID, ids, record)
 	if err != nil {
 		return DeleteOutput{}, fmt.Errorf("delete members: %w", err)
 	}
 	out := DeleteOutput{Results: make([]DeleteResult, len(results))}
-	var entries []audit.Entry
 	for i, r := range results {
 		out.Results[i].AccountID = r.AccountID
 		switch r.Status {
 		case store.Deleted:
 			out.Results[i].Status = "Deleted"
 			out.DeletedCount++
-			entries = append(entries, audit.Entry{Action: action.DeleteMembers, Target: r.AccountID, Result: "Deleted",
-				Detail: map[string]string{"AccountName": r.Member.AccountName, "Remark": r.Member.Remark}})
 		case store.NotFound:
 			out.Results[i].Status = "NotMember"
 		default:
 			out.Results[i].Status = "Failed"
 			out.Results[i].Code, out.Results[i].Message = failure(r.Err)
 		}
-	}
-	if err := s.Audit.Record(ctx, sc.Directory.ID, sc.Actor, entries...); err != nil {
-		return DeleteOutput{}, err
 	}
 	return out, nil
 }

@@ -31,6 +31,9 @@ type Accounts interface {
 // Auditor records the changes member use cases make (audit.Recorder).
 type Auditor interface {
 	Record(ctx context.Context, dirID string, actor audit.Actor, entries ...audit.Entry) error
+	// With makes the record of each change a store call applies; the store
+	// writes it in the same unit as the change.
+	With(dirID string, actor audit.Actor, entry func(before, after store.Member) audit.Entry) store.AuditOf
 }
 
 // Service runs the member use cases for one deployment.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
@@ -41,15 +42,14 @@ func (s *Service) UpdateRemark(ctx context.Context, sc Scope, in RemarkInput) (R
 		}
 		version = *in.Version
 	}
-	before, after, err := s.Store.UpdateRemark(ctx, sc.Directory.ID, in.AccountID, *in.Remark, version, s.Now().UTC().Truncate(time.Millisecond))
+	// An unchanged remark writes nothing: same Version, no record.
+	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(before, after store.Member) audit.Entry {
+		return audit.Entry{Action: action.UpdateMemberRemark, Target: after.AccountID, Result: "Updated",
+			Detail: map[string]string{"OldRemark": before.Remark, "NewRemark": after.Remark, "Version": audit.Itoa(after.Version)}}
+	})
+	_, after, err := s.Store.UpdateRemark(ctx, sc.Directory.ID, in.AccountID, *in.Remark, version, s.Now().UTC().Truncate(time.Millisecond), record)
 	if err != nil {
 		return RemarkOutput{}, fmt.Errorf("update remark: %w", err)
-	}
-	if err := s.Audit.Record(ctx, sc.Directory.ID, sc.Actor, audit.Entry{
-		Action: action.UpdateMemberRemark, Target: in.AccountID, Result: "Updated",
-		Detail: map[string]string{"OldRemark": before.Remark, "NewRemark": after.Remark, "Version": audit.Itoa(after.Version)},
-	}); err != nil {
-		return RemarkOutput{}, err
 	}
 	return RemarkOutput{Member: view(after)}, nil
 }

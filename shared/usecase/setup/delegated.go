@@ -43,7 +43,9 @@ func (s *Service) Register(ctx context.Context, d directory.Directory, actor aud
 	if err := s.Directory.RegisterDelegatedAdmin(ctx, in.AccountID); err != nil {
 		return RegisterOutput{}, fmt.Errorf("register delegated admin: %w", err)
 	}
-	s.changed()
+	if err := s.changed(ctx); err != nil {
+		return RegisterOutput{}, err
+	}
 	if das, err = s.Directory.ListDelegatedAdmins(ctx); err != nil {
 		return RegisterOutput{}, fmt.Errorf("register delegated admin: %w", err)
 	}
@@ -70,7 +72,9 @@ func (s *Service) Deregister(ctx context.Context, d directory.Directory, actor a
 	if err := s.Directory.DeregisterDelegatedAdmin(ctx, in.AccountID); err != nil {
 		return DeregisterOutput{}, fmt.Errorf("deregister delegated admin: %w", err)
 	}
-	s.changed()
+	if err := s.changed(ctx); err != nil {
+		return DeregisterOutput{}, err
+	}
 	if err := s.Audit.Record(ctx, d.ID, actor, audit.Entry{Action: action.DeregisterDelegatedAdmin, Target: in.AccountID, Result: "Deregistered"}); err != nil {
 		return DeregisterOutput{}, err
 	}

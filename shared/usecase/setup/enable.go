@@ -31,8 +31,7 @@ func (s *Service) Enable(ctx context.Context, sub rolecheck.Subject, actor audit
 				"Account %s already belongs to resource directory %s.", sub.AccountID, d.ID)
 		}
 		if err == nil {
-			s.changed()
-			return EnableOutput{ResourceDirectory: viewDirectory(&d)}, nil
+			return EnableOutput{ResourceDirectory: viewDirectory(&d)}, s.changed(ctx)
 		}
 		// The directory cannot be read back (the account is a member of
 		// another one, which RD may not show it): the refusal says more
@@ -42,7 +41,9 @@ func (s *Service) Enable(ctx context.Context, sub rolecheck.Subject, actor audit
 	if err != nil {
 		return EnableOutput{}, fmt.Errorf("enable directory: %w", err)
 	}
-	s.changed()
+	if err := s.changed(ctx); err != nil {
+		return EnableOutput{}, err
+	}
 	if err := s.Audit.Record(ctx, d.ID, actor, audit.Entry{Action: action.EnableDirectory, Target: d.ID, Result: "Enabled"}); err != nil {
 		return EnableOutput{}, err
 	}

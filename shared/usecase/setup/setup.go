@@ -6,6 +6,7 @@ package setup
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/sase-multiaccount/backend/shared/pagetoken"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -49,14 +50,19 @@ type Service struct {
 	Audit     Auditor
 	Tokens    *pagetoken.Codec
 	// Changed is called after a change that alters roles (enable, delegated
-	// administrator changes) so cached roles are dropped at once.
-	Changed func()
+	// administrator changes): it drops this instance's cached roles and
+	// bumps the directory generation, so every instance drops theirs.
+	Changed func(ctx context.Context) error
 }
 
-func (s *Service) changed() {
-	if s.Changed != nil {
-		s.Changed()
+func (s *Service) changed(ctx context.Context) error {
+	if s.Changed == nil {
+		return nil
 	}
+	if err := s.Changed(ctx); err != nil {
+		return fmt.Errorf("publish role change: %w", err)
+	}
+	return nil
 }
 
 // ResourceDirectory is a directory as the API shows it.

@@ -1,0 +1,200 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/port/store"
+)
+
+// The integrity part of the contract (docs/DESIGN.md "Integrity"): every
+// change a store applies comes with exactly one audit record, and a change
+// it does not apply (already a member, not a member, stale version, same
+// remark) comes with none.
+
+// recorder makes an AuditOf whose records name the change, with unique IDs.
+func recorder(dir, action string) store.AuditOf {
+	n := 0
+	return func(before, after store.Member) store.AuditEvent {
+		n++
+		target := after.AccountID
+		if target == "" {
+			target = before.AccountID
+		}
+		return store.AuditEvent{DirectoryID: dir, ID: fmt.Sprintf("%013d-%s-%04d", time.Now().UnixMilli(), action, n),
+			Time: time.Now().UTC().Truncate(time.Millisecond), Action: action, Target: target,
+			Detail: map[string]string{"Before": before.Remark + "|" + before.AccountName, "After": after.Remark + "|" + after.AccountName}}
+	}
+}
+
+// targets lists the targets of the directory's audit records of action.
+func targets(t *testing.T, s store.Store, dir, action string) []string {
+	t.Helper()
+	evs, _, err := s.ListAudit(t.Context(), dir, store.MaxListLimit, "")
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+	var out []string
+	for _, e := range evs {
+		if e.Action == action {
+			out = append(out, e.Target)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func testAddAudited(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	if _, err := s.AddMembers(ctx, dir, []store.Member{member(1, time.Now())}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ms := []store.Member{member(1, time.Now()), member(2, time.Now()), member(3, time.Now())}
+	res, err := s.AddMembers(ctx, dir, ms, recorder(dir, "add"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Status != store.AlreadyExists || res[1].Status != store.Added || res[2].Status != store.Added {
+		t.Fatalf("results = %+v", res)
+	}
+	if got, want := targets(t, s, dir, "add"), []string{acct(2), acct(3)}; !slices.Equal(got, want) {
+		t.Errorf("audit records of the add = %v, want one per added member %v (none for the existing one)", got, want)
+	}
+}
+
+func testRemarkAudited(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	id := acct(1)
+	if _, err := s.AddMembers(ctx, dir, []store.Member{member(1, time.Now())}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := recorder(dir, "remark")
+	if _, _, err := s.UpdateRemark(ctx, dir, id, "first", 1, time.Now(), rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.UpdateRemark(ctx, dir, id, "stale", 1, time.Now(), rec); err == nil {
+		t.Fatal("UpdateRemark at a stale version succeeded")
+	}
+	if got := targets(t, s, dir, "remark"); len(got) != 1 {
+		t.Errorf("audit records = %v, want exactly one (none for the refused stale write)", got)
+	}
+	evs, _, _ := s.ListAudit(ctx, dir, 10, "")
+	m := member(1, time.Now())
+	if len(evs) == 0 || evs[0].Detail["Before"] != m.Remark+"|"+m.AccountName || evs[0].Detail["After"] != "first|"+m.AccountName {
+		t.Errorf("record detail = %+v, want the rows before and after", evs)
+	}
+}
+
+func testRemarkUnchanged(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	id := acct(1)
+	if _, err := s.AddMembers(ctx, dir, []store.Member{member(1, time.Now())}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := recorder(dir, "remark")
+	_, a1, err := s.UpdateRemark(ctx, dir, id, "same", 0, time.Now(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, a2, err := s.UpdateRemark(ctx, dir, id, "same", 0, time.Now(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a2.Version != a1.Version || before.Version != a1.Version {
+		t.Errorf("setting the same remark moved Version %d -> %d", a1.Version, a2.Version)
+	}
+	if got := targets(t, s, dir, "remark"); len(got) != 1 {
+		t.Errorf("audit records = %v, want one (the unchanged remark writes none)", got)
+	}
+}
+
+func testDeleteAudited(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	ms := []store.Member{member(1, time.Now()), member(2, time.Now())}
+	if _, err := s.AddMembers(ctx, dir, ms, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := recorder(dir, "delete")
+	res, err := s.DeleteMembers(ctx, dir, []string{acct(1), acct(9)}, rec)
+	if err != nil || res[0].Status != store.Deleted || res[1].Status != store.NotFound {
+		t.Fatalf("DeleteMembers = %+v, %v", res, err)
+	}
+	if _, err := s.DeleteMembers(ctx, dir, []string{acct(1)}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := targets(t, s, dir, "delete"), []string{acct(1)}; !slices.Equal(got, want) {
+		t.Errorf("audit records of the deletes = %v, want %v (one per row really deleted)", got, want)
+	}
+}
+
+func testRenameAudited(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	id := acct(1)
+	if _, err := s.AddMembers(ctx, dir, []store.Member{member(1, time.Now().Add(-time.Hour))}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := recorder(dir, "rename")
+	asOf := time.Now()
+	if ch, err := s.RenameMember(ctx, dir, id, "new name", asOf, rec); err != nil || !ch {
+		t.Fatalf("RenameMember = %v, %v", ch, err)
+	}
+	if ch, err := s.RenameMember(ctx, dir, id, "new name", asOf.Add(time.Second), rec); err != nil || ch {
+		t.Fatalf("RenameMember to the same name = %v, %v; want no change", ch, err)
+	}
+	if ch, err := s.RenameMember(ctx, dir, id, "older", asOf.Add(-time.Minute), rec); err != nil || ch {
+		t.Fatalf("RenameMember with an older observation = %v, %v; want no change", ch, err)
+	}
+	if got := targets(t, s, dir, "rename"); len(got) != 1 {
+		t.Errorf("audit records = %v, want one (the real rename only)", got)
+	}
+}
+
+func testProcessedEvents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	key := "acs.resourcemanager|" + newDir()
+	processed := func(k string, want bool) {
+		t.Helper()
+		got, err := s.EventProcessed(ctx, k)
+		if err != nil || got != want {
+			t.Fatalf("EventProcessed(%s) = %v, %v; want %v", k, got, err, want)
+		}
+	}
+	processed(key, false)
+	if err := s.MarkEventProcessed(ctx, key, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	processed(key, true)
+	processed(key+"-other", false)
+	// A mark that expired no longer counts; marking again is allowed.
+	if err := s.MarkEventProcessed(ctx, key+"-old", time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	processed(key+"-old", false)
+	if err := s.MarkEventProcessed(ctx, key+"-old", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	processed(key+"-old", true)
+}
+
+func testGeneration(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	g0, err := s.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	run(n, func(int) {
+		if _, err := s.BumpGeneration(ctx); err != nil {
+			t.Errorf("BumpGeneration: %v", err)
+		}
+	})
+	g1, err := s.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g1 < g0+n {
+		t.Errorf("generation %d after %d concurrent bumps from %d; want at least %d", g1, n, g0, g0+n)
+	}
+}
