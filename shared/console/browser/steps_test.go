@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -16,16 +17,32 @@ type step = chromedp.Action[chromedp.Void]
 
 const waitLimit = 20 * time.Second
 
-// until waits for a JavaScript condition to hold.
+// until waits for a JavaScript condition to hold. A navigation while it
+// polls (a sign-in redirect) is not a failure: it polls the new page.
 func until(what, js string) step {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[bool](js, chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(waitLimit))(ctx, t)
-		if err != nil {
+		deadline := time.Now().Add(waitLimit)
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				left = time.Millisecond
+			}
+			_, err := chromedp.Poll[bool](js, chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(left))(ctx, t)
+			if err == nil {
+				return chromedp.Void{}, nil
+			}
+			if navigating(err) && time.Now().Before(deadline) && ctx.Err() == nil {
+				continue
+			}
 			state, _ := chromedp.Evaluate[string](`location.href + ' | ' + (document.body ? document.body.dataset.view + ' | ' + document.body.innerText.slice(0, 800) : '')`)(ctx, t)
 			return chromedp.Void{}, fmt.Errorf("waiting for %s: %w\npage: %s", what, err, state)
 		}
-		return chromedp.Void{}, nil
 	}
+}
+
+func navigating(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "navigated or closed") || strings.Contains(s, "context was destroyed") || strings.Contains(s, "Cannot find context")
 }
 
 // q quotes a Go string as a JavaScript string literal.
