@@ -1,6 +1,6 @@
 // Building the page: elements are made with createElement and filled with
-// text nodes only. Nothing from the API ever reaches innerHTML, so a remark
-// such as <img src=x onerror=alert(1)> is shown as the characters it is.
+// text nodes only. Nothing from the API is ever parsed as HTML, so a
+// remark such as <img src=x onerror=alert(1)> shows as the characters it is.
 
 // h creates an element. props: class, text, on: {event: fn}, and any other
 // key as an attribute (false/null/undefined skip it, true sets it empty).
