@@ -4,16 +4,19 @@ GO ?= go
 PKGS := ./...
 BUNDLE ?= dist/sase-multiaccount.tar.gz
 
-.PHONY: help run test bench lint vet clean build package deploy deploy-check role-policy tables
+.PHONY: help run test bench lint vet clean build package deploy deploy-check role-policy tables screenshots
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-13s %s\n", $$1, $$2}'
 
-run: ## Serve every function on 127.0.0.1:PORT (default 9000) with embedded store and simulated RD (data in .local/)
+run: ## Serve the console at http://127.0.0.1:PORT/ (default 9000) and every function at /<name>, embedded store and simulated RD (data in .local/)
 	$(GO) run ./scripts/localserver
 
 test: vet ## Run every test offline, with the race detector
 	$(GO) test -race -count=1 $(PKGS)
+
+screenshots: ## Write docs/images/*.png (setup, member table, Added Member dialog) with headless Chromium
+	SCREENSHOTS_DIR=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./shared/console/browser
 
 bench: ## Run the benchmarks of the hot paths (list/add on 10,000 members, token check, ...)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $${BENCHTIME:-100x} $(PKGS)

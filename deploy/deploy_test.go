@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/config"
+	"github.com/sase-multiaccount/backend/shared/console"
 	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
@@ -105,6 +106,23 @@ func methods() map[string]string {
 	return out
 }
 
+// isConsole: the console function serves a public page, holds the OAuth
+// client secret and nothing else: its own environment, no role, no tables,
+// GET and POST without CORS preflight (it is its own origin).
+func isConsole(name string) bool { return name == endpoints.Console.Name() }
+
+// triggerMethods are the methods of an HTTP function's trigger.
+func triggerMethods(name string) []any {
+	if isConsole(name) {
+		var out []any
+		for _, m := range endpoints.Console.Methods {
+			out = append(out, m)
+		}
+		return out
+	}
+	return []any{methods()[name], "OPTIONS"}
+}
+
 // TestFunctionsMatchTheCode checks the list against the declarations: one
 // HTTP function per declared HTTP function, the event and timer functions
 // with their triggers.
@@ -119,6 +137,7 @@ func TestFunctionsMatchTheCode(t *testing.T) {
 	for _, h := range endpoints.HTTPFunctions {
 		want = append(want, h.Name())
 	}
+	want = append(want, endpoints.Console.Name())
 	if slices.Sort(want); !slices.Equal(httpFns, want) {
 		t.Errorf("HTTP functions = %v, want the HTTP declarations %v", httpFns, want)
 	}
@@ -196,7 +215,6 @@ func TestServerlessDevsSpec(t *testing.T) {
 	if got, want := slices.Sorted(maps.Keys(res)), d.names(); !slices.Equal(got, want) {
 		t.Fatalf("s.yaml resources = %v, want one per function %v", got, want)
 	}
-	eps := methods()
 	wantEnv := functionEnv(env)
 	for _, f := range d.fns {
 		r := res[f.Name]
@@ -215,9 +233,14 @@ func TestServerlessDevsSpec(t *testing.T) {
 		check("runtime", Runtime)
 		check("handler", Handler)
 		check("code", "./"+CodeZip(f.Name))
-		check("role", env["SASE_FUNCTION_ROLE_ARN"])
 		check("internetAccess", true)
-		check("environmentVariables", wantEnv)
+		if isConsole(f.Name) {
+			check("role", nil)
+			check("environmentVariables", consoleEnv(env))
+		} else {
+			check("role", env["SASE_FUNCTION_ROLE_ARN"])
+			check("environmentVariables", wantEnv)
+		}
 		if lc, _ := Get(p, "logConfig"); lc == nil {
 			t.Errorf("%s: no logConfig", f.Name)
 		}
@@ -237,7 +260,7 @@ func TestServerlessDevsSpec(t *testing.T) {
 		cfg, _ := tr["triggerConfig"].(map[string]any)
 		switch f.Kind {
 		case HTTP:
-			if got, want := cfg["methods"], []any{eps[f.Name], "OPTIONS"}; !reflect.DeepEqual(got, want) {
+			if got, want := cfg["methods"], triggerMethods(f.Name); !reflect.DeepEqual(got, want) {
 				t.Errorf("%s: methods = %v, want %v (API.md: the function's method and the CORS preflight)", f.Name, got, want)
 			}
 			if cfg["authType"] != "anonymous" {
@@ -277,6 +300,27 @@ func functionEnv(env map[string]string) map[string]any {
 		"ACCOUNTS_CACHE_TTL":      get("ACCOUNTS_CACHE_TTL", "30s"),
 		"PAGE_TOKEN_KEY":          env["PAGE_TOKEN_KEY"],
 		"LOG_LEVEL":               get("LOG_LEVEL", "info"),
+	}
+}
+
+// consoleEnv is the console function's environment for env: the OAuth
+// client of the provider that issues the functions' tokens.
+func consoleEnv(env map[string]string) map[string]any {
+	get := func(name, def string) string {
+		if v := env[name]; v != "" {
+			return v
+		}
+		return def
+	}
+	return map[string]any{
+		"OIDC_ISSUER":           env["JWT_ISSUER"],
+		"OIDC_CLIENT_ID":        env["JWT_AUDIENCE"],
+		"OIDC_CLIENT_SECRET":    env["OIDC_CLIENT_SECRET"],
+		"OIDC_SCOPES":           get("OIDC_SCOPES", "openid aliuid profile"),
+		"OIDC_REDIRECT_URI":     env["OIDC_REDIRECT_URI"],
+		"JWT_ACCOUNT_CLAIM":     get("JWT_ACCOUNT_CLAIM", "aid"),
+		"CONSOLE_API_BASE":      env["CONSOLE_API_BASE"],
+		"CONSOLE_FUNCTION_URLS": env["CONSOLE_FUNCTION_URLS"],
 	}
 }
 
@@ -515,9 +559,9 @@ func TestJWTTriggerVariant(t *testing.T) {
 			}
 		}
 		tr, btr := onlyTrigger(t, f.Name, p), onlyTrigger(t, f.Name, bp)
-		if f.Kind != HTTP {
+		if f.Kind != HTTP || isConsole(f.Name) { // the console's page is public: no token to check
 			if !reflect.DeepEqual(tr, btr) {
-				t.Errorf("%s: s.jwt.yaml changes a non-HTTP trigger", f.Name)
+				t.Errorf("%s: s.jwt.yaml changes a trigger that takes no token", f.Name)
 			}
 			continue
 		}
@@ -556,7 +600,6 @@ func TestCustomDomainRoutes(t *testing.T) {
 	if len(res) != 1 {
 		t.Fatalf("s.domain.yaml has %d resources, want the domain only", len(res))
 	}
-	eps := methods()
 	for name, r := range res {
 		if r["component"] != "fc3-domain" {
 			t.Errorf("%s: component %v, want fc3-domain", name, r["component"])
@@ -570,13 +613,19 @@ func TestCustomDomainRoutes(t *testing.T) {
 			path := GetString(rt, "path")
 			got[path] = GetString(rt, "functionName")
 			name := strings.TrimPrefix(path, "/")
-			if m, _ := Get(rt, "methods"); !reflect.DeepEqual(m, []any{eps[name], "OPTIONS"}) {
+			if path == "/*" {
+				name = endpoints.Console.Name()
+			}
+			if m, _ := Get(rt, "methods"); !reflect.DeepEqual(m, triggerMethods(name)) {
 				t.Errorf("route %s: methods %v", path, m)
 			}
 		}
 		want := map[string]string{}
 		for _, f := range d.fns {
-			if f.Kind == HTTP {
+			switch {
+			case isConsole(f.Name): // every path no function claims
+				want["/*"] = "sase-" + f.Name
+			case f.Kind == HTTP:
 				want["/"+f.Name] = "sase-" + f.Name
 			}
 		}
@@ -661,12 +710,20 @@ func TestROSTemplate(t *testing.T) {
 		check("Runtime", Runtime)
 		check("Handler", Handler)
 		check("Code", map[string]any{"OssBucketName": "sase-code", "OssObjectName": "sase-multiaccount/" + f.Name + ".zip"})
-		check("Role", "<FunctionRole.Arn>")
 		check("InternetAccess", true)
 		check("MemorySize", must(Get(sp, "memorySize")))
 		check("Timeout", must(Get(sp, "timeout")))
-		check("EnvironmentVariables", wantEnv)
-		if !slices.Equal(slices.Sorted(slices.Values(fr.DependsOn)), []string{"AuditTable", "CountersTable", "MembersTable", "ProcessedEventsTable"}) {
+		if isConsole(f.Name) {
+			check("Role", nil)
+			check("EnvironmentVariables", consoleEnv(operatorEnv()))
+			if len(fr.DependsOn) != 0 {
+				t.Errorf("%s: DependsOn %v: the console uses no table", fr.Name, fr.DependsOn)
+			}
+		} else {
+			check("Role", "<FunctionRole.Arn>")
+			check("EnvironmentVariables", wantEnv)
+		}
+		if !isConsole(f.Name) && !slices.Equal(slices.Sorted(slices.Values(fr.DependsOn)), []string{"AuditTable", "CountersTable", "MembersTable", "ProcessedEventsTable"}) {
 			t.Errorf("%s: DependsOn %v, want the tables", fr.Name, fr.DependsOn)
 		}
 		if _, ok := p["LogConfig"]; ok {
@@ -744,5 +801,30 @@ func TestTemplateIsPlainYAML(t *testing.T) {
 	writeFile(t, path, "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  X:\n    Type: A\n    Properties:\n      Name: !Ref P\n")
 	if _, err := LoadTemplate(path); err == nil || !strings.Contains(err.Error(), "short-form tag !Ref") {
 		t.Errorf("a short-form tag was accepted: %v", err)
+	}
+}
+
+// TestConsoleEnvironmentCoversItsConfiguration: the specs give the console
+// exactly the variables console.Vars declares, and they load as an FC
+// configuration.
+func TestConsoleEnvironmentCoversItsConfiguration(t *testing.T) {
+	env := consoleEnv(operatorEnv())
+	var declared []string
+	for _, v := range console.Vars {
+		declared = append(declared, v.Name)
+	}
+	if got := slices.Sorted(maps.Keys(env)); !slices.Equal(got, slices.Sorted(slices.Values(declared))) {
+		t.Errorf("the console's environment sets %v, console.Vars declares %v", got, declared)
+	}
+	vars := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000"}
+	for k, v := range env {
+		vars[k] = v.(string)
+	}
+	cfg, err := console.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatalf("the console's deployed environment does not load: %v", err)
+	}
+	if cfg.Issuer != "https://login.example.com" || cfg.ClientID != "sase-console" || cfg.Functions["list-members"] != "/list-members" {
+		t.Errorf("console configuration %+v", cfg)
 	}
 }

@@ -99,6 +99,9 @@ func (e *Evaluator) FunctionRole() (string, map[string]Policy, error) {
 		if r.Type != "ALIYUN::FC3::Function" {
 			continue
 		}
+		if _, ok := r.Properties["Role"]; !ok {
+			continue // a function without credentials (the console)
+		}
 		ref, _ := r.Properties["Role"].(string) // "<Logical.Arn>" after evaluation
 		name, ok := strings.CutSuffix(strings.TrimPrefix(ref, "<"), ".Arn>")
 		if !ok || !strings.HasPrefix(ref, "<") {

@@ -34,6 +34,8 @@ import (
 
 	"github.com/sase-multiaccount/backend/deploy"
 	"github.com/sase-multiaccount/backend/shared/config"
+	"github.com/sase-multiaccount/backend/shared/console"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 )
 
 const usage = `Usage: go run ./scripts/deploy <subcommand> [flags]
@@ -293,7 +295,11 @@ func (t *tool) validate(s settings, needRole bool) (*deploy.Spec, []string) {
 		if size > 4096 {
 			add("%s: the environment variables take %d bytes; FC allows 4 KB", f.Name, size)
 		}
-		if _, err := config.Load(func(k string) string { return vars[k] }); err != nil {
+		load := func(get func(string) string) error { _, err := config.Load(get); return err }
+		if f.Name == endpoints.Console.Name() { // the console reads its own variables
+			load = func(get func(string) string) error { _, err := console.Load(get); return err }
+		}
+		if err := load(func(k string) string { return vars[k] }); err != nil {
 			add("%s: %v", f.Name, err)
 		}
 	}

@@ -31,5 +31,9 @@ const (
 	ReconcileMembers Action = "reconcile-members"
 )
 
+// Console is the function that serves the console page and its sign-in
+// (DESIGN.md §9). It is no API action: no role check, no audit record.
+const Console Action = "console"
+
 // String returns the function name.
 func (a Action) String() string { return string(a) }

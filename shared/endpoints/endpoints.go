@@ -81,14 +81,15 @@ var HTTPFunctions = []HTTP{
 	ListAuditEvents,
 }
 
-// All lists every function of the bundle: the HTTP functions, then the
-// event and timer functions.
+// All lists every function of the bundle: the HTTP functions, the console,
+// then the event and timer functions.
 func All() []Function {
 	out := make([]Function, 0, len(HTTPFunctions)+2)
 	for _, h := range HTTPFunctions {
 		out = append(out, Function{Action: h.Action, Trigger: HTTPTrigger})
 	}
 	return append(out,
+		Function{Action: Console.Action, Trigger: HTTPTrigger},
 		Function{Action: DirectoryEvents.Action, Trigger: EventBridge},
 		Function{Action: ReconcileMembers.Action, Trigger: Timer})
 }

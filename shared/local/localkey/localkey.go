@@ -215,6 +215,9 @@ func thumbprint(pub crypto.PublicKey) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
+// Alg returns the JWS algorithm of this Signer's tokens (ES256 or RS256).
+func (s *Signer) Alg() string { return s.method.Alg() }
+
 // KeyID returns the kid every token of this Signer carries.
 func (s *Signer) KeyID() string { return s.kid }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/local/embedded"
 	"github.com/sase-multiaccount/backend/shared/local/localkey"
+	"github.com/sase-multiaccount/backend/shared/local/oidc"
 	"github.com/sase-multiaccount/backend/shared/local/rdwire"
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -87,7 +88,11 @@ func Open(ctx context.Context, cfg config.Config, opts app.Options) (_ *Server, 
 		return nil, fmt.Errorf("token verifier: %w", err)
 	}
 	s.closers = append(s.closers, func() error { v.Close(); return nil })
-	opts.Verifier = v
+	cv, err := s.openConsole(ctx, cfg) // console.go
+	if err != nil {
+		return nil, err
+	}
+	opts.Verifier = oidc.ByIssuer{Verifiers: map[string]auth.Verifier{s.oidc.Issuer(): cv}, Default: v}
 
 	a, err := app.New(ctx, cfg, opts)
 	if err != nil {

@@ -22,10 +22,11 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/sase-multiaccount/backend/shared/app"
-	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/console"
 	direvents "github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/local/localkey"
+	"github.com/sase-multiaccount/backend/shared/local/oidc"
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 )
 
@@ -40,6 +41,8 @@ type Server struct {
 	mux     *http.ServeMux
 	sim     *simulation.Sim
 	signer  *localkey.Signer
+	oidc    *oidc.Provider   // the local OpenID Connect provider (console.go)
+	console *console.Handler // the console function
 	closers []func() error
 	// simEvents receives the simulation's events (see mountEvents).
 	simEvents atomic.Pointer[func(direvents.CloudEvent)]
@@ -56,10 +59,7 @@ func (s *Server) mount() {
 	}
 	s.mountEvents()  // events.go
 	s.mountHelpers() // helpers.go
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"Code": string(apperr.CodeNoFunction),
-			"Message": "No function at " + r.URL.Path + "; functions are at /<function-name>, e.g. /describe-setup."})
-	})
+	s.mountConsole() // console.go: the console at /, its OIDC provider
 }
 
 // ServeHTTP implements http.Handler.
