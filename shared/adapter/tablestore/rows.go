@@ -138,13 +138,6 @@ func (s *Store) putRow(ctx context.Context, op string, ch *ots.PutRowChange) (re
 	})
 }
 
-func (s *Store) deleteRow(ctx context.Context, op string, ch *ots.DeleteRowChange) (retried bool, err error) {
-	return s.call(ctx, op, func(extra ots.ExtraRequestInfo) error {
-		_, e := s.client.DeleteRow(&ots.DeleteRowRequest{DeleteRowChange: ch, ExtraRequestInfo: extra})
-		return e
-	})
-}
-
 func rowConditionFailed(r ots.RowResult) bool {
 	return !r.IsSucceed && r.Error.Code == codeConditionFailed
 }
