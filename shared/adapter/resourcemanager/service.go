@@ -371,7 +371,7 @@ func (c *Client) GetAccount(ctx context.Context, accountID string) (directory.Ac
 		case codeAccountNotFound, "InvalidParameter.AccountId":
 			return directory.Account{}, accountNotFound(err, accountID)
 		}
-		return directory.Account{}, err
+		return directory.Account{}, fail(o, err)
 	}
 	a := resp.Account
 	if a.AccountId != accountID {
@@ -384,20 +384,9 @@ func (c *Client) GetAccount(ctx context.Context, accountID string) (directory.Ac
 // inDirectory asks GetAccount whether accountID is an account of the
 // directory. An error means "could not tell".
 func (c *Client) inDirectory(ctx context.Context, accountID string) (bool, error) {
-	o := op{action: actGetAccount}
-	var resp *rm.GetAccountResponse
-	err := c.call(ctx, o, func(rc *rm.Client) (err error) {
-		req := rm.CreateGetAccountRequest()
-		req.AccountId = accountID
-		resp, err = rc.GetAccount(req)
-		return err
-	})
-	if err != nil {
-		switch rdCode(err) {
-		case codeAccountNotFound, "InvalidParameter.AccountId":
-			return false, nil
-		}
-		return false, err
+	_, err := c.GetAccount(ctx, accountID)
+	if apperr.IsCode(err, apperr.CodeAccountNotFound) {
+		return false, nil
 	}
-	return resp.Account.AccountId == accountID, nil
+	return err == nil, err
 }
