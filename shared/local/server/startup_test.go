@@ -40,3 +40,11 @@ func TestPageTokenKeyIsRandomPrivateAndKept(t *testing.T) {
 		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// make run's server bounds every phase of a connection.
+func TestHTTPServerHasTimeouts(t *testing.T) {
+	hs := (&Server{}).HTTPServer("127.0.0.1:0")
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.WriteTimeout <= 0 || hs.IdleTimeout <= 0 {
+		t.Errorf("timeouts: header %v read %v write %v idle %v", hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout)
+	}
+}
