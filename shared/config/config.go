@@ -48,7 +48,7 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SIM_MAX_ACCOUNTS", "10000", "Simulation: accounts per directory (RD's real default is 20)."},
 	{"SIM_MAX_PENDING_INVITATIONS", "1000", "Simulation: pending invitations."},
-	{"SIM_OWNER_CONDITIONS", "", "Simulation: comma-separated Resource Directory codes the owner account is refused with when it enables the directory, to rehearse a first run on an ineligible account, e.g. EnterpriseRealNameVerificationError or MissingSecureMobilePhone (docs/errors-resource-directory.md lists them)."},
+	{"SIM_OWNER_CONDITIONS", "", "Simulation: comma-separated Resource Directory codes the owner account is refused with when it enables the directory, to rehearse a first run on an ineligible account, e.g. EnterpriseRealNameVerificationError or MissingSecureMobilePhone (docs/API.md, section Resource Directory refusals, lists them)."},
 	{"SIM_TARGET_CONDITIONS", "", "Simulation: comma-separated target=Code pairs (target an account UID or login email) that invitations are refused with, e.g. 2000000000000009=LegalEntityMismatch."},
 }
 
