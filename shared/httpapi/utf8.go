@@ -19,7 +19,7 @@ func checkUTF8(body []byte) error {
 		return nil // the common case: nothing to look at
 	}
 	var path []string // one entry per open object/array: key or index
-	var arrays []int   // -1 for an object, else the current index
+	var arrays []int  // -1 for an object, else the current index
 	expectKey := false
 	for i := 0; i < len(body); i++ {
 		switch c := body[i]; c {

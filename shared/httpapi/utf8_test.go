@@ -17,8 +17,8 @@ func TestInvalidUTF8NamesTheField(t *testing.T) {
 	for body, field := range map[string]string{
 		"{\"Note\":\"ok\xff\"}": "Note",
 		"{\"Members\":[{\"AccountID\":\"1\",\"Remark\":\"a\"},{\"AccountID\":\"2\",\"Remark\":\"b\xc3\"}]}": "Members[1].Remark",
-		`{"Note":"lone \ud800 surrogate"}`: "Note",
-		`{"Note":"low \udc00 first"}`:      "Note",
+		`{"Note":"lone \ud800 surrogate"}`:  "Note",
+		`{"Note":"low \udc00 first"}`:       "Note",
 		`{"Members":[{"Remark":"\ud83d"}]}`: "Members[0].Remark",
 	} {
 		err := DecodeJSON([]byte(body), &in)
