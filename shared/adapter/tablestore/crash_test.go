@@ -2,13 +2,16 @@ package tablestore
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/testkit/otsfake"
+	"github.com/sase-multiaccount/backend/shared/testkit/storetest"
 )
 
 // TestInstanceDiesBetweenAnyTwoCalls is the Tablestore side of the crash
@@ -22,7 +25,8 @@ func TestInstanceDiesBetweenAnyTwoCalls(t *testing.T) {
 	e := newEnv(t, otsfake.Options{})
 	s := e.open(t, nil)
 	seq := 0
-	rec := func(dir, action string) store.AuditOf {
+	// Records shaped as the member use cases write them.
+	rec := func(dir string, act action.Action) store.AuditOf {
 		return func(before, after store.Member) store.AuditEvent {
 			seq++
 			target := after.AccountID
@@ -30,26 +34,26 @@ func TestInstanceDiesBetweenAnyTwoCalls(t *testing.T) {
 				target = before.AccountID
 			}
 			return store.AuditEvent{DirectoryID: dir, ID: fmt.Sprintf("%013d-%06d", time.Now().UnixMilli(), seq),
-				Time: time.Now().UTC(), Action: action, Target: target,
-				Detail: map[string]string{"Old": before.Remark, "New": after.Remark}}
+				Time: time.Now().UTC(), Action: string(act), Target: target,
+				Detail: map[string]string{"Remark": after.Remark, "OldRemark": before.Remark, "NewRemark": after.Remark}}
 		}
 	}
 	ops := map[string]func(dir string) error{
 		"add": func(dir string) error {
-			_, err := s.AddMembers(t.Context(), dir, members(1, 3), rec(dir, "add"))
+			_, err := s.AddMembers(t.Context(), dir, members(1, 3), rec(dir, action.AddMembers))
 			return err
 		},
 		"remark": func(dir string) error {
-			_, _, err := s.UpdateRemark(t.Context(), dir, acct(1), "changed", 0, t0.Add(time.Hour), rec(dir, "remark"))
+			_, _, err := s.UpdateRemark(t.Context(), dir, acct(1), "changed", 0, t0.Add(time.Hour), rec(dir, action.UpdateMemberRemark))
 			return err
 		},
 		"delete": func(dir string) error {
-			_, err := s.DeleteMembers(t.Context(), dir, ids(1, 2), rec(dir, "delete"))
+			_, err := s.DeleteMembers(t.Context(), dir, ids(1, 2), rec(dir, action.DeleteMembers))
 			return err
 		},
 	}
 	setup := func(dir string) {
-		if _, err := s.AddMembers(t.Context(), dir, members(1, 1), rec(dir, "add")); err != nil {
+		if _, err := s.AddMembers(t.Context(), dir, members(1, 1), rec(dir, action.AddMembers)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,8 +104,8 @@ func TestInstanceDiesBetweenAnyTwoCalls(t *testing.T) {
 	t.Logf("%d crash points (add, remark, delete × every call × before/after apply): every applied change has exactly one record", cases)
 }
 
-// checkTrail replays the directory's audit trail, oldest first, and
-// compares the result with the member table.
+// checkTrail replays the directory's audit trail and compares the result
+// with the member table and its count.
 func checkTrail(t *testing.T, s *Store, dir, what string) {
 	t.Helper()
 	evs, _, err := s.ListAudit(t.Context(), dir, store.MaxListLimit, "")
@@ -109,34 +113,9 @@ func checkTrail(t *testing.T, s *Store, dir, what string) {
 		t.Fatal(err)
 	}
 	slices.Reverse(evs)
-	type state struct {
-		present bool
-		remark  string
-	}
-	replay := map[string]*state{}
-	for _, ev := range evs {
-		st := replay[ev.Target]
-		if st == nil {
-			st = &state{}
-			replay[ev.Target] = st
-		}
-		switch ev.Action {
-		case "add":
-			if st.present {
-				t.Errorf("%s: a second add record of %s", what, ev.Target)
-			}
-			st.present, st.remark = true, ev.Detail["New"]
-		case "remark":
-			if !st.present || st.remark != ev.Detail["Old"] {
-				t.Errorf("%s: remark record of %s from %q, trail says member=%v remark=%q", what, ev.Target, ev.Detail["Old"], st.present, st.remark)
-			}
-			st.remark = ev.Detail["New"]
-		case "delete":
-			if !st.present {
-				t.Errorf("%s: delete record of %s, which the trail says is not a member", what, ev.Target)
-			}
-			st.present = false
-		}
+	replayed, problems := storetest.ReplayTrail(evs)
+	for _, p := range problems {
+		t.Errorf("%s: %s", what, p)
 	}
 	ms, _, err := s.ListMembers(t.Context(), dir, store.ListQuery{SortBy: store.SortByAccountID, Limit: store.MaxListLimit})
 	if err != nil {
@@ -146,16 +125,8 @@ func checkTrail(t *testing.T, s *Store, dir, what string) {
 	for _, m := range ms {
 		table[m.AccountID] = m.Remark
 	}
-	for id, st := range replay {
-		remark, in := table[id]
-		if st.present != in || (in && remark != st.remark) {
-			t.Errorf("%s: %s in table=%v remark=%q; the audit trail says member=%v remark=%q", what, id, in, remark, st.present, st.remark)
-		}
-	}
-	for id := range table {
-		if replay[id] == nil {
-			t.Errorf("%s: member %s has no audit record", what, id)
-		}
+	if !maps.Equal(table, replayed) {
+		t.Errorf("%s: member table %v, but the audit trail says %v", what, table, replayed)
 	}
 	if n, err := s.CountMembers(t.Context(), dir); err != nil || n != len(table) {
 		t.Errorf("%s: CountMembers = %d, %v; the table has %d", what, n, err, len(table))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -19,6 +20,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/testkit/storetest"
 )
 
 // The crash test (docs/DESIGN.md "Integrity"): the real `make run` binary is
@@ -68,46 +72,20 @@ func TestKilledServerLeavesNoChangeUnaudited(t *testing.T) {
 	}
 
 	// Replay: the trail, oldest first, must produce the member table.
-	type state struct {
-		present bool
-		remark  string
+	trail := make([]store.AuditEvent, len(records))
+	for i, r := range records {
+		trail[len(records)-1-i] = store.AuditEvent{ID: r.ID(), Action: r.Action, Target: r.Target, Detail: r.Detail}
 	}
-	replayed := map[string]*state{}
-	slices.Reverse(records)
-	for _, r := range records {
-		s := replayed[r.Target]
-		if s == nil {
-			s = &state{}
-			replayed[r.Target] = s
-		}
-		switch r.Action {
-		case "add-members":
-			if s.present {
-				t.Errorf("record %s adds %s, which the trail says is already a member", r.ID(), r.Target)
-			}
-			s.present, s.remark = true, r.Detail["Remark"]
-		case "update-member-remark":
-			if !s.present || s.remark != r.Detail["OldRemark"] {
-				t.Errorf("record %s changes the remark of %s from %q; the trail says member=%v remark=%q",
-					r.ID(), r.Target, r.Detail["OldRemark"], s.present, s.remark)
-			}
-			s.remark = r.Detail["NewRemark"]
-		case "delete-members":
-			if !s.present {
-				t.Errorf("record %s deletes %s, which the trail says is not a member", r.ID(), r.Target)
-			}
-			s.present = false
-		}
+	replayed, problems := storetest.ReplayTrail(trail)
+	for _, p := range problems {
+		t.Error(p)
 	}
-	for _, id := range pool {
-		s, m := replayed[id], members[id]
-		switch {
-		case s == nil && m == nil:
-		case s == nil || s.present != (m != nil):
-			t.Errorf("account %s: member=%v, but the audit trail says %v", id, m != nil, s != nil && s.present)
-		case m != nil && m.Remark != s.remark:
-			t.Errorf("account %s: remark %q, but the audit trail says %q", id, m.Remark, s.remark)
-		}
+	table := map[string]string{}
+	for id, m := range members {
+		table[id] = m.Remark
+	}
+	if !maps.Equal(table, replayed) {
+		t.Errorf("member table %v, but the audit trail says %v", table, replayed)
 	}
 	t.Logf("%d kills, %d acknowledged changes, %d member audit records, %d members at the end",
 		kills, len(acks), len(records), len(members))
