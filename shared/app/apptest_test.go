@@ -251,6 +251,11 @@ func (c *countingStore) ListAudit(ctx context.Context, dirID string, limit int, 
 	return c.Store.ListAudit(ctx, dirID, limit, before)
 }
 
+func (c *countingStore) ListAuditByTarget(ctx context.Context, dirID, target string, limit int, before string) ([]store.AuditEvent, bool, error) {
+	c.add("ListAuditByTarget")
+	return c.Store.ListAuditByTarget(ctx, dirID, target, limit, before)
+}
+
 // ---- the kit ------------------------------------------------------------------
 
 // kitConfig tunes newKit.

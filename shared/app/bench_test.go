@@ -64,6 +64,7 @@ func TestCallsPerRequest(t *testing.T) {
 		{"update-member-remark", false, request{Fn: "update-member-remark", As: daID, Body: map[string]any{"AccountId": saseID, "Remark": "x"}}, calls{}, calls{"UpdateRemark": 1}},
 		{"delete-members", false, request{Fn: "delete-members", As: ownerID, Body: map[string]any{"AccountIds": []string{saseID}}}, calls{}, calls{"DeleteMembers": 1}},
 		{"list-audit-events", false, request{Fn: "list-audit-events", As: ownerID}, calls{}, calls{"ListAudit": 1}},
+		{"list-audit-events of one account", false, request{Fn: "list-audit-events", As: ownerID, Query: map[string]string{"Target": saseID}}, calls{}, calls{"ListAuditByTarget": 1}},
 		{"describe-setup MA", false, request{Fn: "describe-setup", As: ownerID}, calls{"CountAccounts": 1, "ListDelegatedAdmins": 1}, calls{"CountMembers": 1}},
 		{"describe-setup member", false, request{Fn: "describe-setup", As: memberID}, calls{}, calls{}},
 		{"rejected token", true, request{Fn: "list-members", Auth: ptr("Bearer x.y.z")}, calls{}, calls{}},

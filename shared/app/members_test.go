@@ -612,6 +612,32 @@ func TestAuditTrail(t *testing.T) {
 		}
 		q["NextToken"] = *out.NextToken
 	}
+	// One account's timeline: its own records only, newest first, paged.
+	var timeline []string
+	tq := map[string]string{"Target": candID, "MaxResults": "2"}
+	for {
+		r := k.get(t, "list-audit-events", ownerID, tq)
+		wantOK(t, r)
+		var out auditOut
+		r.decode(t, &out)
+		for _, e := range out.Events {
+			if e.Target != candID {
+				t.Errorf("timeline of %s holds an event of %s", candID, e.Target)
+			}
+			timeline = append(timeline, e.Action)
+		}
+		if out.NextToken == nil {
+			break
+		}
+		tq["NextToken"] = *out.NextToken
+	}
+	if want := []string{"delete-members", "update-member-remark", "add-members"}; !slices.Equal(timeline, want) {
+		t.Errorf("timeline of %s = %v, want %v", candID, timeline, want)
+	}
+	if r := k.get(t, "list-audit-events", ownerID, map[string]string{"Target": "not-a-uid"}); r.Status != 400 {
+		t.Errorf("Target=not-a-uid: status %d, want 400", r.Status)
+	}
+
 	var want []string
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]

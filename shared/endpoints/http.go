@@ -149,10 +149,10 @@ var DeleteMembers = HTTP{Action: action.DeleteMembers, Method: http.MethodPost,
 // ListAuditEvents declares list-audit-events (docs/API.md).
 var ListAuditEvents = HTTP{Action: action.ListAuditEvents, Method: http.MethodGet,
 	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
-		if err := r.AllowQuery("MaxResults", "NextToken"); err != nil {
+		if err := r.AllowQuery("Target", "MaxResults", "NextToken"); err != nil {
 			return nil, err
 		}
-		return uc.AuditLog.List(ctx, d.ID, audit.ListInput{
+		return uc.AuditLog.List(ctx, d.ID, audit.ListInput{Target: r.Query["Target"],
 			MaxResults: r.Query["MaxResults"], NextToken: r.Query["NextToken"]})
 	}),
 }

@@ -31,11 +31,11 @@ func (s *Store) AppendAudit(ctx context.Context, events []store.AuditEvent) erro
 		if last[key{e.DirectoryID, e.ID}] != i {
 			continue
 		}
-		ch, err := s.auditPut(e)
+		rows, err := s.auditPuts(e)
 		if err != nil {
 			return err
 		}
-		changes = append(changes, ch)
+		changes = append(changes, rows...)
 	}
 	for start := 0; start < len(changes); start += batchRows {
 		chunk := changes[start:min(start+batchRows, len(changes))]
@@ -67,23 +67,46 @@ func (s *Store) ListAudit(ctx context.Context, dirID string, limit int, before s
 	if err := store.CheckDir(dirID); err != nil {
 		return nil, false, err
 	}
+	return s.auditPage(ctx, "ListAudit", dirID, s.cfg.AuditTable, colEventID, "", limit, before)
+}
+
+// ListAuditByTarget implements store.Audit: one backward GetRange of the
+// target's timeline table from before.
+func (s *Store) ListAuditByTarget(ctx context.Context, dirID, target string, limit int, before string) ([]store.AuditEvent, bool, error) {
+	if err := store.CheckMemberKey(dirID, target); err != nil {
+		return nil, false, err
+	}
+	return s.auditPage(ctx, "ListAuditByTarget", dirID, s.cfg.TargetTable, colTargetEvent, target+"|", limit, before)
+}
+
+// auditPage reads up to limit records newest first from table, whose second
+// key column is col holding prefix+ID, with IDs strictly less than before.
+func (s *Store) auditPage(ctx context.Context, op, dirID, table, col, prefix string, limit int, before string) ([]store.AuditEvent, bool, error) {
 	if err := store.CheckLimit(limit); err != nil {
 		return nil, false, err
 	}
 	need := limit + 1
-	start := pk(colDir, dirID, colEventID, pkMax)
+	// The range ends just past the prefix: "|" + 1 is "}", after every ID.
+	start := pk(colDir, dirID, col, pkMax)
+	if prefix != "" {
+		start = pk(colDir, dirID, col, prefix[:len(prefix)-1]+"}")
+	}
 	if before != "" {
 		// Inclusive start; the row at before itself is skipped.
-		start = pk(colDir, dirID, colEventID, before)
+		start = pk(colDir, dirID, col, prefix+before)
 		need++
 	}
-	rows, err := s.rangeRows(ctx, "ListAudit", s.cfg.AuditTable, start, pk(colDir, dirID, colEventID, pkMin), ots.BACKWARD, need)
+	end := pk(colDir, dirID, col, pkMin)
+	if prefix != "" {
+		end = pk(colDir, dirID, col, prefix)
+	}
+	rows, err := s.rangeRows(ctx, op, table, start, end, ots.BACKWARD, need)
 	if err != nil {
 		return nil, false, err
 	}
 	events := make([]store.AuditEvent, 0, min(len(rows), limit))
 	for i, r := range rows {
-		if i == 0 && before != "" && pkValues(r.PrimaryKey)[colEventID] == before {
+		if i == 0 && before != "" && pkValues(r.PrimaryKey)[col] == prefix+before {
 			continue
 		}
 		if len(events) == limit {

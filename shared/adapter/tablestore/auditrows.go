@@ -26,7 +26,8 @@ import (
 // also refused the audit row, a change without a record. The common paths
 // (every row applied) cost no call more than the change alone.
 
-// auditRows are the audit rows of evs (nil events are skipped).
+// auditRows are the rows of evs (nil events are skipped): each record's
+// audit row, and its timeline row when it has a target (auditPuts).
 func (s *Store) auditRows(evs []*store.AuditEvent) ([]ots.RowChange, error) {
 	var out []ots.RowChange
 	for _, e := range evs {
@@ -36,11 +37,11 @@ func (s *Store) auditRows(evs []*store.AuditEvent) ([]ots.RowChange, error) {
 		if err := store.CheckAuditEvents([]store.AuditEvent{*e}); err != nil {
 			return nil, err
 		}
-		ch, err := s.auditPut(*e)
+		rows, err := s.auditPuts(*e)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ch)
+		out = append(out, rows...)
 	}
 	return out, nil
 }
@@ -59,22 +60,20 @@ func auditEvents(audit store.AuditOf, n int, change func(k int) (before, after s
 }
 
 // settleAudit repairs the audit rows of a batch once its outcome is known:
-// applied[k] tells whether change k happened, written[k] whether its audit
-// row was stored. It never fails the call: the changes are settled, so a
-// failed repair is logged for an operator.
+// applied[k] tells whether change k happened, written[k] whether its
+// record's rows are stored (see rowsWritten). It never fails the call: the
+// changes are settled, so a failed repair is logged for an operator.
 func (s *Store) settleAudit(ctx context.Context, op string, evs []*store.AuditEvent, applied, written []bool) {
 	var fix []ots.RowChange
 	for k, e := range evs {
 		switch {
 		case e == nil:
 		case applied[k] && !written[k]:
-			if ch, err := s.auditPut(*e); err == nil {
-				fix = append(fix, ch)
+			if rows, err := s.auditPuts(*e); err == nil {
+				fix = append(fix, rows...)
 			}
 		case !applied[k] && written[k]:
-			ch := &ots.DeleteRowChange{TableName: s.cfg.AuditTable, PrimaryKey: pk(colDir, e.DirectoryID, colEventID, e.ID)}
-			ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
-			fix = append(fix, ch)
+			fix = append(fix, s.auditDeletes(*e)...)
 		}
 	}
 	if len(fix) == 0 {
@@ -91,17 +90,32 @@ func (s *Store) settleAudit(ctx context.Context, op string, evs []*store.AuditEv
 	}
 }
 
-// rowsWritten reports, for the audit rows at res[from:], which succeeded,
-// aligned with evs (nil events have no row).
-func rowsWritten(evs []*store.AuditEvent, res []ots.RowResult, from int) []bool {
+// rowsWritten reports, for the record rows at res[from:] (aligned with
+// evs; nil events have none), what settleAudit needs: for a change that
+// happened, whether all its record's rows were stored (else they are
+// written again); for one that did not, whether any was (else nothing
+// needs deleting).
+func rowsWritten(evs []*store.AuditEvent, res []ots.RowResult, from int, applied []bool) []bool {
 	out := make([]bool, len(evs))
 	j := from
 	for k, e := range evs {
 		if e == nil {
 			continue
 		}
-		out[k] = j < len(res) && res[j].IsSucceed
-		j++
+		n := 1
+		if e.Target != "" {
+			n = 2
+		}
+		all, anyOK := true, false
+		for ; n > 0; n-- {
+			ok := j < len(res) && res[j].IsSucceed
+			all, anyOK = all && ok, anyOK || ok
+			j++
+		}
+		out[k] = anyOK
+		if applied[k] {
+			out[k] = all
+		}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package tablestore
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
@@ -27,6 +28,7 @@ const (
 	colCount = "member_count"
 
 	colEventID        = "event_id"
+	colTargetEvent    = "target_event"
 	colTime           = "time"
 	colActorAccountID = "actor_account_id"
 	colActorPrincipal = "actor_principal"
@@ -207,8 +209,38 @@ func decodeMember(dirID string, key *ots.PrimaryKey, cols []*ots.AttributeColumn
 	return m, op, nil
 }
 
-func (s *Store) auditPut(e store.AuditEvent) (*ots.PutRowChange, error) {
-	ch := &ots.PutRowChange{TableName: s.cfg.AuditTable, PrimaryKey: pk(colDir, e.DirectoryID, colEventID, e.ID)}
+// auditPuts are the rows of one audit record: its row in the audit table
+// and, when it has a target, its row in the target's timeline.
+func (s *Store) auditPuts(e store.AuditEvent) ([]ots.RowChange, error) {
+	ch, err := s.auditPut(e, s.cfg.AuditTable, pk(colDir, e.DirectoryID, colEventID, e.ID))
+	if err != nil || e.Target == "" {
+		return []ots.RowChange{ch}, err
+	}
+	tch, err := s.auditPut(e, s.cfg.TargetTable, pk(colDir, e.DirectoryID, colTargetEvent, targetKey(e.Target, e.ID)))
+	return []ots.RowChange{ch, tch}, err
+}
+
+// auditDeletes undo auditPuts (IGNORE: a row that is not there is fine).
+func (s *Store) auditDeletes(e store.AuditEvent) []ots.RowChange {
+	del := func(table string, key *ots.PrimaryKey) ots.RowChange {
+		ch := &ots.DeleteRowChange{TableName: table, PrimaryKey: key}
+		ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
+		return ch
+	}
+	out := []ots.RowChange{del(s.cfg.AuditTable, pk(colDir, e.DirectoryID, colEventID, e.ID))}
+	if e.Target != "" {
+		out = append(out, del(s.cfg.TargetTable, pk(colDir, e.DirectoryID, colTargetEvent, targetKey(e.Target, e.ID))))
+	}
+	return out
+}
+
+// targetKey orders a target's records by ID; "|" sorts after every
+// character of an account UID, so one target's keys never mix with
+// another's.
+func targetKey(target, id string) string { return target + "|" + id }
+
+func (s *Store) auditPut(e store.AuditEvent, table string, key *ots.PrimaryKey) (*ots.PutRowChange, error) {
+	ch := &ots.PutRowChange{TableName: table, PrimaryKey: key}
 	ch.AddColumn(colTime, toMs(e.Time))
 	ch.AddColumn(colActorAccountID, e.ActorAccountID)
 	ch.AddColumn(colActorPrincipal, e.ActorPrincipal)
@@ -232,6 +264,9 @@ func (s *Store) auditPut(e store.AuditEvent) (*ots.PutRowChange, error) {
 func decodeAudit(dirID string, r *ots.Row) (store.AuditEvent, error) {
 	kv := pkValues(r.PrimaryKey)
 	id, _ := kv[colEventID].(string)
+	if te, ok := kv[colTargetEvent].(string); ok {
+		id = te[strings.LastIndexByte(te, '|')+1:]
+	}
 	c := &colReader{c: columnsOf(r.Columns)}
 	e := store.AuditEvent{
 		DirectoryID:    dirID,

@@ -15,8 +15,9 @@ import (
 const memberRows = batchRows - 1
 
 // auditedRows per BatchWriteRow when each member change carries its audit
-// row: two rows per change, plus the counter.
-const auditedRows = (batchRows - 1) / 2
+// record: three rows per change (member, audit, the target's timeline),
+// plus the counter.
+const auditedRows = (batchRows - 1) / 3
 
 // maxCAS bounds the read-check-write rounds of UpdateRemark and
 // RenameMember under concurrent changes of the same member.
@@ -307,15 +308,15 @@ func (s *Store) writeAudited(ctx context.Context, op string, ch *ots.UpdateRowCh
 	case err != nil:
 		return false, nil // unknown: the next read tells (op_id)
 	case res[0].IsSucceed:
-		s.settleAudit(ctx, op, evs, []bool{true}, rowsWritten(evs, res, 1))
+		s.settleAudit(ctx, op, evs, []bool{true}, rowsWritten(evs, res, 1, []bool{true}))
 		*last = nil
 		return true, nil
 	case rowConditionFailed(res[0]):
-		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1))
+		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1, []bool{false}))
 		*last = nil
 		return false, nil
 	default:
-		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1))
+		s.settleAudit(ctx, op, evs, []bool{false}, rowsWritten(evs, res, 1, []bool{false}))
 		return false, rowError(op, res[0].Error)
 	}
 }

@@ -134,7 +134,7 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 		s.settleAudit(ctx, op, evs, a, not(a)) // audit rows unknown: write or delete each
 		return nil
 	}
-	defer func() { s.settleAudit(ctx, op, evs, isAdded(), rowsWritten(evs, res, len(idx)+1)) }()
+	defer func() { a := isAdded(); s.settleAudit(ctx, op, evs, a, rowsWritten(evs, res, len(idx)+1, a)) }()
 	var added int64
 	var recheck []int
 	for k, i := range idx {

@@ -124,7 +124,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 		d := isDeleted()
 		written := not(d) // outcome unknown: write or delete each record
 		if err == nil {
-			written = rowsWritten(evs, res, len(idx)+1)
+			written = rowsWritten(evs, res, len(idx)+1, d)
 		}
 		s.settleAudit(ctx, op, evs, d, written)
 	}()

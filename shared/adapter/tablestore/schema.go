@@ -42,6 +42,7 @@ func (cfg Config) specs() []tableSpec {
 		{name: cfg.MembersTable, pk: []string{colDir, colAccount}, defined: memberCols, index: index, ttl: -1},
 		{name: cfg.CountersTable, pk: []string{colDir}, ttl: -1},
 		{name: cfg.AuditTable, pk: []string{colDir, colEventID}, ttl: -1},
+		{name: cfg.TargetTable, pk: []string{colDir, colTargetEvent}, ttl: -1},
 		{name: cfg.EventsTable, pk: []string{colEventKey}, ttl: int(cfg.EventsTTL / time.Second)},
 	}
 }

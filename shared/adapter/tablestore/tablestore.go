@@ -16,6 +16,11 @@
 //	                        INTEGER; actor_account_id, actor_principal,
 //	                        actor_role, action, target, result, request_id,
 //	                        detail (JSON) STRING
+//	sase_audit_by_target    PK (directory_id STRING, target_event STRING =
+//	                        target + "|" + event_id); the same columns: each
+//	                        record with a target, written in the same batch
+//	                        as its audit row, so a target's timeline is one
+//	                        GetRange
 //	sase_processed_events   PK (event_key STRING); expires INTEGER, op_id; table
 //	                        TTL (default 7 days) plus the expiry checked on read
 //
@@ -84,6 +89,7 @@ type Config struct {
 	MembersIndex  string // default <prefix>members_by_time
 	CountersTable string // default <prefix>counters
 	AuditTable    string // default <prefix>audit
+	TargetTable   string // default <prefix>audit_by_target
 	EventsTable   string // default <prefix>processed_events
 
 	// Credentials are the function role's rotating STS credentials; every
@@ -144,6 +150,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	def(&cfg.MembersIndex, cfg.TablePrefix+"members_by_time")
 	def(&cfg.CountersTable, cfg.TablePrefix+"counters")
 	def(&cfg.AuditTable, cfg.TablePrefix+"audit")
+	def(&cfg.TargetTable, cfg.TablePrefix+"audit_by_target")
 	def(&cfg.EventsTable, cfg.TablePrefix+"processed_events")
 	defD := func(p *time.Duration, v time.Duration) {
 		if *p <= 0 {
@@ -182,7 +189,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	names := map[string]string{}
 	for _, n := range []struct{ what, name string }{
 		{"members table", cfg.MembersTable}, {"members index", cfg.MembersIndex},
-		{"counters table", cfg.CountersTable}, {"audit table", cfg.AuditTable}, {"events table", cfg.EventsTable},
+		{"counters table", cfg.CountersTable}, {"audit table", cfg.AuditTable},
+		{"audit by target table", cfg.TargetTable}, {"events table", cfg.EventsTable},
 	} {
 		if !tableNameRE.MatchString(n.name) {
 			return cfg, fmt.Errorf("tablestore: %s name %q is not a valid table name", n.what, n.name)

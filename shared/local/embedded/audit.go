@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,8 +42,74 @@ func putAudit(tx *bolt.Tx, events ...store.AuditEvent) error {
 		if err := b.Put([]byte(e.ID), v); err != nil {
 			return err
 		}
+		if err := indexTarget(tx, e); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// indexTarget adds e to its target's timeline (audit_by_target/<dir>/
+// <target>|<id>, an empty value: the record itself stays in audit/).
+func indexTarget(tx *bolt.Tx, e store.AuditEvent) error {
+	if e.Target == "" {
+		return nil
+	}
+	b, err := tx.Bucket(bucketTarget).CreateBucketIfNotExists([]byte(e.DirectoryID))
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(e.Target+"|"+e.ID), nil)
+}
+
+// ListAuditByTarget implements store.Audit: a backwards cursor walk over
+// the target's keys from before, each record read from audit/.
+func (s *Store) ListAuditByTarget(ctx context.Context, dirID, target string, limit int, before string) (events []store.AuditEvent, more bool, err error) {
+	if err := store.CheckMemberKey(dirID, target); err != nil {
+		return nil, false, err
+	}
+	if err := store.CheckLimit(limit); err != nil {
+		return nil, false, err
+	}
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		idx, recs := tx.Bucket(bucketTarget).Bucket([]byte(dirID)), tx.Bucket(bucketAudit).Bucket([]byte(dirID))
+		if idx == nil || recs == nil {
+			return nil
+		}
+		prefix := []byte(target + "|")
+		upper := []byte(target + "}") // just past every key of the prefix
+		if before != "" {
+			upper = append(prefix[:len(prefix):len(prefix)], before...)
+		}
+		c := idx.Cursor()
+		k, _ := c.Seek(upper)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if len(events) == limit {
+				more = true
+				return nil
+			}
+			id := string(k[len(prefix):])
+			v := recs.Get([]byte(id))
+			if v == nil {
+				return corrupt("audit_by_target %s: record %s missing", dirID, id)
+			}
+			e, err := decodeAudit(dirID, id, v)
+			if err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return events, more, nil
 }
 
 // record writes the audit record of one change inside the change's

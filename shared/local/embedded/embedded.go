@@ -11,6 +11,7 @@
 //	members/<dirID>/rows/<accountID>         memberRec
 //	members/<dirID>/by_add_time/<t><acct>    empty; t = 8-byte order-preserving AddTime ms
 //	audit/<dirID>/<eventID>                  auditRec
+//	audit_by_target/<dirID>/<target>|<id>    empty: a target's timeline
 //	processed/<key>                          8-byte order-preserving expiry ms (swept every 256 marks)
 //
 // A member change and its audit record are written in one transaction, so
@@ -50,6 +51,7 @@ var (
 	bucketMembers   = []byte("members")
 	bucketAudit     = []byte("audit")
 	bucketProcessed = []byte("processed")
+	bucketTarget    = []byte("audit_by_target")
 
 	keySchema     = []byte("schema")
 	keyGeneration = []byte("generation")
@@ -117,6 +119,13 @@ func (s *Store) init() error {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
+		if tx.Bucket(bucketTarget) == nil {
+			// A file from before the timeline: index what it holds.
+			if _, err := tx.CreateBucket(bucketTarget); err != nil {
+				return fmt.Errorf("create bucket %s: %w", bucketTarget, err)
+			}
+			return backfillTargets(tx)
+		}
 		return nil
 	})
 }
@@ -170,4 +179,19 @@ func classify(err error) error {
 		return apperr.Internal(err)
 	}
 	return apperr.Unavailable(service, err)
+}
+
+// backfillTargets indexes every audit record of a file written before the
+// audit_by_target bucket existed.
+func backfillTargets(tx *bolt.Tx) error {
+	return tx.Bucket(bucketAudit).ForEachBucket(func(dir []byte) error {
+		b := tx.Bucket(bucketAudit).Bucket(dir)
+		return b.ForEach(func(k, v []byte) error {
+			e, err := decodeAudit(string(dir), string(k), v)
+			if err != nil {
+				return err
+			}
+			return indexTarget(tx, e)
+		})
+	})
 }

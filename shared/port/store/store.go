@@ -142,6 +142,9 @@ type Audit interface {
 	// ListAudit returns up to limit events of the directory, newest first,
 	// with IDs strictly less than before ("" = from the newest).
 	ListAudit(ctx context.Context, dirID string, limit int, before string) (events []AuditEvent, more bool, err error)
+	// ListAuditByTarget is ListAudit narrowed to the events whose Target is
+	// target (an account's timeline), at the cost of one read per page.
+	ListAuditByTarget(ctx context.Context, dirID, target string, limit int, before string) (events []AuditEvent, more bool, err error)
 }
 
 // ProcessedEvents remembers the events whose effect is done, so that a

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,5 +197,53 @@ func testGeneration(t *testing.T, s store.Store) {
 	}
 	if g1 < g0+n {
 		t.Errorf("generation %d after %d concurrent bumps from %d; want at least %d", g1, n, g0, g0+n)
+	}
+}
+
+// An account's timeline: the records whose Target it is, newest first, in
+// pages, and the records of member changes among them.
+func testAuditByTarget(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	var evs []store.AuditEvent
+	for i := 1; i <= 9; i++ {
+		e := auditEvent(dir, i)
+		e.Target = acct(i % 3) // targets 0, 1, 2 take turns
+		evs = append(evs, e)
+	}
+	other := auditEvent(newDir(), 10)
+	other.Target = acct(1)
+	noTarget := auditEvent(dir, 11)
+	noTarget.Target = ""
+	if err := s.AppendAudit(ctx, append(evs, other, noTarget)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddMembers(ctx, dir, []store.Member{member(1, base)}, recorder(dir, "add")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	before := ""
+	for {
+		page, more, err := s.ListAuditByTarget(ctx, dir, acct(1), 2, before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page {
+			if e.Target != acct(1) || e.DirectoryID != dir {
+				t.Errorf("timeline of %s holds %+v", acct(1), e)
+			}
+			got = append(got, e.Action+"/"+e.ID)
+		}
+		if !more {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	// acct(1) is the target of events 1, 4 and 7, and of the add.
+	if len(got) != 4 || !strings.HasPrefix(got[0], "add/") ||
+		!slices.Equal(got[1:], []string{"update-member-remark/" + auditID(7), "update-member-remark/" + auditID(4), "update-member-remark/" + auditID(1)}) {
+		t.Errorf("timeline of %s = %v, want the add, then events 7, 4, 1", acct(1), got)
+	}
+	if page, more, err := s.ListAuditByTarget(ctx, dir, acct(9), 10, ""); err != nil || len(page) != 0 || more {
+		t.Errorf("timeline of an account without records = %v, %v, %v", page, more, err)
 	}
 }

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UnchangedRemarkIsNoOp", testRemarkUnchanged},
 		{"DeleteWritesAuditWithChange", testDeleteAudited},
 		{"RenameWritesAuditWithChange", testRenameAudited},
+		{"AuditByTarget", testAuditByTarget},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -67,6 +67,7 @@ var (
 type Store interface {
 	AppendAudit(ctx context.Context, events []store.AuditEvent) error
 	ListAudit(ctx context.Context, dirID string, limit int, before string) ([]store.AuditEvent, bool, error)
+	ListAuditByTarget(ctx context.Context, dirID, target string, limit int, before string) ([]store.AuditEvent, bool, error)
 }
 
 // Recorder writes audit events.
@@ -145,6 +146,7 @@ type Event struct {
 
 // ListInput is the query of list-audit-events.
 type ListInput struct {
+	Target     string // an account UID: its timeline only
 	MaxResults string
 	NextToken  string
 }
@@ -171,14 +173,25 @@ func (l *Lister) List(ctx context.Context, dirID string, in ListInput) (ListOutp
 	if err != nil {
 		return ListOutput{}, err
 	}
-	binding := "audit|" + dirID
+	if in.Target != "" {
+		if err := validate.AccountID("Target", in.Target); err != nil {
+			return ListOutput{}, err
+		}
+	}
+	binding := "audit|" + dirID + "|" + in.Target
 	var pos auditPosition
 	if in.NextToken != "" {
 		if err := l.Tokens.Decode(in.NextToken, binding, &pos); err != nil {
 			return ListOutput{}, err
 		}
 	}
-	evs, more, err := l.Store.ListAudit(ctx, dirID, limit, pos.Before)
+	var evs []store.AuditEvent
+	var more bool
+	if in.Target == "" {
+		evs, more, err = l.Store.ListAudit(ctx, dirID, limit, pos.Before)
+	} else {
+		evs, more, err = l.Store.ListAuditByTarget(ctx, dirID, in.Target, limit, pos.Before)
+	}
 	if err != nil {
 		return ListOutput{}, fmt.Errorf("list audit: %w", err)
 	}
