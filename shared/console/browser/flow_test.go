@@ -121,4 +121,25 @@ func TestDocumentFlow(t *testing.T) {
 	if strings.Join(actions, ",") != strings.Join(want, ",") {
 		t.Errorf("audit actions (newest first) = %v, want %v", actions, want)
 	}
+
+	// One account's timeline: click its UID in the trail.
+	do(t, ctx,
+		click(`table.audit button.link[title="Show timeline"]`),
+		until("timeline", `!!document.querySelector("#audit-scope")`))
+	shown := get(t, ctx, eval[string](`document.querySelector("#audit-target").value`))
+	targets := get(t, ctx, eval[[]string](`[...document.querySelectorAll('table.audit tbody tr td:nth-child(4)')].map(e => e.textContent)`))
+	if len(targets) == 0 {
+		t.Fatal("the timeline is empty")
+	}
+	for _, tg := range targets {
+		if tg != shown {
+			t.Errorf("the timeline of %s shows an event of %q", shown, tg)
+		}
+	}
+	// Typed in: member1's timeline is its invitation, add and remark.
+	do(t, ctx,
+		until("target cleared", `(document.querySelector("#audit-target").value = "") === ""`), typeIn("#audit-target", member1), click("#audit-show"),
+		hasText("#audit-scope", member1),
+		until("member1 timeline", `[...document.querySelectorAll('table.audit tbody td.action')].map(e => e.textContent).join() == "update-member-remark,add-members,invite-accounts"`),
+		click("#audit-all"), until("all events", `!document.querySelector("#audit-scope") && document.querySelectorAll("table.audit tbody tr").length >= 10`))
 }

@@ -161,6 +161,11 @@ export const S = {
   // Audit
   auditTitle: 'Audit trail',
   auditEmpty: 'No audit events yet. Every change made here or announced by the directory appears in this list.',
+  auditTimelineEmpty: 'No audit events for this account yet.',
+  timelineOf: 'Timeline of one account',
+  showTimeline: 'Show timeline',
+  showAll: 'Show all events',
+  timelineFor: (uid) => `Showing the timeline of account ${uid}.`,
   time: 'Time',
   actor: 'Actor',
   action: 'Action',
