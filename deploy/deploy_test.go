@@ -268,6 +268,10 @@ func TestServerlessDevsSpec(t *testing.T) {
 			}
 		case EventBridge:
 			checkEventBridge(t, f.Name, cfg)
+			// A failed asynchronous invocation is retried (docs/DEPLOY.md "Retries").
+			if n, _ := Get(p, "asyncInvokeConfig", "maxAsyncRetryAttempts"); n != 8 {
+				t.Errorf("%s: asyncInvokeConfig.maxAsyncRetryAttempts = %v, want 8 (FC's most)", f.Name, n)
+			}
 		case Timer:
 			checkTimer(t, f.Name, cfg)
 		}
@@ -334,6 +338,13 @@ func checkEventBridge(t *testing.T, name string, cfg map[string]any) {
 	}
 	if GetString(cfg, "runOptions", "mode") != "event-driven" || GetString(cfg, "eventSinkConfig", "deliveryOption", "eventSchema") != "CloudEvents" {
 		t.Errorf("%s: want one CloudEvent per invocation (event-driven, CloudEvents)", name)
+	}
+	// deliveryOption.mode is discouraged: runOptions.mode says it.
+	if m, ok := Get(cfg, "eventSinkConfig", "deliveryOption", "mode"); ok {
+		t.Errorf("%s: eventSinkConfig.deliveryOption.mode = %v; leave it out", name, m)
+	}
+	if GetString(cfg, "runOptions", "retryStrategy", "PushRetryStrategy") != "EXPONENTIAL_DECAY_RETRY" {
+		t.Errorf("%s: a failed push must be retried for about a day (EXPONENTIAL_DECAY_RETRY)", name)
 	}
 	raw, _ := cfg["eventRuleFilterPattern"].(string)
 	var pattern map[string]any
@@ -752,6 +763,22 @@ func TestROSTemplate(t *testing.T) {
 		case f.Kind != HTTP && hasURL:
 			t.Errorf("output %sUrl for a non-HTTP function", id)
 		}
+	}
+
+	// A failed asynchronous invocation of directory-events is retried.
+	var async bool
+	for name, raw := range tplResources(t) {
+		if GetString(raw, "Type") == "ALIYUN::FC3::AsyncInvokeConfig" {
+			fn, _ := Get(raw, "Properties", "FunctionName", "Fn::GetAtt")
+			n, _ := Get(raw, "Properties", "MaxAsyncRetryAttempts")
+			async = fmt.Sprint(fn) == "[DirectoryEventsFunction FunctionName]" && fmt.Sprint(n) == "8"
+			if !async {
+				t.Errorf("%s: %v retries for %v, want 8 for DirectoryEventsFunction", name, n, fn)
+			}
+		}
+	}
+	if !async {
+		t.Error("template.yaml has no ALIYUN::FC3::AsyncInvokeConfig for directory-events")
 	}
 
 	// The data outlives the stack.

@@ -47,7 +47,7 @@ func run() error {
 	defer srv.Close()
 	a := srv.App()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))
-	hs := &http.Server{Addr: addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := srv.HTTPServer(addr)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -61,7 +62,9 @@ type Options struct {
 	Directory directory.Service
 	Verifier  auth.Verifier
 	LogOutput io.Writer // default os.Stdout
-	Now       func() time.Time
+	// PageTokenKey is used when the configuration has none (outside FC).
+	PageTokenKey []byte
+	Now          func() time.Time
 }
 
 // LocalDirectory reports whether cfg names a directory only the local server
@@ -115,7 +118,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}
 	}
 
-	tokens := pagetoken.New(cfg.PageTokenKey)
+	key := cfg.PageTokenKey
+	if key == nil {
+		// Outside FC without PAGE_TOKEN_KEY (config refuses that in FC): the
+		// local server passes the key it keeps under DATA_DIR; anything else
+		// gets a random key that lives as long as the process.
+		if key = opts.PageTokenKey; key == nil {
+			key = make([]byte, 32)
+			_, _ = rand.Read(key)
+		}
+	}
+	tokens := pagetoken.New(key)
 	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL, accountcache.WithClock(now))
 	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, cfg.OwnerAccountID, cfg.RoleCacheTTL, rolecheck.WithClock(now))
 	a.Roles.UseGenerations(a.Store)

@@ -343,7 +343,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 	cfg := kitConfig{env: map[string]string{
 		"DATA_DIR":         tb.TempDir(),
 		"OWNER_ACCOUNT_ID": ownerID,
-		"PAGE_TOKEN_KEY":   "app-test-page-token-key",
+		"PAGE_TOKEN_KEY":   "app-test-page-token-key-32-bytes-long",
 		"LOG_LEVEL":        "info",
 	}}
 	for _, o := range opts {

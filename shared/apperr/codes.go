@@ -53,7 +53,7 @@ const (
 
 // Resource Directory refusals caused by the state of an account (the
 // directory port's EnableRefusals and InviteRefusals pair each with RD's
-// code and advice; docs/errors-resource-directory.md).
+// code and advice; docs/API.md "Resource Directory refusals").
 const (
 	// enable-directory (409): the owner account cannot be a management account yet.
 	CodeEnterpriseVerificationRequired Code = "Conflict.EnterpriseVerificationRequired" // EnterpriseRealNameVerificationError

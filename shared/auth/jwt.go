@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sase-multiaccount/backend/shared/validate"
 
@@ -233,7 +231,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Caller, error) 
 		return Caller{}, apperr.Wrap(err, apperr.KindUnauthenticated, apperr.CodeUnauthenticated, "token subject (sub) is not a string")
 	}
 	if !validPrincipal(sub) {
-		return Caller{}, apperr.Unauthenticated("token subject (sub) is longer than %d bytes or has control characters", MaxPrincipalBytes)
+		return Caller{}, apperr.Unauthenticated("token subject (sub) is longer than %d bytes or has control characters (or bidirectional, zero-width or tag characters)", MaxPrincipalBytes)
 	}
 	if sub == "" {
 		sub = account
@@ -309,12 +307,7 @@ func algAccepted(tok *jwt.Token) bool {
 
 // validPrincipal keeps the audit trail readable: the subject is copied into
 // every audit record, so it must be bounded text without control characters.
-func validPrincipal(s string) bool {
-	if len(s) > MaxPrincipalBytes || !utf8.ValidString(s) {
-		return false
-	}
-	return strings.IndexFunc(s, unicode.IsControl) < 0
-}
+func validPrincipal(s string) bool { return validate.IsFreeText(s, MaxPrincipalBytes) }
 
 // BearerToken extracts the token from an Authorization header value. The
 // scheme is case-insensitive (RFC 7235). Errors never echo the header: a

@@ -19,6 +19,10 @@ type Var struct {
 	Name, Default, Doc string
 }
 
+// MinPageTokenKey is the shortest PAGE_TOKEN_KEY accepted (scripts/deploy
+// asks the same).
+const MinPageTokenKey = 32
+
 // Vars is every environment variable the bundle reads.
 var Vars = []Var{
 	{"PORT", "9000", "Local server port (make run); it listens on 127.0.0.1."},
@@ -40,11 +44,11 @@ var Vars = []Var{
 	{"CORS_ALLOWED_ORIGINS", "", "Comma-separated origins allowed to call from a browser (the console's origin); * for any. None by default."},
 	{"ROLE_CACHE_TTL", "60s", "How long a resolved role is cached per instance (0 disables)."},
 	{"ACCOUNTS_CACHE_TTL", "30s", "How long an instance reuses the directory's account list (RD lists 100 accounts per call); 0 disables. Changes made here and directory events drop it at once."},
-	{"PAGE_TOKEN_KEY", "derived from the owner account", "Key that signs NextToken values; set a random secret shared by all functions."},
+	{"PAGE_TOKEN_KEY", "random, kept in DATA_DIR (make run); required in FC", "Key that signs NextToken values: a random secret of at least 32 characters shared by all functions."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SIM_MAX_ACCOUNTS", "10000", "Simulation: accounts per directory (RD's real default is 20)."},
 	{"SIM_MAX_PENDING_INVITATIONS", "1000", "Simulation: pending invitations."},
-	{"SIM_OWNER_CONDITIONS", "", "Simulation: comma-separated Resource Directory codes the owner account is refused with when it enables the directory, to rehearse a first run on an ineligible account, e.g. EnterpriseRealNameVerificationError or MissingSecureMobilePhone (docs/errors-resource-directory.md lists them)."},
+	{"SIM_OWNER_CONDITIONS", "", "Simulation: comma-separated Resource Directory codes the owner account is refused with when it enables the directory, to rehearse a first run on an ineligible account, e.g. EnterpriseRealNameVerificationError or MissingSecureMobilePhone (docs/API.md, section Resource Directory refusals, lists them)."},
 	{"SIM_TARGET_CONDITIONS", "", "Simulation: comma-separated target=Code pairs (target an account UID or login email) that invitations are refused with, e.g. 2000000000000009=LegalEntityMismatch."},
 }
 
@@ -63,7 +67,7 @@ type Config struct {
 	AllowedOrigins   []string
 	RoleCacheTTL     time.Duration
 	AccountsCacheTTL time.Duration
-	PageTokenKey     []byte
+	PageTokenKey     []byte // nil outside FC when unset: see app.Options.PageTokenKey
 	LogLevel         string
 	SimMaxAccounts   int
 	SimMaxPending    int
@@ -180,11 +184,17 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.AccountsCacheTTL, err = time.ParseDuration(get("ACCOUNTS_CACHE_TTL", "30s")); err != nil || c.AccountsCacheTTL < 0 {
 		errs = append(errs, fmt.Errorf("ACCOUNTS_CACHE_TTL %q must be a duration such as 30s", getenv("ACCOUNTS_CACHE_TTL")))
 	}
-	if k := get("PAGE_TOKEN_KEY", ""); k != "" {
+	// A NextToken is signed with this key; one anybody can derive would let
+	// anybody forge tokens. In Function Compute it is required (every
+	// instance must share it); outside, a missing key is left nil and the
+	// local server keeps a random one under DATA_DIR (see app.Options).
+	switch k := get("PAGE_TOKEN_KEY", ""); {
+	case k != "" && len(k) < MinPageTokenKey:
+		errs = append(errs, fmt.Errorf("PAGE_TOKEN_KEY is %d characters: use at least %d random ones (openssl rand -hex 32)", len(k), MinPageTokenKey))
+	case k != "":
 		c.PageTokenKey = []byte(k)
-	} else {
-		// Same on every instance of the deployment; it only binds tokens (see pagetoken).
-		c.PageTokenKey = []byte("sase-page-token/" + c.OwnerAccountID)
+	case c.InFC:
+		errs = append(errs, errors.New("PAGE_TOKEN_KEY is required in Function Compute: a random secret of at least 32 characters shared by all functions (openssl rand -hex 32)"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -22,7 +22,8 @@ func TestLocalDefaults(t *testing.T) {
 func TestFunctionComputeDefaultsAndRefusals(t *testing.T) {
 	fc := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000", "FC_ACCOUNT_ID": "1234567890123456",
 		"TABLESTORE_ENDPOINT": "https://i.cn-hangzhou.vpc.tablestore.aliyuncs.com", "TABLESTORE_INSTANCE": "i",
-		"JWT_ISSUER": "https://idp.example.com", "JWT_AUDIENCE": "sase", "JWKS_URL": "https://idp.example.com/jwks"}
+		"JWT_ISSUER": "https://idp.example.com", "JWT_AUDIENCE": "sase", "JWKS_URL": "https://idp.example.com/jwks",
+		"PAGE_TOKEN_KEY": strings.Repeat("k", 32)}
 	c, err := Load(env(fc))
 	if err != nil {
 		t.Fatal(err)
@@ -31,12 +32,14 @@ func TestFunctionComputeDefaultsAndRefusals(t *testing.T) {
 		t.Fatalf("FC defaults: %+v", c)
 	}
 	for name, change := range map[string][2]string{
-		"STORE=embedded":          {"STORE", "embedded"},
-		"DIRECTORY=simulated":     {"DIRECTORY", "simulated"},
-		"JWT_ISSUER":              {"JWT_ISSUER", ""},
-		"TABLESTORE_ENDPOINT":     {"TABLESTORE_ENDPOINT", ""},
-		"FC_ACCOUNT_ID":           {"FC_ACCOUNT_ID", "12"},
-		"exactly one of JWKS_URL": {"JWKS_FILE", "/etc/jwks.json"},
+		"STORE=embedded":                 {"STORE", "embedded"},
+		"DIRECTORY=simulated":            {"DIRECTORY", "simulated"},
+		"JWT_ISSUER":                     {"JWT_ISSUER", ""},
+		"TABLESTORE_ENDPOINT":            {"TABLESTORE_ENDPOINT", ""},
+		"FC_ACCOUNT_ID":                  {"FC_ACCOUNT_ID", "12"},
+		"exactly one of JWKS_URL":        {"JWKS_FILE", "/etc/jwks.json"},
+		"PAGE_TOKEN_KEY is required":     {"PAGE_TOKEN_KEY", ""},
+		"PAGE_TOKEN_KEY is 5 characters": {"PAGE_TOKEN_KEY", "short"},
 	} {
 		m := map[string]string{}
 		for k, v := range fc {

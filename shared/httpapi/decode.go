@@ -56,6 +56,9 @@ func DecodeJSON(body []byte, v any) error {
 	if b[0] != '{' {
 		return apperr.Malformed("The request body must be a JSON object.")
 	}
+	if err := checkUTF8([]byte(b)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(strings.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -63,31 +63,57 @@ func AccountIDs(param string, ids []string, max int) ([]string, error) {
 	return out, nil
 }
 
-// Remark checks a member remark: at most 256 code points, valid UTF-8, no
-// control characters (they break console rendering and log lines) and no
-// bidirectional overrides (they make the console show text in another order
-// than stored, a known spoofing trick). Other format characters such as the
-// zero-width joiner of emoji sequences stay allowed.
-func Remark(param, s string) error {
+// Remark checks a remark: the free-text rules (FreeText) and at most
+// MaxRemarkLen code points.
+func Remark(param, s string) error { return FreeText(param, s, MaxRemarkLen) }
+
+// FreeText checks text a person wrote that others will read (a remark, an
+// invitation note, a token's subject in the audit trail): valid UTF-8, at
+// most max code points, and none of the characters that hide or disguise
+// text: control characters (NUL, ESC, CR, LF, ...), line and paragraph
+// separators, bidirectional controls (U+202E ...), invisible zero-width
+// characters (U+200B, U+2060, U+FEFF) and tag characters (U+E0000-U+E007F).
+// Zero-width joiner and non-joiner (U+200C, U+200D) stay allowed: scripts
+// such as Persian and emoji sequences need them.
+func FreeText(param, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return apperr.Invalid(param, "%s is not valid UTF-8.", param)
 	}
-	if n := utf8.RuneCountInString(s); n > MaxRemarkLen {
-		return apperr.Invalid(param, "%s has %d characters; at most %d are allowed.", param, n, MaxRemarkLen)
+	if n := utf8.RuneCountInString(s); n > max {
+		return apperr.Invalid(param, "%s has %d characters; at most %d are allowed.", param, n, max)
 	}
-	for i, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidiControl(r) {
-			return apperr.Invalid(param, "%s contains control character U+%04X at byte %d; remove it.", param, r, i)
-		}
+	if i, r, bad := firstHidden(s); bad {
+		return apperr.Invalid(param, "%s contains the invisible or control character U+%04X at byte %d; remove it.", param, r, i)
 	}
 	return nil
+}
+
+// firstHidden finds the first character FreeText refuses.
+func firstHidden(s string) (int, rune, bool) {
+	for i, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidiControl(r) ||
+			r == '\u200B' || r == '\u2060' || r == '\uFEFF' || (r >= 0xE0000 && r <= 0xE007F) {
+			return i, r, true
+		}
+	}
+	return 0, 0, false
+}
+
+// IsFreeText reports whether s passes FreeText with at most max bytes.
+func IsFreeText(s string, maxBytes int) bool {
+	if len(s) > maxBytes || !utf8.ValidString(s) {
+		return false
+	}
+	_, _, bad := firstHidden(s)
+	return !bad
 }
 
 func isBidiControl(r rune) bool {
 	return r == '\u061C' || r == '\u200E' || r == '\u200F' || (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
-// Text checks a free-text field: valid UTF-8 and at most max code points.
+// Text checks a search keyword or similar: valid UTF-8 and at most max
+// code points (nobody else reads it, so other characters are allowed).
 func Text(param, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return apperr.Invalid(param, "%s is not valid UTF-8.", param)
@@ -98,11 +124,37 @@ func Text(param, s string, max int) error {
 	return nil
 }
 
-// Email checks an invitation email address (a bare address, no display name).
+// Email checks an invitation email address as Resource Directory would
+// accept it: a bare ASCII address (no display name), a dot-atom local
+// part, and a domain of at least two DNS labels (letters, digits, inner
+// hyphens; no IP literal) ending in an alphabetic top-level label.
 func Email(param, s string) error {
+	bad := apperr.Invalid(param, "%q is not a valid email address.", Clip(s))
+	if len(s) > 254 || strings.IndexFunc(s, func(r rune) bool { return r > unicode.MaxASCII }) >= 0 {
+		return bad
+	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return apperr.Invalid(param, "%q is not a valid email address.", Clip(s))
+	if err != nil || a.Address != s || a.Name != "" {
+		return bad
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], s[at+1:]
+	if local == "" || len(local) > 64 || strings.HasPrefix(local, "\"") {
+		return bad
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return bad
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.IndexFunc(l, func(r rune) bool {
+			return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		}) >= 0 {
+			return bad
+		}
+	}
+	if tld := labels[len(labels)-1]; len(tld) < 2 || strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
+		return bad
 	}
 	return nil
 }

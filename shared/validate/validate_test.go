@@ -42,7 +42,8 @@ func TestRemark(t *testing.T) {
 			t.Errorf("%q: %v", s, err)
 		}
 	}
-	bad := []string{strings.Repeat("界", 257), strings.Repeat("a", 257), "a\nb", "a\tb", "nul\x00", "del\x7f", "c1\u0085", "ls\u2028", "rlo\u202Egnp.exe", "lri\u2066x", "rlm\u200F", "\xff\xfe"}
+	bad := []string{strings.Repeat("界", 257), strings.Repeat("a", 257), "a\nb", "a\tb", "nul\x00", "del\x7f", "c1\u0085", "ls\u2028", "rlo\u202Egnp.exe", "lri\u2066x", "rlm\u200F", "\xff\xfe",
+		"zwsp\u200Bx", "wj\u2060x", "bom\uFEFF", "tag\U000E0041", "esc\x1b[31m", "cr\rlf"}
 	for _, s := range bad {
 		if err := Remark("Remark", s); !apperr.IsCode(err, "InvalidParameter.Remark") {
 			t.Errorf("%q: %v", s, err)
@@ -56,7 +57,8 @@ func TestEmailMaxResultsOneOf(t *testing.T) {
 			t.Errorf("%q: %v", s, err)
 		}
 	}
-	for _, s := range []string{"", "a", "a@b", "Bob <bob@example.com>", "a@@example.com", strings.Repeat("a", 250) + "@example.com"} {
+	for _, s := range []string{"", "a", "a@b", "Bob <bob@example.com>", "a@@example.com", strings.Repeat("a", 250) + "@example.com",
+		"a@[127.0.0.1]", "a@-example.com", "a@example-.com", "ä@例え.jp", "a@例え.jp", "a@example.c0m", "a@exa_mple.com", "a@.example.com", `"a b"@example.com`} {
 		if err := Email("Targets", s); err == nil {
 			t.Errorf("%q accepted", s)
 		}
@@ -99,5 +101,21 @@ func TestClipNeverCutsARune(t *testing.T) {
 		if got := ClipTo("日本語テキスト", max); !utf8.ValidString(got) {
 			t.Errorf("ClipTo(_, %d) = %q is not valid UTF-8", max, got)
 		}
+	}
+}
+
+// FreeText is the remark rule for every text others read: an invitation
+// note and a token's subject follow it too.
+func TestFreeTextAndPrincipal(t *testing.T) {
+	for _, s := range []string{"note\x00", "esc\x1b", "crlf\r\n", "rlo\u202E", "zw\u200B", "tag\U000E007F"} {
+		if err := FreeText("Note", s, 1024); !apperr.IsCode(err, "InvalidParameter.Note") {
+			t.Errorf("Note %q: %v", s, err)
+		}
+		if IsFreeText(s, 512) {
+			t.Errorf("IsFreeText(%q) = true", s)
+		}
+	}
+	if !IsFreeText("ram-user/alice@example 🙂", 512) || IsFreeText(strings.Repeat("a", 513), 512) {
+		t.Error("IsFreeText: plain text refused or length ignored")
 	}
 }

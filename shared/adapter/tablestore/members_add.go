@@ -40,6 +40,16 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member,
 		first[m.AccountID] = i
 		todo = append(todo, i)
 	}
+	if audit != nil {
+		// Read first which members exist, so that the batch carries rows
+		// (and audit records) only for accounts that are not members: a
+		// refused row, whose record then needs a repair call, is left to a
+		// concurrent add between this read and the write.
+		var err error
+		if todo, err = s.absent(ctx, dirID, ms, todo, results); err != nil {
+			return nil, err
+		}
+	}
 	op := newID()
 	var pending int64 // count correction not yet written
 	size := chunkSize(audit)
@@ -214,4 +224,29 @@ func (s *Store) resolveAdd(ctx context.Context, dirID string, idx []int, token s
 	} else {
 		*pending += added
 	}
+}
+
+// absent returns the items of todo whose member row does not exist and
+// marks the others AlreadyExists: one BatchGetRow per 100 accounts.
+func (s *Store) absent(ctx context.Context, dirID string, ms []store.Member, todo []int, results []store.AddResult) ([]int, error) {
+	keys := make([]*ots.PrimaryKey, len(todo))
+	for k, i := range todo {
+		keys[k] = memberPK(dirID, ms[i].AccountID)
+	}
+	rows, err := s.batchGet(ctx, "AddMembers", s.cfg.MembersTable, keys, colVersion)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for k, i := range todo {
+		switch {
+		case !rows[k].IsSucceed:
+			results[i].Status, results[i].Err = store.AddFailed, rowError("AddMembers", rows[k].Error)
+		case len(rows[k].PrimaryKey.PrimaryKeys) > 0:
+			results[i].Status = store.AlreadyExists
+		default:
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }

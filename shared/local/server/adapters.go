@@ -2,8 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -80,6 +84,11 @@ func Open(ctx context.Context, cfg config.Config, opts app.Options) (_ *Server, 
 	if opts.Directory, rdEndpoint, err = s.openDirectory(cfg); err != nil {
 		return nil, err
 	}
+	if cfg.PageTokenKey == nil && opts.PageTokenKey == nil {
+		if opts.PageTokenKey, err = pageTokenKey(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	if s.signer, err = localkey.LoadOrCreate(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("local signing key: %w", err)
 	}
@@ -148,4 +157,28 @@ func (s *Server) Close() error {
 	}
 	s.closers = nil
 	return errors.Join(errs...)
+}
+
+// pageTokenKey is make run's NextToken key: random, kept in
+// DATA_DIR/page-token.key (mode 0600) so that tokens survive a restart,
+// and never derivable from anything public.
+func pageTokenKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, "page-token.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= config.MinPageTokenKey {
+		return b, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("page token key: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("page token key: %w", err)
+	}
+	key := []byte(hex.EncodeToString(raw))
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("page token key: %w", err)
+	}
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("page token key: %w", err)
+	}
+	return key, nil
 }

@@ -62,6 +62,22 @@ func (s *Server) mount() {
 	s.mountConsole() // console.go: the console at /, its OIDC provider
 }
 
+// Timeouts of make run's HTTP server: a slow or stuck client must not hold
+// a connection for ever. The write timeout is FC's default function
+// timeout, the longest a function runs in the cloud.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
+// HTTPServer is the http.Server make run listens with, serving s at addr.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{Addr: addr, Handler: s, ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 

@@ -75,6 +75,7 @@ type Server struct {
 	http *httptest.Server
 
 	mu        sync.Mutex
+	latency   time.Duration         // SetLatency
 	creds     map[string]credential // by access key ID
 	tables    map[string]*table
 	indexes   map[string]*table // index name -> owning table

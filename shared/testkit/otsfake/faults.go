@@ -2,6 +2,7 @@ package otsfake
 
 import (
 	"slices"
+	"time"
 )
 
 // FaultKind is what an injected fault does to a request.
@@ -83,6 +84,15 @@ func (s *Server) OnRequest(hook func(action string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onRequest = hook
+}
+
+// SetLatency makes every later request take d before it is handled, like
+// a call over a real network (0 removes it). Calls made in parallel wait
+// in parallel; calls made one after the other add up.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // ClearFaults removes every injected fault.

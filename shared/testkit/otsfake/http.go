@@ -62,10 +62,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	hook := s.onRequest
+	hook, latency := s.onRequest, s.latency
 	s.mu.Unlock()
 	if hook != nil {
 		hook(action)
+	}
+	if latency > 0 {
+		// The simulated network and service time of one call, so that a
+		// test can count round trips on the clock (SetLatency).
+		time.Sleep(latency)
 	}
 	s.mu.Lock()
 	fault := s.takeFault(action, tablesOf(req))

@@ -7,30 +7,51 @@
 //     account that leaves the directory (RemoveCloudAccount, DeleteAccount)
 //     leaves SASE; a new display name (UpdateAccount) refreshes AccountName;
 //     delegated-administrator changes for the SASE principal and
-//     DestroyResourceDirectory drop the cached role answers. Every change is
+//     DestroyResourceDirectory refresh the role answers. Every change is
 //     audited with ActorRole "System".
 //   - Reconcile is the reconcile-members timer: it compares the member table
 //     with ListAccounts and corrects whatever events missed.
 //
+// An event is a hint, never proof. Its source must be acs.resourcemanager
+// (the EventBridge rule, RulePattern, pins it too; any other source is
+// Ignored/UntrustedSource), its caller the current directory's management
+// account, and before acting the handler reads the truth from Resource
+// Directory (one more RD call per event):
+//
+//   - a removal deletes the member only if GetAccount says the account is
+//     gone (else NoChange/StillInDirectory);
+//   - a rename is applied only if the DisplayName RD reports now is the
+//     event's (else NoChange/NotConfirmedByDirectory);
+//   - a delegated-administrator event is audited only if
+//     ListDelegatedAdministrators confirms it (else
+//     NoChange/NotConfirmedByDirectory).
+//
 // Delivery is at least once, unordered and possibly late, so:
 //
-//   - an event is claimed once by source+id in the processed-events table
-//     (expiring after DedupTTL); a redelivery changes nothing;
+//   - the event's key (source|id) is marked in the processed-events table
+//     after its effect, never before, and a marked event is a Duplicate
+//     (marks expire after DedupTTL). Every effect is idempotent: a member
+//     change and its audit record are one unit in the store (store.AuditOf),
+//     and a record without a member change has an ID derived from the event
+//     (audit.EventRecordID). An instance that dies mid-event leaves no mark,
+//     so the redelivery does the work; one that dies after the effect leaves
+//     work the redelivery finds done;
 //   - a rename carries its event time as asOf (the end of the second
 //     ActionTrail's eventTime names), and the store keeps the newest
-//     observation, so an older rename never overwrites a newer one;
+//     observation, so an older rename never overwrites a newer one; event
+//     times more than 5 minutes in the future are refused;
 //   - a removal whose member was added after the event happened is stale and
 //     is ignored (the account left and came back);
 //   - malformed, foreign or unhandled events are acknowledged (nil error) and
 //     reported in the Summary, so that EventBridge does not retry them;
-//   - a store or directory failure returns the error, after releasing the
-//     claim, so that EventBridge's retry is processed again.
+//   - a store or directory failure returns the error, so that EventBridge
+//     retries; nothing is marked, so the retry is processed again.
 //
-// Role answers: Roles.Invalidate drops the cache of the process it runs in.
-// Locally (make run) that is the one process serving every function. In
-// Function Compute each function has its own instances, so the HTTP
-// functions' cached answers still expire only after ROLE_CACHE_TTL (60 s by
-// default); the directory is the source of truth once they do.
+// Role answers: Roles.Changed drops this instance's caches and bumps the
+// directory generation in the store. Every warm instance of every function
+// reads the generation at most once per second and drops its cached roles
+// when it moved, so a role change made or announced anywhere reaches every
+// instance within about a second, whatever ROLE_CACHE_TTL is.
 //
 // After DestroyResourceDirectory nothing of the old directory is served:
 //
@@ -43,12 +64,8 @@
 //     RemoveCloudAccount events (or reconciliation) have already removed the
 //     SASE members; only members whose events were lost and that no
 //     reconciliation saw stay behind, unreachable, under the old ID;
-//   - the role cache of this process is invalidated at once; the HTTP
-//     functions' instances in FC keep a cached answer for at most
-//     ROLE_CACHE_TTL, and until then a cached management account can still
-//     read the old directory's audit trail. A shorter TTL narrows that
-//     window; closing it needs a shared signal (e.g. a directory generation
-//     in the store that the role check reads);
+//   - the generation is bumped, so within a second no instance answers from
+//     a cached role of the old directory;
 //   - the system audit record of the destruction goes under NoDirectoryID.
 //
 // The package imports no cloud SDK; what it needs from the store, the

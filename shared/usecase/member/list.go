@@ -61,12 +61,26 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) (ListOutput,
 	var more bool
 	var total int
 	if keyword == "" {
-		if page, more, err = s.Store.ListMembers(ctx, sc.Directory.ID, q); err != nil {
+		// The page and the exact count are two independent store reads:
+		// made at once, a page waits for one round trip, not two.
+		type count struct {
+			n   int
+			err error
+		}
+		counted := make(chan count, 1)
+		go func() {
+			n, err := s.Store.CountMembers(ctx, sc.Directory.ID)
+			counted <- count{n, err}
+		}()
+		page, more, err = s.Store.ListMembers(ctx, sc.Directory.ID, q)
+		c := <-counted
+		if err != nil {
 			return ListOutput{}, fmt.Errorf("list members: %w", err)
 		}
-		if total, err = s.Store.CountMembers(ctx, sc.Directory.ID); err != nil {
-			return ListOutput{}, fmt.Errorf("count members: %w", err)
+		if c.err != nil {
+			return ListOutput{}, fmt.Errorf("count members: %w", c.err)
 		}
+		total = c.n
 	} else {
 		page, more, total, err = s.search(ctx, sc.Directory.ID, q, keyword)
 		if err != nil {

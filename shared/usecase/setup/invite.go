@@ -48,7 +48,7 @@ func (s *Service) Invite(ctx context.Context, d directory.Directory, actor audit
 	if len(in.Targets) > MaxTargets {
 		return InviteOutput{}, apperr.Invalid("Targets", "Targets has %d entries; at most %d are allowed per request.", len(in.Targets), MaxTargets)
 	}
-	if err := validate.Text("Note", in.Note, MaxNoteLen); err != nil {
+	if err := validate.FreeText("Note", in.Note, MaxNoteLen); err != nil {
 		return InviteOutput{}, err
 	}
 	type target struct{ entity, kind string }
