@@ -18,6 +18,7 @@ const (
 	RegisterDelegatedAdmin   Action = "register-delegated-admin"
 	DeregisterDelegatedAdmin Action = "deregister-delegated-admin"
 	ListCandidates           Action = "list-candidates"
+	ListFolders              Action = "list-folders"
 	AddMembers               Action = "add-members"
 	ListMembers              Action = "list-members"
 	UpdateMemberRemark       Action = "update-member-remark"

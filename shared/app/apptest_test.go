@@ -205,6 +205,21 @@ func (c *countingDir) DeregisterDelegatedAdmin(ctx context.Context, id string) e
 	return c.inner.DeregisterDelegatedAdmin(ctx, id)
 }
 
+// ListFolders costs one ListFoldersForParent per folder (each is asked for
+// its children) plus GetResourceDirectory for the root.
+func (c *countingDir) ListFolders(ctx context.Context) ([]directory.Folder, error) {
+	c.add("ListFolders")
+	out, err := c.inner.ListFolders(ctx)
+	c.apiCalls.Add(int64(1 + len(out)))
+	return out, err
+}
+
+func (c *countingDir) GetFolder(ctx context.Context, id string) (directory.Folder, error) {
+	c.add("GetFolder")
+	c.pages(1)
+	return c.inner.GetFolder(ctx, id)
+}
+
 // countingStore is a store.Store that counts the member and audit calls.
 type countingStore struct {
 	store.Store

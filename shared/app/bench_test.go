@@ -60,7 +60,7 @@ func TestCallsPerRequest(t *testing.T) {
 		{"add-members 100 again (no-op)", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{}, calls{"AddMembers": 1}},
 		{"add-members DryRun", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch[:3], "DryRun": true}}, calls{}, calls{"GetMember": 3}},
 		{"add-members of an account that just joined", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": []map[string]string{{"AccountId": lateID}}}}, calls{"ListAccounts": 1}, calls{"AddMembers": 1}},
-		{"list-candidates first page", false, request{Fn: "list-candidates", As: daID}, calls{"ListAccounts": 1}, calls{"ListMembers": 1}},
+		{"list-candidates first page", false, request{Fn: "list-candidates", As: daID}, calls{"ListAccounts": 1, "ListFolders": 1}, calls{"ListMembers": 1}},
 		{"update-member-remark", false, request{Fn: "update-member-remark", As: daID, Body: map[string]any{"AccountId": saseID, "Remark": "x"}}, calls{}, calls{"UpdateRemark": 1}},
 		{"delete-members", false, request{Fn: "delete-members", As: ownerID, Body: map[string]any{"AccountIds": []string{saseID}}}, calls{}, calls{"DeleteMembers": 1}},
 		{"list-audit-events", false, request{Fn: "list-audit-events", As: ownerID}, calls{}, calls{"ListAudit": 1}},

@@ -30,6 +30,7 @@ var designMatrix = func() map[action.Action]map[rolecheck.Role]rolecheck.Decisio
 		action.RegisterDelegatedAdmin:   {nd, ok, no, no, no},
 		action.DeregisterDelegatedAdmin: {nd, ok, no, no, no},
 		action.ListCandidates:           {nd, ok, ok, no, no},
+		action.ListFolders:              {nd, ok, ok, no, no},
 		action.AddMembers:               {nd, ok, ok, no, no},
 		action.ListMembers:              {nd, ok, ok, no, no},
 		action.UpdateMemberRemark:       {nd, ok, ok, no, no},
@@ -97,8 +98,8 @@ func TestEveryPolicyActionIsOneEndpoint(t *testing.T) {
 			t.Errorf("policy action %s has no HTTP function", a)
 		}
 	}
-	if len(seen) != 13 {
-		t.Errorf("%d HTTP functions, API.md lists 13", len(seen))
+	if len(seen) != 14 {
+		t.Errorf("%d HTTP functions, API.md lists 14", len(seen))
 	}
 }
 
@@ -216,6 +217,19 @@ var matrixCases = map[action.Action]matrixCase{
 		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
 			if got := r.keys(); !slices.Equal(got, []string{"RequestId"}) {
 				t.Errorf("deregister answered keys %v, want {}", got)
+			}
+		},
+	},
+	action.ListFolders: {
+		request: func(fixture) request { return request{Fn: "list-folders"} },
+		writes:  never,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Folders []struct{ FolderPath string }
+			}
+			r.decode(t, &out)
+			if len(out.Folders) == 0 || out.Folders[0].FolderPath != "/" {
+				t.Errorf("folders = %+v, want the root first", out.Folders)
 			}
 		},
 	},

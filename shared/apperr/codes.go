@@ -32,6 +32,12 @@ const (
 	CodeDelegatedExists    Code = "Conflict.DelegatedAdministratorExists"
 	CodeVersionConflict    Code = "Conflict.Version"
 	CodeInvitationStatus   Code = "Conflict.InvitationStatus"
+	CodeFolderNotFound     Code = "EntityNotExists.Folder"
+
+	// Folder refusals RD answers CreateFolder with (research §2.1); the
+	// port keeps RD's codes.
+	CodeFolderExists Code = "EntityAlreadyExists.Folder" // a sibling has the name
+	CodeFolderDepth  Code = "LimitExceeded.Folder.Depth" // more than 5 levels below the root
 
 	// CodeTrustedService is the Conflict code for RD refusing SASE's
 	// service principal (InvalidParameter.ServicePrincipal): SASE is not a

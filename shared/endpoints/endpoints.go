@@ -77,7 +77,7 @@ var (
 var HTTPFunctions = []HTTP{
 	DescribeSetup, EnableDirectory, InviteAccounts, ListInvitations, CancelInvitation,
 	RegisterDelegatedAdmin, DeregisterDelegatedAdmin,
-	ListCandidates, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
+	ListCandidates, ListFolders, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
 	ListAuditEvents,
 }
 

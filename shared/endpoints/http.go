@@ -93,11 +93,21 @@ var DeregisterDelegatedAdmin = HTTP{Action: action.DeregisterDelegatedAdmin, Met
 // ListCandidates declares list-candidates (docs/API.md).
 var ListCandidates = HTTP{Action: action.ListCandidates, Method: http.MethodGet,
 	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
-		if err := r.AllowQuery("Keyword", "MaxResults", "NextToken"); err != nil {
+		if err := r.AllowQuery("Keyword", "FolderId", "MaxResults", "NextToken"); err != nil {
 			return nil, err
 		}
 		return uc.Members.Candidates(ctx, scope(r, d), member.CandidatesInput{
-			Keyword: r.Query["Keyword"], MaxResults: r.Query["MaxResults"], NextToken: r.Query["NextToken"]})
+			Keyword: r.Query["Keyword"], FolderID: r.Query["FolderId"], MaxResults: r.Query["MaxResults"], NextToken: r.Query["NextToken"]})
+	}),
+}
+
+// ListFolders declares list-folders (docs/API.md).
+var ListFolders = HTTP{Action: action.ListFolders, Method: http.MethodGet,
+	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
+		if err := r.AllowQuery(); err != nil {
+			return nil, err
+		}
+		return uc.Members.ListFolders(ctx, scope(r, d))
 	}),
 }
 

@@ -53,6 +53,10 @@ type ActionTrailRecord struct {
 	UserAgent         string            `json:"userAgent,omitempty"`
 	UserIdentity      UserIdentity      `json:"userIdentity"`
 	RequestParameters map[string]string `json:"requestParameters,omitempty"`
+	// ResponseElements carries what the call created (CreateResourceAccount's
+	// new AccountId, CreateFolder's FolderId): ActionTrail records write
+	// calls' responses there; the exact RD keys are UNCONFIRMED.
+	ResponseElements map[string]string `json:"responseElements,omitempty"`
 }
 
 // Values used for Resource Directory ActionTrail events.
@@ -65,6 +69,12 @@ const (
 // NewActionTrailEvent builds the CloudEvent EventBridge would deliver for an
 // RD API call made by accountID. The local simulation publishes these.
 func NewActionTrailEvent(accountID, eventName string, params map[string]string, at time.Time) CloudEvent {
+	return NewActionTrailEventWithResponse(accountID, eventName, params, nil, at)
+}
+
+// NewActionTrailEventWithResponse is NewActionTrailEvent for a call whose
+// record carries response elements (what the call created).
+func NewActionTrailEventWithResponse(accountID, eventName string, params, response map[string]string, at time.Time) CloudEvent {
 	at = at.UTC()
 	id := randomID()
 	rec := ActionTrailRecord{
@@ -80,6 +90,7 @@ func NewActionTrailEvent(accountID, eventName string, params map[string]string, 
 		EventTime:         at.Format(time.RFC3339),
 		UserIdentity:      UserIdentity{Type: "root-account", AccountID: accountID, PrincipalID: accountID},
 		RequestParameters: params,
+		ResponseElements:  response,
 	}
 	data, _ := json.Marshal(rec) // cannot fail: only strings and string maps
 	return CloudEvent{

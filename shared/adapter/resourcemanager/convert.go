@@ -39,6 +39,7 @@ func toDirectory(d rm.ResourceDirectory) directory.Directory {
 		ManagementAccountID:   d.MasterAccountId,
 		ManagementAccountName: d.MasterAccountName,
 		CreateTime:            parseTime(d.CreateTime),
+		RootFolderID:          d.RootFolderId,
 	}
 }
 
@@ -60,7 +61,12 @@ func toAccount(a rm.AccountInListAccounts) directory.Account {
 		DisplayName: a.DisplayName,
 		JoinTime:    parseTime(a.JoinTime),
 		JoinMethod:  a.JoinMethod,
+		FolderID:    a.FolderId,
 	}
+}
+
+func toFolder(f rm.Folder) directory.Folder {
+	return directory.Folder{ID: f.FolderId, Name: f.FolderName, ParentID: f.ParentFolderId, CreateTime: parseTime(f.CreateTime)}
 }
 
 func toDelegatedAdmin(a rm.Account) directory.DelegatedAdmin {

@@ -378,7 +378,7 @@ func (c *Client) GetAccount(ctx context.Context, accountID string) (directory.Ac
 		return directory.Account{}, accountNotFound(nil, accountID)
 	}
 	return directory.Account{AccountID: a.AccountId, DisplayName: a.DisplayName,
-		JoinTime: parseTime(a.JoinTime), JoinMethod: a.JoinMethod}, nil
+		JoinTime: parseTime(a.JoinTime), JoinMethod: a.JoinMethod, FolderID: a.FolderId}, nil
 }
 
 // inDirectory asks GetAccount whether accountID is an account of the

@@ -27,6 +27,11 @@ var handlers = map[string]handler{
 	"ListDelegatedAdministrators":        (*Server).listDelegated,
 	"RegisterDelegatedAdministrator":     (*Server).registerDelegated,
 	"DeregisterDelegatedAdministrator":   (*Server).deregisterDelegated,
+	"ListFoldersForParent":               (*Server).listFoldersForParent,
+	"GetFolder":                          (*Server).getFolder,
+	"CreateFolder":                       (*Server).createFolder,
+	"MoveAccount":                        (*Server).moveAccount,
+	"CreateResourceAccount":              (*Server).createResourceAccount,
 }
 
 // Actions lists the RD actions the server implements, sorted.

@@ -25,6 +25,9 @@ func toRD(action string, err error) *rpcError {
 		return errf(500, "InternalError", "The request processing has failed due to some unknown error.")
 	}
 	msg := ae.Message
+	if e, ok := folderRD(action, ae); ok {
+		return e
+	}
 	if r, ok := directory.EnableRefusalByCode(ae.Code); ok {
 		return errf(409, r.RDCode, "%s", msg)
 	}

@@ -698,9 +698,10 @@ func TestStart(t *testing.T) {
 
 func TestActions(t *testing.T) {
 	want := []string{
-		"CancelHandshake", "DeregisterDelegatedAdministrator", "EnableResourceDirectory", "GetAccount", "GetHandshake",
-		"GetResourceDirectory", "InviteAccountToResourceDirectory", "ListAccounts", "ListDelegatedAdministrators",
-		"ListHandshakesForResourceDirectory", "RegisterDelegatedAdministrator",
+		"CancelHandshake", "CreateFolder", "CreateResourceAccount", "DeregisterDelegatedAdministrator", "EnableResourceDirectory",
+		"GetAccount", "GetFolder", "GetHandshake", "GetResourceDirectory", "InviteAccountToResourceDirectory", "ListAccounts",
+		"ListDelegatedAdministrators", "ListFoldersForParent", "ListHandshakesForResourceDirectory", "MoveAccount",
+		"RegisterDelegatedAdministrator",
 	}
 	if got := rdwire.Actions(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Actions() = %v", got)

@@ -84,17 +84,12 @@ type rdHandshake struct {
 	ExpireTime             string `json:"ExpireTime"`
 }
 
-func rootFolderID(d directory.Directory) string {
-	id := strings.TrimPrefix(d.ID, "rd-")
-	return "r-" + id[:min(6, len(id))]
-}
-
 func toRDDirectory(d directory.Directory) rdDirectory {
 	return rdDirectory{
 		ResourceDirectoryID:  d.ID,
 		MasterAccountID:      d.ManagementAccountID,
 		MasterAccountName:    d.ManagementAccountName,
-		RootFolderID:         rootFolderID(d),
+		RootFolderID:         d.RootFolderID,
 		CreateTime:           rdTimeMillis(d.CreateTime),
 		ControlPolicyStatus:  "Disabled",
 		MemberDeletionStatus: "Disabled",
@@ -110,17 +105,46 @@ func accountStatus(a directory.Account) string {
 }
 
 func toRDMember(d directory.Directory, a simulation.AccountDetail) rdMember {
+	typ := "CloudAccount"
+	if a.JoinMethod == "created" && a.AccountID != d.ManagementAccountID {
+		typ = "ResourceAccount"
+	}
 	return rdMember{
 		DisplayName:           a.DisplayName,
-		FolderID:              rootFolderID(d),
+		FolderID:              a.FolderID,
 		ResourceDirectoryID:   d.ID,
-		ResourceDirectoryPath: d.ID + "/" + rootFolderID(d) + "/" + a.AccountID,
+		ResourceDirectoryPath: a.Path,
 		JoinMethod:            a.JoinMethod,
 		JoinTime:              rdTimeMillis(a.JoinTime),
 		ModifyTime:            rdTimeMillis(a.ModifyTime),
 		Status:                accountStatus(a.Account),
-		Type:                  "CloudAccount",
+		Type:                  typ,
 	}
+}
+
+// rdListedFolder is an element of ListFoldersForParent's Folders.Folder.
+type rdListedFolder struct {
+	FolderID   string `json:"FolderId"`
+	FolderName string `json:"FolderName"`
+	CreateTime string `json:"CreateTime"`
+}
+
+// rdCreatedFolder is CreateFolder's Folder.
+type rdCreatedFolder struct {
+	FolderID       string `json:"FolderId"`
+	FolderName     string `json:"FolderName"`
+	ParentFolderID string `json:"ParentFolderId"`
+	CreateTime     string `json:"CreateTime"`
+}
+
+// rdFolder is GetFolder's Folder: CreateFolder's plus the path.
+type rdFolder struct {
+	rdCreatedFolder
+	ResourceDirectoryPath string `json:"ResourceDirectoryPath"`
+}
+
+func toRDCreatedFolder(f directory.Folder) rdCreatedFolder {
+	return rdCreatedFolder{FolderID: f.ID, FolderName: f.Name, ParentFolderID: f.ParentID, CreateTime: rdTimeMillis(f.CreateTime)}
 }
 
 func toRDHandshake(d directory.Directory, inv simulation.InvitationDetail) rdHandshake {

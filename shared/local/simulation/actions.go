@@ -16,29 +16,29 @@ import (
 
 // AcceptInvitation is the invitee accepting: its account joins the
 // directory under displayName (the target entity when empty).
-func (s *Sim) AcceptInvitation(_ context.Context, invitationID, displayName string) (directory.Account, error) {
+func (s *Sim) AcceptInvitation(ctx context.Context, invitationID, displayName string) (directory.Account, error) {
 	if displayName != "" {
 		if err := checkDisplayName("DisplayName", displayName); err != nil {
 			return directory.Account{}, err
 		}
 	}
-	_, a, err := s.answer(invitationID, directory.StatusAccepted, "AcceptHandshake", displayName)
+	_, a, err := s.answer(ctx, invitationID, directory.StatusAccepted, "AcceptHandshake", displayName)
 	return a, err
 }
 
 // DeclineInvitation is the invitee declining.
-func (s *Sim) DeclineInvitation(_ context.Context, invitationID string) error {
-	_, _, err := s.answer(invitationID, directory.StatusDeclined, "DeclineHandshake", "")
+func (s *Sim) DeclineInvitation(ctx context.Context, invitationID string) error {
+	_, _, err := s.answer(ctx, invitationID, directory.StatusDeclined, "DeclineHandshake", "")
 	return err
 }
 
 // RemoveAccount removes a member (RemoveCloudAccount); it becomes a
 // standalone account again and may be invited anew.
-func (s *Sim) RemoveAccount(_ context.Context, accountID string) error {
+func (s *Sim) RemoveAccount(ctx context.Context, accountID string) error {
 	if err := checkAccountID(accountID); err != nil {
 		return err
 	}
-	return s.updateDir(func(st *state, now time.Time) (change, error) {
+	return s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		if accountID == st.dir.ManagementAccountID {
 			return change{}, apperr.Invalid("AccountId",
 				"Account %s is the management account; it cannot be removed from its own Resource Directory.", accountID)
@@ -60,7 +60,7 @@ func (s *Sim) RemoveAccount(_ context.Context, accountID string) error {
 // RenameAccount changes an account's display name (UpdateAccount
 // NewDisplayName). Renaming to the current name changes nothing and
 // publishes nothing.
-func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (directory.Account, error) {
+func (s *Sim) RenameAccount(ctx context.Context, accountID, displayName string) (directory.Account, error) {
 	if err := checkAccountID(accountID); err != nil {
 		return directory.Account{}, err
 	}
@@ -68,7 +68,7 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 		return directory.Account{}, err
 	}
 	var out directory.Account
-	err := s.updateDir(func(st *state, now time.Time) (change, error) {
+	err := s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		a := st.accounts[accountID]
 		if a == nil {
 			return change{}, errAccountNotInDirectory(accountID)
@@ -77,6 +77,7 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 			out = a.view()
 			return change{}, nil
 		}
+		st.mark(kindAccount, a.ID)
 		a.DisplayName = displayName
 		a.ModifyTime = now
 		out = a.view()
@@ -88,14 +89,15 @@ func (s *Sim) RenameAccount(_ context.Context, accountID, displayName string) (d
 
 // DestroyDirectory disables the directory. Like RD it refuses while any
 // account besides the MA remains; invitations go with the directory.
-func (s *Sim) DestroyDirectory(_ context.Context) error {
-	return s.updateDir(func(st *state, now time.Time) (change, error) {
+func (s *Sim) DestroyDirectory(ctx context.Context) error {
+	return s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		if n := len(st.accounts) - 1; n > 0 {
 			return change{}, apperr.Conflict(apperr.CodeDirectoryNotEmpty,
 				"The Resource Directory still has %d member account(s). Remove them before disabling it.", n)
 		}
 		ma := st.dir.ManagementAccountID
 		*st = *newState()
+		st.mark(kindReset, "")
 		return change{changed: true, event: newEvent(ma, "DestroyResourceDirectory", nil, now)}, nil
 	})
 }
@@ -103,8 +105,8 @@ func (s *Sim) DestroyDirectory(_ context.Context) error {
 // SeedAccounts adds accounts directly, all or none, in one write. It is a
 // fixture for tests and benchmarks, not an RD action, so it publishes no
 // event. Empty fields default: DisplayName to the UID, JoinTime to now,
-// JoinMethod to "invited".
-func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) error {
+// JoinMethod to "invited", FolderID to the root folder.
+func (s *Sim) SeedAccounts(ctx context.Context, accounts []directory.Account) error {
 	for _, a := range accounts {
 		if err := checkAccountID(a.AccountID); err != nil {
 			return err
@@ -118,7 +120,7 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 			return apperr.Invalid("JoinMethod", "Join method %q is not supported; use \"invited\" or \"created\".", a.JoinMethod)
 		}
 	}
-	return s.updateDir(func(st *state, now time.Time) (change, error) {
+	return s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		seen := make(map[string]bool, len(accounts))
 		for _, a := range accounts {
 			if seen[a.AccountID] || st.accounts[a.AccountID] != nil {
@@ -126,6 +128,9 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 					"Account %s is already in the Resource Directory (or listed twice).", a.AccountID)
 			}
 			seen[a.AccountID] = true
+			if a.FolderID != "" && !st.folderExists(a.FolderID) {
+				return change{}, errFolderNotFound(a.FolderID)
+			}
 		}
 		if len(st.accounts)+len(accounts) > s.opts.MaxAccounts {
 			return change{}, apperr.Conflict(apperr.CodeLimitExceeded,
@@ -137,7 +142,11 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 		}
 		added := make([]*account, len(accounts))
 		for i, in := range accounts {
-			a := &account{ID: in.AccountID, DisplayName: in.DisplayName, JoinTime: in.JoinTime.UTC().Truncate(time.Millisecond), JoinMethod: in.JoinMethod}
+			a := &account{ID: in.AccountID, DisplayName: in.DisplayName, JoinTime: in.JoinTime.UTC().Truncate(time.Millisecond),
+				JoinMethod: in.JoinMethod, FolderID: st.dir.RootFolderID}
+			if in.FolderID != "" {
+				a.FolderID = in.FolderID
+			}
 			if a.DisplayName == "" {
 				a.DisplayName = a.ID
 			}
@@ -149,6 +158,7 @@ func (s *Sim) SeedAccounts(_ context.Context, accounts []directory.Account) erro
 				a.JoinMethod = "invited"
 			}
 			st.accounts[a.ID] = a
+			st.mark(kindAccount, a.ID)
 			added[i] = a
 		}
 		// One sort for the whole batch rather than n sorted inserts.
@@ -188,14 +198,14 @@ func (s *Sim) ListDelegatedAdminsFor(_ context.Context, principal string) ([]dir
 
 // RegisterDelegatedAdminFor registers accountID for principal. Registering
 // the account that already holds the role is a no-op.
-func (s *Sim) RegisterDelegatedAdminFor(_ context.Context, accountID, principal string) error {
+func (s *Sim) RegisterDelegatedAdminFor(ctx context.Context, accountID, principal string) error {
 	if err := checkAccountID(accountID); err != nil {
 		return err
 	}
 	if principal == "" {
 		return apperr.Missing("ServicePrincipal")
 	}
-	return s.updateDir(func(st *state, now time.Time) (change, error) {
+	return s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		if accountID == st.dir.ManagementAccountID {
 			return change{}, apperr.Invalid("AccountId",
 				"Account %s is the management account; choose a member account as delegated administrator.", accountID)
@@ -215,6 +225,7 @@ func (s *Sim) RegisterDelegatedAdminFor(_ context.Context, accountID, principal 
 				"Account %s is already the delegated administrator for %s (at most %d allowed). Deregister it first.",
 				strings.Join(holders, ", "), principal, s.opts.MaxDelegatedAdmins)
 		}
+		st.mark(kindDelegates, principal)
 		st.delegates[principal] = append(st.delegates[principal], delegate{AccountID: accountID, EnabledTime: now})
 		return change{changed: true, event: newEvent(st.dir.ManagementAccountID, "RegisterDelegatedAdministrator",
 			map[string]string{"AccountId": accountID, "ServicePrincipal": principal}, now)}, nil
@@ -223,20 +234,21 @@ func (s *Sim) RegisterDelegatedAdminFor(_ context.Context, accountID, principal 
 
 // DeregisterDelegatedAdminFor removes accountID as delegated administrator
 // of principal.
-func (s *Sim) DeregisterDelegatedAdminFor(_ context.Context, accountID, principal string) error {
+func (s *Sim) DeregisterDelegatedAdminFor(ctx context.Context, accountID, principal string) error {
 	if err := checkAccountID(accountID); err != nil {
 		return err
 	}
 	if principal == "" {
 		return apperr.Missing("ServicePrincipal")
 	}
-	return s.updateDir(func(st *state, now time.Time) (change, error) {
+	return s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		ds := st.delegates[principal]
 		i := slices.IndexFunc(ds, func(d delegate) bool { return d.AccountID == accountID })
 		if i < 0 {
 			return change{}, apperr.NotFound(apperr.CodeDelegatedNotFound,
 				"Account %s is not a delegated administrator for %s.", accountID, principal)
 		}
+		st.mark(kindDelegates, principal)
 		ds = slices.Delete(slices.Clone(ds), i, i+1)
 		if len(ds) == 0 {
 			delete(st.delegates, principal)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/validate"
 
-	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
@@ -23,7 +21,9 @@ import (
 // old file is refused with a clear message instead of being misread.
 const formatVersion = 1
 
-// fileState is the state file: the whole simulation, rewritten on every change.
+// fileState is the state file: the whole simulation as of its last
+// compaction. Changes since then are records appended to the log next to
+// it (log.go), so a change costs one small append, not a rewrite.
 type fileState struct {
 	FormatVersion   int                       `json:"FormatVersion"`
 	OwnerAccountID  string                    `json:"OwnerAccountId"`
@@ -31,13 +31,22 @@ type fileState struct {
 	Accounts        []fileAccount             `json:"Accounts"`
 	Invitations     []fileInvitation          `json:"Invitations"`
 	DelegatedAdmins map[string][]fileDelegate `json:"DelegatedAdmins"`
+	Folders         []fileFolder              `json:"Folders,omitempty"`
 	NextSeq         int64                     `json:"NextSeq"`
+}
+
+type fileFolder struct {
+	ID         string    `json:"Id"`
+	Name       string    `json:"Name"`
+	ParentID   string    `json:"ParentId"`
+	CreateTime time.Time `json:"CreateTime"`
 }
 
 type fileDirectory struct {
 	ID                  string    `json:"Id"`
 	ManagementAccountID string    `json:"ManagementAccountId"`
 	CreateTime          time.Time `json:"CreateTime"`
+	RootFolderID        string    `json:"RootFolderId,omitempty"` // absent in older files: derived from the ID
 }
 
 type fileAccount struct {
@@ -46,6 +55,7 @@ type fileAccount struct {
 	JoinTime    time.Time `json:"JoinTime"`
 	JoinMethod  string    `json:"JoinMethod"`
 	ModifyTime  time.Time `json:"ModifyTime,omitzero"` // absent in older files: JoinTime
+	FolderID    string    `json:"FolderId,omitempty"`  // absent in older files: the root folder
 }
 
 type fileInvitation struct {
@@ -66,36 +76,67 @@ type fileDelegate struct {
 	EnabledTime time.Time `json:"EnabledTime"`
 }
 
-func (s *Sim) encode() ([]byte, error) {
+func fileDir(d *directory.Directory) *fileDirectory {
+	if d == nil {
+		return nil
+	}
+	return &fileDirectory{ID: d.ID, ManagementAccountID: d.ManagementAccountID, CreateTime: d.CreateTime, RootFolderID: d.RootFolderID}
+}
+
+func fileAcc(a *account) fileAccount {
+	return fileAccount{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod,
+		ModifyTime: a.ModifyTime, FolderID: a.FolderID}
+}
+
+func fileInv(inv *invitation) fileInvitation {
+	return fileInvitation{
+		ID: inv.ID, TargetEntity: inv.TargetEntity, TargetType: inv.TargetType, InviteeID: inv.InviteeID,
+		Status: inv.Status, Note: inv.Note, CreateTime: inv.CreateTime, ExpireTime: inv.ExpireTime,
+		ModifyTime: inv.ModifyTime, Seq: inv.Seq,
+	}
+}
+
+func fileDelegates(ds []delegate) []fileDelegate {
+	out := make([]fileDelegate, len(ds))
+	for i, d := range ds {
+		out[i] = fileDelegate(d)
+	}
+	return out
+}
+
+func fileFold(f *folder) fileFolder {
+	return fileFolder{ID: f.ID, Name: f.Name, ParentID: f.ParentID, CreateTime: f.CreateTime}
+}
+
+// snapshot is the whole state in file form.
+func (s *Sim) snapshot() fileState {
 	st := s.st
 	f := fileState{
 		FormatVersion:   formatVersion,
 		OwnerAccountID:  s.opts.OwnerAccountID,
+		Directory:       fileDir(st.dir),
 		Accounts:        make([]fileAccount, len(st.order)),
 		Invitations:     make([]fileInvitation, len(st.invitations)),
 		DelegatedAdmins: make(map[string][]fileDelegate, len(st.delegates)),
 		NextSeq:         st.nextSeq,
 	}
-	if st.dir != nil {
-		f.Directory = &fileDirectory{ID: st.dir.ID, ManagementAccountID: st.dir.ManagementAccountID, CreateTime: st.dir.CreateTime}
-	}
 	for i, a := range st.order {
-		f.Accounts[i] = fileAccount{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod, ModifyTime: a.ModifyTime}
+		f.Accounts[i] = fileAcc(a)
 	}
 	for i, inv := range st.invitations {
-		f.Invitations[i] = fileInvitation{
-			ID: inv.ID, TargetEntity: inv.TargetEntity, TargetType: inv.TargetType, InviteeID: inv.InviteeID,
-			Status: inv.Status, Note: inv.Note, CreateTime: inv.CreateTime, ExpireTime: inv.ExpireTime,
-			ModifyTime: inv.ModifyTime, Seq: inv.Seq,
-		}
+		f.Invitations[i] = fileInv(inv)
 	}
 	for p, ds := range st.delegates {
-		fds := make([]fileDelegate, len(ds))
-		for i, d := range ds {
-			fds[i] = fileDelegate(d)
-		}
-		f.DelegatedAdmins[p] = fds
+		f.DelegatedAdmins[p] = fileDelegates(ds)
 	}
+	for _, fd := range st.folders {
+		f.Folders = append(f.Folders, fileFold(fd))
+	}
+	slices.SortFunc(f.Folders, func(a, b fileFolder) int { return strings.Compare(a.ID, b.ID) })
+	return f
+}
+
+func encodeFile(f fileState) ([]byte, error) {
 	data, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("encode simulation state: %w", err)
@@ -106,16 +147,21 @@ func (s *Sim) encode() ([]byte, error) {
 // decode parses and checks a state file. Every inconsistency is reported,
 // because a hand-edited file that loads half-right would make the
 // simulation lie about RD.
-func (s *Sim) decode(data []byte) (*state, error) {
+func parseFile(data []byte) (fileState, error) {
 	var f fileState
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("not valid JSON state: %w", err)
+		return f, fmt.Errorf("not valid JSON state: %w", err)
 	}
 	if dec.More() {
-		return nil, errors.New("unexpected data after the JSON state")
+		return f, errors.New("unexpected data after the JSON state")
 	}
+	return f, nil
+}
+
+// decode checks a state (the file plus its log) and builds the model.
+func (s *Sim) decode(f fileState) (*state, error) {
 	if f.FormatVersion != formatVersion {
 		return nil, fmt.Errorf("format version %d, expected %d", f.FormatVersion, formatVersion)
 	}
@@ -126,7 +172,7 @@ func (s *Sim) decode(data []byte) (*state, error) {
 	st := newState()
 	st.nextSeq = f.NextSeq
 	if f.Directory == nil {
-		if len(f.Accounts) > 0 || len(f.Invitations) > 0 || len(f.DelegatedAdmins) > 0 {
+		if len(f.Accounts) > 0 || len(f.Invitations) > 0 || len(f.DelegatedAdmins) > 0 || len(f.Folders) > 0 {
 			return nil, errors.New("accounts, invitations or delegated administrators without a directory")
 		}
 		return st, nil
@@ -135,7 +181,15 @@ func (s *Sim) decode(data []byte) (*state, error) {
 	if !strings.HasPrefix(d.ID, "rd-") || d.ManagementAccountID != f.OwnerAccountID || d.CreateTime.IsZero() {
 		return nil, fmt.Errorf("directory %q: needs an rd- ID, the owner as management account and a create time", d.ID)
 	}
-	st.dir = &directory.Directory{ID: d.ID, ManagementAccountID: d.ManagementAccountID, CreateTime: d.CreateTime.UTC()}
+	st.dir = &directory.Directory{ID: d.ID, ManagementAccountID: d.ManagementAccountID, CreateTime: d.CreateTime.UTC(), RootFolderID: d.RootFolderID}
+	if st.dir.RootFolderID == "" {
+		// Files written before folders: the ID the RD wire server showed then.
+		id := strings.TrimPrefix(d.ID, "rd-")
+		st.dir.RootFolderID = "r-" + id[:min(6, len(id))]
+	}
+	if err := decodeFolders(st, f.Folders); err != nil {
+		return nil, err
+	}
 
 	st.order = make([]*account, 0, len(f.Accounts))
 	for _, fa := range f.Accounts {
@@ -146,9 +200,16 @@ func (s *Sim) decode(data []byte) (*state, error) {
 		if st.accounts[fa.AccountID] != nil {
 			return nil, fmt.Errorf("account %s is listed twice", fa.AccountID)
 		}
-		a := &account{ID: fa.AccountID, DisplayName: fa.DisplayName, JoinTime: fa.JoinTime.UTC(), JoinMethod: fa.JoinMethod, ModifyTime: fa.ModifyTime.UTC()}
+		a := &account{ID: fa.AccountID, DisplayName: fa.DisplayName, JoinTime: fa.JoinTime.UTC(), JoinMethod: fa.JoinMethod,
+			ModifyTime: fa.ModifyTime.UTC(), FolderID: fa.FolderID}
 		if a.ModifyTime.IsZero() {
 			a.ModifyTime = a.JoinTime
+		}
+		if a.FolderID == "" {
+			a.FolderID = st.dir.RootFolderID
+		}
+		if !st.folderExists(a.FolderID) {
+			return nil, fmt.Errorf("account %s: folder %q does not exist", fa.AccountID, fa.FolderID)
 		}
 		st.accounts[a.ID] = a
 		st.order = append(st.order, a)
@@ -207,65 +268,27 @@ func (s *Sim) decode(data []byte) (*state, error) {
 	return st, nil
 }
 
-// load reads the state file at Open. A missing file is a fresh owner
-// account; anything unreadable stops Open rather than silently starting
-// over and losing the developer's directory.
-func (s *Sim) load() error {
-	path := s.opts.Path
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
-			"Cannot create the folder of the Resource Directory simulation state file %s: %v", path, err)
-	}
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		data, err = s.encode()
-		if err != nil {
-			return apperr.Internal(err)
+// decodeFolders checks the folders (unique IDs, existing parents, no
+// cycles, at most MaxFolderDepth levels) and adds them to st.
+func decodeFolders(st *state, fs []fileFolder) error {
+	for _, ff := range fs {
+		if !strings.HasPrefix(ff.ID, "fd-") || st.folders[ff.ID] != nil || ff.Name == "" || ff.CreateTime.IsZero() {
+			return fmt.Errorf("folder %q: needs a unique fd- ID, a name and a create time", ff.ID)
 		}
-		s.lastGood = data
-		return nil
-	case err != nil:
-		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
-			"Cannot read the Resource Directory simulation state file %s: %v", path, err)
+		st.folders[ff.ID] = &folder{ID: ff.ID, Name: ff.Name, ParentID: ff.ParentID, CreateTime: ff.CreateTime.UTC()}
 	}
-	st, err := s.decode(data)
-	if err != nil {
-		return apperr.Wrap(fmt.Errorf("state file %s: %w", path, err), apperr.KindInternal, apperr.CodeInternal,
-			"The Resource Directory simulation state file %s is corrupt: %v. Fix it, or delete it to start without a directory.", path, err)
+	for _, f := range st.folders {
+		n := 0
+		for p := f; p != nil; p = st.folders[p.ParentID] {
+			if n++; n > directory.MaxFolderDepth {
+				return fmt.Errorf("folder %s: more than %d levels below the root, or in a cycle", f.ID, directory.MaxFolderDepth)
+			}
+			if st.folders[p.ParentID] == nil && p.ParentID != st.dir.RootFolderID {
+				return fmt.Errorf("folder %s: parent %q does not exist", p.ID, p.ParentID)
+			}
+		}
 	}
-	s.st = st
-	s.lastGood = data
 	return nil
-}
-
-// saveLocked writes the whole state. Callers hold s.mu.
-func (s *Sim) saveLocked() error {
-	if s.opts.Path == "" {
-		return nil
-	}
-	data, err := s.encode()
-	if err != nil {
-		return apperr.Internal(err)
-	}
-	if err := writeFileAtomic(s.opts.Path, data); err != nil {
-		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
-			"The Resource Directory simulation could not save its state file %s, so nothing was changed: %v", s.opts.Path, err)
-	}
-	s.lastGood = data
-	s.writes++
-	return nil
-}
-
-// restoreLocked puts memory back to the last saved state after a failed
-// save. That content was decoded successfully before, so it cannot fail
-// unless there is a bug.
-func (s *Sim) restoreLocked() {
-	st, err := s.decode(s.lastGood)
-	if err != nil {
-		panic(fmt.Sprintf("simulation: last saved state no longer decodes: %v", err))
-	}
-	s.st = st
 }
 
 // writeFileAtomic replaces path with data so that a crash leaves either the

@@ -22,9 +22,9 @@ func (s *Sim) GetDirectory(_ context.Context) (directory.Directory, error) {
 }
 
 // EnableDirectory makes the owner the management account of a new directory.
-func (s *Sim) EnableDirectory(_ context.Context) (directory.Directory, error) {
+func (s *Sim) EnableDirectory(ctx context.Context) (directory.Directory, error) {
 	var d directory.Directory
-	err := s.update(func(st *state, now time.Time) (change, error) {
+	err := s.update(ctx, func(st *state, now time.Time) (change, error) {
 		if st.dir != nil {
 			return change{}, apperr.Conflict(apperr.CodeDirectoryExists,
 				"A Resource Directory (%s) already exists; its management account is %s.",
@@ -34,7 +34,9 @@ func (s *Sim) EnableDirectory(_ context.Context) (directory.Directory, error) {
 			return change{}, err
 		}
 		owner := s.opts.OwnerAccountID
-		st.dir = &directory.Directory{ID: "rd-" + randomToken(10), ManagementAccountID: owner, CreateTime: now}
+		st.dir = &directory.Directory{ID: "rd-" + randomToken(10), ManagementAccountID: owner, CreateTime: now,
+			RootFolderID: "r-" + randomToken(6)}
+		st.mark(kindMeta, "")
 		st.addAccount(&account{ID: owner, DisplayName: s.opts.OwnerDisplayName, JoinTime: now, JoinMethod: "created", ModifyTime: now})
 		d = st.directoryView()
 		return change{changed: true, event: newEvent(owner, "EnableResourceDirectory",
@@ -68,7 +70,7 @@ func (s *Sim) CountAccounts(_ context.Context) (int, error) {
 }
 
 // Invite sends an invitation to an account UID or a login email.
-func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (directory.Invitation, error) {
+func (s *Sim) Invite(ctx context.Context, targetEntity, targetType, note string) (directory.Invitation, error) {
 	var inviteeID string
 	switch targetType {
 	case "":
@@ -99,7 +101,7 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 	}
 
 	var out directory.Invitation
-	err := s.updateDir(func(st *state, now time.Time) (change, error) {
+	err := s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		if inviteeID == st.dir.ManagementAccountID {
 			return change{}, apperr.Conflict(apperr.CodeAlreadyInDirectory,
 				"%s is the management account of the Resource Directory and cannot be invited.", targetEntity)
@@ -130,6 +132,7 @@ func (s *Sim) Invite(_ context.Context, targetEntity, targetType, note string) (
 			id = "h-" + randomToken(16)
 		}
 		st.nextSeq++
+		st.mark(kindMeta, "")
 		at := handshakeTime(now)
 		inv := &invitation{
 			Invitation: directory.Invitation{
@@ -160,20 +163,20 @@ func (s *Sim) ListInvitations(_ context.Context) ([]directory.Invitation, error)
 }
 
 // CancelInvitation cancels a pending invitation (CancelHandshake).
-func (s *Sim) CancelInvitation(_ context.Context, invitationID string) (directory.Invitation, error) {
-	inv, _, err := s.answer(invitationID, directory.StatusCancelled, "CancelHandshake", "")
+func (s *Sim) CancelInvitation(ctx context.Context, invitationID string) (directory.Invitation, error) {
+	inv, _, err := s.answer(ctx, invitationID, directory.StatusCancelled, "CancelHandshake", "")
 	return inv, err
 }
 
 // answer moves a pending invitation to status. The MA cancels; the invitee
 // accepts or declines, and RD records those calls in the invitee's account.
-func (s *Sim) answer(invitationID, status, eventName, displayName string) (directory.Invitation, directory.Account, error) {
+func (s *Sim) answer(ctx context.Context, invitationID, status, eventName, displayName string) (directory.Invitation, directory.Account, error) {
 	if invitationID == "" {
 		return directory.Invitation{}, directory.Account{}, apperr.Missing("InvitationId")
 	}
 	var out directory.Invitation
 	var joined directory.Account
-	err := s.updateDir(func(st *state, now time.Time) (change, error) {
+	err := s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
 		inv := st.invByID[invitationID]
 		if inv == nil {
 			return change{}, errInvitationNotFound(invitationID)
@@ -204,8 +207,11 @@ func (s *Sim) answer(invitationID, status, eventName, displayName string) (direc
 		}
 		st.setStatus(inv, status, handshakeTime(now))
 		out = inv.view(now)
-		return change{changed: true, event: newEvent(caller, eventName,
-			map[string]string{"HandshakeId": inv.ID}, now)}, nil
+		// Accepting and declining are the invitee's calls: ActionTrail
+		// records them in the invitee's account, so they never reach the
+		// owner's bus (research §5.3); only a capturing caller sees them.
+		return change{changed: true, elsewhere: caller != st.dir.ManagementAccountID,
+			event: newEvent(caller, eventName, map[string]string{"HandshakeId": inv.ID}, now)}, nil
 	})
 	return out, joined, err
 }

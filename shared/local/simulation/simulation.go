@@ -45,6 +45,7 @@ type Options struct {
 	MaxAccounts           int           // default 10000 (accounts per directory incl. MA)
 	MaxPendingInvitations int           // default 1000
 	MaxDelegatedAdmins    int           // default 1 (per principal)
+	MaxFolders            int           // default 100 (folders below the root)
 	InvitationTTL         time.Duration // default 14 days
 	// OwnerConditions are RD codes of directory.EnableRefusals (plus
 	// NotSupport.AccountInAnotherResourceDirectory) that the owner account
@@ -65,10 +66,12 @@ type Sim struct {
 
 	// mu guards everything below. Writers hold it while they save, so the
 	// file always matches memory and saves never interleave.
-	mu       sync.RWMutex
-	st       *state
-	lastGood []byte // the last saved file content; restored when a save fails
-	writes   int    // successful saves (tests check the one-write claim)
+	mu           sync.RWMutex
+	st           *state
+	saved        *image // what the files hold (nil in memory only); restored when a save fails
+	needSnapshot bool   // a save failed: the next one rewrites the whole state
+	logRecords   int    // records appended since the last compaction
+	writes       int    // successful saves (tests check the one-write claim)
 }
 
 var _ directory.Service = (*Sim)(nil)
@@ -97,6 +100,7 @@ func Open(opts Options) (*Sim, error) {
 		{"MaxAccounts", &opts.MaxAccounts, DefaultMaxAccounts},
 		{"MaxPendingInvitations", &opts.MaxPendingInvitations, DefaultMaxPendingInvitations},
 		{"MaxDelegatedAdmins", &opts.MaxDelegatedAdmins, DefaultMaxDelegatedAdmins},
+		{"MaxFolders", &opts.MaxFolders, DefaultMaxFolders},
 	} {
 		if *q.v < 0 {
 			return nil, apperr.Invalid(q.name, "%s must not be negative (got %d).", q.name, *q.v)

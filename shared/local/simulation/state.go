@@ -16,8 +16,31 @@ type account struct {
 	DisplayName string
 	JoinTime    time.Time
 	JoinMethod  string
-	ModifyTime  time.Time // last change RD reports (join, rename)
+	ModifyTime  time.Time // last change RD reports (join, rename, move)
+	FolderID    string    // never "": the root folder's ID when in no subfolder
 }
+
+// folder is a folder below the root (the root is the directory's
+// RootFolderID, named directory.RootFolderName, and is not stored).
+type folder struct {
+	ID         string
+	Name       string
+	ParentID   string
+	CreateTime time.Time
+}
+
+// Kinds of persisted records: what a change marks dirty so the state file's
+// log gets only the records that changed (persist.go).
+const (
+	kindMeta       = "m" // the directory and the sequence counter
+	kindAccount    = "a"
+	kindInvitation = "i"
+	kindDelegates  = "d" // one principal's list
+	kindFolder     = "f"
+	kindReset      = "reset" // the directory was destroyed: everything goes
+)
+
+type recordKey struct{ kind, id string }
 
 type invitation struct {
 	directory.Invitation           // Status is the stored one: never Expired
@@ -39,8 +62,14 @@ type state struct {
 	invByID     map[string]*invitation
 	pending     map[string]*invitation // invitee UID -> its pending invitation (may have expired since)
 	delegates   map[string][]delegate  // principal -> delegated administrators in registration order
+	folders     map[string]*folder     // subfolders of the root by ID
 	nextSeq     int64
+
+	dirty []recordKey // records changed since the last save, in order (may repeat)
 }
+
+// mark records that the record kind/id changed and must be saved.
+func (st *state) mark(kind, id string) { st.dirty = append(st.dirty, recordKey{kind, id}) }
 
 func newState() *state {
 	return &state{
@@ -48,6 +77,7 @@ func newState() *state {
 		invByID:   map[string]*invitation{},
 		pending:   map[string]*invitation{},
 		delegates: map[string][]delegate{},
+		folders:   map[string]*folder{},
 	}
 }
 
@@ -59,6 +89,10 @@ func accountLess(a, b *account) int {
 }
 
 func (st *state) addAccount(a *account) {
+	if a.FolderID == "" {
+		a.FolderID = st.dir.RootFolderID
+	}
+	st.mark(kindAccount, a.ID)
 	st.accounts[a.ID] = a
 	i, _ := slices.BinarySearchFunc(st.order, a, accountLess)
 	st.order = slices.Insert(st.order, i, a)
@@ -69,6 +103,7 @@ func (st *state) removeAccount(id string) {
 	if a == nil {
 		return
 	}
+	st.mark(kindAccount, id)
 	delete(st.accounts, id)
 	if i, ok := slices.BinarySearchFunc(st.order, a, accountLess); ok {
 		st.order = slices.Delete(st.order, i, i+1)
@@ -76,6 +111,7 @@ func (st *state) removeAccount(id string) {
 }
 
 func (st *state) addInvitation(inv *invitation) {
+	st.mark(kindInvitation, inv.ID)
 	st.invitations = append(st.invitations, inv)
 	st.invByID[inv.ID] = inv
 	if inv.Status == directory.StatusPending {
@@ -142,6 +178,7 @@ func (st *state) pendingCount(now time.Time) int {
 }
 
 func (st *state) setStatus(inv *invitation, status string, now time.Time) {
+	st.mark(kindInvitation, inv.ID)
 	inv.Status = status
 	inv.ModifyTime = now
 	if st.pending[inv.InviteeID] == inv {
@@ -158,5 +195,5 @@ func (st *state) directoryView() directory.Directory {
 }
 
 func (a *account) view() directory.Account {
-	return directory.Account{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod}
+	return directory.Account{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod, FolderID: a.FolderID}
 }

@@ -2,6 +2,8 @@ package simulation
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -11,7 +13,49 @@ import (
 // does not carry, for the RD wire server.
 type AccountDetail struct {
 	directory.Account
-	ModifyTime time.Time // join, or the last rename
+	ModifyTime time.Time // join, or the last rename or move
+	// Path is RD's ResourceDirectoryPath: the directory, the folders from
+	// the root down, then the account ("rd-…/r-…/fd-…/<UID>").
+	Path string
+}
+
+// FolderPath is the IDs of the folders from the root down to id (the root
+// alone for the root), joined by "/"; "" for an unknown folder.
+func (st *state) folderIDPath(id string) string {
+	var ids []string
+	for f := st.folders[id]; f != nil; f = st.folders[f.ParentID] {
+		ids = append(ids, f.ID)
+	}
+	if id != st.dir.RootFolderID && len(ids) == 0 {
+		return ""
+	}
+	ids = append(ids, st.dir.RootFolderID)
+	slices.Reverse(ids)
+	return strings.Join(ids, "/")
+}
+
+func (st *state) accountDetail(a *account) AccountDetail {
+	return AccountDetail{Account: a.view(), ModifyTime: a.ModifyTime, Path: st.dir.ID + "/" + st.folderIDPath(a.FolderID) + "/" + a.ID}
+}
+
+// FolderDetail is a folder plus its ResourceDirectoryPath, for the RD wire server.
+type FolderDetail struct {
+	directory.Folder
+	Path string // "rd-…/r-…/fd-…"
+}
+
+// GetFolderDetail is GetFolder with the folder's path.
+func (s *Sim) GetFolderDetail(ctx context.Context, id string) (FolderDetail, error) {
+	f, err := s.GetFolder(ctx, id)
+	if err != nil {
+		return FolderDetail{}, err
+	}
+	var out FolderDetail
+	err = s.readDir(func(st *state, _ time.Time) error {
+		out = FolderDetail{Folder: f, Path: st.dir.ID + "/" + st.folderIDPath(id)}
+		return nil
+	})
+	return out, err
 }
 
 // InvitationDetail is an invitation plus its ModifyTime (the last status
@@ -27,7 +71,7 @@ func (s *Sim) ListAccountDetails(_ context.Context) ([]AccountDetail, error) {
 	err := s.readDir(func(st *state, _ time.Time) error {
 		out = make([]AccountDetail, len(st.order))
 		for i, a := range st.order {
-			out[i] = AccountDetail{Account: a.view(), ModifyTime: a.ModifyTime}
+			out[i] = st.accountDetail(a)
 		}
 		return nil
 	})
@@ -45,7 +89,7 @@ func (s *Sim) GetAccountDetail(_ context.Context, accountID string) (AccountDeta
 		if a == nil {
 			return errAccountNotInDirectory(accountID)
 		}
-		out = AccountDetail{Account: a.view(), ModifyTime: a.ModifyTime}
+		out = st.accountDetail(a)
 		return nil
 	})
 	return out, err

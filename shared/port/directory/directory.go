@@ -23,6 +23,7 @@ type Directory struct {
 	ManagementAccountID   string
 	ManagementAccountName string
 	CreateTime            time.Time
+	RootFolderID          string // r-…: every account is in the root or one of its subfolders
 }
 
 // Account is an account of the directory (ListAccounts includes the MA).
@@ -31,6 +32,31 @@ type Account struct {
 	DisplayName string
 	JoinTime    time.Time
 	JoinMethod  string // "invited" | "created"
+	FolderID    string // the folder the account is in (the root folder's ID when in none)
+}
+
+// Folder is a folder of the directory. The root folder (RootFolderName, no
+// parent) holds up to MaxFolderDepth levels of subfolders.
+type Folder struct {
+	ID         string // r-… for the root, fd-… for the others
+	Name       string
+	ParentID   string // "" for the root
+	CreateTime time.Time
+}
+
+// RootFolderName is the name RD gives the root folder.
+const RootFolderName = "Root"
+
+// MaxFolderDepth is how many levels of folders RD allows below the root.
+const MaxFolderDepth = 5
+
+// NewAccount is what CreateResourceAccount needs.
+type NewAccount struct {
+	DisplayName string
+	FolderID    string // "" = the root folder
+	// AccountNamePrefix is the login name's prefix (prefix@<directory>.aliyunid.com);
+	// "" lets the adapter derive one from the display name.
+	AccountNamePrefix string
 }
 
 // Invitation statuses (RD handshakes).
@@ -84,6 +110,14 @@ type DelegatedAdmin struct {
 //     CodeDelegatedExists when another account holds the role; nil when the
 //     same account already holds it.
 //   - DeregisterDelegatedAdmin: NotFound CodeDelegatedNotFound.
+//   - GetFolder, and any folder ID given to an Organizer: NotFound
+//     CodeFolderNotFound for a folder that is not in the directory.
+//   - Organizer.CreateFolder: Conflict CodeFolderExists for a sibling of the
+//     same name, CodeFolderDepth below MaxFolderDepth levels,
+//     CodeLimitExceeded for the folder quota; Invalid
+//     "InvalidParameter.FolderName" for a bad name.
+//   - Organizer.MoveAccount: NotFound CodeAccountNotFound; moving an account
+//     to the folder it is in is a no-op.
 //   - Any call: apperr Throttled / Unavailable when RD keeps failing.
 type Service interface {
 	GetDirectory(ctx context.Context) (Directory, error)
@@ -101,4 +135,24 @@ type Service interface {
 	ListDelegatedAdmins(ctx context.Context) ([]DelegatedAdmin, error)
 	RegisterDelegatedAdmin(ctx context.Context, accountID string) error
 	DeregisterDelegatedAdmin(ctx context.Context, accountID string) error
+
+	// ListFolders returns the whole folder tree: the root first, then
+	// depth-first with siblings by name. The SDK adapter pays one RD call per
+	// folder (RD lists one parent's children per call; at most 100 folders).
+	ListFolders(ctx context.Context) ([]Folder, error)
+	GetFolder(ctx context.Context, folderID string) (Folder, error)
+}
+
+// Organizer is what changes the directory's shape: the MA's calls the
+// functions never make (so the function role is not granted them) but the
+// local helpers, tests and operator tools do. The simulation implements it,
+// and resourcemanager/organize over the SDK; the contract suite covers both.
+type Organizer interface {
+	// CreateFolder creates a folder under parentID ("" = the root).
+	CreateFolder(ctx context.Context, name, parentID string) (Folder, error)
+	// MoveAccount moves an account to another folder.
+	MoveAccount(ctx context.Context, accountID, folderID string) error
+	// CreateResourceAccount creates a new account in the directory
+	// (JoinMethod "created").
+	CreateResourceAccount(ctx context.Context, in NewAccount) (Account, error)
 }

@@ -139,7 +139,9 @@ func (s *suite) testManyAccountsAndInvitations(t *testing.T) {
 		// Reverse ID order against join time, so an ID-sorted answer fails.
 		seed[i] = directory.Account{AccountID: uid(1000 - i), DisplayName: fmt.Sprintf("Seeded %d", i),
 			JoinTime: Start.Add(time.Duration(i+1) * time.Second), JoinMethod: "invited"}
-		want = append(want, seed[i])
+		w := seed[i]
+		w.FolderID = e.root()
+		want = append(want, w)
 	}
 	noErr(t, "SeedAccounts", e.sim.SeedAccounts(e.ctx, seed))
 	wantAccounts(t, e.accounts(), want)
@@ -166,7 +168,7 @@ func (s *suite) testSeedAccounts(t *testing.T) {
 	e := s.enabled(t, func(o *simulation.Options) { o.MaxAccounts = 5 })
 	t1 := e.clock.Advance(time.Minute)
 	noErr(t, "SeedAccounts", e.sim.SeedAccounts(e.ctx, []directory.Account{{AccountID: uid(1)}}))
-	defaults := directory.Account{AccountID: uid(1), DisplayName: uid(1), JoinTime: t1, JoinMethod: "invited"}
+	defaults := directory.Account{AccountID: uid(1), DisplayName: uid(1), JoinTime: t1, JoinMethod: "invited", FolderID: e.root()}
 	wantAccounts(t, e.accounts(), []directory.Account{e.ma(), defaults})
 
 	bad := []struct {

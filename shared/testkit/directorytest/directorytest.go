@@ -19,6 +19,10 @@ type Fixture struct {
 	Service        directory.Service
 	OwnerAccountID string
 	Sim            *simulation.Sim // the simulation behind Service, to drive invitee-side actions (accept, remove, rename) and seeding
+	// Organizer is the adapter's directory.Organizer under test; nil: the
+	// folder tests make their writes through Sim and check them through
+	// Service.
+	Organizer directory.Organizer
 }
 
 // OwnerAccountID is the owner the suite asks for in every Options.
@@ -65,6 +69,11 @@ func Run(t *testing.T, newFixture func(t *testing.T, opts simulation.Options) Fi
 		{"ConcurrentInvites", s.testConcurrentInvites},
 		{"ConcurrentSameTarget", s.testConcurrentSameTarget},
 		{"ConcurrentAcceptAndRegister", s.testConcurrentAcceptAndRegister},
+		{"FolderTree", s.testFolderTree},
+		{"FolderQuota", s.testFolderQuota},
+		{"MoveAccount", s.testMoveAccount},
+		{"CreateResourceAccount", s.testCreateResourceAccount},
+		{"FoldersNeedDirectory", s.testFoldersNeedDirectory},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

@@ -18,6 +18,7 @@ type env struct {
 	ctx   context.Context
 	f     Fixture
 	svc   directory.Service
+	org   directory.Organizer
 	sim   *simulation.Sim
 	clock *Clock
 	opts  simulation.Options
@@ -37,7 +38,11 @@ func (s *suite) setup(t *testing.T, mods ...func(*simulation.Options)) *env {
 	if f.OwnerAccountID != OwnerAccountID {
 		t.Fatalf("fixture: OwnerAccountID = %q, want the one in Options %q", f.OwnerAccountID, OwnerAccountID)
 	}
-	return &env{t: t, ctx: t.Context(), f: f, svc: f.Service, sim: f.Sim, clock: clock, opts: opts}
+	org := f.Organizer
+	if org == nil {
+		org = f.Sim
+	}
+	return &env{t: t, ctx: t.Context(), f: f, svc: f.Service, org: org, sim: f.Sim, clock: clock, opts: opts}
 }
 
 // enabled is setup plus EnableDirectory.
@@ -120,7 +125,20 @@ func (e *env) invitation(id string) directory.Invitation {
 }
 
 func (e *env) ma() directory.Account {
-	return directory.Account{AccountID: OwnerAccountID, DisplayName: simulation.DefaultOwnerDisplayName, JoinTime: Start, JoinMethod: "created"}
+	return directory.Account{AccountID: OwnerAccountID, DisplayName: simulation.DefaultOwnerDisplayName, JoinTime: Start, JoinMethod: "created", FolderID: e.root()}
+}
+
+// root is the directory's root folder ID.
+func (e *env) root() string {
+	e.t.Helper()
+	d, err := e.svc.GetDirectory(e.ctx)
+	if err != nil {
+		e.t.Fatalf("GetDirectory: %v", err)
+	}
+	if d.RootFolderID == "" {
+		e.t.Fatalf("GetDirectory: no RootFolderID in %+v", d)
+	}
+	return d.RootFolderID
 }
 
 // wantErr checks err is an *apperr.Error of kind and code with a message a
@@ -151,7 +169,8 @@ func noErr(t *testing.T, what string, err error) {
 }
 
 func equalAccount(a, b directory.Account) bool {
-	return a.AccountID == b.AccountID && a.DisplayName == b.DisplayName && a.JoinMethod == b.JoinMethod && a.JoinTime.Equal(b.JoinTime)
+	return a.AccountID == b.AccountID && a.DisplayName == b.DisplayName && a.JoinMethod == b.JoinMethod && a.JoinTime.Equal(b.JoinTime) &&
+		a.FolderID == b.FolderID
 }
 
 func wantAccounts(t *testing.T, got, want []directory.Account) {

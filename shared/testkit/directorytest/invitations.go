@@ -40,7 +40,7 @@ func (s *suite) testInviteAcceptList(t *testing.T) {
 	t2 := e.clock.Advance(time.Hour)
 	acc, err := e.sim.AcceptInvitation(e.ctx, inv.ID, "Dev Team")
 	noErr(t, "AcceptInvitation", err)
-	member := directory.Account{AccountID: uid(1), DisplayName: "Dev Team", JoinTime: t2, JoinMethod: "invited"}
+	member := directory.Account{AccountID: uid(1), DisplayName: "Dev Team", JoinTime: t2, JoinMethod: "invited", FolderID: e.root()}
 	if !equalAccount(acc, member) {
 		t.Fatalf("AcceptInvitation = %+v, want %+v", acc, member)
 	}

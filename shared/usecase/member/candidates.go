@@ -15,6 +15,7 @@ import (
 // CandidatesInput is the query of list-candidates.
 type CandidatesInput struct {
 	Keyword    string
+	FolderID   string // only accounts in this folder or its subfolders
 	MaxResults string
 	NextToken  string
 }
@@ -24,6 +25,8 @@ type Candidate struct {
 	AccountID   string `json:"AccountId"`
 	DisplayName string
 	JoinTime    string
+	FolderID    string `json:"FolderId"`
+	FolderPath  string
 }
 
 // CandidatesOutput is the answer of list-candidates.
@@ -47,7 +50,10 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 		return CandidatesOutput{}, err
 	}
 	keyword := strings.ToLower(strings.TrimSpace(in.Keyword))
-	binding := strings.Join([]string{"candidates", sc.Directory.ID, keyword}, "\x00")
+	if err := validate.Text("FolderId", in.FolderID, 64); err != nil {
+		return CandidatesOutput{}, err
+	}
+	binding := strings.Join([]string{"candidates", sc.Directory.ID, keyword, in.FolderID}, "\x00")
 	var pos listPosition
 	if in.NextToken != "" {
 		if err := s.Tokens.Decode(in.NextToken, binding, &pos); err != nil {
@@ -57,6 +63,15 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	list := s.Accounts.RefreshAccounts
 	if in.NextToken != "" {
 		list = s.Accounts.ListAccounts
+	}
+	folders, err := s.tree(ctx)
+	if err != nil {
+		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
+	}
+	if in.FolderID != "" {
+		if _, ok := folders.byID[in.FolderID]; !ok {
+			return CandidatesOutput{}, errFolderNotFound(in.FolderID)
+		}
 	}
 	accounts, err := list(ctx)
 	if err != nil {
@@ -71,7 +86,8 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	}
 	var all []directory.Account
 	for _, a := range accounts {
-		if a.AccountID == sc.Directory.ManagementAccountID || members[a.AccountID] || !matches(keyword, a.AccountID, a.DisplayName) {
+		if a.AccountID == sc.Directory.ManagementAccountID || members[a.AccountID] || !matches(keyword, a.AccountID, a.DisplayName) ||
+			(in.FolderID != "" && !folders.within(a.FolderID, in.FolderID)) {
 			continue
 		}
 		all = append(all, a)
@@ -86,7 +102,8 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	end := min(start+limit, len(all))
 	out := CandidatesOutput{Accounts: make([]Candidate, 0, end-start), TotalCount: len(all)}
 	for _, a := range all[start:end] {
-		out.Accounts = append(out.Accounts, Candidate{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: audit.FormatTime(a.JoinTime)})
+		out.Accounts = append(out.Accounts, Candidate{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: audit.FormatTime(a.JoinTime),
+			FolderID: a.FolderID, FolderPath: folders.path(a.FolderID)})
 	}
 	if end < len(all) {
 		out.NextToken = s.Tokens.Encode(binding, listPosition{AccountID: all[end-1].AccountID})

@@ -28,6 +28,11 @@ type Accounts interface {
 	RefreshAccounts(ctx context.Context) ([]directory.Account, error)
 }
 
+// Folders is the directory's folder tree (directory.Service.ListFolders).
+type Folders interface {
+	ListFolders(ctx context.Context) ([]directory.Folder, error)
+}
+
 // Auditor records the changes member use cases make (audit.Recorder).
 type Auditor interface {
 	Record(ctx context.Context, dirID string, actor audit.Actor, entries ...audit.Entry) error
@@ -40,6 +45,7 @@ type Auditor interface {
 type Service struct {
 	Store    store.Members
 	Accounts Accounts
+	Folders  Folders
 	Audit    Auditor
 	Tokens   *pagetoken.Codec
 	Now      func() time.Time

@@ -51,6 +51,7 @@ func newEnv(t *testing.T, accounts int) *env {
 	e.svc = &member.Service{
 		Store:    e.Store,
 		Accounts: accountcache.New(e.Sim, time.Minute, accountcache.WithClock(e.Clock)),
+		Folders:  e.Sim,
 		Audit:    e.Recorder,
 		Tokens:   e.Tokens,
 		Now:      e.Clock,
@@ -423,7 +424,8 @@ func TestCandidatesLeaveOutTheMAAndMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Accounts) != 1 || out.Accounts[0] != (member.Candidate{AccountID: uid(3), DisplayName: "Account 3", JoinTime: "2026-03-01T08:00:00Z"}) {
+	if len(out.Accounts) != 1 || out.Accounts[0] != (member.Candidate{AccountID: uid(3), DisplayName: "Account 3", JoinTime: "2026-03-01T08:00:00Z",
+		FolderID: e.sc.Directory.RootFolderID, FolderPath: "/"}) {
 		t.Fatalf("keyword: %+v", out)
 	}
 }
