@@ -69,7 +69,7 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
 	}
 	if in.FolderID != "" {
-		if _, ok := folders.byID[in.FolderID]; !ok {
+		if !folders.Has(in.FolderID) {
 			return CandidatesOutput{}, errFolderNotFound(in.FolderID)
 		}
 	}
@@ -87,7 +87,7 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	var all []directory.Account
 	for _, a := range accounts {
 		if a.AccountID == sc.Directory.ManagementAccountID || members[a.AccountID] || !matches(keyword, a.AccountID, a.DisplayName) ||
-			(in.FolderID != "" && !folders.within(a.FolderID, in.FolderID)) {
+			(in.FolderID != "" && !folders.Within(a.FolderID, in.FolderID)) {
 			continue
 		}
 		all = append(all, a)
@@ -103,7 +103,7 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	out := CandidatesOutput{Accounts: make([]Candidate, 0, end-start), TotalCount: len(all)}
 	for _, a := range all[start:end] {
 		out.Accounts = append(out.Accounts, Candidate{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: audit.FormatTime(a.JoinTime),
-			FolderID: a.FolderID, FolderPath: folders.path(a.FolderID)})
+			FolderID: a.FolderID, FolderPath: folders.Path(a.FolderID)})
 	}
 	if end < len(all) {
 		out.NextToken = s.Tokens.Encode(binding, listPosition{AccountID: all[end-1].AccountID})
