@@ -734,7 +734,7 @@ func TestROSTemplate(t *testing.T) {
 			check("Role", "<FunctionRole.Arn>")
 			check("EnvironmentVariables", wantEnv)
 		}
-		if !isConsole(f.Name) && !slices.Equal(slices.Sorted(slices.Values(fr.DependsOn)), []string{"AuditByTargetTable", "AuditTable", "CountersTable", "MembersTable", "ProcessedEventsTable"}) {
+		if !isConsole(f.Name) && !slices.Equal(slices.Sorted(slices.Values(fr.DependsOn)), []string{"AuditByTargetTable", "AuditTable", "CountersTable", "DirectoryMirrorTable", "MembersTable", "ProcessedEventsTable"}) {
 			t.Errorf("%s: DependsOn %v, want the tables", fr.Name, fr.DependsOn)
 		}
 		if _, ok := p["LogConfig"]; ok {

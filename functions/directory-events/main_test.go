@@ -33,6 +33,8 @@ const (
 	removed  = "1000000000000003" // remove-cloud-account.json
 	deleted  = "1000000000000004" // delete-account.json
 	renamed  = "1000000000000005" // update-account.json
+	created  = "1000000000000006" // create-resource-account.json, move-account.json
+	folder   = "fd-Prod4x8Kq2"    // the folder samples' (not in the simulated directory)
 )
 
 // deployment is the function as main builds it, on the embedded store and a
@@ -140,6 +142,35 @@ func (d *deployment) member(id string) (store.Member, bool) {
 	return m, true
 }
 
+func (d *deployment) mirrored(id string) (store.MirrorAccount, bool) {
+	d.t.Helper()
+	m, err := d.app.Store.ReadMirror(context.Background(), d.dir.ID)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, a := range m.Accounts {
+		if a.AccountID == id {
+			return a, true
+		}
+	}
+	return store.MirrorAccount{}, false
+}
+
+func (d *deployment) wantMirrorFolder(id string, want bool) {
+	d.t.Helper()
+	m, err := d.app.Store.ReadMirror(context.Background(), d.dir.ID)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	has := false
+	for _, f := range m.Folders {
+		has = has || f.ID == id
+	}
+	if has != want {
+		d.t.Fatalf("mirror has folder %s: %v, want %v", id, has, want)
+	}
+}
+
 // Every sample event, in a plausible order, through the FC JSON path; then
 // all of them again (duplicates).
 func TestSampleEventsThroughTheFCPath(t *testing.T) {
@@ -163,6 +194,33 @@ func TestSampleEventsThroughTheFCPath(t *testing.T) {
 					t.Fatalf("name %q", m.AccountName)
 				}
 			}},
+		{file: "create-folder.json", result: dirsync.ResultNoChange, // RD does not list the sample's folder
+			check: func() { d.wantMirrorFolder(folder, false) }},
+		{file: "create-resource-account.json", result: dirsync.ResultMirrored,
+			before: func() {
+				if err := d.sim.SeedAccounts(ctx, []directory.Account{{AccountID: created, DisplayName: "web-prod"}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func() {
+				if a, ok := d.mirrored(created); !ok || a.DisplayName != "web-prod" || a.FolderID != d.dir.RootFolderID {
+					t.Fatalf("mirror %+v, %v", a, ok)
+				}
+			}},
+		{file: "move-account.json", result: dirsync.ResultMirrored, // RD has it in the root: the mirror says so
+			check: func() {
+				if a, ok := d.mirrored(created); !ok || a.FolderID != d.dir.RootFolderID {
+					t.Fatalf("mirror %+v, %v", a, ok)
+				}
+			}},
+		{file: "update-folder.json", result: dirsync.ResultNoChange, check: func() { d.wantMirrorFolder(folder, false) }},
+		{file: "delete-folder.json", result: dirsync.ResultMirrored,
+			before: func() {
+				if err := d.app.Store.PutMirrorFolder(ctx, d.dir.ID, store.MirrorFolder{ID: folder, Name: "Production", ParentID: d.dir.RootFolderID}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func() { d.wantMirrorFolder(folder, false) }},
 		{file: "register-delegated-administrator.json", result: dirsync.ResultRegistered,
 			before: func() {
 				// Warm the role cache with the old answer; the event must drop it.
@@ -213,7 +271,7 @@ func TestSampleEventsThroughTheFCPath(t *testing.T) {
 			}},
 		{file: "destroy-resource-directory.json", result: dirsync.ResultDestroyed,
 			before: func() {
-				for _, id := range []string{delegate, renamed} {
+				for _, id := range []string{delegate, renamed, created} {
 					if err := d.sim.RemoveAccount(ctx, id); err != nil {
 						t.Fatal(err)
 					}
@@ -255,7 +313,13 @@ func TestSampleEventsThroughTheFCPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	trail = append(trail, destroyed...)
-	if len(trail) != len(steps) {
+	audited := 0 // mirror-only events write no audit record
+	for _, s := range steps {
+		if s.result != dirsync.ResultMirrored && s.result != dirsync.ResultNoChange {
+			audited++
+		}
+	}
+	if len(trail) != audited {
 		t.Fatalf("%d audit records, want %d: %+v", len(trail), len(steps), trail)
 	}
 	for _, a := range trail {
@@ -272,7 +336,7 @@ func TestSampleEventsThroughTheFCPath(t *testing.T) {
 		}
 	}
 	again, _, _ := d.app.Store.ListAudit(ctx, d.dir.ID, 100, "")
-	if len(again)+len(destroyed) != len(steps) {
+	if len(again)+len(destroyed) != audited {
 		t.Fatal("duplicates were audited")
 	}
 }

@@ -32,7 +32,9 @@ Creates (or checks) the Tablestore tables of SASE multi-account management:
     <prefix>members_by_time   local secondary index (directory_id, add_time, account_id)
   <prefix>counters            PK (directory_id): member counts
   <prefix>audit               PK (directory_id, event_id)
+  <prefix>audit_by_target     PK (directory_id, target_event): timelines
   <prefix>processed_events    PK (event_key), TTL --events-ttl
+  <prefix>directory_mirror    PK (directory_id, item): the directory mirror
 
 Idempotent: existing tables are checked, and the events TTL is updated if it
 differs. A table whose key or index differs is reported, not changed.

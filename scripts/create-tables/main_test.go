@@ -25,7 +25,7 @@ func TestCreateTablesIdempotent(t *testing.T) {
 	if code := run(t.Context(), nil, vars, &out, &errs); code != 0 {
 		t.Fatalf("first run: exit %d, stderr %q", code, errs.String())
 	}
-	for _, tbl := range []string{"sase_members", "sase_counters", "sase_audit", "sase_processed_events"} {
+	for _, tbl := range []string{"sase_members", "sase_counters", "sase_audit", "sase_processed_events", "sase_directory_mirror"} {
 		if !strings.Contains(out.String(), "created table "+tbl) {
 			t.Errorf("first run did not create %s:\n%s", tbl, out.String())
 		}

@@ -31,7 +31,7 @@ type ReconcileHandler func(ctx context.Context, payload []byte) (dirsync.Counts,
 // a.Directory).
 func (a *App) DirSync(dir dirsync.Directory) *dirsync.Service {
 	return &dirsync.Service{
-		Store: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
+		Store: a.Store, Mirror: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
 		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal,
 		Now: a.Recorder.Now, Log: a.Log,
 	}

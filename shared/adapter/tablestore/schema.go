@@ -44,6 +44,7 @@ func (cfg Config) specs() []tableSpec {
 		{name: cfg.AuditTable, pk: []string{colDir, colEventID}, ttl: -1},
 		{name: cfg.TargetTable, pk: []string{colDir, colTargetEvent}, ttl: -1},
 		{name: cfg.EventsTable, pk: []string{colEventKey}, ttl: int(cfg.EventsTTL / time.Second)},
+		{name: cfg.MirrorTable, pk: []string{colDir, colItem}, ttl: -1},
 	}
 }
 

@@ -23,6 +23,10 @@
 //	                        GetRange
 //	sase_processed_events   PK (event_key STRING); expires INTEGER, op_id; table
 //	                        TTL (default 7 days) plus the expiry checked on read
+//	sase_directory_mirror   PK (directory_id STRING, item STRING = "a|<account>",
+//	                        "f|<folder>" or "~marks"); name, folder_id STRING
+//	                        (a folder's parent), join_time, sync_time,
+//	                        handshake_time INTEGER: the directory mirror
 //
 // Remote calls per operation (counted by the tests at the fake):
 //
@@ -43,6 +47,9 @@
 //	ClaimEvent                       1 write (PutRow); +1 read, +1 write when a
 //	                                 record exists
 //	ReleaseEvent                     1 write
+//	ReadMirror, MemberIDs            1 GetRange (ceil(rows/5000) requests)
+//	ReplaceMirror                    ReadMirror + ceil(changed/200) writes + 1
+//	Put/DeleteMirror*, marks         ceil(n/200) writes; MirrorMarks 1 GetRow
 package tablestore
 
 import (
@@ -91,6 +98,7 @@ type Config struct {
 	AuditTable    string // default <prefix>audit
 	TargetTable   string // default <prefix>audit_by_target
 	EventsTable   string // default <prefix>processed_events
+	MirrorTable   string // default <prefix>directory_mirror
 
 	// Credentials are the function role's rotating STS credentials; every
 	// request is signed with the current ones (no client rebuild).
@@ -133,6 +141,7 @@ const (
 	DefaultCountersTable = DefaultTablePrefix + "counters"
 	DefaultAuditTable    = DefaultTablePrefix + "audit"
 	DefaultEventsTable   = DefaultTablePrefix + "processed_events"
+	DefaultMirrorTable   = DefaultTablePrefix + "directory_mirror"
 	DefaultEventsTTL     = 7 * 24 * time.Hour
 )
 
@@ -152,6 +161,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	def(&cfg.AuditTable, cfg.TablePrefix+"audit")
 	def(&cfg.TargetTable, cfg.TablePrefix+"audit_by_target")
 	def(&cfg.EventsTable, cfg.TablePrefix+"processed_events")
+	def(&cfg.MirrorTable, cfg.TablePrefix+"directory_mirror")
 	defD := func(p *time.Duration, v time.Duration) {
 		if *p <= 0 {
 			*p = v
@@ -191,6 +201,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		{"members table", cfg.MembersTable}, {"members index", cfg.MembersIndex},
 		{"counters table", cfg.CountersTable}, {"audit table", cfg.AuditTable},
 		{"audit by target table", cfg.TargetTable}, {"events table", cfg.EventsTable},
+		{"mirror table", cfg.MirrorTable},
 	} {
 		if !tableNameRE.MatchString(n.name) {
 			return cfg, fmt.Errorf("tablestore: %s name %q is not a valid table name", n.what, n.name)

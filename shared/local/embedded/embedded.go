@@ -13,6 +13,9 @@
 //	audit/<dirID>/<eventID>                  auditRec
 //	audit_by_target/<dirID>/<target>|<id>    empty: a target's timeline
 //	processed/<key>                          8-byte order-preserving expiry ms (swept every 256 marks)
+//	mirror/<dirID>/accounts/<accountID>      mirrorAccountRec: the directory mirror
+//	mirror/<dirID>/folders/<folderID>        mirrorFolderRec
+//	mirror/<dirID>/marks                     mirrorMarksRec (last full sync, last handshake check)
 //
 // A member change and its audit record are written in one transaction, so
 // a crash at any instant leaves both or neither.
@@ -52,6 +55,7 @@ var (
 	bucketAudit     = []byte("audit")
 	bucketProcessed = []byte("processed")
 	bucketTarget    = []byte("audit_by_target")
+	bucketMirror    = []byte("mirror")
 
 	keySchema     = []byte("schema")
 	keyGeneration = []byte("generation")
@@ -114,7 +118,7 @@ func (s *Store) init() error {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("file has schema version %q, this build understands %q", v, schemaVersion)
 		}
-		for _, name := range [][]byte{bucketMembers, bucketAudit, bucketProcessed} {
+		for _, name := range [][]byte{bucketMembers, bucketAudit, bucketProcessed, bucketMirror} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}

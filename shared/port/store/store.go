@@ -180,6 +180,7 @@ type Store interface {
 	Audit
 	ProcessedEvents
 	Generations
+	DirectoryMirror
 	Close() error
 }
 

@@ -61,6 +61,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteWritesAuditWithChange", testDeleteAudited},
 		{"RenameWritesAuditWithChange", testRenameAudited},
 		{"AuditByTarget", testAuditByTarget},
+		{"Mirror", testMirror},
+		{"MirrorLarge", testMirrorLarge},
+		{"MirrorInvalid", testMirrorInvalid},
+		{"MemberIDs", testMemberIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

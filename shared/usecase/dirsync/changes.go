@@ -73,12 +73,9 @@ func (s *Service) member(ctx context.Context, d directory.Directory, c call, sum
 	return m, nil, nil
 }
 
-// remove: the account left the directory, so it leaves SASE.
-func (s *Service) remove(ctx context.Context, c call, sum Summary) (Summary, error) {
-	d, done, err := s.ours(ctx, c, sum)
-	if err != nil || done != nil {
-		return orSum(done, sum), err
-	}
+// remove: the account left the directory, so it leaves SASE. inRD is what
+// GetAccount said a moment ago (the hint checked).
+func (s *Service) remove(ctx context.Context, d directory.Directory, c call, inRD bool, sum Summary) (Summary, error) {
 	m, done, err := s.member(ctx, d, c, sum)
 	if err != nil || done != nil {
 		return orSum(done, sum), err
@@ -92,12 +89,10 @@ func (s *Service) remove(ctx context.Context, c call, sum Summary) (Summary, err
 		return sum, nil
 	}
 	// The hint: does RD still list the account?
-	if _, err := s.Directory.GetAccount(ctx, c.account); err == nil {
+	if inRD {
 		sum.Result, sum.Reason = ResultNoChange, ReasonStillInDirectory
 		sum.Message = fmt.Sprintf("Resource Directory still lists account %s; the member stays.", c.account)
 		return sum, nil
-	} else if !apperr.IsCode(err, apperr.CodeAccountNotFound) {
-		return sum, fmt.Errorf("confirm removal: %w", err)
 	}
 	record := s.Audit.With(d.ID, s.actor(c), func(m, _ store.Member) audit.Entry {
 		return audit.Entry{Action: action.DirectoryEvents, Target: c.account, Result: ResultRemoved,
@@ -127,12 +122,9 @@ func (s *Service) remove(ctx context.Context, c call, sum Summary) (Summary, err
 	return sum, nil
 }
 
-// rename: the account's display name changed.
-func (s *Service) rename(ctx context.Context, c call, sum Summary) (Summary, error) {
-	d, done, err := s.ours(ctx, c, sum)
-	if err != nil || done != nil {
-		return orSum(done, sum), err
-	}
+// rename: the account's display name changed. acc is what GetAccount said
+// a moment ago (inRD false: not in the directory).
+func (s *Service) rename(ctx context.Context, d directory.Directory, c call, acc directory.Account, inRD bool, sum Summary) (Summary, error) {
 	m, done, err := s.member(ctx, d, c, sum)
 	if err != nil || done != nil {
 		return orSum(done, sum), err
@@ -143,14 +135,10 @@ func (s *Service) rename(ctx context.Context, c call, sum Summary) (Summary, err
 	// already, one added earlier in the same second did not.
 	asOf := c.upper
 	// The hint: the name is the one RD reports now, not the event's.
-	acc, err := s.Directory.GetAccount(ctx, c.account)
-	if apperr.IsCode(err, apperr.CodeAccountNotFound) {
+	if !inRD {
 		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
 		sum.Message = fmt.Sprintf("Resource Directory does not list account %s; its name is not changed.", c.account)
 		return sum, nil
-	}
-	if err != nil {
-		return sum, fmt.Errorf("confirm rename: %w", err)
 	}
 	if acc.DisplayName != c.newName {
 		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed

@@ -8,9 +8,14 @@
 //     leaves SASE; a new display name (UpdateAccount) refreshes AccountName;
 //     delegated-administrator changes for the SASE principal and
 //     DestroyResourceDirectory refresh the role answers. Every change is
-//     audited with ActorRole "System".
+//     audited with ActorRole "System". Account events (CreateResourceAccount,
+//     MoveAccount, UpdateAccount, RemoveCloudAccount, DeleteAccount) and
+//     folder events (CreateFolder, UpdateFolder, DeleteFolder) also write
+//     what RD says now (one GetAccount or GetFolder) into the directory
+//     mirror.
 //   - Reconcile is the reconcile-members timer: it compares the member table
-//     with ListAccounts and corrects whatever events missed.
+//     with ListAccounts and corrects whatever events missed, and rebuilds the
+//     directory mirror from the same listing (recording the full-sync time).
 //
 // An event is a hint, never proof. Its source must be acs.resourcemanager
 // (the EventBridge rule, RulePattern, pins it too; any other source is
@@ -119,6 +124,8 @@ type Directory interface {
 	ListAccounts(ctx context.Context) ([]directory.Account, error)
 	GetAccount(ctx context.Context, accountID string) (directory.Account, error)
 	ListDelegatedAdmins(ctx context.Context) ([]directory.DelegatedAdmin, error)
+	ListFolders(ctx context.Context) ([]directory.Folder, error)
+	GetFolder(ctx context.Context, folderID string) (directory.Folder, error)
 }
 
 // Roles is told of every change of roles (app.App.Changed): it drops this
@@ -138,7 +145,10 @@ type Auditor interface {
 // It is safe for concurrent use, also against itself in other instances:
 // every write it makes is conditional in the store or idempotent.
 type Service struct {
-	Store     Store
+	Store Store
+	// Mirror is the directory mirror; nil keeps none (tests of other
+	// concerns).
+	Mirror    Mirror
 	Directory Directory
 	Roles     Roles
 	Audit     Auditor

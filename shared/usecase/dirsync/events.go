@@ -18,12 +18,19 @@ const (
 	EventRegisterDelegated   = "RegisterDelegatedAdministrator"
 	EventDeregisterDelegated = "DeregisterDelegatedAdministrator"
 	EventDestroyDirectory    = "DestroyResourceDirectory"
+
+	EventCreateResourceAccount = "CreateResourceAccount"
+	EventMoveAccount           = "MoveAccount"
+	EventCreateFolder          = "CreateFolder"
+	EventUpdateFolder          = "UpdateFolder"
+	EventDeleteFolder          = "DeleteFolder"
 )
 
 // HandledEvents lists the eventName values acted on, for the EventBridge rule.
 var HandledEvents = []string{
 	EventRemoveCloudAccount, EventDeleteAccount, EventUpdateAccount,
 	EventRegisterDelegated, EventDeregisterDelegated, EventDestroyDirectory,
+	EventCreateResourceAccount, EventMoveAccount, EventCreateFolder, EventUpdateFolder, EventDeleteFolder,
 }
 
 // Envelope types of ActionTrail records of API calls (research: the product
@@ -59,6 +66,8 @@ const (
 	ResultRegistered   = "Registered"   // SASE delegated administrator registered: roles invalidated
 	ResultDeregistered = "Deregistered" // SASE delegated administrator deregistered: roles invalidated
 	ResultDestroyed    = "Destroyed"    // the directory is gone: roles invalidated
+	ResultMirrored     = "Mirrored"     // the directory mirror took RD's answer; no member changed
+	ResultEnrolled     = "Enrolled"     // the enrollment policy made the account a member
 	ResultNoChange     = "NoChange"     // ours, but SASE already reflects it (Reason says why)
 	ResultDuplicate    = "Duplicate"    // source+id processed before
 	ResultIgnored      = "Ignored"      // not ours or unusable; acknowledged (Reason says why)
@@ -127,6 +136,7 @@ type call struct {
 	account   string    // requestParameters.AccountId
 	newName   string    // requestParameters.NewDisplayName
 	svc       string    // requestParameters.ServicePrincipal
+	folder    string    // the folder of a folder event
 }
 
 // HandleEvent processes one CloudEvent. It returns an error only when the
@@ -170,10 +180,10 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summar
 
 func (s *Service) apply(ctx context.Context, c call, sum Summary) (Summary, error) {
 	switch c.name {
-	case EventRemoveCloudAccount, EventDeleteAccount:
-		return s.remove(ctx, c, sum)
-	case EventUpdateAccount:
-		return s.rename(ctx, c, sum)
+	case EventRemoveCloudAccount, EventDeleteAccount, EventUpdateAccount, EventCreateResourceAccount, EventMoveAccount:
+		return s.accountEvent(ctx, c, sum)
+	case EventCreateFolder, EventUpdateFolder, EventDeleteFolder:
+		return s.folderEvent(ctx, c, sum)
 	case EventRegisterDelegated, EventDeregisterDelegated:
 		return s.delegated(ctx, c, sum)
 	default: // EventDestroyDirectory; parse lets nothing else through

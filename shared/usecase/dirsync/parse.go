@@ -26,6 +26,7 @@ type record struct {
 		UserName    flexString `json:"userName"`
 	} `json:"userIdentity"`
 	RequestParameters map[string]json.RawMessage `json:"requestParameters"`
+	ResponseElements  map[string]json.RawMessage `json:"responseElements"`
 }
 
 // parse validates the event. A non-empty reason means "acknowledge and
@@ -58,7 +59,8 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	}
 	switch c.name {
 	case EventRemoveCloudAccount, EventDeleteAccount, EventUpdateAccount, EventRegisterDelegated,
-		EventDeregisterDelegated, EventDestroyDirectory:
+		EventDeregisterDelegated, EventDestroyDirectory, EventCreateResourceAccount, EventMoveAccount,
+		EventCreateFolder, EventUpdateFolder, EventDeleteFolder:
 	default:
 		return c, ReasonUnhandled, fmt.Sprintf("%s calls do not change SASE members or roles.", validate.ClipTo(c.name, eventText))
 	}
@@ -94,7 +96,21 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	if c.name == EventDestroyDirectory {
 		return c, "", ""
 	}
-	c.account = param(params, "AccountId")
+	switch c.name {
+	case EventCreateFolder, EventUpdateFolder, EventDeleteFolder:
+		c.folder = param(params, "FolderId")
+		if c.name == EventCreateFolder {
+			c.folder = nested(rec.ResponseElements, "Folder", "FolderId")
+		}
+		if c.folder == "" || len(c.folder) > maxIDLen || strings.ContainsAny(c.folder, "|\x00") {
+			return c, ReasonMalformed, fmt.Sprintf("The event names no usable folder ID (%q).", validate.ClipTo(c.folder, eventText))
+		}
+		return c, "", ""
+	case EventCreateResourceAccount:
+		c.account = nested(rec.ResponseElements, "Account", "AccountId")
+	default:
+		c.account = param(params, "AccountId")
+	}
 	if !validate.IsAccountID(c.account) {
 		return c, ReasonMalformed, fmt.Sprintf("requestParameters.AccountId %q is not a 16-digit UID.", validate.ClipTo(c.account, eventText))
 	}
@@ -165,6 +181,24 @@ func param(params map[string]json.RawMessage, name string) string {
 				return string(f)
 			}
 			return ""
+		}
+	}
+	return ""
+}
+
+// nested returns responseElements' name, at the top level or inside the
+// object outer (ActionTrail records the response as the API returns it,
+// e.g. {"Account":{"AccountId":…}}).
+func nested(resp map[string]json.RawMessage, outer, name string) string {
+	if v := param(resp, name); v != "" {
+		return v
+	}
+	for k, raw := range resp {
+		if strings.EqualFold(k, outer) {
+			var inner map[string]json.RawMessage
+			if json.Unmarshal(raw, &inner) == nil {
+				return param(inner, name)
+			}
 		}
 	}
 	return ""

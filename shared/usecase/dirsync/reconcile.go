@@ -34,7 +34,9 @@ type renameTo struct {
 
 // Reconcile compares the members of the current directory with its accounts
 // (every page of ListAccounts): members whose account left are removed and
-// stale names refreshed, each change audited as System with requestID.
+// stale names refreshed, each change audited as System with requestID. It
+// rebuilds the directory mirror from the same listing (plus ListFolders) and
+// records the full-sync time.
 //
 // It is safe concurrently with events, delete/add requests and itself:
 //   - the accounts are listed first, at start, and a member added at or
@@ -55,6 +57,9 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 	}
 	accounts, ok, err := s.accounts(ctx, d)
 	if err != nil || !ok {
+		return n, wrapReconcile(err)
+	}
+	if err := s.rebuildMirror(ctx, d, accounts, start); err != nil {
 		return n, wrapReconcile(err)
 	}
 

@@ -293,7 +293,8 @@ func TestReconcileConcurrentWithItselfAndEvents(t *testing.T) {
 // the scale envelope (DESIGN.md §4: 10,000 RD accounts, 10,000 members),
 // with the production RD adapter reading every page over the RD wire
 // protocol: one GetResourceDirectory, ⌈10,000/100⌉ = 100 ListAccounts pages,
-// and ⌈10,000/1,000⌉ = 10 member pages; a run that removes members lists the
+// the folder tree for the mirror (GetResourceDirectory and one
+// ListFoldersForParent per folder) and ⌈10,000/1,000⌉ = 10 member pages; a run that removes members lists the
 // accounts a second time (confirmation) and deletes in batches of 100.
 func TestReconcileCostAt10000Accounts(t *testing.T) {
 	e := newEnv(t)
@@ -321,7 +322,8 @@ func TestReconcileCostAt10000Accounts(t *testing.T) {
 		t.Fatalf("counts %+v", got)
 	}
 	calls := rd.Calls()
-	if calls["GetResourceDirectory"] != 1 || calls["ListAccounts"] != 100 || e.store.count("ListMembers") != 10 ||
+	// GetResourceDirectory twice: the run's, and ListFolders' (the root's ID).
+	if calls["GetResourceDirectory"] != 2 || calls["ListAccounts"] != 100 || calls["ListFoldersForParent"] != 1 || e.store.count("ListMembers") != 10 ||
 		e.store.count("DeleteMembers")+e.store.count("RenameMember")+e.store.count("AppendAudit") != 0 {
 		t.Fatalf("steady state: RD %v, store %v", calls, e.store.calls)
 	}
@@ -350,7 +352,7 @@ func TestReconcileCostAt10000Accounts(t *testing.T) {
 	// ListAccounts: 9,850 accounts now, 99 pages, twice. The audit records
 	// are written by DeleteMembers and RenameMember, in the same unit as the
 	// change: no AppendAudit.
-	if after["GetResourceDirectory"]-before["GetResourceDirectory"] != 1 || after["ListAccounts"]-before["ListAccounts"] != 2*99 ||
+	if after["GetResourceDirectory"]-before["GetResourceDirectory"] != 2 || after["ListAccounts"]-before["ListAccounts"] != 2*99 ||
 		delta("ListMembers") != 10 || delta("DeleteMembers") != 2 || delta("RenameMember") != 20 || delta("AppendAudit") != 0 {
 		t.Fatalf("with changes: RD %v -> %v, store deltas ListMembers %d DeleteMembers %d RenameMember %d AppendAudit %d",
 			before, after, delta("ListMembers"), delta("DeleteMembers"), delta("RenameMember"), delta("AppendAudit"))
@@ -377,7 +379,8 @@ func overWire(t *testing.T, sim *simulation.Sim) *resourcemanager.Client {
 
 // TestReconcileCostOnTablestore measures the same run on the production
 // store: Tablestore through its SDK against the wire-level fake, 10,000
-// members. Steady state is 10 GetRange calls; removals cost one BatchGetRow
+// members. Steady state is 10 GetRange calls for the members, 3 for the
+// mirror and one UpdateRow for its sync mark; removals cost one BatchGetRow
 // and one BatchWriteRow per 100 members, renames a GetRow and an UpdateRow
 // each, and the audit one BatchWriteRow per batch of up to 100 changes.
 func TestReconcileCostOnTablestore(t *testing.T) {
@@ -419,15 +422,28 @@ func TestReconcileCostOnTablestore(t *testing.T) {
 	if _, err := ts.AddMembers(ctx, d.ID, ms, nil); err != nil {
 		t.Fatal(err)
 	}
-	svc := &dirsync.Service{Store: ts, Directory: sim, Roles: &countingRoles{}, Owner: owner,
+	svc := &dirsync.Service{Store: ts, Mirror: ts, Directory: sim, Roles: &countingRoles{}, Owner: owner,
 		Audit: &audit.Recorder{Store: ts, Now: time.Now, Log: zerolog.Nop()}}
 
+	// The first run builds the mirror: 10,001 rows (accounts and the root
+	// folder) in batches of 200, and the sync mark.
 	fake.ResetCounts()
 	got, err := svc.Reconcile(ctx, "req")
 	if err != nil || got != (dirsync.Counts{Checked: n}) {
 		t.Fatalf("counts %+v, %v", got, err)
 	}
-	if c := fake.Counts(); c["GetRange"] != 10 || fake.Writes() != 0 || fake.Reads() != 10 {
+	if c := fake.Counts(); c["GetRange"] != 10+1 || c["BatchWriteRow"] != 51 || c["UpdateRow"] != 1 {
+		t.Fatalf("first run: Tablestore calls %v", c)
+	}
+	// Steady state: the member pages, the mirror (10,002 rows: 3 GetRange
+	// responses of at most 5,000 rows) and the sync mark; no mirror row is
+	// rewritten.
+	fake.ResetCounts()
+	got, err = svc.Reconcile(ctx, "req")
+	if err != nil || got != (dirsync.Counts{Checked: n}) {
+		t.Fatalf("counts %+v, %v", got, err)
+	}
+	if c := fake.Counts(); c["GetRange"] != 10+3 || fake.Writes() != 1 || fake.Reads() != 13 {
 		t.Fatalf("steady state: Tablestore calls %v", c)
 	}
 
@@ -451,7 +467,9 @@ func TestReconcileCostOnTablestore(t *testing.T) {
 	// the deletes of 100 + 50 members take 3 batches (99 members with their
 	// records and the counter fit one batch), each rename one batch after
 	// its GetRow.
-	want := map[string]int{"GetRange": 10, "BatchGetRow": 2, "BatchWriteRow": 3 + 20, "GetRow": 20, "UpdateRow": 0}
+	// The mirror takes the 170 changed accounts in one more BatchWriteRow,
+	// and the sync mark one UpdateRow.
+	want := map[string]int{"GetRange": 10 + 3, "BatchGetRow": 2, "BatchWriteRow": 3 + 20 + 1, "GetRow": 20, "UpdateRow": 1}
 	for action, w := range want {
 		if c[action] != w {
 			t.Fatalf("with 150 removals and 20 renames: Tablestore calls %v, want %v", c, want)

@@ -1,0 +1,184 @@
+package storetest
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/store"
+)
+
+func mirrorAccount(i int, folder string) store.MirrorAccount {
+	return store.MirrorAccount{AccountID: acct(i), DisplayName: fmt.Sprintf("Account %d", i), FolderID: folder, JoinTime: base.Add(ms(i))}
+}
+
+func readMirror(t *testing.T, s store.Store, dirID string) store.Mirror {
+	t.Helper()
+	m, err := s.ReadMirror(t.Context(), dirID)
+	if err != nil {
+		t.Fatalf("ReadMirror: %v", err)
+	}
+	return m
+}
+
+func checkMirror(t *testing.T, what string, got store.Mirror, want store.Mirror) {
+	t.Helper()
+	norm := func(m store.Mirror) store.Mirror {
+		if len(m.Accounts) == 0 {
+			m.Accounts = nil
+		}
+		if len(m.Folders) == 0 {
+			m.Folders = nil
+		}
+		return m
+	}
+	got, want = norm(got), norm(want)
+	if !reflect.DeepEqual(got.Accounts, want.Accounts) {
+		t.Errorf("%s: accounts\n got %+v\nwant %+v", what, got.Accounts, want.Accounts)
+	}
+	if !reflect.DeepEqual(got.Folders, want.Folders) {
+		t.Errorf("%s: folders\n got %+v\nwant %+v", what, got.Folders, want.Folders)
+	}
+	if !got.Marks.SyncTime.Equal(want.Marks.SyncTime) || !got.Marks.HandshakeTime.Equal(want.Marks.HandshakeTime) {
+		t.Errorf("%s: marks %+v, want %+v", what, got.Marks, want.Marks)
+	}
+}
+
+// testMirror: an empty mirror, a full replace, incremental changes, a
+// second replace that writes only the differences, marks, and isolation
+// between directories.
+func testMirror(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	dirID, other := newDir(), newDir()
+	checkMirror(t, "fresh", readMirror(t, s, dirID), store.Mirror{})
+	if m, err := s.MirrorMarks(ctx, dirID); err != nil || !m.SyncTime.IsZero() || !m.HandshakeTime.IsZero() {
+		t.Fatalf("MirrorMarks of a fresh mirror = %+v, %v", m, err)
+	}
+	root := store.MirrorFolder{ID: "r-root", Name: "Root"}
+	prod := store.MirrorFolder{ID: "fd-prod", Name: "Production", ParentID: "r-root"}
+	full := store.Mirror{
+		Accounts: []store.MirrorAccount{mirrorAccount(3, "fd-prod"), mirrorAccount(1, "r-root"), mirrorAccount(2, "r-root")},
+		Folders:  []store.MirrorFolder{root, prod},
+		Marks:    store.MirrorMarks{SyncTime: base},
+	}
+	if err := s.ReplaceMirror(ctx, dirID, full); err != nil {
+		t.Fatalf("ReplaceMirror: %v", err)
+	}
+	want := store.Mirror{
+		Accounts: []store.MirrorAccount{mirrorAccount(1, "r-root"), mirrorAccount(2, "r-root"), mirrorAccount(3, "fd-prod")},
+		Folders:  []store.MirrorFolder{prod, root}, // ID order
+		Marks:    store.MirrorMarks{SyncTime: base},
+	}
+	checkMirror(t, "after replace", readMirror(t, s, dirID), want)
+	checkMirror(t, "other directory", readMirror(t, s, other), store.Mirror{})
+
+	// Incremental changes.
+	moved := mirrorAccount(2, "fd-prod")
+	moved.DisplayName = "Renamed"
+	if err := s.PutMirrorAccounts(ctx, dirID, []store.MirrorAccount{moved, mirrorAccount(4, "r-root")}); err != nil {
+		t.Fatalf("PutMirrorAccounts: %v", err)
+	}
+	if err := s.DeleteMirrorAccount(ctx, dirID, acct(1)); err != nil {
+		t.Fatalf("DeleteMirrorAccount: %v", err)
+	}
+	if err := s.DeleteMirrorAccount(ctx, dirID, acct(99)); err != nil {
+		t.Fatalf("DeleteMirrorAccount of a missing account: %v", err)
+	}
+	dev := store.MirrorFolder{ID: "fd-dev", Name: "Dev", ParentID: "r-root"}
+	if err := s.PutMirrorFolder(ctx, dirID, dev); err != nil {
+		t.Fatalf("PutMirrorFolder: %v", err)
+	}
+	if err := s.DeleteMirrorFolder(ctx, dirID, "fd-prod"); err != nil {
+		t.Fatalf("DeleteMirrorFolder: %v", err)
+	}
+	if err := s.DeleteMirrorFolder(ctx, dirID, "fd-none"); err != nil {
+		t.Fatalf("DeleteMirrorFolder of a missing folder: %v", err)
+	}
+	hs := base.Add(ms(5000))
+	if err := s.SetHandshakeTime(ctx, dirID, hs); err != nil {
+		t.Fatalf("SetHandshakeTime: %v", err)
+	}
+	want = store.Mirror{
+		Accounts: []store.MirrorAccount{moved, mirrorAccount(3, "fd-prod"), mirrorAccount(4, "r-root")},
+		Folders:  []store.MirrorFolder{dev, root},
+		Marks:    store.MirrorMarks{SyncTime: base, HandshakeTime: hs},
+	}
+	checkMirror(t, "after changes", readMirror(t, s, dirID), want)
+	if m, err := s.MirrorMarks(ctx, dirID); err != nil || !m.SyncTime.Equal(base) || !m.HandshakeTime.Equal(hs) {
+		t.Errorf("MirrorMarks = %+v, %v; want sync %v, handshake %v", m, err, base, hs)
+	}
+
+	// A second full sync replaces everything but keeps the handshake mark.
+	sync2 := base.Add(ms(9000))
+	second := store.Mirror{Accounts: []store.MirrorAccount{mirrorAccount(4, "fd-prod"), mirrorAccount(5, "r-root")},
+		Folders: []store.MirrorFolder{root, prod}, Marks: store.MirrorMarks{SyncTime: sync2, HandshakeTime: base}}
+	if err := s.ReplaceMirror(ctx, dirID, second); err != nil {
+		t.Fatalf("second ReplaceMirror: %v", err)
+	}
+	want = store.Mirror{Accounts: second.Accounts, Folders: []store.MirrorFolder{prod, root}, Marks: store.MirrorMarks{SyncTime: sync2, HandshakeTime: hs}}
+	checkMirror(t, "after second replace", readMirror(t, s, dirID), want)
+}
+
+// testMirrorLarge: 2,500 accounts in one replace come back whole and in
+// order (adapters that page internally must follow every page).
+func testMirrorLarge(t *testing.T, s store.Store) {
+	dirID := newDir()
+	const n = 2500
+	m := store.Mirror{Marks: store.MirrorMarks{SyncTime: base}}
+	for i := n - 1; i >= 0; i-- {
+		m.Accounts = append(m.Accounts, mirrorAccount(i, "r-x"))
+	}
+	if err := s.ReplaceMirror(t.Context(), dirID, m); err != nil {
+		t.Fatalf("ReplaceMirror: %v", err)
+	}
+	got := readMirror(t, s, dirID)
+	if len(got.Accounts) != n {
+		t.Fatalf("ReadMirror: %d accounts, want %d", len(got.Accounts), n)
+	}
+	if !slices.IsSortedFunc(got.Accounts, func(a, b store.MirrorAccount) int { return strings.Compare(a.AccountID, b.AccountID) }) {
+		t.Errorf("ReadMirror: accounts not in AccountID order")
+	}
+	if got.Accounts[7] != mirrorAccount(7, "r-x") {
+		t.Errorf("account 7 = %+v", got.Accounts[7])
+	}
+}
+
+// testMirrorInvalid: bad keys are refused before anything is written.
+func testMirrorInvalid(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	dirID := newDir()
+	wantErr(t, "ReadMirror without a directory", func() error { _, err := s.ReadMirror(ctx, ""); return err }(), apperr.KindInvalid, "MissingParameter.DirectoryId")
+	err := s.PutMirrorAccounts(ctx, dirID, []store.MirrorAccount{mirrorAccount(1, "r"), {AccountID: ""}})
+	wantErr(t, "PutMirrorAccounts with an empty ID", err, apperr.KindInvalid, "MissingParameter.AccountId")
+	checkMirror(t, "after a refused put", readMirror(t, s, dirID), store.Mirror{})
+	wantErr(t, "PutMirrorFolder without ID", s.PutMirrorFolder(ctx, dirID, store.MirrorFolder{}), apperr.KindInvalid, "MissingParameter.FolderId")
+}
+
+// testMemberIDs: every member's ID, in order, and nothing of another
+// directory.
+func testMemberIDs(t *testing.T, s store.Store) {
+	dirID, other := newDir(), newDir()
+	var ms []store.Member
+	var want []string
+	for i := 1200; i > 0; i-- {
+		ms = append(ms, member(i, base))
+	}
+	for i := 1; i <= 1200; i++ {
+		want = append(want, acct(i))
+	}
+	mustAdd(t, s, dirID, ms...)
+	mustAdd(t, s, other, member(5000, base))
+	got, err := s.MemberIDs(t.Context(), dirID)
+	if err != nil {
+		t.Fatalf("MemberIDs: %v", err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("MemberIDs: %d IDs, want %d in order", len(got), len(want))
+	}
+	if got, err := s.MemberIDs(t.Context(), newDir()); err != nil || len(got) != 0 {
+		t.Errorf("MemberIDs of an empty directory = %v, %v", got, err)
+	}
+}

@@ -1,0 +1,160 @@
+package dirsync
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
+)
+
+// Mirror is what dirsync writes to the directory mirror (store.DirectoryMirror).
+type Mirror interface {
+	ReadMirror(ctx context.Context, dirID string) (store.Mirror, error)
+	ReplaceMirror(ctx context.Context, dirID string, m store.Mirror) error
+	PutMirrorAccounts(ctx context.Context, dirID string, accounts []store.MirrorAccount) error
+	DeleteMirrorAccount(ctx context.Context, dirID, accountID string) error
+	PutMirrorFolder(ctx context.Context, dirID string, f store.MirrorFolder) error
+	DeleteMirrorFolder(ctx context.Context, dirID, folderID string) error
+}
+
+// MirrorAccount is the mirror's copy of an RD account.
+func MirrorAccount(a directory.Account) store.MirrorAccount {
+	return store.MirrorAccount{AccountID: a.AccountID, DisplayName: a.DisplayName, FolderID: a.FolderID, JoinTime: a.JoinTime}
+}
+
+// MirrorFolder is the mirror's copy of an RD folder.
+func MirrorFolder(f directory.Folder) store.MirrorFolder {
+	return store.MirrorFolder{ID: f.ID, Name: f.Name, ParentID: f.ParentID}
+}
+
+// lookupAccount reads the account from RD: the truth an account event is
+// checked against (one GetAccount per event).
+func (s *Service) lookupAccount(ctx context.Context, id string) (directory.Account, bool, error) {
+	acc, err := s.Directory.GetAccount(ctx, id)
+	if apperr.IsCode(err, apperr.CodeAccountNotFound) {
+		return directory.Account{}, false, nil
+	}
+	if err != nil {
+		return directory.Account{}, false, fmt.Errorf("get account %s: %w", id, err)
+	}
+	return acc, true, nil
+}
+
+// mirrorAccount writes what RD said about the account into the mirror.
+func (s *Service) mirrorAccount(ctx context.Context, dirID string, acc directory.Account, inRD bool, id string) error {
+	if s.Mirror == nil {
+		return nil
+	}
+	var err error
+	if inRD {
+		err = s.Mirror.PutMirrorAccounts(ctx, dirID, []store.MirrorAccount{MirrorAccount(acc)})
+	} else {
+		err = s.Mirror.DeleteMirrorAccount(ctx, dirID, id)
+	}
+	if err != nil {
+		return fmt.Errorf("update directory mirror: %w", err)
+	}
+	return nil
+}
+
+// accountEvent: an account was created, moved, renamed or removed. One
+// GetAccount reads the truth; the mirror takes it; then the member effect
+// (removal, rename, enrollment) follows from RD's answer, not the event's.
+func (s *Service) accountEvent(ctx context.Context, c call, sum Summary) (Summary, error) {
+	d, done, err := s.ours(ctx, c, sum)
+	if err != nil || done != nil {
+		return orSum(done, sum), err
+	}
+	acc, inRD, err := s.lookupAccount(ctx, c.account)
+	if err != nil {
+		return sum, err
+	}
+	if err := s.mirrorAccount(ctx, d.ID, acc, inRD, c.account); err != nil {
+		return sum, err
+	}
+	switch c.name {
+	case EventRemoveCloudAccount, EventDeleteAccount:
+		return s.remove(ctx, d, c, inRD, sum)
+	case EventUpdateAccount:
+		return s.rename(ctx, d, c, acc, inRD, sum)
+	}
+	// CreateResourceAccount, MoveAccount.
+	if !inRD {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory does not list account %s; the mirror no longer holds it.", c.account)
+		return sum, nil
+	}
+	return s.enrollFromEvent(ctx, d, c, acc, sum)
+}
+
+// folderEvent: a folder was created, renamed or deleted. One GetFolder
+// reads the truth and the mirror takes it.
+func (s *Service) folderEvent(ctx context.Context, c call, sum Summary) (Summary, error) {
+	d, done, err := s.ours(ctx, c, sum)
+	if err != nil || done != nil {
+		return orSum(done, sum), err
+	}
+	f, err := s.Directory.GetFolder(ctx, c.folder)
+	inRD := err == nil
+	if err != nil && !apperr.IsCode(err, apperr.CodeFolderNotFound) {
+		return sum, fmt.Errorf("get folder %s: %w", c.folder, err)
+	}
+	if s.Mirror != nil {
+		if inRD {
+			err = s.Mirror.PutMirrorFolder(ctx, d.ID, MirrorFolder(f))
+		} else {
+			err = s.Mirror.DeleteMirrorFolder(ctx, d.ID, c.folder)
+		}
+		if err != nil {
+			return sum, fmt.Errorf("update directory mirror: %w", err)
+		}
+	}
+	sum.Result = ResultMirrored
+	if inRD == (c.name == EventDeleteFolder) {
+		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
+		sum.Message = fmt.Sprintf("Resource Directory does not confirm the %s of folder %s; the mirror took what it lists now.", c.name, c.folder)
+	}
+	return sum, nil
+}
+
+// enrollFromEvent: an account was created in or moved into a folder. The
+// enrollment policy decides whether it becomes a member (step 4 of the
+// issue); without a policy the mirror update is the whole effect.
+func (s *Service) enrollFromEvent(ctx context.Context, d directory.Directory, c call, acc directory.Account, sum Summary) (Summary, error) {
+	sum.Result = ResultMirrored
+	return sum, nil
+}
+
+// rebuildMirror replaces the mirror with the listing read at start and the
+// folder tree (one ListFolders), and records start as the full-sync time.
+// An account that joined after the listing and whose event was written
+// before this replace is dropped from the mirror until its next event or
+// run; add-members confirms an account the mirror lacks with RD, so it is
+// never refused meanwhile.
+func (s *Service) rebuildMirror(ctx context.Context, d directory.Directory, accounts map[string]directory.Account, start time.Time) error {
+	if s.Mirror == nil {
+		return nil
+	}
+	folders, err := s.Directory.ListFolders(ctx)
+	if err != nil {
+		return fmt.Errorf("list folders: %w", err)
+	}
+	m := store.Mirror{Marks: store.MirrorMarks{SyncTime: start}}
+	m.Accounts = make([]store.MirrorAccount, 0, len(accounts))
+	for _, a := range accounts {
+		m.Accounts = append(m.Accounts, MirrorAccount(a))
+	}
+	slices.SortFunc(m.Accounts, func(a, b store.MirrorAccount) int { return strings.Compare(a.AccountID, b.AccountID) })
+	for _, f := range folders {
+		m.Folders = append(m.Folders, MirrorFolder(f))
+	}
+	if err := s.Mirror.ReplaceMirror(ctx, d.ID, m); err != nil {
+		return fmt.Errorf("rebuild directory mirror: %w", err)
+	}
+	return nil
+}
