@@ -24,11 +24,12 @@ import (
 // two for the DA and three for anyone else; a list page is one ListMembers
 // plus one CountMembers; adding N ≤ 100 members is one store write (plus one
 // audit append) and takes the account list from the instance's short cache
-// (ACCOUNTS_CACHE_TTL), reading it afresh only when an account is missing
-// from it; the candidates dialog's first page reads it afresh; a refused
-// request touches nothing.
+// (ACCOUNTS_CACHE_TTL) or, once synced, from the directory mirror,
+// confirming an account missing from it with one GetAccount; the candidates
+// dialog reads the mirror (two store reads, no RD call) once it has been
+// synced, and RD before; a refused request touches nothing.
 func TestCallsPerRequest(t *testing.T) {
-	const lateID = "6900000000000001"
+	const lateID, laterID = "6900000000000001", "6900000000000002"
 	k := newKit(t)
 	fx := k.standard()
 	ids := map[string]string{}
@@ -56,11 +57,11 @@ func TestCallsPerRequest(t *testing.T) {
 		{"list-members warm member (denied)", false, request{Fn: "list-members", As: memberID}, calls{}, calls{}},
 		{"list-members cold stranger (denied)", true, request{Fn: "list-members", As: strangerID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1, "ListAccounts": 1}, calls{}},
 		{"list-members warm stranger (denied)", false, request{Fn: "list-members", As: strangerID}, calls{}, calls{}},
-		{"add-members 100 warm DA", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{}, calls{"AddMembers": 1}},
-		{"add-members 100 again (no-op)", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{}, calls{"AddMembers": 1}},
-		{"add-members DryRun", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch[:3], "DryRun": true}}, calls{}, calls{"GetMember": 3}},
-		{"add-members of an account that just joined", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": []map[string]string{{"AccountId": lateID}}}}, calls{"ListAccounts": 1}, calls{"AddMembers": 1}},
-		{"list-candidates first page", false, request{Fn: "list-candidates", As: daID}, calls{"ListAccounts": 1, "ListFolders": 1}, calls{"ListMembers": 1}},
+		{"add-members 100 warm DA", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{}, calls{"ReadMirror": 1, "AddMembers": 1}},
+		{"add-members 100 again (no-op)", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{}, calls{"ReadMirror": 1, "AddMembers": 1}},
+		{"add-members DryRun", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch[:3], "DryRun": true}}, calls{}, calls{"ReadMirror": 1, "GetMember": 3}},
+		{"add-members of an account that just joined", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": []map[string]string{{"AccountId": lateID}}}}, calls{"GetAccount": 1}, calls{"ReadMirror": 1, "AddMembers": 1}},
+		{"list-candidates first page (mirror never synced)", false, request{Fn: "list-candidates", As: daID}, calls{"ListAccounts": 1, "ListFolders": 1}, calls{"ReadMirror": 1, "ListMembers": 1}},
 		{"update-member-remark", false, request{Fn: "update-member-remark", As: daID, Body: map[string]any{"AccountId": saseID, "Remark": "x"}}, calls{}, calls{"UpdateRemark": 1}},
 		{"delete-members", false, request{Fn: "delete-members", As: ownerID, Body: map[string]any{"AccountIds": []string{saseID}}}, calls{}, calls{"DeleteMembers": 1}},
 		{"list-audit-events", false, request{Fn: "list-audit-events", As: ownerID}, calls{}, calls{"ListAudit": 1}},
@@ -72,25 +73,50 @@ func TestCallsPerRequest(t *testing.T) {
 		{"malformed body", false, request{Fn: "add-members", As: ownerID, Body: "[]"}, calls{}, calls{}},
 		{"invalid query", false, request{Fn: "list-members", As: ownerID, Query: map[string]string{"SortBy": "x"}}, calls{}, calls{}},
 	}
-	for _, tc := range cases {
-		if tc.cold {
+	check := func(name string, cold bool, rq request, wantDir, wantStore calls) {
+		if cold {
 			k.app.Invalidate()
 		} else { // make sure the caller's role is cached
-			k.do(t, request{Fn: "describe-setup", As: tc.rq.As})
+			k.do(t, request{Fn: "describe-setup", As: rq.As})
 		}
-		if tc.rq.Body != nil && strings.Contains(tc.name, "just joined") {
+		if rq.Body != nil && strings.Contains(name, "just joined") {
 			k.seedAccounts(map[string]string{lateID: "Late Joiner"}) // behind the cache's back
+		}
+		if rq.Body != nil && strings.Contains(name, "after the sync") {
+			k.seedAccounts(map[string]string{laterID: "Later Joiner"}) // behind the mirror's back
 		}
 		k.dir.take()
 		k.store.take()
-		k.do(t, tc.rq)
+		k.do(t, rq)
 		gotDir, gotStore := k.dir.take(), k.store.take()
-		if !maps.Equal(gotDir, tc.dir) {
-			t.Errorf("%s: directory calls %v, want %v", tc.name, gotDir, tc.dir)
+		if !maps.Equal(gotDir, wantDir) {
+			t.Errorf("%s: directory calls %v, want %v", name, gotDir, wantDir)
 		}
-		if !maps.Equal(gotStore, tc.stor) {
-			t.Errorf("%s: store calls %v, want %v", tc.name, gotStore, tc.stor)
+		if !maps.Equal(gotStore, wantStore) {
+			t.Errorf("%s: store calls %v, want %v", name, gotStore, wantStore)
 		}
+	}
+	for _, tc := range cases {
+		check(tc.name, tc.cold, tc.rq, tc.dir, tc.stor)
+	}
+	// After a reconciliation the directory mirror serves candidates and
+	// add-members: two store reads a page, no RD call; an account the mirror
+	// lacks is confirmed with one GetAccount.
+	k.reconcile(t)
+	mirrorCases := []struct {
+		name      string
+		cold      bool
+		rq        request
+		dir, stor calls
+	}{
+		{"list-candidates from the mirror", false, request{Fn: "list-candidates", As: daID}, calls{}, calls{"ReadMirror": 1, "MemberIDs": 1}},
+		{"list-candidates from the mirror, one a page", false, request{Fn: "list-candidates", As: daID, Query: map[string]string{"MaxResults": "1"}}, calls{}, calls{"ReadMirror": 1, "MemberIDs": 1}},
+		{"list-candidates from the mirror cold MA", true, request{Fn: "list-candidates", As: ownerID, Query: map[string]string{"Keyword": "x"}}, calls{"GetDirectory": 1}, calls{"ReadMirror": 1, "MemberIDs": 1}},
+		{"add-members from the mirror", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch[:2]}}, calls{}, calls{"ReadMirror": 1, "AddMembers": 1}},
+		{"add-members of an account that joined after the sync", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": []map[string]string{{"AccountId": laterID}}}}, calls{"GetAccount": 1}, calls{"ReadMirror": 1, "AddMembers": 1}},
+	}
+	for _, tc := range mirrorCases {
+		check(tc.name, tc.cold, tc.rq, tc.dir, tc.stor)
 	}
 	_ = fx
 }

@@ -67,7 +67,7 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 			items = append(items, it)
 		}
 	}
-	byID, err := s.accountsIncluding(ctx, items)
+	byID, err := s.accountsIncluding(ctx, sc.Directory.ID, items)
 	if err != nil {
 		return AddOutput{}, fmt.Errorf("add members: %w", err)
 	}
@@ -137,11 +137,16 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 	return out, nil
 }
 
-// accountsIncluding indexes the directory's accounts. The list may come from
-// the short cache; when an item is missing from it (an account that joined a
-// moment ago) it is read once more from the directory, so "NotInDirectory"
-// is always a fresh answer.
-func (s *Service) accountsIncluding(ctx context.Context, items []AddItem) (map[string]directory.Account, error) {
+// maxLookups is how many accounts missing from the list add-members
+// confirms one GetAccount each; more than that read the whole list afresh.
+const maxLookups = 5
+
+// accountsIncluding indexes the directory's accounts: from the directory
+// mirror once it has been synced (one store read), else from the short
+// cache. An item missing from it (an account that joined a moment ago) is
+// confirmed with one GetAccount, so "NotInDirectory" is always a fresh
+// answer; when more than maxLookups are missing, the list is read afresh.
+func (s *Service) accountsIncluding(ctx context.Context, dirID string, items []AddItem) (map[string]directory.Account, error) {
 	index := func(accounts []directory.Account) map[string]directory.Account {
 		m := make(map[string]directory.Account, len(accounts))
 		for _, a := range accounts {
@@ -149,17 +154,50 @@ func (s *Service) accountsIncluding(ctx context.Context, items []AddItem) (map[s
 		}
 		return m
 	}
-	accounts, err := s.Accounts.ListAccounts(ctx)
-	if err != nil {
-		return nil, err
+	var byID map[string]directory.Account
+	if s.Mirror != nil {
+		m, err := s.Mirror.ReadMirror(ctx, dirID)
+		if err != nil {
+			return nil, err
+		}
+		if !m.Marks.SyncTime.IsZero() {
+			byID = make(map[string]directory.Account, len(m.Accounts))
+			for _, a := range m.Accounts {
+				byID[a.AccountID] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, FolderID: a.FolderID}
+			}
+		}
 	}
-	byID := index(accounts)
+	if byID == nil {
+		accounts, err := s.Accounts.ListAccounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		byID = index(accounts)
+	}
+	var missing []string
 	for _, it := range items {
 		if _, ok := byID[it.AccountID]; !ok {
-			if accounts, err = s.Accounts.RefreshAccounts(ctx); err != nil {
-				return nil, err
-			}
-			return index(accounts), nil
+			missing = append(missing, it.AccountID)
+		}
+	}
+	if len(missing) == 0 {
+		return byID, nil
+	}
+	if s.Lookup == nil || len(missing) > maxLookups {
+		accounts, err := s.Accounts.RefreshAccounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return index(accounts), nil
+	}
+	for _, id := range missing {
+		a, err := s.Lookup.GetAccount(ctx, id)
+		switch {
+		case err == nil:
+			byID[id] = a
+		case apperr.IsCode(err, apperr.CodeAccountNotFound):
+		default:
+			return nil, err
 		}
 	}
 	return byID, nil

@@ -37,10 +37,10 @@ type CandidatesOutput struct {
 }
 
 // Candidates lists directory accounts that are neither the MA nor members,
-// in account ID order. The first page reads the directory afresh (the dialog
-// must show an account that joined a moment ago) and leaves the list in the
-// cache for the next pages and the add-members that follows; one member scan
-// per request.
+// in account ID order. Once the directory mirror has been synced, a page is
+// two store reads (the mirror and the member IDs) and no RD call; before
+// that (a fresh deployment) the first page reads the directory afresh and
+// leaves the list in the cache for the next pages, and says so in the log.
 func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) (CandidatesOutput, error) {
 	limit, err := validate.MaxResults(in.MaxResults, 20, 100)
 	if err != nil {
@@ -60,29 +60,13 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 			return CandidatesOutput{}, err
 		}
 	}
-	list := s.Accounts.RefreshAccounts
-	if in.NextToken != "" {
-		list = s.Accounts.ListAccounts
-	}
-	folders, err := s.tree(ctx)
+	src, err := s.candidateSource(ctx, sc, in.NextToken != "")
 	if err != nil {
 		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
 	}
-	if in.FolderID != "" {
-		if !folders.Has(in.FolderID) {
-			return CandidatesOutput{}, errFolderNotFound(in.FolderID)
-		}
-	}
-	accounts, err := list(ctx)
-	if err != nil {
-		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
-	}
-	members := map[string]bool{}
-	err = s.scan(ctx, sc.Directory.ID, store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}, func(m store.Member) {
-		members[m.AccountID] = true
-	})
-	if err != nil {
-		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
+	folders, accounts, members := src.tree, src.accounts, src.members
+	if in.FolderID != "" && !folders.Has(in.FolderID) {
+		return CandidatesOutput{}, errFolderNotFound(in.FolderID)
 	}
 	var all []directory.Account
 	for _, a := range accounts {
@@ -109,4 +93,67 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 		out.NextToken = s.Tokens.Encode(binding, listPosition{AccountID: all[end-1].AccountID})
 	}
 	return out, nil
+}
+
+// candidates is what a candidates page filters: every account, the folder
+// tree and the member set.
+type candidates struct {
+	accounts []directory.Account
+	tree     *directory.FolderTree
+	members  map[string]bool
+}
+
+// candidateSource reads the mirror when it has been synced, else the
+// directory (cached for later pages).
+func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (candidates, error) {
+	var c candidates
+	if s.Mirror != nil {
+		m, err := s.Mirror.ReadMirror(ctx, sc.Directory.ID)
+		if err != nil {
+			return c, err
+		}
+		if !m.Marks.SyncTime.IsZero() {
+			ids, err := s.Mirror.MemberIDs(ctx, sc.Directory.ID)
+			if err != nil {
+				return c, err
+			}
+			c.members = make(map[string]bool, len(ids))
+			for _, id := range ids {
+				c.members[id] = true
+			}
+			c.accounts = make([]directory.Account, len(m.Accounts))
+			for i, a := range m.Accounts {
+				c.accounts[i] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, FolderID: a.FolderID}
+			}
+			c.tree = directory.NewFolderTree(mirrorFolders(m.Folders))
+			return c, nil
+		}
+		s.Log.Info().Str("directory_id", sc.Directory.ID).
+			Msg("list-candidates: the directory mirror has never been synced (reconcile-members has not run yet); reading Resource Directory instead")
+	}
+	list := s.Accounts.RefreshAccounts
+	if later {
+		list = s.Accounts.ListAccounts
+	}
+	tree, err := s.tree(ctx)
+	if err != nil {
+		return c, err
+	}
+	accounts, err := list(ctx)
+	if err != nil {
+		return c, err
+	}
+	c.tree, c.accounts, c.members = tree, accounts, map[string]bool{}
+	err = s.scan(ctx, sc.Directory.ID, store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}, func(m store.Member) {
+		c.members[m.AccountID] = true
+	})
+	return c, err
+}
+
+func mirrorFolders(fs []store.MirrorFolder) []directory.Folder {
+	out := make([]directory.Folder, len(fs))
+	for i, f := range fs {
+		out[i] = directory.Folder{ID: f.ID, Name: f.Name, ParentID: f.ParentID}
+	}
+	return out
 }

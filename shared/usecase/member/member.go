@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/pagetoken"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -41,11 +43,30 @@ type Auditor interface {
 	With(dirID string, actor audit.Actor, entry func(before, after store.Member) audit.Entry) store.AuditOf
 }
 
+// Mirror is the store's directory mirror as member use cases read it
+// (store.DirectoryMirror).
+type Mirror interface {
+	ReadMirror(ctx context.Context, dirID string) (store.Mirror, error)
+	MemberIDs(ctx context.Context, dirID string) ([]string, error)
+}
+
+// AccountLookup reads one account from Resource Directory
+// (directory.Service.GetAccount): NotFound CodeAccountNotFound when absent.
+type AccountLookup interface {
+	GetAccount(ctx context.Context, accountID string) (directory.Account, error)
+}
+
 // Service runs the member use cases for one deployment.
 type Service struct {
 	Store    store.Members
 	Accounts Accounts
 	Folders  Folders
+	// Mirror, when set, serves candidates (two store reads, no RD call)
+	// once it has been synced; Lookup then confirms, with one GetAccount,
+	// an account add-members names that the mirror lacks.
+	Mirror Mirror
+	Lookup AccountLookup
+	Log    zerolog.Logger
 	Audit    Auditor
 	Tokens   *pagetoken.Codec
 	Now      func() time.Time

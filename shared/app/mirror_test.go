@@ -1,0 +1,69 @@
+package app_test
+
+import (
+	"testing"
+
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+)
+
+type candidatesBody struct {
+	Accounts []struct {
+		AccountID  string `json:"AccountId"`
+		FolderID   string `json:"FolderId"`
+		FolderPath string
+	}
+	TotalCount int
+}
+
+// list-candidates from the directory mirror: folder paths and the FolderId
+// filter come from the mirror; an account the mirror does not know yet
+// appears once its event arrives, and add-members accepts it even before.
+func TestCandidatesFromTheMirror(t *testing.T) {
+	k := newKit(t)
+	fx := k.standard()
+	prod, err := k.sim.CreateFolder(k.ctx, "Production", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := k.sim.CreateFolder(k.ctx, "Web", prod.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inWeb, err := k.sim.CreateResourceAccount(k.ctx, directory.NewAccount{DisplayName: "web-1", FolderID: web.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.reconcile(t)
+
+	var all, byFolder candidatesBody
+	k.get(t, "list-candidates", daID, map[string]string{"MaxResults": "100"}).decode(t, &all)
+	k.get(t, "list-candidates", daID, map[string]string{"FolderId": prod.ID}).decode(t, &byFolder)
+	if byFolder.TotalCount != 1 || byFolder.Accounts[0].AccountID != inWeb.AccountID || byFolder.Accounts[0].FolderPath != "/Production/Web" {
+		t.Fatalf("candidates in /Production: %+v", byFolder)
+	}
+	if all.TotalCount < 2 {
+		t.Fatalf("all candidates: %+v", all)
+	}
+	if r := k.get(t, "list-candidates", daID, map[string]string{"FolderId": "fd-nosuchfolder"}); r.Status != 404 || r.Code() != "EntityNotExists.Folder" {
+		t.Fatalf("unknown folder: %s", r)
+	}
+
+	// Created after the sync, its event not delivered yet: not a candidate,
+	// yet add-members confirms it with RD and adds it.
+	late, err := k.sim.CreateResourceAccount(k.ctx, directory.NewAccount{DisplayName: "late", FolderID: web.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again candidatesBody
+	k.get(t, "list-candidates", daID, map[string]string{"FolderId": web.ID}).decode(t, &again)
+	if again.TotalCount != 1 {
+		t.Fatalf("candidates before the event: %+v", again)
+	}
+	r := k.post(t, "add-members", daID, map[string]any{"Members": []map[string]string{{"AccountId": late.AccountID}}})
+	if r.Status != 200 {
+		t.Fatalf("add-members of the late account: %s", r)
+	}
+	if _, ok := k.member(fx.dir.ID, late.AccountID); !ok {
+		t.Fatalf("late account not added: %s", r)
+	}
+}
