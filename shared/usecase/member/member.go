@@ -49,6 +49,8 @@ type Service struct {
 	Audit    Auditor
 	Tokens   *pagetoken.Codec
 	Now      func() time.Time
+
+	snaps snapshots // keyword search (snapshot.go)
 }
 
 // Scope is the directory a request acts on and who acts.
