@@ -269,9 +269,15 @@ func testMemberState(t *testing.T, s store.Store) {
 		do   func() error
 		n    int
 	}{
-		{"add", func() error { _, err := s.AddMembers(ctx, dir, []store.Member{member(1, base), member(2, base)}, nil); return err }, 2},
+		{"add", func() error {
+			_, err := s.AddMembers(ctx, dir, []store.Member{member(1, base), member(2, base)}, nil)
+			return err
+		}, 2},
 		{"remark", func() error { _, _, err := s.UpdateRemark(ctx, dir, acct(1), "new", 0, base, nil); return err }, 2},
-		{"rename", func() error { _, err := s.RenameMember(ctx, dir, acct(2), "renamed", base.Add(time.Hour), nil); return err }, 2},
+		{"rename", func() error {
+			_, err := s.RenameMember(ctx, dir, acct(2), "renamed", base.Add(time.Hour), nil)
+			return err
+		}, 2},
 		{"delete", func() error { _, err := s.DeleteMembers(ctx, dir, []string{acct(1)}, nil); return err }, 1},
 	}
 	prev := v0
