@@ -215,7 +215,7 @@ func (e *benchEnv) loop(b *testing.B, fn string, payload []byte, cold bool, afte
 	dir, st := e.k.dir.take(), e.k.store.take()
 	b.ReportMetric(float64(total(dir))/float64(b.N), "rdcalls/op")
 	b.ReportMetric(float64(e.k.dir.takeAPICalls())/float64(b.N), "rdapi/op")
-	b.ReportMetric(float64(st["ListMembers"]+st["CountMembers"]+st["GetMember"]+st["ListAudit"])/float64(b.N), "storereads/op")
+	b.ReportMetric(float64(st["ListMembers"]+st["CountMembers"]+st["MemberState"]+st["GetMember"]+st["ListAudit"]+st["ListAuditByTarget"])/float64(b.N), "storereads/op")
 	b.ReportMetric(float64(st["AddMembers"]+st["DeleteMembers"]+st["UpdateRemark"]+st["AppendAudit"])/float64(b.N), "storewrites/op")
 }
 
