@@ -266,6 +266,11 @@ func (c *countingStore) ListAudit(ctx context.Context, dirID string, limit int, 
 	return c.Store.ListAudit(ctx, dirID, limit, before)
 }
 
+func (c *countingStore) MemberState(ctx context.Context, dirID string) (int, int64, error) {
+	c.add("MemberState")
+	return c.Store.MemberState(ctx, dirID)
+}
+
 func (c *countingStore) ListAuditByTarget(ctx context.Context, dirID, target string, limit int, before string) ([]store.AuditEvent, bool, error) {
 	c.add("ListAuditByTarget")
 	return c.Store.ListAuditByTarget(ctx, dirID, target, limit, before)

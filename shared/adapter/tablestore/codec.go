@@ -25,7 +25,8 @@ const (
 	colNameTime    = "name_time"
 	colOp          = "op_id"
 
-	colCount = "member_count"
+	colCount          = "member_count"
+	colMembersVersion = "members_version" // moved by every member write (store.MemberState)
 
 	colEventID        = "event_id"
 	colTargetEvent    = "target_event"

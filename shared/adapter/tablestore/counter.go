@@ -39,6 +39,7 @@ import (
 func (s *Store) counterChange(dirID string, delta int64, token string) *ots.UpdateRowChange {
 	ch := &ots.UpdateRowChange{TableName: s.cfg.CountersTable, PrimaryKey: pk(colDir, dirID)}
 	ch.IncrementColumn(colCount, delta)
+	ch.IncrementColumn(colMembersVersion, 1)
 	ch.PutColumn(colOp, token)
 	ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
 	// A missing op_id (a new counter row) passes the condition.
@@ -73,6 +74,7 @@ func (s *Store) adjustCount(ctx context.Context, op, dirID string, delta int64, 
 		// See counterResult: the counter row does not exist yet.
 		ch := &ots.UpdateRowChange{TableName: s.cfg.CountersTable, PrimaryKey: pk(colDir, dirID)}
 		ch.IncrementColumn(colCount, delta)
+		ch.IncrementColumn(colMembersVersion, 1)
 		ch.PutColumn(colOp, token)
 		ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
 		_, err = s.updateRow(ctx, op, ch)
@@ -84,22 +86,38 @@ func (s *Store) adjustCount(ctx context.Context, op, dirID string, delta int64, 
 
 // CountMembers implements store.Members: one GetRow of the counter row.
 func (s *Store) CountMembers(ctx context.Context, dirID string) (int, error) {
+	n, _, err := s.MemberState(ctx, dirID)
+	return n, err
+}
+
+// MemberState implements store.Members: one GetRow of the counter row, whose
+// members_version every member write moves in its own batch.
+func (s *Store) MemberState(ctx context.Context, dirID string) (int, int64, error) {
 	if err := store.CheckDir(dirID); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	found, row, err := s.getRow(ctx, "CountMembers", s.cfg.CountersTable, pk(colDir, dirID), colCount)
+	found, row, err := s.getRow(ctx, "CountMembers", s.cfg.CountersTable, pk(colDir, dirID), colCount, colMembersVersion)
 	if err != nil || !found {
-		return 0, err
+		return 0, 0, err
 	}
-	n, err := columnsOf(row.Columns).int(colCount)
-	if err != nil {
-		return 0, apperr.Internal(fmt.Errorf("tablestore: corrupt counter row of %s: %w", dirID, err))
+	cols := columnsOf(row.Columns)
+	var n int64
+	if _, ok := cols[colCount]; ok {
+		if n, err = cols.int(colCount); err != nil {
+			return 0, 0, apperr.Internal(fmt.Errorf("tablestore: corrupt counter row of %s: %w", dirID, err))
+		}
+	}
+	var v int64
+	if _, ok := cols[colMembersVersion]; ok {
+		if v, err = cols.int(colMembersVersion); err != nil {
+			return 0, 0, apperr.Internal(fmt.Errorf("tablestore: corrupt counter row of %s: %w", dirID, err))
+		}
 	}
 	if n < 0 {
 		s.cfg.Logf("tablestore: member count of directory %s is %d; RecountMembers repairs it", dirID, n)
 		n = 0
 	}
-	return int(n), nil
+	return int(n), v, nil
 }
 
 // RecountMembers counts the directory's member rows with a key-only scan

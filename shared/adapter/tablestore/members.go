@@ -301,7 +301,13 @@ func (s *Store) writeAudited(ctx context.Context, op string, ch *ots.UpdateRowCh
 		return false, err
 	}
 	*last = evs
-	res, retried, err := s.batchWrite(ctx, op, append([]ots.RowChange{ch}, rows...))
+	// The counter row's members version moves with the change (last in the
+	// batch, so the record rows keep their places after the member row).
+	ver := &ots.UpdateRowChange{TableName: s.cfg.CountersTable, PrimaryKey: pk(colDir, before.DirectoryID)}
+	ver.IncrementColumn(colMembersVersion, 1)
+	ver.SetCondition(ots.RowExistenceExpectation_IGNORE)
+	changes := append(append([]ots.RowChange{ch}, rows...), ver)
+	res, retried, err := s.batchWrite(ctx, op, changes)
 	switch {
 	case err != nil && !retried:
 		return false, err

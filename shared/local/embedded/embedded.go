@@ -8,6 +8,7 @@
 //	meta/schema                              "1"
 //	meta/generation                          8-byte big-endian directory generation
 //	members/<dirID>/count                    8-byte big-endian member count (CountMembers is O(1))
+//	members/<dirID>/members_version          8-byte big-endian, moved by every member change
 //	members/<dirID>/rows/<accountID>         memberRec
 //	members/<dirID>/by_add_time/<t><acct>    empty; t = 8-byte order-preserving AddTime ms
 //	audit/<dirID>/<eventID>                  auditRec
@@ -57,11 +58,12 @@ var (
 	bucketTarget    = []byte("audit_by_target")
 	bucketMirror    = []byte("mirror")
 
-	keySchema     = []byte("schema")
-	keyGeneration = []byte("generation")
-	keyCount      = []byte("count")
-	bucketRows    = []byte("rows")
-	bucketByTime  = []byte("by_add_time")
+	keySchema         = []byte("schema")
+	keyGeneration     = []byte("generation")
+	keyCount          = []byte("count")
+	keyMembersVersion = []byte("members_version")
+	bucketRows        = []byte("rows")
+	bucketByTime      = []byte("by_add_time")
 )
 
 // Store is the bbolt-backed store.Store. It is safe for concurrent use: bbolt

@@ -125,6 +125,9 @@ func (s *Store) AddMembers(ctx context.Context, dirID string, ms []store.Member,
 			results[i].Status = store.Added
 			n++
 		}
+		if err := bumpVersion(d); err != nil {
+			return err
+		}
 		return d.dir.Put(keyCount, encodeCount(n))
 	})
 	if err != nil {
@@ -194,6 +197,9 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 		if err := putMember(d, after); err != nil {
 			return err
 		}
+		if err := bumpVersion(d); err != nil {
+			return err
+		}
 		return record(tx, audit, before, after)
 	})
 	if err != nil {
@@ -241,6 +247,9 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 			changed = true
 		}
 		if err := putMember(d, m); err != nil || !changed {
+			return err
+		}
+		if err := bumpVersion(d); err != nil {
 			return err
 		}
 		return record(tx, audit, before, m)
@@ -308,10 +317,35 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 		if !exists {
 			return nil
 		}
+		if err := bumpVersion(d); err != nil {
+			return err
+		}
 		return d.dir.Put(keyCount, encodeCount(n))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+// bumpVersion moves the directory's members version (store.MemberState),
+// inside the change's transaction.
+func bumpVersion(d dirBuckets) error {
+	v, err := readVersion(d)
+	if err != nil {
+		return err
+	}
+	return d.dir.Put(keyMembersVersion, binary.BigEndian.AppendUint64(nil, uint64(v+1)))
+}
+
+func readVersion(d dirBuckets) (int64, error) {
+	v := d.dir.Get(keyMembersVersion)
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return int64(binary.BigEndian.Uint64(v)), nil
+	default:
+		return 0, corrupt("members version of %d bytes", len(v))
+	}
 }

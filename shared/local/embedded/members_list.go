@@ -112,17 +112,27 @@ func walk(c *bolt.Cursor, desc bool, bound []byte, inclusive bool, limit int, vi
 
 // CountMembers implements store.Members from the per-directory counter.
 func (s *Store) CountMembers(ctx context.Context, dirID string) (int, error) {
+	n, _, err := s.MemberState(ctx, dirID)
+	return n, err
+}
+
+// MemberState implements store.Members: one read transaction.
+func (s *Store) MemberState(ctx context.Context, dirID string) (int, int64, error) {
 	if err := store.CheckDir(dirID); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var n uint64
+	var v int64
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		d, ok, err := openDir(tx, dirID)
 		if err != nil || !ok {
 			return err
 		}
-		n, err = readCount(d)
+		if n, err = readCount(d); err != nil {
+			return err
+		}
+		v, err = readVersion(d)
 		return err
 	})
-	return int(n), err
+	return int(n), v, err
 }

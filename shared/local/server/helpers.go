@@ -26,6 +26,9 @@ func (s *Server) mountHelpers() {
 		"accept-invitation": acceptInvitation(sim),
 		"remove-account":    removeAccount(sim),
 		"rename-account":    renameAccount(sim),
+		"create-folder":     createFolder(sim),
+		"move-account":      moveAccount(sim),
+		"create-account":    createAccount(sim),
 	} {
 		s.mux.Handle("/_local/"+name, h)
 	}
@@ -96,6 +99,7 @@ func acceptInvitation(sim *simulation.Sim) helper {
 		var in struct {
 			InvitationID string `json:"InvitationId"`
 			DisplayName  string
+			DeliverEvent *bool
 		}
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
@@ -103,32 +107,37 @@ func acceptInvitation(sim *simulation.Sim) helper {
 		if in.InvitationID == "" {
 			return nil, apperr.Missing("InvitationId")
 		}
-		acc, err := sim.AcceptInvitation(ctx, in.InvitationID, in.DisplayName)
-		if err != nil {
-			return nil, err
-		}
-		return struct{ Account any }{accountView(acc.AccountID, acc.DisplayName, acc.JoinTime)}, nil
+		return directoryChange(ctx, sim, in.DeliverEvent, func(ctx context.Context) (answer, error) {
+			acc, err := sim.AcceptInvitation(ctx, in.InvitationID, in.DisplayName)
+			return answer{"Account": accountOf(ctx, sim, acc)}, err
+		})
 	}
 }
 
 func removeAccount(sim *simulation.Sim) helper {
 	return func(ctx context.Context, body []byte) (any, error) {
-		var in accountIn
+		var in struct {
+			AccountID    string `json:"AccountId"`
+			DeliverEvent *bool
+		}
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
 		}
 		if err := validate.AccountID("AccountId", in.AccountID); err != nil {
 			return nil, err
 		}
-		return struct{}{}, sim.RemoveAccount(ctx, in.AccountID)
+		return directoryChange(ctx, sim, in.DeliverEvent, func(ctx context.Context) (answer, error) {
+			return answer{}, sim.RemoveAccount(ctx, in.AccountID)
+		})
 	}
 }
 
 func renameAccount(sim *simulation.Sim) helper {
 	return func(ctx context.Context, body []byte) (any, error) {
 		var in struct {
-			AccountID   string `json:"AccountId"`
-			DisplayName string
+			AccountID    string `json:"AccountId"`
+			DisplayName  string
+			DeliverEvent *bool
 		}
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
@@ -139,17 +148,9 @@ func renameAccount(sim *simulation.Sim) helper {
 		if in.DisplayName == "" {
 			return nil, apperr.Missing("DisplayName")
 		}
-		acc, err := sim.RenameAccount(ctx, in.AccountID, in.DisplayName)
-		if err != nil {
-			return nil, err
-		}
-		return struct{ Account any }{accountView(acc.AccountID, acc.DisplayName, acc.JoinTime)}, nil
+		return directoryChange(ctx, sim, in.DeliverEvent, func(ctx context.Context) (answer, error) {
+			acc, err := sim.RenameAccount(ctx, in.AccountID, in.DisplayName)
+			return answer{"Account": accountOf(ctx, sim, acc)}, err
+		})
 	}
-}
-
-func accountView(id, name string, join time.Time) any {
-	return struct {
-		AccountID             string `json:"AccountId"`
-		DisplayName, JoinTime string
-	}{id, name, join.UTC().Format(time.RFC3339)}
 }

@@ -118,6 +118,11 @@ type Members interface {
 	ListMembers(ctx context.Context, dirID string, q ListQuery) (ms []Member, more bool, err error)
 	// CountMembers returns the exact number of members of the directory.
 	CountMembers(ctx context.Context, dirID string) (int, error)
+	// MemberState is CountMembers plus the directory's members version: a
+	// number that moves with every member change (in the same unit), so a
+	// reader can tell in one read that a copy of the member list it holds
+	// is still current.
+	MemberState(ctx context.Context, dirID string) (count int, version int64, err error)
 }
 
 // AuditEvent is one record of the audit trail.

@@ -247,3 +247,51 @@ func testAuditByTarget(t *testing.T, s store.Store) {
 		t.Errorf("timeline of an account without records = %v, %v, %v", page, more, err)
 	}
 }
+
+// The members version moves with every member change and only then, so a
+// reader can keep a copy of the list and check it with one read.
+func testMemberState(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	state := func() (int, int64) {
+		t.Helper()
+		n, v, err := s.MemberState(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, v
+	}
+	n0, v0 := state()
+	if n0 != 0 {
+		t.Fatalf("a new directory has %d members", n0)
+	}
+	steps := []struct {
+		what string
+		do   func() error
+		n    int
+	}{
+		{"add", func() error {
+			_, err := s.AddMembers(ctx, dir, []store.Member{member(1, base), member(2, base)}, nil)
+			return err
+		}, 2},
+		{"remark", func() error { _, _, err := s.UpdateRemark(ctx, dir, acct(1), "new", 0, base, nil); return err }, 2},
+		{"rename", func() error {
+			_, err := s.RenameMember(ctx, dir, acct(2), "renamed", base.Add(time.Hour), nil)
+			return err
+		}, 2},
+		{"delete", func() error { _, err := s.DeleteMembers(ctx, dir, []string{acct(1)}, nil); return err }, 1},
+	}
+	prev := v0
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.what, err)
+		}
+		n, v := state()
+		if n != st.n || v <= prev {
+			t.Errorf("after %s: count %d, version %d (was %d); want count %d and a newer version", st.what, n, v, prev, st.n)
+		}
+		prev = v
+	}
+	if _, v := state(); v != prev {
+		t.Errorf("a read moved the version from %d to %d", prev, v)
+	}
+}

@@ -102,30 +102,6 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) (ListOutput,
 	return out, nil
 }
 
-// search scans every member in the requested order, counting matches and
-// keeping the page that starts after q.After.
-func (s *Service) search(ctx context.Context, dirID string, q store.ListQuery, keyword string) (page []store.Member, more bool, total int, err error) {
-	scan := store.ListQuery{SortBy: q.SortBy, Desc: q.Desc, Limit: scanPage}
-	err = s.scan(ctx, dirID, scan, func(m store.Member) {
-		if !matches(keyword, m.AccountID, m.AccountName, m.Remark) {
-			return
-		}
-		total++
-		if q.After != nil && !isAfter(m, *q.After, q.SortBy, q.Desc) {
-			return
-		}
-		if len(page) < q.Limit {
-			page = append(page, m)
-		} else {
-			more = true
-		}
-	})
-	if err != nil {
-		return nil, false, 0, fmt.Errorf("search members: %w", err)
-	}
-	return page, more, total, nil
-}
-
 // isAfter reports whether m comes strictly after p in the list order: by
 // account ID, or by (AddTime, AccountID).
 func isAfter(m store.Member, p store.Position, by store.SortBy, desc bool) bool {

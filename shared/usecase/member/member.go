@@ -67,9 +67,11 @@ type Service struct {
 	Mirror Mirror
 	Lookup AccountLookup
 	Log    zerolog.Logger
-	Audit    Auditor
-	Tokens   *pagetoken.Codec
-	Now      func() time.Time
+	Audit  Auditor
+	Tokens *pagetoken.Codec
+	Now    func() time.Time
+
+	snaps snapshots // keyword search (snapshot.go)
 }
 
 // Scope is the directory a request acts on and who acts.

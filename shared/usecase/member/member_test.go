@@ -429,3 +429,42 @@ func TestCandidatesLeaveOutTheMAAndMembers(t *testing.T) {
 		t.Fatalf("keyword: %+v", out)
 	}
 }
+
+// A keyword search answers from the instance's snapshot of the members, so
+// it must see a change the moment it is made, by this instance or by
+// another one over the same store (two FC instances).
+func TestKeywordSearchSeesEveryChange(t *testing.T) {
+	e := newEnv(t, 3)
+	e.add(uid(1), uid(2))
+	other := &member.Service{Store: e.Store, Accounts: e.svc.Accounts, Folders: e.Sim, Audit: e.Recorder, Tokens: e.Tokens, Now: e.Clock}
+	find := func(svc *member.Service, keyword string) []string {
+		t.Helper()
+		out, err := svc.List(e.Ctx, e.sc, member.ListInput{Keyword: keyword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(out.Members)
+	}
+	if got := find(e.svc, "blue"); len(got) != 0 {
+		t.Fatalf("before any remark: %v", got)
+	}
+	remark := "Blue team"
+	if _, err := other.UpdateRemark(e.Ctx, e.sc, member.RemarkInput{AccountID: uid(2), Remark: &remark}); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(e.svc, "blue"); !slices.Equal(got, []string{uid(2)}) {
+		t.Errorf("after another instance's remark: %v, want %v", got, []string{uid(2)})
+	}
+	if _, err := other.Delete(e.Ctx, e.sc, member.DeleteInput{AccountIDs: []string{uid(2)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(e.svc, "blue"); len(got) != 0 {
+		t.Errorf("after another instance's delete: %v", got)
+	}
+	if _, err := other.Add(e.Ctx, e.sc, member.AddInput{Members: []member.AddItem{{AccountID: uid(3), Remark: "blue again"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(e.svc, "blue"); !slices.Equal(got, []string{uid(3)}) {
+		t.Errorf("after another instance's add: %v, want %v", got, []string{uid(3)})
+	}
+}

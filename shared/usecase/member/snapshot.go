@@ -1,0 +1,166 @@
+package member
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/sase-multiaccount/backend/shared/port/store"
+)
+
+// A keyword search matches every member, so it would read the whole member
+// table (10 store reads at 10,000 members) on every request. Instead each
+// instance keeps one snapshot of the directory's members with their search
+// text, checked with one read of the members version (store.MemberState)
+// on every search: a snapshot is never served once a member changed,
+// wherever the change was made.
+type snapshots struct {
+	mu   sync.Mutex
+	byID map[string]*snapshot // by directory
+}
+
+type snapshot struct {
+	version int64
+	count   int
+	byTime  []entry // AddTime, then AccountID, ascending (the store's order)
+	byID    []entry // AccountID ascending
+	// text is every member's search text (the lower-case account ID, name
+	// and remark, NUL-separated) in byTime order, each ended by "\x01";
+	// starts[k] is where member k's begins (and starts[n] the end). One
+	// strings.Index over it finds the matches far faster than one
+	// strings.Contains per member.
+	text   string
+	starts []int
+
+	mu   sync.Mutex
+	hits map[string][]bool // by keyword: paging through a search matches once
+}
+
+// maxHits bounds the keywords whose matches a snapshot keeps.
+const maxHits = 32
+
+// entry is a member and its place in byTime (and in text).
+type entry struct {
+	m store.Member
+	k int
+}
+
+// members returns a current snapshot of dirID's members: the cached one
+// when its version is the store's, else a fresh scan.
+func (s *Service) members(ctx context.Context, dirID string) (*snapshot, error) {
+	count, version, err := s.Store.MemberState(ctx, dirID)
+	if err != nil {
+		return nil, fmt.Errorf("member state: %w", err)
+	}
+	s.snaps.mu.Lock()
+	snap := s.snaps.byID[dirID]
+	s.snaps.mu.Unlock()
+	if snap != nil && snap.version == version && snap.count == count {
+		return snap, nil
+	}
+	snap = &snapshot{version: version, count: count}
+	var text strings.Builder
+	err = s.scan(ctx, dirID, store.ListQuery{SortBy: store.SortByAddTime, Limit: scanPage}, func(m store.Member) {
+		snap.starts = append(snap.starts, text.Len())
+		snap.byTime = append(snap.byTime, entry{m, len(snap.byTime)})
+		text.WriteString(strings.ToLower(m.AccountID + "\x00" + m.AccountName + "\x00" + m.Remark))
+		text.WriteByte('\x01')
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search members: %w", err)
+	}
+	snap.text = text.String()
+	snap.starts = append(snap.starts, len(snap.text))
+	snap.byID = slices.Clone(snap.byTime)
+	slices.SortFunc(snap.byID, func(a, b entry) int { return strings.Compare(a.m.AccountID, b.m.AccountID) })
+	// A change between the version read and the scan makes the snapshot
+	// newer than its version says: it is replaced on the next search.
+	s.snaps.mu.Lock()
+	if s.snaps.byID == nil {
+		s.snaps.byID = map[string]*snapshot{}
+	}
+	s.snaps.byID[dirID] = snap
+	s.snaps.mu.Unlock()
+	return snap, nil
+}
+
+// search counts the members matching keyword and keeps the page that
+// starts after q.After, in the requested order.
+func (s *Service) search(ctx context.Context, dirID string, q store.ListQuery, keyword string) (page []store.Member, more bool, total int, err error) {
+	snap, err := s.members(ctx, dirID)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	list := snap.byTime
+	if q.SortBy == store.SortByAccountID {
+		list = snap.byID
+	}
+	hit := snap.matchCached(keyword)
+	visit := func(e *entry) { // a pointer: a Member is too big to copy 10,000 times
+		if !hit[e.k] {
+			return
+		}
+		total++
+		if q.After != nil && !isAfter(e.m, *q.After, q.SortBy, q.Desc) {
+			return
+		}
+		if len(page) < q.Limit {
+			page = append(page, e.m)
+		} else {
+			more = true
+		}
+	}
+	if q.Desc {
+		for i := len(list) - 1; i >= 0; i-- {
+			visit(&list[i])
+		}
+	} else {
+		for i := range list {
+			visit(&list[i])
+		}
+	}
+	return page, more, total, nil
+}
+
+// matchCached is match, remembered for the snapshot's life (the next pages
+// of a search ask again with the same keyword).
+func (snap *snapshot) matchCached(keyword string) []bool {
+	snap.mu.Lock()
+	hit, ok := snap.hits[keyword]
+	snap.mu.Unlock()
+	if ok {
+		return hit
+	}
+	hit = snap.match(keyword)
+	snap.mu.Lock()
+	if snap.hits == nil || len(snap.hits) >= maxHits {
+		snap.hits = map[string][]bool{}
+	}
+	snap.hits[keyword] = hit
+	snap.mu.Unlock()
+	return hit
+}
+
+// match marks the members whose search text contains keyword.
+func (snap *snapshot) match(keyword string) []bool {
+	hit := make([]bool, len(snap.byTime))
+	for pos := 0; pos < len(snap.text); {
+		i := strings.Index(snap.text[pos:], keyword)
+		if i < 0 {
+			break
+		}
+		at := pos + i
+		k, _ := slices.BinarySearch(snap.starts, at+1)
+		k--                         // the member whose text holds at
+		end := snap.starts[k+1] - 1 // its "\x01"
+		if at+len(keyword) <= end {
+			hit[k] = true
+			pos = end + 1 // on to the next member
+		} else {
+			pos = at + 1 // the keyword ran into the next member: look on
+		}
+	}
+	return hit
+}
