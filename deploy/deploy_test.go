@@ -490,6 +490,7 @@ var localOnly = map[string]string{
 	"SIM_MAX_PENDING_INVITATIONS": "RD simulation only; refused in FC",
 	"SIM_OWNER_CONDITIONS":        "RD simulation only (rehearses RD's refusals locally)",
 	"SIM_TARGET_CONDITIONS":       "RD simulation only (rehearses RD's refusals locally)",
+	"HANDSHAKE_CHECK_INTERVAL":    "local server's ticker only; in the cloud the check-handshakes timer's cron (handshakeCron, HandshakeCron) sets it",
 }
 
 func TestEnvironmentCoversTheConfiguration(t *testing.T) {

@@ -56,6 +56,7 @@ func run() error {
 		Msg("serving every function at /<function-name>; get a token with POST /_local/token")
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go srv.RunHandshakeChecks(ctx)
 	select {
 	case err := <-errc:
 		return err

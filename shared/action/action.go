@@ -30,6 +30,7 @@ const (
 const (
 	DirectoryEvents  Action = "directory-events"
 	ReconcileMembers Action = "reconcile-members"
+	CheckHandshakes  Action = "check-handshakes"
 )
 
 // Console is the function that serves the console page and its sign-in

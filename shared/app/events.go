@@ -31,7 +31,7 @@ type ReconcileHandler func(ctx context.Context, payload []byte) (dirsync.Counts,
 // a.Directory).
 func (a *App) DirSync(dir dirsync.Directory) *dirsync.Service {
 	return &dirsync.Service{
-		Store: a.Store, Mirror: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
+		Store: a.Store, Mirror: a.Store, Generations: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
 		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal,
 		Now: a.Recorder.Now, Log: a.Log,
 	}
@@ -120,4 +120,29 @@ type NoTokens struct{}
 // Verify refuses every token.
 func (NoTokens) Verify(context.Context, string) (auth.Caller, error) {
 	return auth.Caller{}, apperr.Unauthenticated("This function is invoked by its trigger and accepts no bearer token.")
+}
+
+// HandshakeHandler is the FC handler of check-handshakes (timer trigger).
+type HandshakeHandler func(ctx context.Context, payload []byte) (dirsync.HandshakeCounts, error)
+
+// HandshakeHandler returns the handler of check-handshakes. One service
+// per handler, so that a warm instance keeps the directory between runs.
+func (a *App) HandshakeHandler() HandshakeHandler {
+	svc := a.DirSync(a.Directory)
+	return func(ctx context.Context, payload []byte) (dirsync.HandshakeCounts, error) {
+		start := time.Now()
+		a.Credentials.Observe(ctx)
+		reqID := invocationID(ctx)
+		var t dirsync.TimerEvent
+		_ = json.Unmarshal(payload, &t) // any payload starts a run; it is only logged
+		n, err := svc.CheckHandshakes(ctx, reqID)
+		a.logInvocation(err, false, string(action.CheckHandshakes), reqID, start).
+			Str("trigger_name", t.TriggerName).Str("trigger_time", t.TriggerTime).
+			Int("accepted", n.Accepted).Int("mirrored", n.Mirrored).Int("enrolled", n.Enrolled).
+			Msg(string(action.CheckHandshakes))
+		if n.Enrolled > 0 {
+			a.Invalidate()
+		}
+		return n, err
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
@@ -39,6 +40,10 @@ func RunTimer(fn endpoints.Scheduled) {
 	a, err := fromEnv(Options{Verifier: NoTokens{}})
 	if err != nil {
 		exit(string(fn.Action), err)
+	}
+	if fn.Action == action.CheckHandshakes {
+		fc.Start(a.HandshakeHandler())
+		return
 	}
 	fc.Start(a.ReconcileHandler())
 }

@@ -44,6 +44,7 @@ var Vars = []Var{
 	{"CORS_ALLOWED_ORIGINS", "", "Comma-separated origins allowed to call from a browser (the console's origin); * for any. None by default."},
 	{"ROLE_CACHE_TTL", "60s", "How long a resolved role is cached per instance (0 disables)."},
 	{"ACCOUNTS_CACHE_TTL", "30s", "How long an instance reuses the directory's account list (RD lists 100 accounts per call); 0 disables. Changes made here and directory events drop it at once."},
+	{"HANDSHAKE_CHECK_INTERVAL", "1m", "make run: how often the local server runs check-handshakes (0 disables; POST /check-handshakes runs it at once). In the cloud its timer's cron sets it (s.yaml handshakeCron, template HandshakeCron)."},
 	{"PAGE_TOKEN_KEY", "random, kept in DATA_DIR (make run); required in FC", "Key that signs NextToken values: a random secret of at least 32 characters shared by all functions."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SIM_MAX_ACCOUNTS", "10000", "Simulation: accounts per directory (RD's real default is 20)."},
@@ -67,10 +68,13 @@ type Config struct {
 	AllowedOrigins   []string
 	RoleCacheTTL     time.Duration
 	AccountsCacheTTL time.Duration
-	PageTokenKey     []byte // nil outside FC when unset: see app.Options.PageTokenKey
-	LogLevel         string
-	SimMaxAccounts   int
-	SimMaxPending    int
+	// HandshakeCheckInterval is how often the local server runs
+	// check-handshakes (0: never on its own).
+	HandshakeCheckInterval time.Duration
+	PageTokenKey           []byte // nil outside FC when unset: see app.Options.PageTokenKey
+	LogLevel               string
+	SimMaxAccounts         int
+	SimMaxPending          int
 	// SimOwnerConditions and SimTargetConditions configure the simulation's
 	// refusals (RD codes; see directory.EnableRefusals / InviteRefusals).
 	SimOwnerConditions  []string
@@ -183,6 +187,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.AccountsCacheTTL, err = time.ParseDuration(get("ACCOUNTS_CACHE_TTL", "30s")); err != nil || c.AccountsCacheTTL < 0 {
 		errs = append(errs, fmt.Errorf("ACCOUNTS_CACHE_TTL %q must be a duration such as 30s", getenv("ACCOUNTS_CACHE_TTL")))
+	}
+	if c.HandshakeCheckInterval, err = time.ParseDuration(get("HANDSHAKE_CHECK_INTERVAL", "1m")); err != nil || c.HandshakeCheckInterval < 0 {
+		errs = append(errs, fmt.Errorf("HANDSHAKE_CHECK_INTERVAL %q must be a duration such as 1m", getenv("HANDSHAKE_CHECK_INTERVAL")))
 	}
 	// A NextToken is signed with this key; one anybody can derive would let
 	// anybody forge tokens. In Function Compute it is required (every

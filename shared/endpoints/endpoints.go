@@ -71,6 +71,7 @@ type Scheduled struct{ Action action.Action }
 var (
 	DirectoryEvents  = Event{Action: action.DirectoryEvents}
 	ReconcileMembers = Scheduled{Action: action.ReconcileMembers}
+	CheckHandshakes  = Scheduled{Action: action.CheckHandshakes}
 )
 
 // HTTPFunctions lists every HTTP function in the order docs/API.md gives.
@@ -84,12 +85,13 @@ var HTTPFunctions = []HTTP{
 // All lists every function of the bundle: the HTTP functions, the console,
 // then the event and timer functions.
 func All() []Function {
-	out := make([]Function, 0, len(HTTPFunctions)+2)
+	out := make([]Function, 0, len(HTTPFunctions)+4)
 	for _, h := range HTTPFunctions {
 		out = append(out, Function{Action: h.Action, Trigger: HTTPTrigger})
 	}
 	return append(out,
 		Function{Action: Console.Action, Trigger: HTTPTrigger},
 		Function{Action: DirectoryEvents.Action, Trigger: EventBridge},
-		Function{Action: ReconcileMembers.Action, Trigger: Timer})
+		Function{Action: ReconcileMembers.Action, Trigger: Timer},
+		Function{Action: CheckHandshakes.Action, Trigger: Timer})
 }

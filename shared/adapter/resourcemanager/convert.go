@@ -52,6 +52,7 @@ func toInvitation(h rm.Handshake) directory.Invitation {
 		Note:         h.Note,
 		CreateTime:   parseTime(h.CreateTime),
 		ExpireTime:   parseTime(h.ExpireTime),
+		ModifyTime:   parseTime(h.ModifyTime),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -34,6 +35,7 @@ func (s *Server) mountEvents() {
 	for name, h := range map[action.Action]fc.Handler{
 		action.DirectoryEvents:  fc.NewHandler(s.app.EventHandler()),
 		action.ReconcileMembers: fc.NewHandler(s.app.ReconcileHandler()),
+		action.CheckHandshakes:  fc.NewHandler(s.app.HandshakeHandler()),
 	} {
 		fn := s.invokeEvent(string(name), h)
 		s.mux.HandleFunc("/"+string(name), fn)
@@ -87,5 +89,28 @@ func (s *Server) invokeEvent(name string, h fc.Handler) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(out)
+	}
+}
+
+// RunHandshakeChecks runs check-handshakes every HANDSHAKE_CHECK_INTERVAL
+// until ctx ends, as its timer does in the cloud: an invitee accepting
+// (POST /_local/accept-invitation) sends no event to the management
+// account's bus, so this is how make run notices it. 0 never runs it.
+func (s *Server) RunHandshakeChecks(ctx context.Context) {
+	every := s.app.Config.HandshakeCheckInterval
+	if every <= 0 {
+		return
+	}
+	h := s.app.HandshakeHandler()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rctx := fccontext.NewContext(ctx, &fccontext.FcContext{RequestID: httpapi.NewRequestID(), Region: "local"})
+			_, _ = h(rctx, []byte(`{"triggerName":"local-ticker"}`)) // the handler logs its outcome
+		}
 	}
 }

@@ -151,6 +151,10 @@ func effectiveStatus(inv *invitation, now time.Time) string {
 func (inv *invitation) view(now time.Time) directory.Invitation {
 	v := inv.Invitation
 	v.Status = effectiveStatus(inv, now)
+	v.ModifyTime = inv.ModifyTime
+	if v.Status == directory.StatusExpired && inv.Status == directory.StatusPending {
+		v.ModifyTime = inv.ExpireTime // when it expired, though nothing was written then
+	}
 	return v
 }
 

@@ -83,6 +83,7 @@ type Invitation struct {
 	Note         string
 	CreateTime   time.Time
 	ExpireTime   time.Time
+	ModifyTime   time.Time // the last status change (acceptance, cancellation, expiry)
 }
 
 // DelegatedAdmin is a delegated administrator for the configured principal.

@@ -52,6 +52,10 @@ func (s *suite) testInviteAcceptList(t *testing.T) {
 	}
 	want.Status = directory.StatusAccepted
 	wantInvitation(t, e.invitation(inv.ID), want)
+	// ModifyTime moves with the acceptance (the handshake check reads it).
+	if list := e.invitations(); len(list) != 1 || !list[0].ModifyTime.Equal(t2) {
+		t.Fatalf("accepted invitation's ModifyTime: %+v, want %v", list, t2)
+	}
 
 	_, err = e.sim.AcceptInvitation(e.ctx, inv.ID, "Dev Team")
 	wantErr(t, "accept twice", err, apperr.KindConflict, apperr.CodeInvitationStatus)

@@ -126,6 +126,7 @@ type Directory interface {
 	ListDelegatedAdmins(ctx context.Context) ([]directory.DelegatedAdmin, error)
 	ListFolders(ctx context.Context) ([]directory.Folder, error)
 	GetFolder(ctx context.Context, folderID string) (directory.Folder, error)
+	ListInvitations(ctx context.Context) ([]directory.Invitation, error)
 }
 
 // Roles is told of every change of roles (app.App.Changed): it drops this
@@ -148,10 +149,13 @@ type Service struct {
 	Store Store
 	// Mirror is the directory mirror; nil keeps none (tests of other
 	// concerns).
-	Mirror    Mirror
-	Directory Directory
-	Roles     Roles
-	Audit     Auditor
+	Mirror Mirror
+	// Generations, when set, lets the handshake check keep the directory
+	// between runs while the directory generation has not moved.
+	Generations Generations
+	Directory   Directory
+	Roles       Roles
+	Audit       Auditor
 	// Owner is the account the deployment runs in. It is the management
 	// account whose calls are ours when no directory exists any more.
 	Owner string
@@ -161,6 +165,8 @@ type Service struct {
 	DedupTTL         time.Duration    // 0: DefaultDedupTTL
 	Now              func() time.Time // nil: time.Now
 	Log              zerolog.Logger
+
+	dirs dirCache
 }
 
 func (s *Service) now() time.Time {

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
 // Mirror is what dirsync writes to the directory mirror (store.DirectoryMirror).
@@ -20,6 +22,8 @@ type Mirror interface {
 	DeleteMirrorAccount(ctx context.Context, dirID, accountID string) error
 	PutMirrorFolder(ctx context.Context, dirID string, f store.MirrorFolder) error
 	DeleteMirrorFolder(ctx context.Context, dirID, folderID string) error
+	MirrorMarks(ctx context.Context, dirID string) (store.MirrorMarks, error)
+	SetHandshakeTime(ctx context.Context, dirID string, t time.Time) error
 }
 
 // MirrorAccount is the mirror's copy of an RD account.
@@ -157,4 +161,10 @@ func (s *Service) rebuildMirror(ctx context.Context, d directory.Directory, acco
 		return fmt.Errorf("rebuild directory mirror: %w", err)
 	}
 	return nil
+}
+
+// enrollAccounts makes the accounts the enrollment policy covers members
+// (the policy is step 4; without one nothing is enrolled).
+func (s *Service) enrollAccounts(ctx context.Context, d directory.Directory, accounts []directory.Account, by action.Action, actor audit.Actor) (int, error) {
+	return 0, nil
 }
