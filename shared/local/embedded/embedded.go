@@ -17,8 +17,9 @@
 //	mirror/<dirID>/accounts/<accountID>      mirrorAccountRec: the directory mirror
 //	mirror/<dirID>/folders/<folderID>        mirrorFolderRec
 //	mirror/<dirID>/marks                     mirrorMarksRec (last full sync, last handshake check)
+//	policies/<dirID>                         policyRec: the enrollment policy
 //
-// A member change and its audit record are written in one transaction, so
+// A member or policy change and its audit record are written in one transaction, so
 // a crash at any instant leaves both or neither.
 //
 // Listing walks a cursor over rows (AccountId order) or by_add_time (AddTime
@@ -57,6 +58,7 @@ var (
 	bucketProcessed = []byte("processed")
 	bucketTarget    = []byte("audit_by_target")
 	bucketMirror    = []byte("mirror")
+	bucketPolicies  = []byte("policies")
 
 	keySchema         = []byte("schema")
 	keyGeneration     = []byte("generation")
@@ -120,7 +122,7 @@ func (s *Store) init() error {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("file has schema version %q, this build understands %q", v, schemaVersion)
 		}
-		for _, name := range [][]byte{bucketMembers, bucketAudit, bucketProcessed, bucketMirror} {
+		for _, name := range [][]byte{bucketMembers, bucketAudit, bucketProcessed, bucketMirror, bucketPolicies} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}

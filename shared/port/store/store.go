@@ -186,6 +186,7 @@ type Store interface {
 	ProcessedEvents
 	Generations
 	DirectoryMirror
+	Policies
 	Close() error
 }
 

@@ -182,3 +182,48 @@ func testMemberIDs(t *testing.T, s store.Store) {
 		t.Errorf("MemberIDs of an empty directory = %v, %v", got, err)
 	}
 }
+
+// testPolicy: the zero policy, a first write, a stale version, an update;
+// each write carries its audit record, and a refused one none.
+func testPolicy(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	dirID := newDir()
+	p, err := s.GetPolicy(ctx, dirID)
+	if err != nil || p.Version != 0 || p.Mode != "" {
+		t.Fatalf("GetPolicy before any update = %+v, %v", p, err)
+	}
+	rec := func(id string) store.AuditEvent {
+		return store.AuditEvent{DirectoryID: dirID, ID: id, Time: base, ActorAccountID: acct(0), ActorRole: "ManagementAccount",
+			Action: "update-enrollment-policy", Result: "Success", Detail: map[string]string{"Version": id}}
+	}
+	want := store.EnrollmentPolicy{Mode: store.PolicyFolders, FolderIDs: []string{"fd-a", "fd-b"}, IncludeSubfolders: true,
+		Excluded: []store.Exclusion{{AccountID: acct(7), Reason: "sandbox"}}, UpdateTime: base, UpdatedBy: acct(0)}
+	got, err := s.PutPolicy(ctx, dirID, want, 0, rec("0001"))
+	if err != nil || got.Version != 1 {
+		t.Fatalf("first PutPolicy = %+v, %v", got, err)
+	}
+	want.Version = 1
+	if p, err := s.GetPolicy(ctx, dirID); err != nil || !reflect.DeepEqual(p, want) {
+		t.Fatalf("GetPolicy = %+v, %v; want %+v", p, err, want)
+	}
+	_, err = s.PutPolicy(ctx, dirID, store.EnrollmentPolicy{Mode: store.PolicyOff}, 0, rec("0002"))
+	wantErr(t, "PutPolicy at a stale version", err, apperr.KindConflict, apperr.CodeVersionConflict)
+	off := store.EnrollmentPolicy{Mode: store.PolicyAllAccounts, UpdateTime: base.Add(ms(5)), UpdatedBy: acct(1)}
+	if got, err := s.PutPolicy(ctx, dirID, off, 1, rec("0003")); err != nil || got.Version != 2 {
+		t.Fatalf("second PutPolicy = %+v, %v", got, err)
+	}
+	if p, _ := s.GetPolicy(ctx, dirID); p.Version != 2 || p.Mode != store.PolicyAllAccounts || len(p.FolderIDs) != 0 || len(p.Excluded) != 0 {
+		t.Fatalf("GetPolicy after the update = %+v", p)
+	}
+	evs, _, err := s.ListAudit(ctx, dirID, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, e.ID)
+	}
+	if !slices.Equal(ids, []string{"0003", "0001"}) {
+		t.Fatalf("audit records %v, want the two applied updates only", ids)
+	}
+}

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MirrorLarge", testMirrorLarge},
 		{"MirrorInvalid", testMirrorInvalid},
 		{"MemberIDs", testMemberIDs},
+		{"Policy", testPolicy},
 		{"MemberState", testMemberState},
 	}
 	for _, tc := range tests {
