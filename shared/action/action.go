@@ -24,6 +24,8 @@ const (
 	UpdateMemberRemark       Action = "update-member-remark"
 	DeleteMembers            Action = "delete-members"
 	ListAuditEvents          Action = "list-audit-events"
+	GetEnrollmentPolicy      Action = "get-enrollment-policy"
+	UpdateEnrollmentPolicy   Action = "update-enrollment-policy"
 )
 
 // The event and timer functions: they act as the System role.

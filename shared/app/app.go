@@ -30,6 +30,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
@@ -46,6 +47,7 @@ type App struct {
 	Members     *member.Service
 	Setup       *setup.Service
 	AuditLog    *audit.Lister
+	Policy      *enroll.Service
 	Recorder    *audit.Recorder
 	HTTP        *httpapi.Server
 
@@ -137,6 +139,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Audit: a.Recorder, Tokens: tokens, Now: now, Log: a.Log}
 	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Audit: a.Recorder, Tokens: tokens, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
+	a.Policy = &enroll.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Now: now}
 	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, Credentials: a.Credentials,
 		AllowedOrigins: cfg.AllowedOrigins, Log: a.Log}
 	return a, nil

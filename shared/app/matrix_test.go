@@ -36,6 +36,8 @@ var designMatrix = func() map[action.Action]map[rolecheck.Role]rolecheck.Decisio
 		action.UpdateMemberRemark:       {nd, ok, ok, no, no},
 		action.DeleteMembers:            {nd, ok, ok, no, no},
 		action.ListAuditEvents:          {nd, ok, ok, no, no},
+		action.GetEnrollmentPolicy:      {nd, ok, ok, no, no},
+		action.UpdateEnrollmentPolicy:   {nd, ok, ok, no, no},
 	}
 	out := map[action.Action]map[rolecheck.Role]rolecheck.Decision{}
 	for a, r := range rows {
@@ -98,8 +100,8 @@ func TestEveryPolicyActionIsOneEndpoint(t *testing.T) {
 			t.Errorf("policy action %s has no HTTP function", a)
 		}
 	}
-	if len(seen) != 14 {
-		t.Errorf("%d HTTP functions, API.md lists 14", len(seen))
+	if len(seen) != 16 {
+		t.Errorf("%d HTTP functions, API.md lists 16", len(seen))
 	}
 }
 
@@ -319,6 +321,33 @@ var matrixCases = map[action.Action]matrixCase{
 		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
 			if _, ok := r.Obj["Events"]; !ok {
 				t.Errorf("no Events in %s", r.Body)
+			}
+		},
+	},
+	action.GetEnrollmentPolicy: {
+		request: func(fixture) request { return request{Fn: "get-enrollment-policy"} },
+		writes:  never,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct{ Policy struct{ Mode string } }
+			r.decode(t, &out)
+			if out.Policy.Mode != "Off" {
+				t.Errorf("Policy = %s", r.Body)
+			}
+		},
+	},
+	action.UpdateEnrollmentPolicy: {
+		request: func(fixture) request {
+			return request{Fn: "update-enrollment-policy", Body: map[string]any{"Mode": "AllAccounts", "Version": 0}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
+			var out struct {
+				Policy  struct{ Version int64 }
+				Preview struct{ WouldAddCount int }
+			}
+			r.decode(t, &out)
+			if out.Policy.Version != 1 || out.Preview.WouldAddCount == 0 {
+				t.Errorf("answer %s", r.Body)
 			}
 		},
 	},

@@ -13,6 +13,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
@@ -41,6 +42,7 @@ type UseCases struct {
 	Members  *member.Service
 	Setup    *setup.Service
 	AuditLog *audit.Lister
+	Policy   *enroll.Service
 }
 
 // HTTP declares one HTTP function.
@@ -79,7 +81,7 @@ var HTTPFunctions = []HTTP{
 	DescribeSetup, EnableDirectory, InviteAccounts, ListInvitations, CancelInvitation,
 	RegisterDelegatedAdmin, DeregisterDelegatedAdmin,
 	ListCandidates, ListFolders, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
-	ListAuditEvents,
+	ListAuditEvents, GetEnrollmentPolicy, UpdateEnrollmentPolicy,
 }
 
 // All lists every function of the bundle: the HTTP functions, the console,

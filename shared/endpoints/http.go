@@ -10,6 +10,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
@@ -164,6 +165,27 @@ var ListAuditEvents = HTTP{Action: action.ListAuditEvents, Method: http.MethodGe
 		}
 		return uc.AuditLog.List(ctx, d.ID, audit.ListInput{Target: r.Query["Target"],
 			MaxResults: r.Query["MaxResults"], NextToken: r.Query["NextToken"]})
+	}),
+}
+
+// GetEnrollmentPolicy declares get-enrollment-policy (docs/API.md).
+var GetEnrollmentPolicy = HTTP{Action: action.GetEnrollmentPolicy, Method: http.MethodGet,
+	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
+		if err := r.AllowQuery(); err != nil {
+			return nil, err
+		}
+		return uc.Policy.Get(ctx, d)
+	}),
+}
+
+// UpdateEnrollmentPolicy declares update-enrollment-policy (docs/API.md).
+var UpdateEnrollmentPolicy = HTTP{Action: action.UpdateEnrollmentPolicy, Method: http.MethodPost,
+	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
+		var in enroll.UpdateInput
+		if err := r.Decode(&in); err != nil {
+			return nil, err
+		}
+		return uc.Policy.Update(ctx, d, actor(r), in)
 	}),
 }
 

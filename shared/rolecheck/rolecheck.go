@@ -49,7 +49,8 @@ var Policy = func() map[action.Action]map[Role]Decision {
 	for _, a := range []action.Action{action.InviteAccounts, action.ListInvitations, action.CancelInvitation, action.RegisterDelegatedAdmin, action.DeregisterDelegatedAdmin} {
 		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow}
 	}
-	for _, a := range []action.Action{action.ListCandidates, action.ListFolders, action.AddMembers, action.ListMembers, action.UpdateMemberRemark, action.DeleteMembers, action.ListAuditEvents} {
+	for _, a := range []action.Action{action.ListCandidates, action.ListFolders, action.AddMembers, action.ListMembers, action.UpdateMemberRemark, action.DeleteMembers, action.ListAuditEvents,
+		action.GetEnrollmentPolicy, action.UpdateEnrollmentPolicy} {
 		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow, RoleDelegated: Allow}
 	}
 	return p
