@@ -31,7 +31,7 @@ type ReconcileHandler func(ctx context.Context, payload []byte) (dirsync.Counts,
 // a.Directory).
 func (a *App) DirSync(dir dirsync.Directory) *dirsync.Service {
 	return &dirsync.Service{
-		Store: a.Store, Mirror: a.Store, Generations: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
+		Store: a.Store, Mirror: a.Store, Policies: a.Store, Generations: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
 		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal,
 		Now: a.Recorder.Now, Log: a.Log,
 	}
@@ -52,7 +52,7 @@ func (a *App) ReconcileHandler() ReconcileHandler {
 		n, err := svc.Reconcile(ctx, reqID)
 		a.logInvocation(err, false, string(action.ReconcileMembers), reqID, start).
 			Str("trigger_name", t.TriggerName).Str("trigger_time", t.TriggerTime).
-			Int("checked", n.Checked).Int("removed", n.Removed).Int("renamed", n.Renamed).
+			Int("checked", n.Checked).Int("removed", n.Removed).Int("renamed", n.Renamed).Int("enrolled", n.Enrolled).
 			Msg(string(action.ReconcileMembers))
 		return n, err
 	}
@@ -140,9 +140,6 @@ func (a *App) HandshakeHandler() HandshakeHandler {
 			Str("trigger_name", t.TriggerName).Str("trigger_time", t.TriggerTime).
 			Int("accepted", n.Accepted).Int("mirrored", n.Mirrored).Int("enrolled", n.Enrolled).
 			Msg(string(action.CheckHandshakes))
-		if n.Enrolled > 0 {
-			a.Invalidate()
-		}
 		return n, err
 	}
 }

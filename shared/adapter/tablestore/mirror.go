@@ -273,3 +273,26 @@ func (r *colReader) optInt(name string) int64 {
 	}
 	return r.int(name)
 }
+
+// ReadMirrorFolders implements store.DirectoryMirror: one GetRange over the
+// folder rows ("f|" to "f}").
+func (s *Store) ReadMirrorFolders(ctx context.Context, dirID string) ([]store.MirrorFolder, error) {
+	if err := store.CheckDir(dirID); err != nil {
+		return nil, err
+	}
+	rows, err := s.rangeRows(ctx, "ReadMirrorFolders", s.cfg.MirrorTable, s.mirrorPK(dirID, itemFolder), s.mirrorPK(dirID, "f}"), ots.FORWARD, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.MirrorFolder, 0, len(rows))
+	for _, r := range rows {
+		item, _ := pkValues(r.PrimaryKey)[colItem].(string)
+		c := colReader{c: columnsOf(r.Columns)}
+		f := store.MirrorFolder{ID: strings.TrimPrefix(item, itemFolder), Name: c.str(colName), ParentID: c.str(colFolder)}
+		if len(c.errs) > 0 {
+			return nil, apperr.Internal(fmt.Errorf("tablestore: corrupt mirror folder %q of %s: %w", item, dirID, errors.Join(c.errs...)))
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

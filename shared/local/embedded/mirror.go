@@ -331,3 +331,26 @@ func (s *Store) MemberIDs(ctx context.Context, dirID string) ([]string, error) {
 	})
 	return ids, err
 }
+
+// ReadMirrorFolders implements store.DirectoryMirror.
+func (s *Store) ReadMirrorFolders(ctx context.Context, dirID string) ([]store.MirrorFolder, error) {
+	if err := store.CheckDir(dirID); err != nil {
+		return nil, err
+	}
+	var out []store.MirrorFolder
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		_, _, folders, err := mirrorDir(tx, dirID, false)
+		if err != nil || folders == nil {
+			return err
+		}
+		return folders.ForEach(func(k, v []byte) error {
+			var r mirrorFolderRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return corrupt("mirror folder %s: %v", k, err)
+			}
+			out = append(out, store.MirrorFolder{ID: string(k), Name: r.Name, ParentID: r.ParentID})
+			return nil
+		})
+	})
+	return out, err
+}

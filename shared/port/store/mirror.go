@@ -53,6 +53,9 @@ type DirectoryMirror interface {
 	// and sets its SyncTime to m.Marks.SyncTime (a full sync), writing only
 	// what differs. HandshakeTime is kept.
 	ReplaceMirror(ctx context.Context, dirID string, m Mirror) error
+	// ReadMirrorFolders returns the mirror's folders alone (one small read),
+	// for the enrollment policy's subfolder checks.
+	ReadMirrorFolders(ctx context.Context, dirID string) ([]MirrorFolder, error)
 	// PutMirrorAccounts inserts or overwrites accounts.
 	PutMirrorAccounts(ctx context.Context, dirID string, accounts []MirrorAccount) error
 	// DeleteMirrorAccount removes an account; a missing one is no error.

@@ -107,6 +107,9 @@ func testMirror(t *testing.T, s store.Store) {
 		Marks:    store.MirrorMarks{SyncTime: base, HandshakeTime: hs},
 	}
 	checkMirror(t, "after changes", readMirror(t, s, dirID), want)
+	if fs, err := s.ReadMirrorFolders(ctx, dirID); err != nil || !reflect.DeepEqual(fs, want.Folders) {
+		t.Errorf("ReadMirrorFolders = %+v, %v; want %+v", fs, err, want.Folders)
+	}
 	if m, err := s.MirrorMarks(ctx, dirID); err != nil || !m.SyncTime.Equal(base) || !m.HandshakeTime.Equal(hs) {
 		t.Errorf("MirrorMarks = %+v, %v; want sync %v, handshake %v", m, err, base, hs)
 	}

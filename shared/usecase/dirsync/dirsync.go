@@ -116,6 +116,12 @@ type Store interface {
 	ListMembers(ctx context.Context, dirID string, q store.ListQuery) ([]store.Member, bool, error)
 	EventProcessed(ctx context.Context, key string) (bool, error)
 	MarkEventProcessed(ctx context.Context, key string, expires time.Time) error
+	AddMembers(ctx context.Context, dirID string, ms []store.Member, audit store.AuditOf) ([]store.AddResult, error)
+}
+
+// Policies is the enrollment policy (store.Policies).
+type Policies interface {
+	GetPolicy(ctx context.Context, dirID string) (store.EnrollmentPolicy, error)
 }
 
 // Directory is what dirsync reads from Resource Directory.
@@ -150,6 +156,10 @@ type Service struct {
 	// Mirror is the directory mirror; nil keeps none (tests of other
 	// concerns).
 	Mirror Mirror
+	// Policies, when set (with Mirror), is the enrollment policy the
+	// service applies to accounts created in or moved into scope, invited
+	// accounts that joined, and (reconciliation) whatever both missed.
+	Policies Policies
 	// Generations, when set, lets the handshake check keep the directory
 	// between runs while the directory generation has not moved.
 	Generations Generations

@@ -129,7 +129,7 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 			}
 			n.Mirrored = len(joined)
 			actor := audit.Actor{AccountID: s.Owner, Principal: string(action.CheckHandshakes), Role: systemRole, RequestID: requestID}
-			enrolled, err := s.enrollAccounts(ctx, d, joined, action.CheckHandshakes, actor)
+			enrolled, err := s.enrollAccounts(ctx, d, joined, action.CheckHandshakes, actor, false)
 			n.Enrolled = enrolled
 			if err != nil {
 				return n, wrapHandshakes(err)

@@ -77,7 +77,7 @@ func newEnv(t *testing.T) *env {
 	e.dir = &faultyDirectory{Directory: sim}
 	logger := zerolog.New(e.log)
 	rec := &audit.Recorder{Store: e.store, Now: time.Now, Log: logger}
-	e.svc = &dirsync.Service{Store: e.store, Mirror: e.store, Directory: e.dir, Roles: e.roles, Audit: rec,
+	e.svc = &dirsync.Service{Store: e.store, Mirror: e.store, Policies: e.store, Directory: e.dir, Roles: e.roles, Audit: rec,
 		Owner: owner, ServicePrincipal: directory.DefaultServicePrincipal, Log: logger}
 	return e
 }

@@ -7,11 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
-	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
 // Mirror is what dirsync writes to the directory mirror (store.DirectoryMirror).
@@ -23,6 +21,7 @@ type Mirror interface {
 	PutMirrorFolder(ctx context.Context, dirID string, f store.MirrorFolder) error
 	DeleteMirrorFolder(ctx context.Context, dirID, folderID string) error
 	MirrorMarks(ctx context.Context, dirID string) (store.MirrorMarks, error)
+	ReadMirrorFolders(ctx context.Context, dirID string) ([]store.MirrorFolder, error)
 	SetHandshakeTime(ctx context.Context, dirID string, t time.Time) error
 }
 
@@ -126,14 +125,6 @@ func (s *Service) folderEvent(ctx context.Context, c call, sum Summary) (Summary
 	return sum, nil
 }
 
-// enrollFromEvent: an account was created in or moved into a folder. The
-// enrollment policy decides whether it becomes a member (step 4 of the
-// issue); without a policy the mirror update is the whole effect.
-func (s *Service) enrollFromEvent(ctx context.Context, d directory.Directory, c call, acc directory.Account, sum Summary) (Summary, error) {
-	sum.Result = ResultMirrored
-	return sum, nil
-}
-
 // rebuildMirror replaces the mirror with the listing read at start and the
 // folder tree (one ListFolders), and records start as the full-sync time.
 // An account that joined after the listing and whose event was written
@@ -161,10 +152,4 @@ func (s *Service) rebuildMirror(ctx context.Context, d directory.Directory, acco
 		return fmt.Errorf("rebuild directory mirror: %w", err)
 	}
 	return nil
-}
-
-// enrollAccounts makes the accounts the enrollment policy covers members
-// (the policy is step 4; without one nothing is enrolled).
-func (s *Service) enrollAccounts(ctx context.Context, d directory.Directory, accounts []directory.Account, by action.Action, actor audit.Actor) (int, error) {
-	return 0, nil
 }

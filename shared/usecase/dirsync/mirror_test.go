@@ -63,7 +63,7 @@ func TestMirrorKeptByReconcileAndEvents(t *testing.T) {
 	}
 	sum = e.handle(created(owner, dirsync.EventCreateResourceAccount, at, map[string]string{"DisplayName": "web-prod"},
 		map[string]string{"AccountId": acc.AccountID}))
-	wantResult(t, sum, dirsync.ResultMirrored, "")
+	wantResult(t, sum, dirsync.ResultMirrored, dirsync.ReasonNotInScope) // no policy
 	if a, ok := e.mirrored(acc.AccountID); !ok || a.FolderID != f.ID || a.DisplayName != "web-prod" {
 		t.Fatalf("mirror of the created account: %+v, %v", a, ok)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/action"
@@ -18,6 +20,9 @@ type Counts struct {
 	Checked int // members compared with the directory
 	Removed int // members whose account is no longer in the directory
 	Renamed int // members whose AccountName was refreshed
+	// Enrolled counts accounts the enrollment policy made members: those
+	// in scope that neither an event nor the handshake check enrolled.
+	Enrolled int `json:",omitempty"`
 }
 
 // TimerEvent is the payload of an FC timer trigger.
@@ -65,6 +70,7 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 
 	var gone []store.Member
 	var renames []renameTo
+	isMember := map[string]bool{}
 	q := store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}
 	for {
 		ms, more, err := s.Store.ListMembers(ctx, d.ID, q)
@@ -73,6 +79,7 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 		}
 		for _, m := range ms {
 			n.Checked++
+			isMember[m.AccountID] = true
 			if !m.AddTime.Before(start) {
 				continue // added during this run: it was in the directory then
 			}
@@ -124,6 +131,21 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 		if err != nil {
 			return n, wrapReconcile(err)
 		}
+	}
+	// The enrollment policy, for whatever events and the handshake check
+	// missed: accounts in scope that joined since the policy's last update
+	// (an account that is a member already is skipped by the store).
+	var missed []directory.Account
+	for id, a := range accounts {
+		if !isMember[id] {
+			missed = append(missed, a)
+		}
+	}
+	slices.SortFunc(missed, func(a, b directory.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
+	enrolled, err := s.enrollAccounts(ctx, d, missed, action.ReconcileMembers, actor, true)
+	n.Enrolled = enrolled
+	if err != nil {
+		return n, wrapReconcile(err)
 	}
 	return n, nil
 }
