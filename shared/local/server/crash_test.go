@@ -56,7 +56,9 @@ func TestKilledServerLeavesNoChangeUnaudited(t *testing.T) {
 	ma := &client{t: t, base: p.base}
 	ma = ma.as(owner)
 	members := listAllMembers(ma)
-	records := listAllAudit(ma)
+	records := listAllAudit(ma, func(r auditRecord) bool {
+		return r.Action == "add-members" || r.Action == "update-member-remark" || r.Action == "delete-members"
+	})
 
 	byRequest := map[string][]auditRecord{}
 	for _, r := range records {
@@ -94,8 +96,8 @@ func TestKilledServerLeavesNoChangeUnaudited(t *testing.T) {
 type ack struct{ requestID, action, account string }
 
 type auditRecord struct {
-	Time, Action, Target, Result, RequestID string
-	Detail                                  map[string]string
+	Time, Action, Target, Result, RequestID, ActorRole string
+	Detail                                             map[string]string
 }
 
 func (r auditRecord) ID() string { return r.Time + "/" + r.RequestID }
@@ -103,13 +105,13 @@ func (r auditRecord) ID() string { return r.Time + "/" + r.RequestID }
 // UnmarshalJSON reads the wire names (RequestId).
 func (r *auditRecord) UnmarshalJSON(b []byte) error {
 	var w struct {
-		Time, Action, Target, Result, RequestId string
-		Detail                                  map[string]string
+		Time, Action, Target, Result, RequestId, ActorRole string
+		Detail                                             map[string]string
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*r = auditRecord{w.Time, w.Action, w.Target, w.Result, w.RequestId, w.Detail}
+	*r = auditRecord{w.Time, w.Action, w.Target, w.Result, w.RequestId, w.ActorRole, w.Detail}
 	return nil
 }
 
@@ -303,8 +305,9 @@ func listAllMembers(c *client) map[string]*memberRow {
 	}
 }
 
-// listAllAudit returns the member records of the trail, newest first.
-func listAllAudit(c *client) []auditRecord {
+// listAllAudit returns the records of the trail that keep says to, newest
+// first.
+func listAllAudit(c *client, keep func(auditRecord) bool) []auditRecord {
 	var out []auditRecord
 	token := ""
 	for {
@@ -321,8 +324,7 @@ func listAllAudit(c *client) []auditRecord {
 			c.t.Fatal(err)
 		}
 		for _, e := range page.Events {
-			switch e.Action {
-			case "add-members", "update-member-remark", "delete-members":
+			if keep(e) {
 				out = append(out, e)
 			}
 		}
