@@ -95,6 +95,10 @@ func TestKilledServerLeavesNoChangeUnaudited(t *testing.T) {
 
 type ack struct{ requestID, action, account string }
 
+// remarkSeq makes every remark text new, across rounds too: setting the
+// remark a member already has is a no-op without a record, by design.
+var remarkSeq atomic.Int64
+
 type auditRecord struct {
 	Time, Action, Target, Result, RequestID, ActorRole string
 	Detail                                             map[string]string
@@ -235,7 +239,7 @@ func hammer(t *testing.T, base string, pool []string, workers, atLeast int, kill
 				case 0:
 					a = try(base, ma.token, "/add-members", map[string]any{"Members": []map[string]string{{"AccountId": id, "Remark": "r0"}}}, "add-members", id, "Added")
 				case 1:
-					a = try(base, ma.token, "/update-member-remark", map[string]any{"AccountId": id, "Remark": fmt.Sprintf("w%d-%d", w, n)}, "update-member-remark", id, "")
+					a = try(base, ma.token, "/update-member-remark", map[string]any{"AccountId": id, "Remark": fmt.Sprintf("w%d-%d-%d", w, n, remarkSeq.Add(1))}, "update-member-remark", id, "")
 				default:
 					a = try(base, ma.token, "/delete-members", map[string]any{"AccountIds": []string{id}}, "delete-members", id, "Deleted")
 				}
