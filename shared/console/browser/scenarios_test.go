@@ -166,3 +166,22 @@ func TestKeyboardOnlyAdd(t *testing.T) {
 		t.Errorf("focused button outline style %q: focus is not visible", outline)
 	}
 }
+
+// TestAddedMemberByFolder: the Added Member dialog filters candidates by
+// folder (subfolders included) and shows each one's folder path.
+func TestAddedMemberByFolder(t *testing.T) {
+	s := startServer(t)
+	ctx := tab(t)
+	seedDirectory(t, s, 2, delegate)
+	prod := s.api("", "POST", "/_local/create-folder", map[string]any{"FolderName": "Production"})["Folder"].(map[string]any)
+	web := s.api("", "POST", "/_local/create-folder", map[string]any{"FolderName": "Web", "ParentFolderId": prod["FolderId"]})["Folder"].(map[string]any)
+	acc := s.api("", "POST", "/_local/create-account", map[string]any{"DisplayName": "web-prod", "FolderId": web["FolderId"]})["Account"].(map[string]any)
+
+	do(t, ctx, signIn(s, delegate), view("members"), click("#added-member"), visible("dialog[open]"),
+		count("#candidates input[type=checkbox]", 4), // the two seeded, the delegate, the new one
+		until("the folders in the filter", `[...document.querySelectorAll('select[name=candidate-folder] option')].map(o => o.textContent).join() == "All folders,/,/Production,/Production/Web"`),
+		chromedp.SetValue(chromedp.CSS("select[name=candidate-folder]"), prod["FolderId"].(string)),
+		until("the change event", `(document.querySelector('select[name=candidate-folder]').dispatchEvent(new Event('change')), true)`),
+		count("#candidates input[type=checkbox]", 1),
+		hasText("#candidates li", acc["AccountId"].(string)), hasText("#candidates .folder-path", "/Production/Web"))
+}

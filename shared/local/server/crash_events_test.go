@@ -3,10 +3,8 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,8 +77,8 @@ func TestKilledServerLosesNoDirectoryEvent(t *testing.T) {
 	ma = (&client{t: t, base: p.base}).as(owner)
 	members := listAllMembers(ma)
 	removed := map[string]int{}
-	for _, e := range systemRemovals(ma) {
-		removed[e]++
+	for _, r := range listAllAudit(ma, func(r auditRecord) bool { return r.ActorRole == "System" && r.Result == "Removed" }) {
+		removed[r.Target]++
 	}
 	for _, id := range pool {
 		if _, still := members[id]; still {
@@ -124,28 +122,4 @@ func deliverConcurrently(base string, held [][]byte, workers int, onAck func(int
 		}()
 	}
 	wg.Wait()
-}
-
-// systemRemovals lists the targets of the System "Removed" records.
-func systemRemovals(c *client) []string {
-	var out []string
-	token := ""
-	for {
-		path := "/list-audit-events?MaxResults=100"
-		if token != "" {
-			path += "&NextToken=" + url.QueryEscape(token)
-		}
-		page := c.call("GET", path, nil, 200)
-		for _, e := range page["Events"].([]any) {
-			e := e.(map[string]any)
-			if e["ActorRole"] == "System" && e["Result"] == "Removed" {
-				out = append(out, fmt.Sprint(e["Target"]))
-			}
-		}
-		next, _ := page["NextToken"].(string)
-		if next == "" {
-			return out
-		}
-		token = next
-	}
 }

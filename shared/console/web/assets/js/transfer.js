@@ -1,5 +1,6 @@
 // The Added Member dialog: a transfer list. Directory accounts that are not
-// members yet on the left (search, paging), The member is selected on the
+// members yet on the left (search, folder filter with subfolders, paging),
+// The member is selected on the
 // right (at most 100), OK adds them with add-members and shows what happened
 // to each.
 import { h, replace, uid } from './dom.js';
@@ -14,6 +15,7 @@ export function openAddMembers({ onDone }) {
   const selected = new Map(); // AccountId -> DisplayName, in the order moved
   const tokens = new PageTokens();
   let keyword = '';
+  let folderId = '';
   let page = []; // candidates shown on the left
   let added = false;
 
@@ -24,6 +26,9 @@ export function openAddMembers({ onDone }) {
   const msg = h('div', { id: 'transfer-msg' });
   const kwId = uid('ckw');
   const kw = h('input', { id: kwId, type: 'search', name: 'candidate-keyword' });
+  const folderSelId = uid('cfolder');
+  const folderSel = h('select', { id: folderSelId, name: 'candidate-folder', on: { change: () => { folderId = folderSel.value; tokens.reset(); loadLeft(); } } },
+    h('option', { value: '', text: S.allFolders }));
   const okBtn = h('button', { type: 'button', class: 'primary', id: 'transfer-ok', text: S.ok, disabled: true });
 
   const d = openDialog({ title: S.addedMember, wide: true, onClose: () => { if (added) onDone(); } });
@@ -41,8 +46,9 @@ export function openAddMembers({ onDone }) {
     const visible = page.filter((a) => !selected.has(a.AccountId));
     replace(leftList, visible.length ? visible.map((a) => {
       const cid = uid('cand');
-      return h('li', {}, h('input', { type: 'checkbox', id: cid, value: a.AccountId }), h('label', { for: cid, text: S.selectCandidate(a.AccountId, a.DisplayName) }));
-    }) : h('li', { class: 'muted', id: 'candidates-empty', text: keyword ? S.candidatesNoMatch(keyword) : (page.length ? S.selectedEmpty : S.candidatesEmpty) }));
+      return h('li', {}, h('input', { type: 'checkbox', id: cid, value: a.AccountId }),
+        h('label', { for: cid }, S.selectCandidate(a.AccountId, a.DisplayName), ' ', h('span', { class: 'muted small folder-path', text: a.FolderPath || '' })));
+    }) : h('li', { class: 'muted', id: 'candidates-empty', text: keyword ? S.candidatesNoMatch(keyword) : (folderId ? S.candidatesNoneInFolder : (page.length ? S.selectedEmpty : S.candidatesEmpty)) }));
     replace(leftPager, pager({ page: tokens.page, total, pageSize: PAGE, hasNext, label: S.candidatesTitle,
       onPrev: () => { tokens.prev(); loadLeft(); }, onNext: () => { tokens.next(); loadLeft(); } }));
   }
@@ -51,7 +57,7 @@ export function openAddMembers({ onDone }) {
   async function loadLeft() {
     leftList.setAttribute('aria-busy', 'true');
     try {
-      const res = await call('list-candidates', { query: { Keyword: keyword, MaxResults: PAGE, NextToken: tokens.current } });
+      const res = await call('list-candidates', { query: { Keyword: keyword, FolderId: folderId, MaxResults: PAGE, NextToken: tokens.current } });
       tokens.setNext(res.NextToken);
       page = res.Accounts || [];
       lastTotal = res.TotalCount;
@@ -75,7 +81,13 @@ export function openAddMembers({ onDone }) {
   const checked = (list) => [...list.querySelectorAll('input:checked')].map((c) => c.value);
 
   const search = h('form', { class: 'search', role: 'search', on: { submit: (e) => { e.preventDefault(); keyword = kw.value.trim(); tokens.reset(); loadLeft(); } } },
-    h('label', { for: kwId, text: S.searchCandidates }), h('div', { class: 'row' }, kw, h('button', { type: 'submit', id: 'search-candidates', text: S.search })));
+    h('label', { for: kwId, text: S.searchCandidates }), h('div', { class: 'row' }, kw, h('button', { type: 'submit', id: 'search-candidates', text: S.search })),
+    h('label', { for: folderSelId, text: S.folder }), folderSel);
+
+  // The folders, for the filter (the dialog works without them).
+  call('list-folders').then((res) => {
+    for (const f of res.Folders || []) folderSel.append(h('option', { value: f.FolderId, text: f.FolderPath }));
+  }).catch(() => {});
 
   d.setBody(h('div', { class: 'transfer' },
     h('section', { class: 'pane' }, h('h3', { text: S.candidatesTitle }), search, leftList, leftPager),
