@@ -984,3 +984,13 @@ func (k *kit) reconcile(tb testing.TB) {
 		tb.Fatal(err)
 	}
 }
+
+func (c *countingStore) GetPolicy(ctx context.Context, dirID string) (store.EnrollmentPolicy, error) {
+	c.add("GetPolicy")
+	return c.Store.GetPolicy(ctx, dirID)
+}
+
+func (c *countingStore) PutPolicy(ctx context.Context, dirID string, p store.EnrollmentPolicy, v int64, rec store.AuditEvent) (store.EnrollmentPolicy, error) {
+	c.add("PutPolicy")
+	return c.Store.PutPolicy(ctx, dirID, p, v, rec)
+}

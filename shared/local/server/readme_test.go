@@ -62,6 +62,10 @@ func TestReadmeWalkthroughRuns(t *testing.T) {
 		`"Code": "Forbidden.Role"`,                  // a member may not list
 		`"ActorRole": "System"`,                     // the directory event was applied
 		`"Checked":`,                                // reconciliation ran
+		`"WouldAddCount": 0`,                        // the policy's preview
+		`"AddedBy":"System"`,                        // enrolled by its event
+		`["directory-events","Enrolled","1"]`,       // audited with the policy version
+		`"Mirrored": 0`,                             // the handshake check ran
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("README walk-through output lacks %s\n%s", want, text)

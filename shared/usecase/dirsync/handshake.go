@@ -32,7 +32,7 @@ const HandshakeOverlap = 30 * time.Second
 
 // HandshakeCounts is what check-handshakes returns.
 type HandshakeCounts struct {
-	Accepted int // handshakes accepted since the last run
+	Accepted int // handshakes accepted since the last run (with HandshakeOverlap)
 	Mirrored int // accounts added to the directory mirror
 	Enrolled int // accounts the enrollment policy made members
 }

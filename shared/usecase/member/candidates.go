@@ -107,15 +107,24 @@ type candidates struct {
 // directory (cached for later pages).
 func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (candidates, error) {
 	var c candidates
+	var memberIDs []string // read with the mirror; nil without one
 	if s.Mirror != nil {
+		// Both reads at once: a page waits for the slower, not the sum.
+		var ids []string
+		var idsErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ids, idsErr = s.Mirror.MemberIDs(ctx, sc.Directory.ID)
+		}()
 		m, err := s.Mirror.ReadMirror(ctx, sc.Directory.ID)
+		<-done
 		if err != nil {
 			return c, err
 		}
 		if !m.Marks.SyncTime.IsZero() {
-			ids, err := s.Mirror.MemberIDs(ctx, sc.Directory.ID)
-			if err != nil {
-				return c, err
+			if idsErr != nil {
+				return c, idsErr
 			}
 			c.members = make(map[string]bool, len(ids))
 			for _, id := range ids {
@@ -128,6 +137,10 @@ func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (ca
 			c.tree = directory.NewFolderTree(mirrorFolders(m.Folders))
 			return c, nil
 		}
+		if idsErr != nil {
+			return c, idsErr
+		}
+		memberIDs = append(make([]string, 0, len(ids)), ids...)
 		s.Log.Info().Str("directory_id", sc.Directory.ID).
 			Msg("list-candidates: the directory mirror has never been synced (reconcile-members has not run yet); reading Resource Directory instead")
 	}
@@ -144,6 +157,12 @@ func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (ca
 		return c, err
 	}
 	c.tree, c.accounts, c.members = tree, accounts, map[string]bool{}
+	if memberIDs != nil {
+		for _, id := range memberIDs {
+			c.members[id] = true
+		}
+		return c, nil
+	}
 	err = s.scan(ctx, sc.Directory.ID, store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}, func(m store.Member) {
 		c.members[m.AccountID] = true
 	})

@@ -3,6 +3,8 @@ package member
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -33,12 +35,11 @@ func (s *Service) tree(ctx context.Context) (*directory.FolderTree, error) {
 // ListFolders is list-folders: the tree in the directory's order (root
 // first, depth-first by name) with each folder's path and how many
 // accounts it holds directly.
-func (s *Service) ListFolders(ctx context.Context, _ Scope) (FoldersOutput, error) {
-	fs, err := s.Folders.ListFolders(ctx)
-	if err != nil {
-		return FoldersOutput{}, fmt.Errorf("list folders: %w", err)
-	}
-	accounts, err := s.Accounts.ListAccounts(ctx)
+//
+// Once the directory mirror has been synced it is one store read and no RD
+// call (folders in the tree's order, as RD gives them).
+func (s *Service) ListFolders(ctx context.Context, sc Scope) (FoldersOutput, error) {
+	fs, accounts, err := s.foldersAndAccounts(ctx, sc.Directory.ID)
 	if err != nil {
 		return FoldersOutput{}, fmt.Errorf("list folders: %w", err)
 	}
@@ -57,4 +58,59 @@ func (s *Service) ListFolders(ctx context.Context, _ Scope) (FoldersOutput, erro
 
 func errFolderNotFound(id string) error {
 	return apperr.NotFound(apperr.CodeFolderNotFound, "Folder %q is not a folder of this Resource Directory.", id)
+}
+
+// foldersAndAccounts reads the mirror once synced, else RD (the folder tree
+// and the cached account list).
+func (s *Service) foldersAndAccounts(ctx context.Context, dirID string) ([]directory.Folder, []directory.Account, error) {
+	if s.Mirror != nil {
+		m, err := s.Mirror.ReadMirror(ctx, dirID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !m.Marks.SyncTime.IsZero() {
+			accounts := make([]directory.Account, len(m.Accounts))
+			for i, a := range m.Accounts {
+				accounts[i] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, FolderID: a.FolderID, JoinTime: a.JoinTime}
+			}
+			return treeOrder(mirrorFolders(m.Folders)), accounts, nil
+		}
+	}
+	fs, err := s.Folders.ListFolders(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	accounts, err := s.Accounts.ListAccounts(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fs, accounts, nil
+}
+
+// treeOrder sorts folders as RD's ListFolders does: the root first, then
+// depth-first with siblings by name.
+func treeOrder(fs []directory.Folder) []directory.Folder {
+	children := map[string][]directory.Folder{}
+	var roots []directory.Folder
+	for _, f := range fs {
+		if f.ParentID == "" {
+			roots = append(roots, f)
+		} else {
+			children[f.ParentID] = append(children[f.ParentID], f)
+		}
+	}
+	out := make([]directory.Folder, 0, len(fs))
+	var visit func(f directory.Folder)
+	visit = func(f directory.Folder) {
+		out = append(out, f)
+		kids := children[f.ID]
+		slices.SortFunc(kids, func(a, b directory.Folder) int { return strings.Compare(a.Name, b.Name) })
+		for _, k := range kids {
+			visit(k)
+		}
+	}
+	for _, r := range roots {
+		visit(r)
+	}
+	return out
 }
