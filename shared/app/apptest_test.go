@@ -961,36 +961,3 @@ func sortedCopy(ss []string) []string {
 
 // jsonDecode is json.Unmarshal for goroutines that may not call t.Fatal.
 func jsonDecode(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-func (c *countingStore) ReadMirror(ctx context.Context, dirID string) (store.Mirror, error) {
-	c.add("ReadMirror")
-	return c.Store.ReadMirror(ctx, dirID)
-}
-
-func (c *countingStore) MemberIDs(ctx context.Context, dirID string) ([]string, error) {
-	c.add("MemberIDs")
-	return c.Store.MemberIDs(ctx, dirID)
-}
-
-func (c *countingStore) ReplaceMirror(ctx context.Context, dirID string, m store.Mirror) error {
-	c.add("ReplaceMirror")
-	return c.Store.ReplaceMirror(ctx, dirID, m)
-}
-
-// reconcile runs reconcile-members once (it syncs the directory mirror).
-func (k *kit) reconcile(tb testing.TB) {
-	tb.Helper()
-	if _, err := k.app.ReconcileHandler()(k.ctx, []byte(`{}`)); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func (c *countingStore) GetPolicy(ctx context.Context, dirID string) (store.EnrollmentPolicy, error) {
-	c.add("GetPolicy")
-	return c.Store.GetPolicy(ctx, dirID)
-}
-
-func (c *countingStore) PutPolicy(ctx context.Context, dirID string, p store.EnrollmentPolicy, v int64, rec store.AuditEvent) (store.EnrollmentPolicy, error) {
-	c.add("PutPolicy")
-	return c.Store.PutPolicy(ctx, dirID, p, v, rec)
-}

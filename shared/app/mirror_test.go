@@ -1,9 +1,11 @@
 package app_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 )
 
 type candidatesBody struct {
@@ -66,4 +68,37 @@ func TestCandidatesFromTheMirror(t *testing.T) {
 	if _, ok := k.member(fx.dir.ID, late.AccountID); !ok {
 		t.Fatalf("late account not added: %s", r)
 	}
+}
+
+func (c *countingStore) ReadMirror(ctx context.Context, dirID string) (store.Mirror, error) {
+	c.add("ReadMirror")
+	return c.Store.ReadMirror(ctx, dirID)
+}
+
+func (c *countingStore) MemberIDs(ctx context.Context, dirID string) ([]string, error) {
+	c.add("MemberIDs")
+	return c.Store.MemberIDs(ctx, dirID)
+}
+
+func (c *countingStore) ReplaceMirror(ctx context.Context, dirID string, m store.Mirror) error {
+	c.add("ReplaceMirror")
+	return c.Store.ReplaceMirror(ctx, dirID, m)
+}
+
+// reconcile runs reconcile-members once (it syncs the directory mirror).
+func (k *kit) reconcile(tb testing.TB) {
+	tb.Helper()
+	if _, err := k.app.ReconcileHandler()(k.ctx, []byte(`{}`)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func (c *countingStore) GetPolicy(ctx context.Context, dirID string) (store.EnrollmentPolicy, error) {
+	c.add("GetPolicy")
+	return c.Store.GetPolicy(ctx, dirID)
+}
+
+func (c *countingStore) PutPolicy(ctx context.Context, dirID string, p store.EnrollmentPolicy, v int64, rec store.AuditEvent) (store.EnrollmentPolicy, error) {
+	c.add("PutPolicy")
+	return c.Store.PutPolicy(ctx, dirID, p, v, rec)
 }
