@@ -8,6 +8,7 @@ import { errorBox } from './ui.js';
 import { renderSetup } from './setup.js';
 import { renderMembers } from './members.js';
 import { renderAudit } from './audit.js';
+import { renderPolicy } from './policy.js';
 import { renderMember, renderOutsider } from './roles.js';
 
 const main = document.getElementById('main');
@@ -21,6 +22,7 @@ let expiryTimer = 0;
 const views = {
   setup: { label: S.tabSetup, roles: ['Owner', 'ManagementAccount', 'DelegatedAdministrator'], render: renderSetup },
   members: { label: S.tabMembers, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderMembers },
+  policy: { label: S.tabPolicy, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderPolicy },
   audit: { label: S.tabAudit, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderAudit },
 };
 
