@@ -21,7 +21,8 @@ const ReasonNotInScope = "NotEnrolledByPolicy"
 // AddMembers call, each with its System audit record naming the policy
 // version, in the same unit as the member row. An account that is a member
 // already is left alone. Costs: one GetPolicy, one ReadMirrorFolders for a
-// Folders policy, one AddMembers per 100 accounts enrolled.
+// Folders policy (and RD's ListFolders when the mirror lacks an account's
+// folder), one AddMembers per 100 accounts enrolled.
 //
 // joinedSince (reconciliation) limits enrollment to accounts that joined
 // the directory since the policy took its current form: those an event or
@@ -44,6 +45,17 @@ func (s *Service) enrollAccounts(ctx context.Context, d directory.Directory, acc
 			return 0, fmt.Errorf("read mirror folders: %w", err)
 		}
 		folders = enroll.Folders(fs)
+		// A mirror without the account's folder (never synced, or the
+		// folder's event not seen yet): the tree from RD, once.
+		tree := directory.NewFolderTree(folders)
+		for _, a := range accounts {
+			if !tree.Has(a.FolderID) {
+				if folders, err = s.Directory.ListFolders(ctx); err != nil {
+					return 0, fmt.Errorf("list folders: %w", err)
+				}
+				break
+			}
+		}
 	default:
 		return 0, nil
 	}

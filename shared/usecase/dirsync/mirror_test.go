@@ -111,3 +111,32 @@ func TestMirrorKeptByReconcileAndEvents(t *testing.T) {
 		t.Errorf("GetAccount calls %d, want 5 (one per account event)", n)
 	}
 }
+
+// Before the first reconciliation the mirror has no folders: an account
+// created in a subfolder of a covered folder is still enrolled (the tree
+// comes from RD).
+func TestEnrollmentBeforeTheFirstSync(t *testing.T) {
+	e := newEnv(t)
+	prod, err := e.sim.CreateFolder(e.ctx, "Production", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := e.sim.CreateFolder(e.ctx, "Web", prod.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.AuditEvent{DirectoryID: e.d.ID, ID: "0001", Time: t0, Action: "update-enrollment-policy", Result: "Success"}
+	if _, err := e.store.PutPolicy(e.ctx, e.d.ID, store.EnrollmentPolicy{Mode: store.PolicyFolders, FolderIDs: []string{prod.ID},
+		IncludeSubfolders: true, UpdateTime: t0, UpdatedBy: owner}, 0, rec); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.sim.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "web-1", FolderID: web.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := e.handle(created(owner, dirsync.EventCreateResourceAccount, time.Now(), nil, map[string]string{"AccountId": acc.AccountID}))
+	wantResult(t, sum, dirsync.ResultEnrolled, "")
+	if m, ok := e.member(acc.AccountID); !ok || m.AddedBy != "System" {
+		t.Fatalf("member %+v, %v", m, ok)
+	}
+}
