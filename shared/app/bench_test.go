@@ -245,7 +245,8 @@ func (e *benchEnv) loop(b *testing.B, fn string, payload []byte, cold bool, afte
 	dir, st := e.k.dir.take(), e.k.store.take()
 	b.ReportMetric(float64(total(dir))/float64(b.N), "rdcalls/op")
 	b.ReportMetric(float64(e.k.dir.takeAPICalls())/float64(b.N), "rdapi/op")
-	b.ReportMetric(float64(st["ListMembers"]+st["CountMembers"]+st["MemberState"]+st["GetMember"]+st["ListAudit"]+st["ListAuditByTarget"])/float64(b.N), "storereads/op")
+	b.ReportMetric(float64(st["ListMembers"]+st["CountMembers"]+st["MemberState"]+st["GetMember"]+st["ListAudit"]+st["ListAuditByTarget"]+
+		st["ReadMirror"]+st["MemberIDs"]+st["GetPolicy"])/float64(b.N), "storereads/op")
 	b.ReportMetric(float64(st["AddMembers"]+st["DeleteMembers"]+st["UpdateRemark"]+st["AppendAudit"])/float64(b.N), "storewrites/op")
 }
 
@@ -347,4 +348,24 @@ func BenchmarkRoleCheck(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkCandidatesPage: a list-candidates page on 10,000 accounts (all
+// members but 100) through the whole handler path: before the first
+// reconciliation (read from RD) and from the directory mirror, warm and
+// with a cold role check; and the enrollment policy's preview (DryRun).
+func BenchmarkCandidatesPage(b *testing.B) {
+	e := newBenchEnv(b)
+	first := e.payload(b, request{Fn: "list-candidates", As: daID, Query: map[string]string{"MaxResults": "20"}})
+	b.Run("BeforeFirstSync", func(b *testing.B) { e.loop(b, "list-candidates", first, false, nil) })
+	e.k.reconcile(b)
+	body := e.invokeOK(b, "list-candidates", first)
+	var total int
+	if err := json.Unmarshal(body["TotalCount"], &total); err != nil || total != benchPool+1 { // the pool and the DA
+		b.Fatalf("TotalCount %s", body["TotalCount"])
+	}
+	b.Run("FromMirror", func(b *testing.B) { e.loop(b, "list-candidates", first, false, nil) })
+	b.Run("FromMirrorColdRoleDA", func(b *testing.B) { e.loop(b, "list-candidates", first, true, nil) })
+	preview := e.payload(b, request{Fn: "update-enrollment-policy", As: daID, Body: map[string]any{"Mode": "AllAccounts", "DryRun": true}})
+	b.Run("PolicyPreview", func(b *testing.B) { e.loop(b, "update-enrollment-policy", preview, false, nil) })
 }

@@ -14,7 +14,7 @@
 //	audit/<dirID>/<eventID>                  auditRec
 //	audit_by_target/<dirID>/<target>|<id>    empty: a target's timeline
 //	processed/<key>                          8-byte order-preserving expiry ms (swept every 256 marks)
-//	mirror/<dirID>/accounts/<accountID>      mirrorAccountRec: the directory mirror
+//	mirror/<dirID>/accounts/<accountID>      "<join ms>\x00<folder>\x00<name>": the directory mirror
 //	mirror/<dirID>/folders/<folderID>        mirrorFolderRec
 //	mirror/<dirID>/marks                     mirrorMarksRec (last full sync, last handshake check)
 //	policies/<dirID>                         policyRec: the enrollment policy
