@@ -62,7 +62,7 @@ func TestCallsPerRequest(t *testing.T) {
 		{"add-members 100 again (no-op)", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch}}, calls{}, calls{"ReadMirror": 1, "AddMembers": 1}},
 		{"add-members DryRun", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": batch[:3], "DryRun": true}}, calls{}, calls{"ReadMirror": 1, "GetMember": 3}},
 		{"add-members of an account that just joined", false, request{Fn: "add-members", As: daID, Body: map[string]any{"Members": []map[string]string{{"AccountId": lateID}}}}, calls{"GetAccount": 1}, calls{"ReadMirror": 1, "AddMembers": 1}},
-		{"list-candidates first page (mirror never synced)", false, request{Fn: "list-candidates", As: daID}, calls{"ListAccounts": 1, "ListFolders": 1}, calls{"ReadMirror": 1, "MemberIDs": 1}},
+		{"list-candidates first page (mirror never synced)", false, request{Fn: "list-candidates", As: daID}, calls{"ListAccounts": 1, "ListFolders": 1}, calls{"MirrorMarks": 1, "MemberState": 1, "MemberIDs": 1}},
 		{"update-member-remark", false, request{Fn: "update-member-remark", As: daID, Body: map[string]any{"AccountId": saseID, "Remark": "x"}}, calls{}, calls{"UpdateRemark": 1}},
 		{"delete-members", false, request{Fn: "delete-members", As: ownerID, Body: map[string]any{"AccountIds": []string{saseID}}}, calls{}, calls{"DeleteMembers": 1}},
 		{"list-audit-events", false, request{Fn: "list-audit-events", As: ownerID}, calls{}, calls{"ListAudit": 1}},
@@ -110,9 +110,9 @@ func TestCallsPerRequest(t *testing.T) {
 		rq        request
 		dir, stor calls
 	}{
-		{"list-candidates from the mirror", false, request{Fn: "list-candidates", As: daID}, calls{}, calls{"ReadMirror": 1, "MemberIDs": 1}},
-		{"list-candidates from the mirror, one a page", false, request{Fn: "list-candidates", As: daID, Query: map[string]string{"MaxResults": "1"}}, calls{}, calls{"ReadMirror": 1, "MemberIDs": 1}},
-		{"list-candidates from the mirror cold MA", true, request{Fn: "list-candidates", As: ownerID, Query: map[string]string{"Keyword": "x"}}, calls{"GetDirectory": 1}, calls{"ReadMirror": 1, "MemberIDs": 1}},
+		{"list-candidates from the mirror (first: the copy is read)", false, request{Fn: "list-candidates", As: daID}, calls{}, calls{"MirrorMarks": 1, "MemberState": 1, "ReadMirror": 1, "MemberIDs": 1}},
+		{"list-candidates from the mirror, one a page (the copy is current)", false, request{Fn: "list-candidates", As: daID, Query: map[string]string{"MaxResults": "1"}}, calls{}, calls{"MirrorMarks": 1, "MemberState": 1}},
+		{"list-candidates from the mirror cold MA", true, request{Fn: "list-candidates", As: ownerID, Query: map[string]string{"Keyword": "x"}}, calls{"GetDirectory": 1}, calls{"MirrorMarks": 1, "MemberState": 1}},
 		{"list-folders from the mirror", false, request{Fn: "list-folders", As: daID}, calls{}, calls{"ReadMirror": 1}},
 		{"update-enrollment-policy DryRun (preview)", false, request{Fn: "update-enrollment-policy", As: daID, Body: map[string]any{"Mode": "AllAccounts", "DryRun": true}}, calls{}, calls{"ReadMirror": 1, "MemberIDs": 1, "GetPolicy": 1}},
 		{"update-enrollment-policy", false, request{Fn: "update-enrollment-policy", As: daID, Body: map[string]any{"Mode": "Off"}}, calls{}, calls{"ReadMirror": 1, "MemberIDs": 1, "GetPolicy": 1, "PutPolicy": 1}},

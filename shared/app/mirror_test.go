@@ -70,6 +70,11 @@ func TestCandidatesFromTheMirror(t *testing.T) {
 	}
 }
 
+func (c *countingStore) MirrorMarks(ctx context.Context, dirID string) (store.MirrorMarks, error) {
+	c.add("MirrorMarks")
+	return c.Store.MirrorMarks(ctx, dirID)
+}
+
 func (c *countingStore) ReadMirror(ctx context.Context, dirID string) (store.Mirror, error) {
 	c.add("ReadMirror")
 	return c.Store.ReadMirror(ctx, dirID)

@@ -26,6 +26,7 @@ const (
 	colJoinTime      = "join_time"
 	colSyncTime      = "sync_time"
 	colHandshakeTime = "handshake_time"
+	colMirrorVersion = "mirror_version"
 
 	itemAccount = "a|"
 	itemFolder  = "f|"
@@ -95,7 +96,7 @@ func (s *Store) ReadMirror(ctx context.Context, dirID string) (store.Mirror, err
 		case strings.HasPrefix(item, itemFolder):
 			m.Folders = append(m.Folders, store.MirrorFolder{ID: item[len(itemFolder):], Name: c.str(colName), ParentID: c.str(colFolder)})
 		case item == itemMarks:
-			m.Marks = store.MirrorMarks{SyncTime: msTime(c.optInt(colSyncTime)), HandshakeTime: msTime(c.optInt(colHandshakeTime))}
+			m.Marks = store.MirrorMarks{SyncTime: msTime(c.optInt(colSyncTime)), HandshakeTime: msTime(c.optInt(colHandshakeTime)), Version: c.optInt(colMirrorVersion)}
 		}
 		if len(c.errs) > 0 {
 			return store.Mirror{}, apperr.Internal(fmt.Errorf("tablestore: corrupt mirror row %q of %s: %w", item, dirID, errors.Join(c.errs...)))
@@ -148,17 +149,20 @@ func (s *Store) ReplaceMirror(ctx context.Context, dirID string, m store.Mirror)
 	for id := range oldF {
 		changes = append(changes, s.mirrorDelete(dirID, itemFolder+id))
 	}
-	if err := s.writeAll(ctx, op, changes); err != nil {
+	if err := s.writeAll(ctx, op, dirID, changes); err != nil {
 		return err
 	}
 	return s.setMark(ctx, op, dirID, colSyncTime, m.Marks.SyncTime)
 }
 
-// writeAll sends changes in BatchWriteRow requests; any failed row fails
+// writeAll sends changes to dirID's mirror in BatchWriteRow requests, each
+// with an increment of the mirror's version on the marks row (so a reader's
+// copy is stale from the moment any part is written); any failed row fails
 // the call (every change is idempotent: a retry is harmless).
-func (s *Store) writeAll(ctx context.Context, op string, changes []ots.RowChange) error {
-	for start := 0; start < len(changes); start += batchRows {
-		res, _, err := s.batchWrite(ctx, op, changes[start:min(start+batchRows, len(changes))])
+func (s *Store) writeAll(ctx context.Context, op, dirID string, changes []ots.RowChange) error {
+	for start := 0; start < len(changes); start += batchRows - 1 {
+		chunk := append(changes[start:min(start+batchRows-1, len(changes)):min(start+batchRows-1, len(changes))], s.mirrorBump(dirID))
+		res, _, err := s.batchWrite(ctx, op, chunk)
 		if err != nil {
 			return err
 		}
@@ -171,9 +175,18 @@ func (s *Store) writeAll(ctx context.Context, op string, changes []ots.RowChange
 	return nil
 }
 
+// mirrorBump increments the mirror's version.
+func (s *Store) mirrorBump(dirID string) *ots.UpdateRowChange {
+	ch := &ots.UpdateRowChange{TableName: s.cfg.MirrorTable, PrimaryKey: s.mirrorPK(dirID, itemMarks)}
+	ch.IncrementColumn(colMirrorVersion, 1)
+	ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
+	return ch
+}
+
 func (s *Store) setMark(ctx context.Context, op, dirID, col string, t time.Time) error {
 	ch := &ots.UpdateRowChange{TableName: s.cfg.MirrorTable, PrimaryKey: s.mirrorPK(dirID, itemMarks)}
 	ch.PutColumn(col, timeMs(t))
+	ch.IncrementColumn(colMirrorVersion, 1)
 	ch.SetCondition(ots.RowExistenceExpectation_IGNORE)
 	_, err := s.updateRow(ctx, op, ch)
 	return err
@@ -192,7 +205,7 @@ func (s *Store) PutMirrorAccounts(ctx context.Context, dirID string, accs []stor
 			changes = append(changes, s.mirrorAccountPut(dirID, accs[i]))
 		}
 	}
-	return s.writeAll(ctx, "PutMirrorAccounts", changes)
+	return s.writeAll(ctx, "PutMirrorAccounts", dirID, changes)
 }
 
 // DeleteMirrorAccount implements store.DirectoryMirror: one write.
@@ -200,7 +213,7 @@ func (s *Store) DeleteMirrorAccount(ctx context.Context, dirID, accountID string
 	if err := store.CheckMemberKey(dirID, accountID); err != nil {
 		return err
 	}
-	return s.writeAll(ctx, "DeleteMirrorAccount", []ots.RowChange{s.mirrorDelete(dirID, itemAccount+accountID)})
+	return s.writeAll(ctx, "DeleteMirrorAccount", dirID, []ots.RowChange{s.mirrorDelete(dirID, itemAccount+accountID)})
 }
 
 // PutMirrorFolder implements store.DirectoryMirror: one write.
@@ -208,7 +221,7 @@ func (s *Store) PutMirrorFolder(ctx context.Context, dirID string, f store.Mirro
 	if err := store.CheckMirrorFolder(dirID, f.ID); err != nil {
 		return err
 	}
-	return s.writeAll(ctx, "PutMirrorFolder", []ots.RowChange{s.mirrorFolderPut(dirID, f)})
+	return s.writeAll(ctx, "PutMirrorFolder", dirID, []ots.RowChange{s.mirrorFolderPut(dirID, f)})
 }
 
 // DeleteMirrorFolder implements store.DirectoryMirror: one write.
@@ -216,7 +229,7 @@ func (s *Store) DeleteMirrorFolder(ctx context.Context, dirID, folderID string) 
 	if err := store.CheckMirrorFolder(dirID, folderID); err != nil {
 		return err
 	}
-	return s.writeAll(ctx, "DeleteMirrorFolder", []ots.RowChange{s.mirrorDelete(dirID, itemFolder+folderID)})
+	return s.writeAll(ctx, "DeleteMirrorFolder", dirID, []ots.RowChange{s.mirrorDelete(dirID, itemFolder+folderID)})
 }
 
 // MirrorMarks implements store.DirectoryMirror: one GetRow.
@@ -229,7 +242,7 @@ func (s *Store) MirrorMarks(ctx context.Context, dirID string) (store.MirrorMark
 		return store.MirrorMarks{}, err
 	}
 	c := colReader{c: columnsOf(row.Columns)}
-	m := store.MirrorMarks{SyncTime: msTime(c.optInt(colSyncTime)), HandshakeTime: msTime(c.optInt(colHandshakeTime))}
+	m := store.MirrorMarks{SyncTime: msTime(c.optInt(colSyncTime)), HandshakeTime: msTime(c.optInt(colHandshakeTime)), Version: c.optInt(colMirrorVersion)}
 	if len(c.errs) > 0 {
 		return store.MirrorMarks{}, apperr.Internal(fmt.Errorf("tablestore: corrupt mirror marks of %s: %w", dirID, errors.Join(c.errs...)))
 	}

@@ -30,6 +30,7 @@ type mirrorFolderRec struct {
 type mirrorMarksRec struct {
 	SyncTime      int64 `json:"sync_time,omitempty"`
 	HandshakeTime int64 `json:"handshake_time,omitempty"`
+	Version       int64 `json:"version,omitempty"`
 }
 
 func msOrZero(t time.Time) int64 {
@@ -85,11 +86,13 @@ func readMarks(d *bolt.Bucket) (store.MirrorMarks, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return store.MirrorMarks{}, corrupt("mirror marks: %v", err)
 	}
-	return store.MirrorMarks{SyncTime: timeOrZero(r.SyncTime), HandshakeTime: timeOrZero(r.HandshakeTime)}, nil
+	return store.MirrorMarks{SyncTime: timeOrZero(r.SyncTime), HandshakeTime: timeOrZero(r.HandshakeTime), Version: r.Version}, nil
 }
 
+// writeMarks stores m with the next version: every mirror write goes
+// through it (bumpMirror), in the write's transaction.
 func writeMarks(d *bolt.Bucket, m store.MirrorMarks) error {
-	v, err := json.Marshal(mirrorMarksRec{SyncTime: msOrZero(m.SyncTime), HandshakeTime: msOrZero(m.HandshakeTime)})
+	v, err := json.Marshal(mirrorMarksRec{SyncTime: msOrZero(m.SyncTime), HandshakeTime: msOrZero(m.HandshakeTime), Version: m.Version + 1})
 	if err != nil {
 		return err
 	}
@@ -239,8 +242,21 @@ func (s *Store) PutMirrorAccounts(ctx context.Context, dirID string, accs []stor
 				return err
 			}
 		}
-		return nil
+		return bumpMirror(tx, dirID)
 	})
+}
+
+// bumpMirror moves the mirror's version (store.MirrorMarks.Version).
+func bumpMirror(tx *bolt.Tx, dirID string) error {
+	d, _, _, err := mirrorDir(tx, dirID, true)
+	if err != nil {
+		return err
+	}
+	marks, err := readMarks(d)
+	if err != nil {
+		return err
+	}
+	return writeMarks(d, marks)
 }
 
 // DeleteMirrorAccount implements store.DirectoryMirror.
@@ -253,7 +269,10 @@ func (s *Store) DeleteMirrorAccount(ctx context.Context, dirID, accountID string
 		if err != nil || accounts == nil {
 			return err
 		}
-		return accounts.Delete([]byte(accountID))
+		if err := accounts.Delete([]byte(accountID)); err != nil {
+			return err
+		}
+		return bumpMirror(tx, dirID)
 	})
 }
 
@@ -267,7 +286,10 @@ func (s *Store) PutMirrorFolder(ctx context.Context, dirID string, f store.Mirro
 		if err != nil {
 			return err
 		}
-		return putFolder(folders, f)
+		if err := putFolder(folders, f); err != nil {
+			return err
+		}
+		return bumpMirror(tx, dirID)
 	})
 }
 
@@ -281,7 +303,10 @@ func (s *Store) DeleteMirrorFolder(ctx context.Context, dirID, folderID string) 
 		if err != nil || folders == nil {
 			return err
 		}
-		return folders.Delete([]byte(folderID))
+		if err := folders.Delete([]byte(folderID)); err != nil {
+			return err
+		}
+		return bumpMirror(tx, dirID)
 	})
 }
 

@@ -40,6 +40,10 @@ type MirrorMarks struct {
 	// HandshakeTime is when the handshake check last asked RD for accepted
 	// invitations; zero before its first run.
 	HandshakeTime time.Time
+	// Version moves with every write of the mirror (in the same unit), so
+	// a reader can tell with one small read (MirrorMarks) that a copy of
+	// the mirror it holds is still current.
+	Version int64
 }
 
 // DirectoryMirror is the directory mirror. It is a cache of Resource

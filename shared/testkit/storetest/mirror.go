@@ -230,3 +230,51 @@ func testPolicy(t *testing.T, s store.Store) {
 		t.Fatalf("audit records %v, want the two applied updates only", ids)
 	}
 }
+
+// The mirror's version moves with every write of the mirror, and only
+// then: a reader's copy is checked with one MirrorMarks read.
+func testMirrorVersion(t *testing.T, s store.Store) {
+	ctx, dir := t.Context(), newDir()
+	version := func() int64 {
+		t.Helper()
+		m, err := s.MirrorMarks(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Version
+	}
+	acc := store.MirrorAccount{AccountID: acct(1), DisplayName: "a", FolderID: "r-root", JoinTime: base}
+	writes := []struct {
+		what string
+		do   func() error
+	}{
+		{"ReplaceMirror", func() error {
+			return s.ReplaceMirror(ctx, dir, store.Mirror{Accounts: []store.MirrorAccount{acc},
+				Folders: []store.MirrorFolder{{ID: "r-root", Name: "Root"}}, Marks: store.MirrorMarks{SyncTime: base}})
+		}},
+		{"PutMirrorAccounts", func() error {
+			return s.PutMirrorAccounts(ctx, dir, []store.MirrorAccount{{AccountID: acct(2), FolderID: "r-root", JoinTime: base}})
+		}},
+		{"DeleteMirrorAccount", func() error { return s.DeleteMirrorAccount(ctx, dir, acct(2)) }},
+		{"PutMirrorFolder", func() error {
+			return s.PutMirrorFolder(ctx, dir, store.MirrorFolder{ID: "fd-1", Name: "Prod", ParentID: "r-root"})
+		}},
+		{"DeleteMirrorFolder", func() error { return s.DeleteMirrorFolder(ctx, dir, "fd-1") }},
+		{"SetHandshakeTime", func() error { return s.SetHandshakeTime(ctx, dir, base) }},
+	}
+	prev := version()
+	for _, w := range writes {
+		if err := w.do(); err != nil {
+			t.Fatalf("%s: %v", w.what, err)
+		}
+		v := version()
+		if v <= prev {
+			t.Errorf("after %s the mirror version is %d (was %d); want it newer", w.what, v, prev)
+		}
+		prev = v
+	}
+	m, err := s.ReadMirror(ctx, dir)
+	if err != nil || m.Marks.Version != prev {
+		t.Errorf("ReadMirror: version %d, %v; want %d (reads move nothing)", m.Marks.Version, err, prev)
+	}
+}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Mirror", testMirror},
 		{"MirrorLarge", testMirrorLarge},
 		{"MirrorInvalid", testMirrorInvalid},
+		{"MirrorVersion", testMirrorVersion},
 		{"MemberIDs", testMemberIDs},
 		{"Policy", testPolicy},
 		{"MemberState", testMemberState},

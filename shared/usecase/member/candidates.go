@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
@@ -65,12 +66,13 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
 	}
 	folders, accounts, members := src.tree, src.accounts, src.members
+	text := src.text
 	if in.FolderID != "" && !folders.Has(in.FolderID) {
 		return CandidatesOutput{}, errFolderNotFound(in.FolderID)
 	}
 	var all []directory.Account
-	for _, a := range accounts {
-		if a.AccountID == sc.Directory.ManagementAccountID || members[a.AccountID] || !matches(keyword, a.AccountID, a.DisplayName) ||
+	for i, a := range accounts {
+		if a.AccountID == sc.Directory.ManagementAccountID || members[a.AccountID] || (keyword != "" && !strings.Contains(text[i], keyword)) ||
 			(in.FolderID != "" && !folders.Within(a.FolderID, in.FolderID)) {
 			continue
 		}
@@ -101,6 +103,93 @@ type candidates struct {
 	accounts []directory.Account
 	tree     *directory.FolderTree
 	members  map[string]bool
+	text     []string // lower-case "UID\x00name" per account (withText)
+}
+
+// withText makes the accounts' search texts once per copy, not per page.
+func (c candidates) withText() candidates {
+	c.text = make([]string, len(c.accounts))
+	for i, a := range c.accounts {
+		c.text[i] = strings.ToLower(a.AccountID + "\x00" + a.DisplayName)
+	}
+	return c
+}
+
+// candidateSnap is the last candidates read from the mirror, kept per
+// instance with the versions it was read at: a page first reads the
+// mirror's marks and the member state (two small reads, at once) and uses
+// the kept copy while both versions stand, instead of reading all 10,000
+// accounts and member IDs again.
+type candidateSnap struct {
+	mu             sync.Mutex
+	dirID          string
+	mirror, member int64
+	count          int
+	c              candidates
+}
+
+// mirrorCandidates returns the candidates from the mirror, and ok false
+// when the mirror was never synced.
+func (s *Service) mirrorCandidates(ctx context.Context, dirID string) (c candidates, ok bool, err error) {
+	var (
+		count    int
+		memberV  int64
+		stateErr error
+		done     = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		count, memberV, stateErr = s.Store.MemberState(ctx, dirID)
+	}()
+	marks, err := s.Mirror.MirrorMarks(ctx, dirID)
+	<-done
+	if err != nil {
+		return c, false, err
+	}
+	if stateErr != nil {
+		return c, false, stateErr
+	}
+	if marks.SyncTime.IsZero() {
+		return c, false, nil
+	}
+	s.cands.mu.Lock()
+	fresh := s.cands.dirID == dirID && s.cands.mirror == marks.Version && s.cands.member == memberV && s.cands.count == count
+	kept := s.cands.c
+	s.cands.mu.Unlock()
+	if fresh {
+		return kept, true, nil
+	}
+	// Read both in full, at once. A change after the versions were read
+	// leaves the copy stale by its versions: the next page reads again.
+	var ids []string
+	var idsErr error
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		ids, idsErr = s.Mirror.MemberIDs(ctx, dirID)
+	}()
+	m, err := s.Mirror.ReadMirror(ctx, dirID)
+	<-done
+	if err != nil {
+		return c, false, err
+	}
+	if idsErr != nil {
+		return c, false, idsErr
+	}
+	c.members = make(map[string]bool, len(ids))
+	for _, id := range ids {
+		c.members[id] = true
+	}
+	c.accounts = make([]directory.Account, len(m.Accounts))
+	for i, a := range m.Accounts {
+		c.accounts[i] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, FolderID: a.FolderID}
+	}
+	c.tree = directory.NewFolderTree(mirrorFolders(m.Folders))
+	c = c.withText()
+	s.cands.mu.Lock()
+	s.cands.dirID, s.cands.mirror, s.cands.member, s.cands.count, s.cands.c = dirID, marks.Version, memberV, count, c
+	s.cands.mu.Unlock()
+	return c, true, nil
 }
 
 // candidateSource reads the mirror when it has been synced, else the
@@ -109,38 +198,15 @@ func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (ca
 	var c candidates
 	var memberIDs []string // read with the mirror; nil without one
 	if s.Mirror != nil {
-		// Both reads at once: a page waits for the slower, not the sum.
-		var ids []string
-		var idsErr error
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ids, idsErr = s.Mirror.MemberIDs(ctx, sc.Directory.ID)
-		}()
-		m, err := s.Mirror.ReadMirror(ctx, sc.Directory.ID)
-		<-done
+		mc, ok, err := s.mirrorCandidates(ctx, sc.Directory.ID)
+		if err != nil || ok {
+			return mc, err
+		}
+		ids, err := s.Mirror.MemberIDs(ctx, sc.Directory.ID)
 		if err != nil {
 			return c, err
 		}
-		if !m.Marks.SyncTime.IsZero() {
-			if idsErr != nil {
-				return c, idsErr
-			}
-			c.members = make(map[string]bool, len(ids))
-			for _, id := range ids {
-				c.members[id] = true
-			}
-			c.accounts = make([]directory.Account, len(m.Accounts))
-			for i, a := range m.Accounts {
-				c.accounts[i] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, FolderID: a.FolderID}
-			}
-			c.tree = directory.NewFolderTree(mirrorFolders(m.Folders))
-			return c, nil
-		}
-		if idsErr != nil {
-			return c, idsErr
-		}
-		memberIDs = append(make([]string, 0, len(ids)), ids...)
+		memberIDs = ids
 		s.Log.Info().Str("directory_id", sc.Directory.ID).
 			Msg("list-candidates: the directory mirror has never been synced (reconcile-members has not run yet); reading Resource Directory instead")
 	}
@@ -157,6 +223,7 @@ func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (ca
 		return c, err
 	}
 	c.tree, c.accounts, c.members = tree, accounts, map[string]bool{}
+	c = c.withText()
 	if memberIDs != nil {
 		for _, id := range memberIDs {
 			c.members[id] = true

@@ -5,7 +5,6 @@ package member
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,6 +46,7 @@ type Auditor interface {
 // (store.DirectoryMirror).
 type Mirror interface {
 	ReadMirror(ctx context.Context, dirID string) (store.Mirror, error)
+	MirrorMarks(ctx context.Context, dirID string) (store.MirrorMarks, error)
 	MemberIDs(ctx context.Context, dirID string) ([]string, error)
 }
 
@@ -71,7 +71,8 @@ type Service struct {
 	Tokens *pagetoken.Codec
 	Now    func() time.Time
 
-	snaps snapshots // keyword search (snapshot.go)
+	snaps snapshots     // keyword search (snapshot.go)
+	cands candidateSnap // candidates from the mirror (candidates.go)
 }
 
 // Scope is the directory a request acts on and who acts.
@@ -128,14 +129,4 @@ func (s *Service) scan(ctx context.Context, dirID string, q store.ListQuery, vis
 		last := ms[len(ms)-1]
 		q.After = &store.Position{AddTime: last.AddTime, AccountID: last.AccountID}
 	}
-}
-
-// matches reports whether any field contains the lower-case keyword, ignoring case.
-func matches(keyword string, fields ...string) bool {
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), keyword) {
-			return true
-		}
-	}
-	return false
 }

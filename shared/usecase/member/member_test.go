@@ -468,3 +468,47 @@ func TestKeywordSearchSeesEveryChange(t *testing.T) {
 		t.Errorf("after another instance's add: %v, want %v", got, []string{uid(3)})
 	}
 }
+
+// Candidates from the mirror come from the instance's copy only while the
+// mirror and the members are as they were read: a member added by another
+// instance and an account the mirror gains show on the very next page.
+func TestCandidatesCopyFollowsEveryChange(t *testing.T) {
+	e := newEnv(t, 3)
+	d := e.sc.Directory
+	mirror := store.Mirror{Folders: []store.MirrorFolder{{ID: d.RootFolderID, Name: "Root"}}, Marks: store.MirrorMarks{SyncTime: e.Now}}
+	for i := 1; i <= 3; i++ {
+		mirror.Accounts = append(mirror.Accounts, store.MirrorAccount{AccountID: uid(i), DisplayName: fmt.Sprintf("Account %d", i), FolderID: d.RootFolderID, JoinTime: e.Now})
+	}
+	if err := e.Store.ReplaceMirror(e.Ctx, d.ID, mirror); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Mirror = e.Store
+	other := &member.Service{Store: e.Store, Accounts: e.svc.Accounts, Folders: e.Sim, Mirror: e.Store, Lookup: e.Sim, Audit: e.Recorder, Tokens: e.Tokens, Now: e.Clock}
+	cands := func() []string {
+		t.Helper()
+		out, err := e.svc.Candidates(e.Ctx, e.sc, member.CandidatesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range out.Accounts {
+			got = append(got, a.AccountID)
+		}
+		return got
+	}
+	if got := cands(); !slices.Equal(got, []string{uid(1), uid(2), uid(3)}) {
+		t.Fatalf("from the mirror: %v", got)
+	}
+	if _, err := other.Add(e.Ctx, e.sc, member.AddInput{Members: []member.AddItem{{AccountID: uid(1)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cands(); !slices.Equal(got, []string{uid(2), uid(3)}) {
+		t.Errorf("after another instance added %s: %v", uid(1), got)
+	}
+	if err := e.Store.PutMirrorAccounts(e.Ctx, d.ID, []store.MirrorAccount{{AccountID: uid(4), DisplayName: "new", FolderID: d.RootFolderID, JoinTime: e.Now}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cands(); !slices.Equal(got, []string{uid(2), uid(3), uid(4)}) {
+		t.Errorf("after the mirror gained %s: %v", uid(4), got)
+	}
+}
