@@ -12,7 +12,8 @@ type FolderTree struct {
 }
 
 // NewFolderTree indexes fs (every folder of one directory, the root
-// included).
+// included). The tree is read-only afterwards, so one tree may serve
+// concurrent requests.
 func NewFolderTree(fs []Folder) *FolderTree {
 	t := &FolderTree{byID: make(map[string]Folder, len(fs)), paths: make(map[string]string, len(fs))}
 	for _, f := range fs {
@@ -20,6 +21,9 @@ func NewFolderTree(fs []Folder) *FolderTree {
 		if f.ParentID == "" {
 			t.root = f.ID
 		}
+	}
+	for _, f := range fs {
+		t.paths[f.ID] = t.pathOf(f.ID, 0)
 	}
 	return t
 }
@@ -32,20 +36,18 @@ func (t *FolderTree) Has(id string) bool {
 
 // Path is the folder names from the root ("/" for the root,
 // "/Production/Web" below it); "" for an unknown folder.
-func (t *FolderTree) Path(id string) string {
-	if p, ok := t.paths[id]; ok {
-		return p
-	}
+func (t *FolderTree) Path(id string) string { return t.paths[id] }
+
+// pathOf builds a folder's path; depth stops a cycle in bad data.
+func (t *FolderTree) pathOf(id string, depth int) string {
 	f, ok := t.byID[id]
-	if !ok {
+	if !ok || depth > MaxFolderDepth+1 {
 		return ""
 	}
-	p := "/"
-	if f.ParentID != "" {
-		p = strings.TrimSuffix(t.Path(f.ParentID), "/") + "/" + f.Name
+	if f.ParentID == "" {
+		return "/"
 	}
-	t.paths[id] = p
-	return p
+	return strings.TrimSuffix(t.pathOf(f.ParentID, depth+1), "/") + "/" + f.Name
 }
 
 // Within reports whether folder id is under (or is) ancestor.

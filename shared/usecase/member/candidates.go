@@ -65,34 +65,35 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	if err != nil {
 		return CandidatesOutput{}, fmt.Errorf("list candidates: %w", err)
 	}
-	folders, accounts, members := src.tree, src.accounts, src.members
-	text := src.text
+	folders, accounts := src.tree, src.accounts
 	if in.FolderID != "" && !folders.Has(in.FolderID) {
 		return CandidatesOutput{}, errFolderNotFound(in.FolderID)
 	}
-	var all []directory.Account
-	for i, a := range accounts {
-		if a.AccountID == sc.Directory.ManagementAccountID || members[a.AccountID] || (keyword != "" && !strings.Contains(text[i], keyword)) ||
-			(in.FolderID != "" && !folders.Within(a.FolderID, in.FolderID)) {
+	// The pool is the candidates in account ID order, made once per copy;
+	// a page only filters it by keyword and folder.
+	all := make([]int, 0, len(src.pool))
+	for _, i := range src.pool {
+		if (keyword != "" && !strings.Contains(src.text[i], keyword)) ||
+			(in.FolderID != "" && !folders.Within(accounts[i].FolderID, in.FolderID)) {
 			continue
 		}
-		all = append(all, a)
+		all = append(all, i)
 	}
-	slices.SortFunc(all, func(a, b directory.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
-	start, _ := slices.BinarySearchFunc(all, pos.AccountID, func(a directory.Account, id string) int {
-		return strings.Compare(a.AccountID, id)
+	start, _ := slices.BinarySearchFunc(all, pos.AccountID, func(i int, id string) int {
+		return strings.Compare(accounts[i].AccountID, id)
 	})
-	if pos.AccountID != "" && start < len(all) && all[start].AccountID == pos.AccountID {
+	if pos.AccountID != "" && start < len(all) && accounts[all[start]].AccountID == pos.AccountID {
 		start++
 	}
 	end := min(start+limit, len(all))
 	out := CandidatesOutput{Accounts: make([]Candidate, 0, end-start), TotalCount: len(all)}
-	for _, a := range all[start:end] {
+	for _, i := range all[start:end] {
+		a := &accounts[i]
 		out.Accounts = append(out.Accounts, Candidate{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: audit.FormatTime(a.JoinTime),
 			FolderID: a.FolderID, FolderPath: folders.Path(a.FolderID)})
 	}
 	if end < len(all) {
-		out.NextToken = s.Tokens.Encode(binding, listPosition{AccountID: all[end-1].AccountID})
+		out.NextToken = s.Tokens.Encode(binding, listPosition{AccountID: accounts[all[end-1]].AccountID})
 	}
 	return out, nil
 }
@@ -103,15 +104,22 @@ type candidates struct {
 	accounts []directory.Account
 	tree     *directory.FolderTree
 	members  map[string]bool
-	text     []string // lower-case "UID\x00name" per account (withText)
+	// Made once per copy (prepare), not per page:
+	text []string // lower-case "UID\x00name" per account
+	pool []int    // the accounts that are candidates (neither the MA nor members), in account ID order
 }
 
-// withText makes the accounts' search texts once per copy, not per page.
-func (c candidates) withText() candidates {
+// prepare makes the search texts and the pool of candidates of a copy.
+func (c candidates) prepare(ma string) candidates {
 	c.text = make([]string, len(c.accounts))
+	c.pool = make([]int, 0, len(c.accounts))
 	for i, a := range c.accounts {
 		c.text[i] = strings.ToLower(a.AccountID + "\x00" + a.DisplayName)
+		if a.AccountID != ma && !c.members[a.AccountID] {
+			c.pool = append(c.pool, i)
+		}
 	}
+	slices.SortFunc(c.pool, func(x, y int) int { return strings.Compare(c.accounts[x].AccountID, c.accounts[y].AccountID) })
 	return c
 }
 
@@ -130,7 +138,7 @@ type candidateSnap struct {
 
 // mirrorCandidates returns the candidates from the mirror, and ok false
 // when the mirror was never synced.
-func (s *Service) mirrorCandidates(ctx context.Context, dirID string) (c candidates, ok bool, err error) {
+func (s *Service) mirrorCandidates(ctx context.Context, dirID, ma string) (c candidates, ok bool, err error) {
 	var (
 		count    int
 		memberV  int64
@@ -185,7 +193,7 @@ func (s *Service) mirrorCandidates(ctx context.Context, dirID string) (c candida
 		c.accounts[i] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, FolderID: a.FolderID}
 	}
 	c.tree = directory.NewFolderTree(mirrorFolders(m.Folders))
-	c = c.withText()
+	c = c.prepare(ma)
 	s.cands.mu.Lock()
 	s.cands.dirID, s.cands.mirror, s.cands.member, s.cands.count, s.cands.c = dirID, marks.Version, memberV, count, c
 	s.cands.mu.Unlock()
@@ -198,7 +206,7 @@ func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (ca
 	var c candidates
 	var memberIDs []string // read with the mirror; nil without one
 	if s.Mirror != nil {
-		mc, ok, err := s.mirrorCandidates(ctx, sc.Directory.ID)
+		mc, ok, err := s.mirrorCandidates(ctx, sc.Directory.ID, sc.Directory.ManagementAccountID)
 		if err != nil || ok {
 			return mc, err
 		}
@@ -223,17 +231,16 @@ func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (ca
 		return c, err
 	}
 	c.tree, c.accounts, c.members = tree, accounts, map[string]bool{}
-	c = c.withText()
 	if memberIDs != nil {
 		for _, id := range memberIDs {
 			c.members[id] = true
 		}
-		return c, nil
+		return c.prepare(sc.Directory.ManagementAccountID), nil
 	}
 	err = s.scan(ctx, sc.Directory.ID, store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}, func(m store.Member) {
 		c.members[m.AccountID] = true
 	})
-	return c, err
+	return c.prepare(sc.Directory.ManagementAccountID), err
 }
 
 func mirrorFolders(fs []store.MirrorFolder) []directory.Folder {
