@@ -48,12 +48,12 @@ func TestCallsPerRequest(t *testing.T) {
 		rq        request
 		dir, stor calls
 	}{
-		{"list-members cold MA", true, request{Fn: "list-members", As: ownerID}, calls{"GetDirectory": 1}, calls{"ListMembers": 1, "CountMembers": 1}},
-		{"list-members warm MA", false, request{Fn: "list-members", As: ownerID}, calls{}, calls{"ListMembers": 1, "CountMembers": 1}},
-		{"list-members cold DA", true, request{Fn: "list-members", As: daID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1}, calls{"ListMembers": 1, "CountMembers": 1}},
-		{"list-members warm DA MaxResults=1", false, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "1"}}, calls{}, calls{"ListMembers": 1, "CountMembers": 1}},
-		{"list-members keyword (first: the snapshot is read)", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "sierra"}}, calls{}, calls{"MemberState": 1, "ListMembers": 1}},
-		{"list-members keyword again (the snapshot is current)", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "tango"}}, calls{}, calls{"MemberState": 1}},
+		{"list-members cold MA", true, request{Fn: "list-members", As: ownerID}, calls{"GetDirectory": 1}, calls{"ListMembers": 1, "MemberState": 1, "MirrorMarks": 1}},
+		{"list-members warm MA", false, request{Fn: "list-members", As: ownerID}, calls{}, calls{"ListMembers": 1, "MemberState": 1, "MirrorMarks": 1}},
+		{"list-members cold DA", true, request{Fn: "list-members", As: daID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1}, calls{"ListMembers": 1, "MemberState": 1, "MirrorMarks": 1}},
+		{"list-members warm DA MaxResults=1", false, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "1"}}, calls{}, calls{"ListMembers": 1, "MemberState": 1, "MirrorMarks": 1}},
+		{"list-members keyword (first: the snapshot is read)", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "sierra"}}, calls{}, calls{"MemberState": 1, "MirrorMarks": 1, "ListMembers": 1}},
+		{"list-members keyword again (the snapshot is current)", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "tango"}}, calls{}, calls{"MemberState": 1, "MirrorMarks": 1}},
 		{"list-members cold member (denied)", true, request{Fn: "list-members", As: memberID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1, "ListAccounts": 1}, calls{}},
 		{"list-members warm member (denied)", false, request{Fn: "list-members", As: memberID}, calls{}, calls{}},
 		{"list-members cold stranger (denied)", true, request{Fn: "list-members", As: strangerID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1, "ListAccounts": 1}, calls{}},

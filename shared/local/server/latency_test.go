@@ -13,7 +13,7 @@ import (
 func TestWarmMemberPageWaitsForOneRoundTrip(t *testing.T) {
 	base, fake, stop := startOnWireFakes(t)
 	defer stop()
-	walk(t, base) // a directory with a member
+	walk(t, base)                                          // a directory with a member
 	post(t, base, "/reconcile-members", []byte(`{}`), 200) // the directory mirror, for candidates
 	ma := (&client{t: t, base: base}).as(owner)
 	ma.call("GET", "/list-members", nil, 200)    // warm: roles, generation

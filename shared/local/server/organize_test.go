@@ -78,6 +78,16 @@ func TestFoldersThroughTheLocalHelpers(t *testing.T) {
 		t.Errorf("candidates under /Production = %v, want the created account in /Production/Web", paths)
 	}
 
+	// Members show where their account is, from the directory mirror.
+	post(t, base, "/reconcile-members", []byte(`{}`), 200)
+	folderOf := map[string]any{}
+	for _, m := range ma.call("GET", "/list-members", nil, 200)["Members"].([]any) {
+		folderOf[m.(map[string]any)["AccountId"].(string)] = m.(map[string]any)["FolderPath"]
+	}
+	if folderOf[member1] != "/Production" || folderOf[member2] != "/" {
+		t.Errorf("member folder paths = %v, want %s in /Production and %s in the root", folderOf, member1, member2)
+	}
+
 	// Bad input is answered like a function's.
 	if e := anon.call("POST", "/_local/move-account", map[string]any{"AccountId": member1, "FolderId": "fd-nope"}, 404); e["Code"] != "EntityNotExists.Folder" {
 		t.Errorf("move to an unknown folder: %v", e)

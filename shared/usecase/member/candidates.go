@@ -105,15 +105,27 @@ type candidates struct {
 	tree     *directory.FolderTree
 	members  map[string]bool
 	// Made once per copy (prepare), not per page:
-	text []string // lower-case "UID\x00name" per account
-	pool []int    // the accounts that are candidates (neither the MA nor members), in account ID order
+	text []string       // lower-case "UID\x00name" per account
+	pool []int          // the accounts that are candidates (neither the MA nor members), in account ID order
+	byID map[string]int // account ID -> index in accounts
+}
+
+// folderPath is the folder path of a directory account ("" when unknown).
+func (c candidates) folderPath(accountID string) string {
+	i, ok := c.byID[accountID]
+	if !ok || c.tree == nil {
+		return ""
+	}
+	return c.tree.Path(c.accounts[i].FolderID)
 }
 
 // prepare makes the search texts and the pool of candidates of a copy.
 func (c candidates) prepare(ma string) candidates {
 	c.text = make([]string, len(c.accounts))
 	c.pool = make([]int, 0, len(c.accounts))
+	c.byID = make(map[string]int, len(c.accounts))
 	for i, a := range c.accounts {
+		c.byID[a.AccountID] = i
 		c.text[i] = strings.ToLower(a.AccountID + "\x00" + a.DisplayName)
 		if a.AccountID != ma && !c.members[a.AccountID] {
 			c.pool = append(c.pool, i)
@@ -136,28 +148,53 @@ type candidateSnap struct {
 	c              candidates
 }
 
+// memberState is store.MemberState's answer.
+type memberState struct {
+	count   int
+	version int64
+	err     error
+}
+
+// versions reads the member state and the mirror's marks at once (two
+// small reads, one round trip); marks are zero without a mirror.
+func (s *Service) versions(ctx context.Context, dirID string) (memberState, store.MirrorMarks, error) {
+	var st memberState
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st.count, st.version, st.err = s.Store.MemberState(ctx, dirID)
+	}()
+	var marks store.MirrorMarks
+	var err error
+	if s.Mirror != nil {
+		marks, err = s.Mirror.MirrorMarks(ctx, dirID)
+	}
+	<-done
+	if st.err != nil {
+		return st, marks, fmt.Errorf("member state: %w", st.err)
+	}
+	if err != nil {
+		return st, marks, fmt.Errorf("mirror marks: %w", err)
+	}
+	return st, marks, nil
+}
+
 // mirrorCandidates returns the candidates from the mirror, and ok false
 // when the mirror was never synced.
 func (s *Service) mirrorCandidates(ctx context.Context, dirID, ma string) (c candidates, ok bool, err error) {
-	var (
-		count    int
-		memberV  int64
-		stateErr error
-		done     = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		count, memberV, stateErr = s.Store.MemberState(ctx, dirID)
-	}()
-	marks, err := s.Mirror.MirrorMarks(ctx, dirID)
-	<-done
+	st, marks, err := s.versions(ctx, dirID)
 	if err != nil {
 		return c, false, err
 	}
-	if stateErr != nil {
-		return c, false, stateErr
-	}
-	if marks.SyncTime.IsZero() {
+	return s.mirrorCopy(ctx, dirID, ma, st, marks)
+}
+
+// mirrorCopy is the instance's copy of the mirror when st and marks say it
+// is current, else a fresh read of the mirror and the member IDs; ok is
+// false when the mirror was never synced.
+func (s *Service) mirrorCopy(ctx context.Context, dirID, ma string, st memberState, marks store.MirrorMarks) (c candidates, ok bool, err error) {
+	count, memberV := st.count, st.version
+	if s.Mirror == nil || marks.SyncTime.IsZero() {
 		return c, false, nil
 	}
 	s.cands.mu.Lock()
@@ -171,7 +208,7 @@ func (s *Service) mirrorCandidates(ctx context.Context, dirID, ma string) (c can
 	// leaves the copy stale by its versions: the next page reads again.
 	var ids []string
 	var idsErr error
-	done = make(chan struct{})
+	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		ids, idsErr = s.Mirror.MemberIDs(ctx, dirID)

@@ -60,36 +60,40 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) (ListOutput,
 	var page []store.Member
 	var more bool
 	var total int
+	// The exact count (with the members version) and the mirror's marks,
+	// for the folder paths, are read while the page is: a page waits for
+	// one round trip, not two.
+	type vs struct {
+		st    memberState
+		marks store.MirrorMarks
+		err   error
+	}
+	read := make(chan vs, 1)
+	go func() {
+		st, marks, err := s.versions(ctx, sc.Directory.ID)
+		read <- vs{st, marks, err}
+	}()
 	if keyword == "" {
-		// The page and the exact count are two independent store reads:
-		// made at once, a page waits for one round trip, not two.
-		type count struct {
-			n   int
-			err error
-		}
-		counted := make(chan count, 1)
-		go func() {
-			n, err := s.Store.CountMembers(ctx, sc.Directory.ID)
-			counted <- count{n, err}
-		}()
 		page, more, err = s.Store.ListMembers(ctx, sc.Directory.ID, q)
-		c := <-counted
-		if err != nil {
-			return ListOutput{}, fmt.Errorf("list members: %w", err)
-		}
-		if c.err != nil {
-			return ListOutput{}, fmt.Errorf("count members: %w", c.err)
-		}
-		total = c.n
-	} else {
-		page, more, total, err = s.search(ctx, sc.Directory.ID, q, keyword)
-		if err != nil {
+	}
+	v := <-read
+	if err != nil {
+		return ListOutput{}, fmt.Errorf("list members: %w", err)
+	}
+	if v.err != nil {
+		return ListOutput{}, fmt.Errorf("list members: %w", v.err)
+	}
+	total = v.st.count
+	if keyword != "" {
+		if page, more, total, err = s.search(ctx, sc.Directory.ID, v.st, q, keyword); err != nil {
 			return ListOutput{}, err
 		}
 	}
+	folders := s.mirrorPaths(ctx, sc, v.st, v.marks)
 	out := ListOutput{Members: make([]Member, len(page)), TotalCount: total}
 	for i, m := range page {
 		out.Members[i] = view(m)
+		out.Members[i].FolderPath = folders.folderPath(m.AccountID)
 	}
 	if more && len(page) > 0 {
 		last := page[len(page)-1]
@@ -114,4 +118,18 @@ func isAfter(m store.Member, p store.Position, by store.SortBy, desc bool) bool 
 		return false
 	}
 	return (m.AccountID > p.AccountID) != desc
+}
+
+// mirrorPaths is the mirror's copy, for folder paths; empty (no paths) when
+// there is no synced mirror or it cannot be read: the member list does not
+// depend on it.
+func (s *Service) mirrorPaths(ctx context.Context, sc Scope, st memberState, marks store.MirrorMarks) candidates {
+	c, ok, err := s.mirrorCopy(ctx, sc.Directory.ID, sc.Directory.ManagementAccountID, st, marks)
+	if err != nil {
+		s.Log.Warn().Err(err).Str("directory_id", sc.Directory.ID).Msg("list-members: folder paths left out: the directory mirror could not be read")
+	}
+	if err != nil || !ok {
+		return candidates{}
+	}
+	return c
 }

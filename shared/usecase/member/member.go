@@ -89,6 +89,7 @@ type Member struct {
 	Remark      string
 	AddedBy     string
 	Version     int64
+	FolderPath  string // where the account is in the directory ("" until the mirror knows)
 }
 
 func view(m store.Member) Member {

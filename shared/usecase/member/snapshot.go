@@ -49,11 +49,8 @@ type entry struct {
 
 // members returns a current snapshot of dirID's members: the cached one
 // when its version is the store's, else a fresh scan.
-func (s *Service) members(ctx context.Context, dirID string) (*snapshot, error) {
-	count, version, err := s.Store.MemberState(ctx, dirID)
-	if err != nil {
-		return nil, fmt.Errorf("member state: %w", err)
-	}
+// count and version are the store's MemberState, read by the caller.
+func (s *Service) members(ctx context.Context, dirID string, count int, version int64) (*snapshot, error) {
 	s.snaps.mu.Lock()
 	snap := s.snaps.byID[dirID]
 	s.snaps.mu.Unlock()
@@ -62,7 +59,7 @@ func (s *Service) members(ctx context.Context, dirID string) (*snapshot, error) 
 	}
 	snap = &snapshot{version: version, count: count}
 	var text strings.Builder
-	err = s.scan(ctx, dirID, store.ListQuery{SortBy: store.SortByAddTime, Limit: scanPage}, func(m store.Member) {
+	err := s.scan(ctx, dirID, store.ListQuery{SortBy: store.SortByAddTime, Limit: scanPage}, func(m store.Member) {
 		snap.starts = append(snap.starts, text.Len())
 		snap.byTime = append(snap.byTime, entry{m, len(snap.byTime)})
 		text.WriteString(strings.ToLower(m.AccountID + "\x00" + m.AccountName + "\x00" + m.Remark))
@@ -88,8 +85,8 @@ func (s *Service) members(ctx context.Context, dirID string) (*snapshot, error) 
 
 // search counts the members matching keyword and keeps the page that
 // starts after q.After, in the requested order.
-func (s *Service) search(ctx context.Context, dirID string, q store.ListQuery, keyword string) (page []store.Member, more bool, total int, err error) {
-	snap, err := s.members(ctx, dirID)
+func (s *Service) search(ctx context.Context, dirID string, st memberState, q store.ListQuery, keyword string) (page []store.Member, more bool, total int, err error) {
+	snap, err := s.members(ctx, dirID, st.count, st.version)
 	if err != nil {
 		return nil, false, 0, err
 	}
