@@ -11,13 +11,13 @@ function cell(v) {
 }
 
 export async function exportCsv(progress) {
-  const lines = [['Account UID', 'Account Name', 'Add Time', 'Remark', 'Added By'].map(cell).join(',')];
+  const lines = [['Account UID', 'Account Name', 'Add Time', 'Remark', 'Added By', 'Folder'].map(cell).join(',')];
   let token = '';
   let n = 0;
   do {
     const res = await call('list-members', { query: { MaxResults: 100, NextToken: token } });
     for (const m of res.Members || []) {
-      lines.push([m.AccountId, m.AccountName, m.AddTime, m.Remark, m.AddedBy].map(cell).join(','));
+      lines.push([m.AccountId, m.AccountName, m.AddTime, m.Remark, m.AddedBy, m.FolderPath || ''].map(cell).join(','));
       n += 1;
     }
     progress(n, res.TotalCount);

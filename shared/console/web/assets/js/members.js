@@ -1,5 +1,5 @@
 // The Multi-account Management tab: the member table (Account UID, Account
-// Name, Add Time, remark; Remarks and Delete in the Actions column), search,
+// Name, Add Time, remark, folder; Remarks and Delete in the Actions column), search,
 // sort, paging with the total, multi-select delete and CSV export.
 import { h, replace, uid, timeEl } from './dom.js';
 import { S } from './strings.js';
@@ -98,6 +98,7 @@ async function load(area, status, delBtn, addBtn) {
       h('td', { class: 'name', text: m.AccountName }),
       h('td', { class: 'time' }, timeEl(m.AddTime)),
       h('td', { class: 'remark', text: m.Remark }),
+      h('td', { class: 'folder muted', text: m.FolderPath || '' }),
       h('td', { class: 'row-actions' },
         h('button', { type: 'button', class: 'link remarks', text: S.remarks, 'aria-label': `${S.remarks}: ${m.AccountId}`,
           on: { click: () => openRemark(m, { onSaved: reload }) } }),
@@ -109,7 +110,7 @@ async function load(area, status, delBtn, addBtn) {
       h('caption', { class: 'sr-only', text: S.membersTitle }),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, all), sortHeader('AccountId', S.accountUid),
         h('th', { scope: 'col', text: S.accountName }), sortHeader('AddTime', S.addTime),
-        h('th', { scope: 'col', text: S.remark }), h('th', { scope: 'col', text: S.actions }))),
+        h('th', { scope: 'col', text: S.remark }), h('th', { scope: 'col', text: S.folder }), h('th', { scope: 'col', text: S.actions }))),
       h('tbody', {}, rows))),
     h('div', { class: 'pager-row' }, pager({ page: st.tokens.page, total: res.TotalCount, pageSize: st.pageSize, hasNext: st.tokens.hasNext,
       label: S.membersTitle,
