@@ -185,3 +185,16 @@ func TestAddedMemberByFolder(t *testing.T) {
 		count("#candidates input[type=checkbox]", 1),
 		hasText("#candidates li", acc["AccountId"].(string)), hasText("#candidates .folder-path", "/Production/Web"))
 }
+
+// TestSimplifiedChinese: the language switch reloads the page in Simplified
+// Chinese, still signed in and on the same page, and back.
+func TestSimplifiedChinese(t *testing.T) {
+	s := startServer(t)
+	ctx := tab(t)
+	seedDirectory(t, s, 1, delegate)
+	do(t, ctx, signIn(s, delegate), view("members"), hasText("#language", "中文"),
+		click("#language"), view("members"), hasText("main h1", "多账号管理"), hasText("#added-member", "添加成员"),
+		hasText("#who-role", "委派管理员"),
+		until("html lang", `document.documentElement.lang === "zh-CN"`),
+		click("#language"), view("members"), hasText("main h1", "Multi-account Management"), hasText("#language", "中文"))
+}

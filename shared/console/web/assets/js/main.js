@@ -1,7 +1,7 @@
 // The console's entry point: configuration, sign-in, the header, and the
 // router between Setup, Multi-account Management and the audit trail.
 import { h, replace } from './dom.js';
-import { S } from './strings.js';
+import { S, language, setLanguage } from './strings.js';
 import { ApiError, call, configure } from './api.js';
 import * as auth from './auth.js';
 import { errorBox } from './ui.js';
@@ -28,14 +28,16 @@ const views = {
 
 function header(sess) {
   const brand = h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: 'S' }), h('span', { text: `${S.product} · ${S.tabMembers}` }));
-  if (!sess) return replace(top, brand);
+  const lang = h('button', { type: 'button', id: 'language', class: 'link', lang: language === 'zh' ? 'en' : 'zh-CN', 'aria-label': S.languageLabel,
+    text: S.language, on: { click: () => setLanguage(language === 'zh' ? 'en' : 'zh') } });
+  if (!sess) return replace(top, brand, lang);
   const role = setup?.Caller?.Role || 'None';
   const rd = setup?.ResourceDirectory?.DirectoryId || S.noDirectory;
   replace(top, brand, h('dl', { class: 'who' },
     h('div', {}, h('dt', { text: S.account }), h('dd', { id: 'who-account', class: 'mono', text: sess.account })),
     h('div', {}, h('dt', { text: S.role }), h('dd', { id: 'who-role', text: S.roles[role] || role })),
     h('div', {}, h('dt', { text: S.directory }), h('dd', { id: 'who-directory', class: 'mono', text: rd }))),
-  h('button', { type: 'button', id: 'sign-out', class: 'link', text: S.signOut, on: { click: signOut } }));
+  lang, h('button', { type: 'button', id: 'sign-out', class: 'link', text: S.signOut, on: { click: signOut } }));
 }
 
 function sideNav(show) {

@@ -1,9 +1,28 @@
 // Every English string the console shows, in one place. The product
 // document's own words are kept exactly: Multi-account Management, Added
 // Member, The member is selected, OK, Account UID, Account Name, Add Time,
-// Remarks, Delete.
-export const S = {
+// Remarks, Delete. strings.zh.js has Simplified Chinese for the same keys;
+// the language is chosen once, when the page loads (setLanguage reloads).
+import { ZH } from './strings.zh.js';
+
+const LANG_KEY = 'sase-console-language'; // a preference, not a secret
+
+// language is the page's language: "zh" when chosen, else English.
+export const language = (() => {
+  try { return localStorage.getItem(LANG_KEY) === 'zh' ? 'zh' : 'en'; } catch { return 'en'; }
+})();
+
+// setLanguage remembers the choice and reloads the page, which keeps the
+// session (it is in this tab's session storage) and the page (the URL).
+export function setLanguage(lang) {
+  try { localStorage.setItem(LANG_KEY, lang); } catch { /* private mode: this page only */ }
+  location.reload();
+}
+
+const EN = {
   product: 'SASE',
+  language: '中文',
+  languageLabel: '切换为简体中文 (Switch to Simplified Chinese)',
   settings: 'Settings',
   tabSetup: 'Setup',
   tabMembers: 'Multi-account Management',
@@ -214,3 +233,6 @@ export const S = {
   policySaved: (v) => `Policy saved as version ${v}.`,
   policyConflict: 'Someone else changed the policy while you were editing it.',
 };
+
+export const S = language === 'zh' ? { ...EN, ...ZH } : EN;
+document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
