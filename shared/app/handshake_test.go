@@ -3,7 +3,6 @@ package app_test
 import (
 	"maps"
 	"testing"
-	"time"
 
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
@@ -23,12 +22,14 @@ func TestHandshakeCheck(t *testing.T) {
 		}
 		return n
 	}
-	// Before the first reconciliation there is no baseline: nothing is
-	// recorded (the first reconciliation builds the mirror anyway).
+	// A mirror never synced is built by the first check (a reconciliation),
+	// not an hour later by the timer.
 	if n := run(); n != (dirsync.HandshakeCounts{}) {
-		t.Fatalf("before any sync: %+v", n)
+		t.Fatalf("first check: %+v", n)
 	}
-	k.reconcile(t)
+	if m, err := k.raw.MirrorMarks(k.ctx, fx.dir.ID); err != nil || m.SyncTime.IsZero() {
+		t.Fatalf("after the first check the mirror is not synced: %+v, %v", m, err)
+	}
 	run() // warm: the directory is kept while its generation stands
 	k.dir.take()
 	k.store.take()
@@ -40,7 +41,6 @@ func TestHandshakeCheck(t *testing.T) {
 	}
 
 	// An invitee accepts (the pending invitation of the fixture).
-	time.Sleep(10 * time.Millisecond)
 	if _, err := k.sim.AcceptInvitation(k.ctx, fx.pending.ID, "Newcomer"); err != nil {
 		t.Fatal(err)
 	}

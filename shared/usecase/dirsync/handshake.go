@@ -92,11 +92,21 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 	if err != nil {
 		return n, wrapHandshakes(fmt.Errorf("read mirror marks: %w", err))
 	}
+	if marks.SyncTime.IsZero() {
+		// A mirror never synced (a new directory, a fresh deployment) is
+		// built now, by a reconciliation, rather than at the next hourly
+		// run: candidates and folder paths come from it. That costs one
+		// full read of the directory, once.
+		rn, err := s.Reconcile(ctx, requestID)
+		n.Enrolled = rn.Enrolled
+		if err != nil {
+			return n, wrapHandshakes(fmt.Errorf("first sync of the mirror: %w", err))
+		}
+		return n, nil
+	}
 	since := marks.HandshakeTime
 	if since.IsZero() {
-		// First run: reconciliation built the mirror as of its sync; a
-		// mirror never synced is rebuilt by the first reconciliation anyway.
-		since = marks.SyncTime
+		since = marks.SyncTime // first check after the first sync
 	}
 	invs, err := s.Directory.ListInvitations(ctx)
 	if apperr.IsCode(err, apperr.CodeNoDirectory) {
