@@ -196,5 +196,8 @@ func TestSimplifiedChinese(t *testing.T) {
 		click("#language"), view("members"), hasText("main h1", "多账号管理"), hasText("#added-member", "添加成员"),
 		hasText("#who-role", "委派管理员"),
 		until("html lang", `document.documentElement.lang === "zh-CN"`),
+		// The audit trail names actions and results in Chinese too.
+		click("#tab-audit"), view("audit"), hasText("table.audit", "邀请成员"), hasText("table.audit", "已邀请"),
+		click("#tab-members"), view("members"),
 		click("#language"), view("members"), hasText("main h1", "Multi-account Management"), hasText("#language", "中文"))
 }

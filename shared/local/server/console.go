@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
@@ -81,5 +83,7 @@ func (s *Server) picks(ctx context.Context, owner string) []oidc.Pick {
 		}
 		out = append(out, oidc.Pick{AccountID: a.AccountID, Label: label})
 	}
+	// The owner first, then by Account UID.
+	slices.SortFunc(out[1:], func(a, b oidc.Pick) int { return strings.Compare(a.AccountID, b.AccountID) })
 	return out
 }

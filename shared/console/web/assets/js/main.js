@@ -32,7 +32,8 @@ function header(sess) {
     text: S.language, on: { click: () => setLanguage(language === 'zh' ? 'en' : 'zh') } });
   if (!sess) return replace(top, brand, lang);
   const role = setup?.Caller?.Role || 'None';
-  const rd = setup?.ResourceDirectory?.DirectoryId || S.noDirectory;
+  // An account without access is not told whether a directory exists.
+  const rd = setup?.ResourceDirectory?.DirectoryId || (role === 'None' ? '\u2014' : S.noDirectory);
   replace(top, brand, h('dl', { class: 'who' },
     h('div', {}, h('dt', { text: S.account }), h('dd', { id: 'who-account', class: 'mono', text: sess.account })),
     h('div', {}, h('dt', { text: S.role }), h('dd', { id: 'who-role', text: S.roles[role] || role })),

@@ -56,7 +56,11 @@ const EN = {
     DelegatedAdministrator: 'Delegated administrator',
     Member: 'Member',
     None: 'No access',
+    System: 'System',
   },
+  // Labels of API statuses and actions; English shows the API's own words.
+  statuses: {},
+  actionNames: {},
 
   // Errors
   errorCode: 'Code',

@@ -33,6 +33,20 @@ export const ZH = {
     DelegatedAdministrator: '委派管理员',
     Member: '成员',
     None: '无权限',
+    System: '系统',
+  },
+  statuses: {
+    Added: '已添加', AlreadyMember: '已是成员', Failed: '失败', Deleted: '已删除', NotMember: '不是成员',
+    Invited: '已邀请', Cancelled: '已取消', Enabled: '已开通', Registered: '已设置', Deregistered: '已移除',
+    Updated: '已更新', Removed: '已移除', Renamed: '已改名', Enrolled: '已自动加入', Destroyed: '已删除',
+    Success: '成功', Mirrored: '已同步',
+  },
+  actionNames: {
+    'enable-directory': '开通资源目录', 'invite-accounts': '邀请成员', 'cancel-invitation': '取消邀请',
+    'register-delegated-admin': '设置委派管理员', 'deregister-delegated-admin': '移除委派管理员',
+    'add-members': '添加成员', 'update-member-remark': '修改备注', 'delete-members': '删除成员',
+    'directory-events': '资源目录事件', 'reconcile-members': '定期核对', 'check-handshakes': '邀请接受检查',
+    'update-enrollment-policy': '修改自动加入策略',
   },
 
   errorCode: '错误码',

@@ -109,7 +109,7 @@ export function confirmDialog(title, message, okLabel = S.ok) {
 // code and message.
 export function resultsList(results, idKey) {
   return h('ul', { class: 'results' }, results.map((r) => h('li', { class: r.Status === 'Failed' ? 'failed' : 'ok', 'data-id': r[idKey] },
-    h('span', { class: 'mono', text: r[idKey] }), ' — ', h('strong', { text: r.Status }),
+    h('span', { class: 'mono', text: r[idKey] }), ' — ', h('strong', { 'data-status': r.Status, text: S.statuses[r.Status] || r.Status }),
     r.Code ? h('span', { text: ` (${r.Code}: ${r.Message || ''})` }) : null)));
 }
 
