@@ -26,8 +26,10 @@ export async function renderAudit(el) {
   await load(area);
 }
 
+// detail shows a record's details, empty values left out (an empty
+// remark says nothing).
 function detail(d) {
-  return Object.entries(d || {}).map(([k, v]) => `${k}: ${v}`).join('; ');
+  return Object.entries(d || {}).filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => `${k}: ${v}`).join('; ');
 }
 
 async function load(area) {
