@@ -60,3 +60,43 @@ func TestFunctionsLinkNoLocalOnlyCode(t *testing.T) {
 		})
 	}
 }
+
+// layerRules are the import rules of docs/DESIGN.md's layers: the use cases
+// and ports know no SDK, no HTTP edge, no role check and no adapter; the HTTP
+// edge knows no adapter. A rule holds for every package under the prefix,
+// through every dependency (go list -deps), test files excluded.
+var layerRules = []struct {
+	pkgs      string   // package pattern for go list
+	forbidden []string // import path prefixes
+}{
+	{"./shared/usecase/...", []string{"github.com/aliyun/", module + "/shared/httpapi", module + "/shared/rolecheck", module + "/shared/adapter/", module + "/shared/local/", module + "/shared/testkit/"}},
+	{"./shared/port/...", []string{"github.com/aliyun/", module + "/shared/httpapi", module + "/shared/rolecheck", module + "/shared/adapter/", module + "/shared/local/", module + "/shared/testkit/", module + "/shared/usecase/"}},
+	{"./shared/httpapi/...", []string{module + "/shared/adapter/", module + "/shared/local/", module + "/shared/testkit/"}},
+}
+
+const module = "github.com/sase-multiaccount/backend"
+
+func TestLayerRules(t *testing.T) {
+	r := root(t)
+	for _, rule := range layerRules {
+		t.Run(strings.Trim(rule.pkgs, "./"), func(t *testing.T) {
+			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", rule.pkgs)
+			cmd.Dir = r
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v", rule.pkgs, err)
+			}
+			deps := strings.Fields(string(out))
+			if len(deps) < 2 {
+				t.Fatalf("go list -deps %s listed %d packages; is the pattern right?", rule.pkgs, len(deps))
+			}
+			for _, dep := range deps {
+				for _, f := range rule.forbidden {
+					if strings.HasPrefix(dep, f) {
+						t.Errorf("%s depends on %s (forbidden: %s); find which with: go list -deps -f '{{.ImportPath}}: {{.Imports}}' %s | grep %s", rule.pkgs, dep, f, rule.pkgs, f)
+					}
+				}
+			}
+		})
+	}
+}

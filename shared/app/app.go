@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Audit: a.Recorder, Tokens: tokens, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
 	a.Policy = &enroll.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Now: now}
-	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, Credentials: a.Credentials,
+	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, OnInvoke: a.Credentials.Observe,
 		AllowedOrigins: cfg.AllowedOrigins, Log: a.Log}
 	return a, nil
 }

@@ -21,7 +21,7 @@ var DescribeSetup = HTTP{Action: action.DescribeSetup, Method: http.MethodGet,
 		if err := r.AllowQuery(); err != nil {
 			return nil, err
 		}
-		return uc.Setup.Describe(ctx, r.Subject)
+		return uc.Setup.Describe(ctx, setupSubject(r))
 	},
 }
 
@@ -32,7 +32,7 @@ var EnableDirectory = HTTP{Action: action.EnableDirectory, Method: http.MethodPo
 		if err := r.Decode(&in); err != nil {
 			return nil, err
 		}
-		return uc.Setup.Enable(ctx, r.Subject, actor(r))
+		return uc.Setup.Enable(ctx, setupSubject(r), actor(r))
 	},
 }
 
@@ -191,6 +191,10 @@ var UpdateEnrollmentPolicy = HTTP{Action: action.UpdateEnrollmentPolicy, Method:
 
 func actor(r *httpapi.Request) audit.Actor {
 	return audit.Actor{AccountID: r.Caller.AccountID, Principal: r.Caller.Principal, Role: string(r.Subject.Role), RequestID: r.ID}
+}
+
+func setupSubject(r *httpapi.Request) setup.Subject {
+	return setup.Subject{AccountID: r.Subject.AccountID, Role: r.Subject.Role, Directory: r.Subject.Directory}
 }
 
 func scope(r *httpapi.Request, d directory.Directory) member.Scope {

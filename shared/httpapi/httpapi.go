@@ -22,7 +22,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sase-multiaccount/backend/shared/action"
-	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
@@ -66,10 +65,12 @@ type Authorizer interface {
 
 // Server holds what every endpoint shares.
 type Server struct {
-	Verifier       auth.Verifier
-	Roles          Authorizer
-	Credentials    *cloudcreds.Source // optional: refreshed from each invocation's FC context
-	AllowedOrigins []string           // CORS; "*" allows any origin
+	Verifier auth.Verifier
+	Roles    Authorizer
+	// OnInvoke, when set, sees each invocation's context first: the app
+	// refreshes the function role's STS credentials from it.
+	OnInvoke       func(context.Context)
+	AllowedOrigins []string // CORS; "*" allows any origin
 	Log            zerolog.Logger
 }
 
@@ -79,8 +80,8 @@ func (s *Server) Handler(ep Endpoint) Handler {
 		start := time.Now()
 		r := &Request{ID: requestID(ctx, e), Method: strings.ToUpper(deref(e.TriggerContext.Http.Method)),
 			Query: derefMap(e.QueryParameters), headers: lowerKeys(derefMap(e.Headers))}
-		if s.Credentials != nil {
-			s.Credentials.Observe(ctx)
+		if s.OnInvoke != nil {
+			s.OnInvoke(ctx)
 		}
 		var err error
 		defer func() {

@@ -16,18 +16,19 @@ import (
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/role"
 )
 
-// Role is what the directory says a caller is.
-type Role string
+// Role is what the directory says a caller is (package role names them).
+type Role = role.Account
 
 const (
-	RoleNone       Role = "None"  // not related to this deployment
-	RoleOwner      Role = "Owner" // the deployment's account while no directory exists
-	RoleManagement Role = "ManagementAccount"
-	RoleDelegated  Role = "DelegatedAdministrator"
-	RoleMember     Role = "Member"
-	RoleSystem     Role = "System" // events and reconciliation; never a caller's role
+	RoleNone       = role.None
+	RoleOwner      = role.Owner
+	RoleManagement = role.Management
+	RoleDelegated  = role.Delegated
+	RoleMember     = role.Member
+	RoleSystem     = role.System
 )
 
 // Decision is one cell of the policy table.

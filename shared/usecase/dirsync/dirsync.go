@@ -87,7 +87,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
-	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
@@ -211,4 +211,4 @@ func (s *Service) invalidate(ctx context.Context) error {
 }
 
 // systemRole is the audit role of every change dirsync makes.
-var systemRole = string(rolecheck.RoleSystem)
+var systemRole = string(role.System)

@@ -4,13 +4,22 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/role"
 )
 
 // Caller is the caller's account and role.
 type Caller struct {
 	AccountID string `json:"AccountId"`
-	Role      rolecheck.Role
+	Role      role.Account
+}
+
+// Subject is an authorized caller: its account, the role the directory
+// gives it, and its directory (nil before step 1).
+type Subject struct {
+	AccountID string
+	Role      role.Account
+	Directory *directory.Directory
 }
 
 // Steps says which setup steps are done.
@@ -40,10 +49,10 @@ type Status struct {
 }
 
 // Describe reports the setup status to the caller's role.
-func (s *Service) Describe(ctx context.Context, sub rolecheck.Subject) (DescribeOutput, error) {
+func (s *Service) Describe(ctx context.Context, sub Subject) (DescribeOutput, error) {
 	caller := Caller{AccountID: sub.AccountID, Role: sub.Role}
 	out := DescribeOutput{Caller: caller, ResourceDirectory: viewDirectory(sub.Directory)}
-	if sub.Role == rolecheck.RoleMember {
+	if sub.Role == role.Member {
 		return out, nil
 	}
 	out.Status = &Status{}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
-	"github.com/sase-multiaccount/backend/shared/rolecheck"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
@@ -17,7 +16,7 @@ type EnableOutput struct {
 
 // Enable makes the owner the management account of a new directory; for the
 // management account it returns the existing directory (idempotent).
-func (s *Service) Enable(ctx context.Context, sub rolecheck.Subject, actor audit.Actor) (EnableOutput, error) {
+func (s *Service) Enable(ctx context.Context, sub Subject, actor audit.Actor) (EnableOutput, error) {
 	if sub.Directory != nil {
 		return EnableOutput{ResourceDirectory: viewDirectory(sub.Directory)}, nil
 	}

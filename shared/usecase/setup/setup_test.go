@@ -10,7 +10,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
-	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/testkit/usecasetest"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
@@ -35,7 +35,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{Env: usecasetest.New(t, owner),
-		actor: audit.Actor{AccountID: owner, Role: string(rolecheck.RoleManagement), RequestID: "req-1"}}
+		actor: audit.Actor{AccountID: owner, Role: string(role.Management), RequestID: "req-1"}}
 	e.svc = &setup.Service{Directory: e.Sim, Members: e.Store, Tokens: e.Tokens, Audit: e.Recorder,
 		Changed: func(context.Context) error { e.changed++; return nil }}
 	return e
@@ -44,7 +44,7 @@ func newEnv(t *testing.T) *env {
 // enable runs step 1 as the owner and returns the directory.
 func (e *env) enable() directory.Directory {
 	e.T.Helper()
-	if _, err := e.svc.Enable(e.Ctx, rolecheck.Subject{AccountID: owner, Role: rolecheck.RoleOwner}, e.actor); err != nil {
+	if _, err := e.svc.Enable(e.Ctx, setup.Subject{AccountID: owner, Role: role.Owner}, e.actor); err != nil {
 		e.T.Fatal(err)
 	}
 	d, err := e.Sim.GetDirectory(e.Ctx)
@@ -78,12 +78,12 @@ func (e *env) actions(dirID string) []string {
 
 func TestDescribeFollowsTheSteps(t *testing.T) {
 	e := newEnv(t)
-	ownerSub := rolecheck.Subject{AccountID: owner, Role: rolecheck.RoleOwner}
+	ownerSub := setup.Subject{AccountID: owner, Role: role.Owner}
 	out, err := e.svc.Describe(e.Ctx, ownerSub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Caller != (setup.Caller{AccountID: owner, Role: rolecheck.RoleOwner}) || out.ResourceDirectory != nil ||
+	if out.Caller != (setup.Caller{AccountID: owner, Role: role.Owner}) || out.ResourceDirectory != nil ||
 		out.Status == nil || out.Steps != (setup.Steps{}) || out.DelegatedAdministrator != nil {
 		t.Fatalf("before step 1: %+v", out)
 	}
@@ -97,7 +97,7 @@ func TestDescribeFollowsTheSteps(t *testing.T) {
 	if _, err := e.Store.AddMembers(e.Ctx, d.ID, []store.Member{{DirectoryID: d.ID, AccountID: uid(2), AddTime: e.Now, Version: 1}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	maSub := rolecheck.Subject{AccountID: owner, Role: rolecheck.RoleManagement, Directory: &d}
+	maSub := setup.Subject{AccountID: owner, Role: role.Management, Directory: &d}
 	if out, err = e.svc.Describe(e.Ctx, maSub); err != nil {
 		t.Fatal(err)
 	}
@@ -111,17 +111,17 @@ func TestDescribeFollowsTheSteps(t *testing.T) {
 	}
 
 	// A member sees only its role and the directory.
-	if out, err = e.svc.Describe(e.Ctx, rolecheck.Subject{AccountID: uid(2), Role: rolecheck.RoleMember, Directory: &d}); err != nil {
+	if out, err = e.svc.Describe(e.Ctx, setup.Subject{AccountID: uid(2), Role: role.Member, Directory: &d}); err != nil {
 		t.Fatal(err)
 	}
-	if out.Status != nil || out.ResourceDirectory == nil || out.Caller.Role != rolecheck.RoleMember {
+	if out.Status != nil || out.ResourceDirectory == nil || out.Caller.Role != role.Member {
 		t.Fatalf("member: %+v", out)
 	}
 }
 
 func TestEnableIsIdempotent(t *testing.T) {
 	e := newEnv(t)
-	out, err := e.svc.Enable(e.Ctx, rolecheck.Subject{AccountID: owner, Role: rolecheck.RoleOwner}, e.actor)
+	out, err := e.svc.Enable(e.Ctx, setup.Subject{AccountID: owner, Role: role.Owner}, e.actor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +131,12 @@ func TestEnableIsIdempotent(t *testing.T) {
 	}
 	// The management account again: the same directory, nothing recorded twice.
 	dir, _ := e.Sim.GetDirectory(e.Ctx)
-	again, err := e.svc.Enable(e.Ctx, rolecheck.Subject{AccountID: owner, Role: rolecheck.RoleManagement, Directory: &dir}, e.actor)
+	again, err := e.svc.Enable(e.Ctx, setup.Subject{AccountID: owner, Role: role.Management, Directory: &dir}, e.actor)
 	if err != nil || *again.ResourceDirectory != *d {
 		t.Fatalf("again: %+v, %v", again, err)
 	}
 	// An owner role cached from before step 1: the directory is read back.
-	stale, err := e.svc.Enable(e.Ctx, rolecheck.Subject{AccountID: owner, Role: rolecheck.RoleOwner}, e.actor)
+	stale, err := e.svc.Enable(e.Ctx, setup.Subject{AccountID: owner, Role: role.Owner}, e.actor)
 	if err != nil || *stale.ResourceDirectory != *d {
 		t.Fatalf("stale owner role: %+v, %v", stale, err)
 	}
