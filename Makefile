@@ -4,7 +4,7 @@ GO ?= go
 PKGS := ./...
 BUNDLE ?= dist/sase-multiaccount.tar.gz
 
-.PHONY: help run test bench lint vet clean build package deploy deploy-check role-policy tables screenshots
+.PHONY: help run test test-short cover bench lint vet clean build package deploy deploy-check role-policy tables screenshots
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-13s %s\n", $$1, $$2}'
@@ -14,6 +14,13 @@ run: ## Serve the console at http://127.0.0.1:PORT/ (default 9000) and every fun
 
 test: vet ## Run every test offline, with the race detector
 	$(GO) test -race -count=1 $(PKGS)
+
+test-short: vet ## The inner loop, under a minute: every test but the browser, the built-binary crash and start-up tests and README's walk-through; no race detector
+	$(GO) test -short -count=1 $$($(GO) list $(PKGS) | grep -v /shared/console/browser)
+
+cover: ## Run every test with coverage; writes coverage.out and prints the total (go tool cover -html=coverage.out for the detail)
+	$(GO) test -count=1 -coverpkg=./shared/...,./deploy/...,./scripts/... -coverprofile=coverage.out $(PKGS) >/dev/null
+	@$(GO) tool cover -func=coverage.out | tail -1
 
 screenshots: ## Write docs/images/*.png (setup, member table, Added Member dialog) with headless Chromium
 	SCREENSHOTS_DIR=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./shared/console/browser
@@ -27,7 +34,8 @@ vet: ## go vet and a gofmt check
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-lint: vet ## vet, gofmt, and staticcheck (fetched through the Go module proxy; ST1005 off: "Ref" is a ROS name)
+lint: vet ## vet, gofmt, go mod tidy -diff and staticcheck (fetched through the Go module proxy; ST1005 off: "Ref" is a ROS name)
+	$(GO) mod tidy -diff
 	$(GO) run $(STATICCHECK) -checks 'inherit,-ST1005' $(PKGS)
 
 build: ## Build every function for FC (linux/amd64, CGO_ENABLED=0, -trimpath, stripped) into dist/<function>.zip; print sizes
@@ -49,4 +57,4 @@ tables: ## Create or check the Tablestore tables (operator credentials; make dep
 	$(GO) run ./scripts/create-tables
 
 clean: ## Remove build output (keeps .local/ data)
-	rm -rf dist bin
+	rm -rf dist bin coverage.out

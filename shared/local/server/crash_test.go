@@ -124,6 +124,9 @@ type memberRow struct{ Remark string }
 // buildLocalServer builds scripts/localserver, the binary `make run` runs.
 func buildLocalServer(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and kills the local server binary (make test runs it)")
+	}
 	bin := filepath.Join(t.TempDir(), "localserver")
 	cmd := exec.Command("go", "build", "-o", bin, "./scripts/localserver")
 	cmd.Dir = "../../.."

@@ -11,6 +11,9 @@ import (
 // The README's curl walk-through must stay true: its shell blocks run, as a
 // newcomer would paste them, against a fresh local server.
 func TestReadmeWalkthroughRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs README's walk-through with curl and jq (make test runs it)")
+	}
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed to run the README walk-through (.ci/run installs it): %v", tool, err)
