@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
 	a.Members = &member.Service{Store: a.Store, Accounts: a.Accounts, Folders: a.Directory, Mirror: a.Store, Lookup: a.Directory,
 		Audit: a.Recorder, Tokens: tokens, Now: now, Log: a.Log}
-	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Audit: a.Recorder, Tokens: tokens, Changed: a.Changed}
+	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Mirror: a.Store, Audit: a.Recorder, Tokens: tokens, Log: a.Log, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
 	a.Policy = &enroll.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Now: now}
 	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, OnInvoke: a.Credentials.Observe,

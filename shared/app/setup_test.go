@@ -140,6 +140,11 @@ func TestSetupFlow(t *testing.T) {
 	if _, err := k.sim.AcceptInvitation(k.ctx, ids[bravo], "Bravo Dev"); err != nil {
 		t.Fatal(err)
 	}
+	// RD tells the management account nothing; check-handshakes' timer
+	// puts them in the directory mirror, where candidates come from.
+	if n, err := k.app.HandshakeHandler()(k.ctx, []byte(`{}`)); err != nil || n.Mirrored != 2 {
+		t.Fatalf("handshake check after two acceptances: %+v, %v", n, err)
+	}
 	r = k.post(t, "cancel-invitation", ownerID, map[string]string{"InvitationId": ids[strings.ToLower(email)]})
 	wantOK(t, r)
 	var c struct {

@@ -101,7 +101,6 @@ func (s *Server) RunHandshakeChecks(ctx context.Context) {
 	if every <= 0 {
 		return
 	}
-	h := s.app.HandshakeHandler()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -109,8 +108,14 @@ func (s *Server) RunHandshakeChecks(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rctx := fccontext.NewContext(ctx, &fccontext.FcContext{RequestID: httpapi.NewRequestID(), Region: "local"})
-			_, _ = h(rctx, []byte(`{"triggerName":"local-ticker"}`)) // the handler logs its outcome
+			s.checkHandshakes(ctx, "local-ticker")
 		}
 	}
+}
+
+// checkHandshakes runs check-handshakes once, as its timer would; the
+// handler logs its outcome.
+func (s *Server) checkHandshakes(ctx context.Context, trigger string) {
+	rctx := fccontext.NewContext(ctx, &fccontext.FcContext{RequestID: httpapi.NewRequestID(), Region: "local"})
+	_, _ = s.app.HandshakeHandler()(rctx, []byte(`{"triggerName":"`+trigger+`"}`))
 }

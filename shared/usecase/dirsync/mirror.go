@@ -80,6 +80,11 @@ func (s *Service) accountEvent(ctx context.Context, c call, sum Summary) (Summar
 	if err := s.mirrorAccount(ctx, d.ID, acc, inRD, c.account); err != nil {
 		return sum, err
 	}
+	if inRD {
+		if err := s.mirrorFoldersOf(ctx, d.ID, acc); err != nil {
+			return sum, err
+		}
+	}
 	switch c.name {
 	case EventRemoveCloudAccount, EventDeleteAccount:
 		return s.remove(ctx, d, c, inRD, sum)
@@ -93,6 +98,38 @@ func (s *Service) accountEvent(ctx context.Context, c call, sum Summary) (Summar
 		return sum, nil
 	}
 	return s.enrollFromEvent(ctx, d, c, acc, sum)
+}
+
+// mirrorFoldersOf completes the mirror's folders when it lacks the
+// account's folder (its CreateFolder event not seen yet, or lost): RD's
+// tree, one ListFolders, so folder paths and folder scopes hold at once.
+func (s *Service) mirrorFoldersOf(ctx context.Context, dirID string, acc directory.Account) error {
+	if s.Mirror == nil || acc.FolderID == "" {
+		return nil
+	}
+	have, err := s.Mirror.ReadMirrorFolders(ctx, dirID)
+	if err != nil {
+		return fmt.Errorf("read mirror folders: %w", err)
+	}
+	known := make(map[string]bool, len(have))
+	for _, f := range have {
+		known[f.ID] = true
+	}
+	if known[acc.FolderID] {
+		return nil
+	}
+	fs, err := s.Directory.ListFolders(ctx)
+	if err != nil {
+		return fmt.Errorf("list folders: %w", err)
+	}
+	for _, f := range fs {
+		if !known[f.ID] {
+			if err := s.Mirror.PutMirrorFolder(ctx, dirID, MirrorFolder(f)); err != nil {
+				return fmt.Errorf("update directory mirror: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // folderEvent: a folder was created, renamed or deleted. One GetFolder

@@ -6,6 +6,8 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
@@ -46,5 +48,27 @@ func (s *Service) Enable(ctx context.Context, sub Subject, actor audit.Actor) (E
 	if err := s.Audit.Record(ctx, d.ID, actor, audit.Entry{Action: action.EnableDirectory, Target: d.ID, Result: "Enabled"}); err != nil {
 		return EnableOutput{}, err
 	}
+	s.firstMirror(ctx, d)
 	return EnableOutput{ResourceDirectory: viewDirectory(&d)}, nil
+}
+
+// firstMirror writes the mirror of a new directory: the management account
+// in the root folder, all RD holds then. From here events keep it current,
+// so candidates and folder paths come from the mirror from the first
+// second. A failed write is not the caller's failure (the directory exists):
+// the handshake check builds the mirror at its next run instead.
+func (s *Service) firstMirror(ctx context.Context, d directory.Directory) {
+	m := store.Mirror{
+		Accounts: []store.MirrorAccount{{AccountID: d.ManagementAccountID, DisplayName: d.ManagementAccountName,
+			FolderID: d.RootFolderID, JoinTime: d.CreateTime}},
+		Folders: []store.MirrorFolder{{ID: d.RootFolderID, Name: directory.RootFolderName}},
+		Marks:   store.MirrorMarks{SyncTime: d.CreateTime},
+	}
+	if m.Marks.SyncTime.IsZero() || d.RootFolderID == "" {
+		s.Log.Warn().Str("directory_id", d.ID).Msg("enable-directory: the new directory has no root folder or creation time; the handshake check builds its mirror")
+		return
+	}
+	if err := s.Mirror.ReplaceMirror(ctx, d.ID, m); err != nil {
+		s.Log.Warn().Err(err).Str("directory_id", d.ID).Msg("enable-directory: the directory mirror was not written; the handshake check builds it")
+	}
 }

@@ -8,8 +8,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/pagetoken"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
@@ -43,12 +46,19 @@ type Auditor interface {
 	Record(ctx context.Context, dirID string, actor audit.Actor, entries ...audit.Entry) error
 }
 
+// MirrorWriter writes a new directory's first mirror (store.DirectoryMirror).
+type MirrorWriter interface {
+	ReplaceMirror(ctx context.Context, dirID string, m store.Mirror) error
+}
+
 // Service runs the setup use cases.
 type Service struct {
 	Directory Directory
 	Members   MemberCounter
+	Mirror    MirrorWriter
 	Audit     Auditor
 	Tokens    *pagetoken.Codec
+	Log       zerolog.Logger
 	// Changed is called after a change that alters roles (enable, delegated
 	// administrator changes): it drops this instance's cached roles and
 	// bumps the directory generation, so every instance drops theirs.

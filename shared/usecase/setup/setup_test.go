@@ -36,7 +36,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{Env: usecasetest.New(t, owner),
 		actor: audit.Actor{AccountID: owner, Role: string(role.Management), RequestID: "req-1"}}
-	e.svc = &setup.Service{Directory: e.Sim, Members: e.Store, Tokens: e.Tokens, Audit: e.Recorder,
+	e.svc = &setup.Service{Directory: e.Sim, Members: e.Store, Mirror: e.Store, Tokens: e.Tokens, Audit: e.Recorder,
 		Changed: func(context.Context) error { e.changed++; return nil }}
 	return e
 }
@@ -281,5 +281,35 @@ func TestDelegatedAdministrator(t *testing.T) {
 	}
 	if got := e.actions(d.ID); !slices.Equal(got, want) {
 		t.Fatalf("audit %v, want %v", got, want)
+	}
+}
+
+// A new directory has its mirror at once (the management account in the
+// root folder, synced), so candidates and folder paths never wait for the
+// first reconciliation; the mirror is what RD lists.
+func TestEnableWritesTheFirstMirror(t *testing.T) {
+	e := newEnv(t)
+	d := e.enable()
+	m, err := e.Store.ReadMirror(e.Ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Marks.SyncTime.IsZero() {
+		t.Fatal("the mirror of a new directory is not marked synced")
+	}
+	accs, err := e.Sim.ListAccounts(e.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := e.Sim.ListFolders(e.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accs) != 1 || len(m.Accounts) != 1 || m.Accounts[0].AccountID != accs[0].AccountID ||
+		m.Accounts[0].DisplayName != accs[0].DisplayName || m.Accounts[0].FolderID != accs[0].FolderID {
+		t.Fatalf("mirror accounts %+v, RD lists %+v", m.Accounts, accs)
+	}
+	if len(folders) != 1 || len(m.Folders) != 1 || m.Folders[0].ID != folders[0].ID || m.Folders[0].Name != folders[0].Name || m.Folders[0].ParentID != "" {
+		t.Fatalf("mirror folders %+v, RD lists %+v", m.Folders, folders)
 	}
 }
