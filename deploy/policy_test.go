@@ -19,6 +19,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
+	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/testkit/otsfake"
 )
 
@@ -435,9 +436,11 @@ func createTableRequest(p map[string]any) (*ots.CreateTableRequest, error) {
 
 func errorf(format string, args ...any) error { return fmt.Errorf("unsupported "+format, args...) }
 
-// envReads lists the environment variable names the code reads: string
-// literals passed to get/getenv in shared/config and to os.Getenv or
-// os.LookupEnv anywhere in shared/ and functions/ (tests excluded).
+// envReads lists the environment variable names the code reads: the
+// variables of config.Vars (config.Read reads them, and a variable's FromFC
+// in FC), string literals passed to getenv in shared/config, and to
+// os.Getenv or os.LookupEnv anywhere in shared/ and functions/ (tests
+// excluded).
 func envReads(t *testing.T) []string {
 	t.Helper()
 	r := root(t)
@@ -464,7 +467,7 @@ func envReads(t *testing.T) []string {
 				name, _ := strconv.Unquote(lit.Value)
 				switch fn := call.Fun.(type) {
 				case *ast.Ident:
-					if inConfig && (fn.Name == "get" || fn.Name == "getenv") {
+					if inConfig && fn.Name == "getenv" {
 						found[name] = true
 					}
 				case *ast.SelectorExpr:
@@ -480,8 +483,14 @@ func envReads(t *testing.T) []string {
 			t.Fatal(err)
 		}
 	}
-	if !found["STORE"] || !found["ALIBABA_CLOUD_ACCESS_KEY_ID"] {
+	if !found["FC_RUNTIME_API"] || !found["ALIBABA_CLOUD_ACCESS_KEY_ID"] {
 		t.Fatalf("the scan of environment reads found %v: has the configuration moved?", found)
+	}
+	for _, v := range config.Vars {
+		found[v.Name] = true
+		if v.FromFC != "" {
+			found[v.FromFC] = true
+		}
 	}
 	out := make([]string, 0, len(found))
 	for k := range found {

@@ -1,57 +1,25 @@
 // Package config reads the environment once at start-up into a Config and
-// validates it, naming the variable at fault. Every variable is listed in
-// Vars (README's configuration table is checked against it by a test).
+// validates it, naming the variable at fault. Vars declares every variable
+// once: its default, its meaning and how it is parsed; Load reads them from
+// it, and README's configuration table is rendered from it (TestREADME).
 package config
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/auth"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
-// Var documents one environment variable.
-type Var struct {
-	Name, Default, Doc string
-}
-
 // MinPageTokenKey is the shortest PAGE_TOKEN_KEY accepted (scripts/deploy
 // asks the same).
 const MinPageTokenKey = 32
-
-// Vars is every environment variable the bundle reads.
-var Vars = []Var{
-	{"PORT", "9000", "Local server port (make run); it listens on 127.0.0.1."},
-	{"DATA_DIR", ".local", "Local data: embedded store, simulated directory, signing key (make run)."},
-	{"OWNER_ACCOUNT_ID", "1000000000000001", "The account the deployment runs in, locally. In Function Compute FC_ACCOUNT_ID is used instead."},
-	{"STORE", "embedded (locally), tablestore (in FC)", "Store adapter: embedded (bbolt file under DATA_DIR) or tablestore. Inside FC only tablestore is accepted."},
-	{"DIRECTORY", "simulated (locally), resourcemanager (in FC)", "Directory adapter: simulated (local RD simulation) or resourcemanager (the real RD through alibaba-cloud-sdk-go). Inside FC only resourcemanager is accepted."},
-	{"SASE_SERVICE_PRINCIPAL", directory.DefaultServicePrincipal, "Trusted-service principal whose delegated administrator is SASE's."},
-	{"RD_ENDPOINT", "resourcemanager.aliyuncs.com", "Resource Directory endpoint for DIRECTORY=resourcemanager (host, or http://127.0.0.1:port). Locally, leaving it unset serves the simulation over the RD wire protocol on a loopback port and drives it through the SDK."},
-	{"TABLESTORE_ENDPOINT", "", "Tablestore endpoint, e.g. https://<instance>.<region>.vpc.tablestore.aliyuncs.com (required with STORE=tablestore)."},
-	{"TABLESTORE_INSTANCE", "", "Tablestore instance name (required with STORE=tablestore)."},
-	{"TABLESTORE_TABLE_PREFIX", "sase_", "Prefix of the table names: <prefix>members (+ index <prefix>members_by_time), <prefix>counters, <prefix>audit, <prefix>processed_events."},
-	{"JWT_ISSUER", "sase-local (locally)", "Accepted token issuer (iss). Required in FC."},
-	{"JWT_AUDIENCE", "sase-multi-account (locally)", "Accepted token audience (aud). Required in FC."},
-	{"JWT_ACCOUNT_CLAIM", "aid", "Claim that holds the caller's 16-digit account UID."},
-	{"JWKS_URL", "", "HTTPS URL of the JWKS that signs tokens (cached, refreshed on unknown kid). One of JWKS_URL, JWKS_FILE, JWKS_JSON is required in FC."},
-	{"JWKS_FILE", "", "Path of a JWKS JSON file."},
-	{"JWKS_JSON", "", "The JWKS JSON itself."},
-	{"CORS_ALLOWED_ORIGINS", "", "Comma-separated origins allowed to call from a browser (the console's origin); * for any. None by default."},
-	{"ROLE_CACHE_TTL", "60s", "How long a resolved role is cached per instance (0 disables)."},
-	{"ACCOUNTS_CACHE_TTL", "30s", "How long an instance reuses the directory's account list (RD lists 100 accounts per call); 0 disables. Changes made here and directory events drop it at once."},
-	{"HANDSHAKE_CHECK_INTERVAL", "1m", "make run: how often the local server runs check-handshakes (0 disables; POST /check-handshakes runs it at once). In the cloud its timer's cron sets it (s.yaml handshakeCron, template HandshakeCron)."},
-	{"PAGE_TOKEN_KEY", "random, kept in DATA_DIR (make run); required in FC", "Key that signs NextToken values: a random secret of at least 32 characters shared by all functions."},
-	{"LOG_LEVEL", "info", "debug, info, warn or error."},
-	{"SIM_MAX_ACCOUNTS", "10000", "Simulation: accounts per directory (RD's real default is 20)."},
-	{"SIM_MAX_PENDING_INVITATIONS", "1000", "Simulation: pending invitations."},
-	{"SIM_OWNER_CONDITIONS", "", "Simulation: comma-separated Resource Directory codes the owner account is refused with when it enables the directory, to rehearse a first run on an ineligible account, e.g. EnterpriseRealNameVerificationError or MissingSecureMobilePhone (docs/API.md, section Resource Directory refusals, lists them)."},
-	{"SIM_TARGET_CONDITIONS", "", "Simulation: comma-separated target=Code pairs (target an account UID or login email) that invitations are refused with, e.g. 2000000000000009=LegalEntityMismatch."},
-}
 
 // Config is the validated configuration.
 type Config struct {
@@ -92,138 +60,192 @@ type JWT struct {
 	JWKSURL, JWKSFile, JWKSJSON    string
 }
 
+// Vars is every environment variable the functions read; README's
+// configuration table is rendered from it, in this order.
+var Vars = []Var[Config]{
+	{Name: "PORT", Default: "9000", Doc: "Local server port (`make run`); it listens on 127.0.0.1.",
+		Set: func(c *Config, v string) (err error) { c.Port, err = port(v); return err }},
+	{Name: "DATA_DIR", Default: ".local", Doc: "Local data: embedded store, simulated directory, signing key.",
+		Set: func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{Name: "OWNER_ACCOUNT_ID", Default: "1000000000000001", FromFC: "FC_ACCOUNT_ID",
+		Doc: "The account the deployment runs in.",
+		Set: func(c *Config, v string) error { c.OwnerAccountID = v; return accountID(v) }},
+	{Name: "STORE", Default: "embedded", DefaultFC: "tablestore",
+		Doc: "Store adapter: `embedded` (bbolt under `DATA_DIR`) or `tablestore`.",
+		Set: func(c *Config, v string) error { c.Store = v; return oneOf(v, "embedded", "tablestore") }},
+	{Name: "DIRECTORY", Default: "simulated", DefaultFC: "resourcemanager",
+		Doc: "`simulated`, or `resourcemanager` (the real RD through alibaba-cloud-sdk-go).",
+		Set: func(c *Config, v string) error { c.Directory = v; return oneOf(v, "simulated", "resourcemanager") }},
+	{Name: "SASE_SERVICE_PRINCIPAL", Default: directory.DefaultServicePrincipal,
+		Doc: "Trusted-service principal whose delegated administrator is SASE's.",
+		Set: func(c *Config, v string) error { c.ServicePrincipal = v; return nil }},
+	{Name: "RD_ENDPOINT", Unset: "`resourcemanager.aliyuncs.com`",
+		Doc: "RD endpoint for `DIRECTORY=resourcemanager` (host, or `http://127.0.0.1:port`). Locally, leave it unset to serve the simulation over the RD wire protocol on a loopback port and drive it through the SDK.",
+		Set: func(c *Config, v string) error { c.RDEndpoint = v; return nil }},
+	{Name: "TABLESTORE_ENDPOINT", Doc: "e.g. `https://<instance>.<region>.vpc.tablestore.aliyuncs.com`; required with `STORE=tablestore`.",
+		Set: func(c *Config, v string) error { c.Tablestore.Endpoint = v; return nil }},
+	{Name: "TABLESTORE_INSTANCE", Doc: "Tablestore instance; required with `STORE=tablestore`.",
+		Set: func(c *Config, v string) error { c.Tablestore.Instance = v; return nil }},
+	{Name: "TABLESTORE_TABLE_PREFIX", Default: "sase_",
+		Doc: "Table names: `<prefix>members` (+ index `<prefix>members_by_time`), `<prefix>counters`, `<prefix>audit`, `<prefix>audit_by_target`, `<prefix>processed_events`, `<prefix>directory_mirror`. Create them with `go run ./scripts/create-tables`.",
+		Set: func(c *Config, v string) error { c.Tablestore.TablePrefix = v; return nil }},
+	{Name: "JWT_ISSUER", Unset: "local key", Doc: "Accepted token issuer (`iss`). Required in FC; unset locally means the local signing key.",
+		Set: func(c *Config, v string) error { c.JWT.Issuer = v; return nil }},
+	{Name: "JWT_AUDIENCE", Unset: "local key", Doc: "Accepted audience (`aud`). Required with `JWT_ISSUER`.",
+		Set: func(c *Config, v string) error { c.JWT.Audience = v; return nil }},
+	{Name: "JWT_ACCOUNT_CLAIM", Default: auth.DefaultAccountClaim, Doc: "Claim that holds the caller's 16-digit account UID.",
+		Set: func(c *Config, v string) error { c.JWT.AccountClaim = v; return nil }},
+	{Name: "JWKS_URL", Doc: "HTTPS URL of the signing JWKS (cached; refreshed on an unknown `kid`).",
+		Set: func(c *Config, v string) error { c.JWT.JWKSURL = v; return nil }},
+	{Name: "JWKS_FILE", Doc: "Path of a JWKS file.",
+		Set: func(c *Config, v string) error { c.JWT.JWKSFile = v; return nil }},
+	{Name: "JWKS_JSON", Doc: "The JWKS itself. Exactly one of the three is required with `JWT_ISSUER`.",
+		Set: func(c *Config, v string) error { c.JWT.JWKSJSON = v; return nil }},
+	{Name: "CORS_ALLOWED_ORIGINS", Unset: "none", Doc: "Comma-separated origins allowed from a browser (the console's); `*` for any.",
+		Set: func(c *Config, v string) error { c.AllowedOrigins = list(v); return nil }},
+	{Name: "ROLE_CACHE_TTL", Default: "60s",
+		Doc: "How long a resolved role is cached per instance (`0` disables). A role change still reaches every warm instance within about a second (the directory generation in the store).",
+		Set: func(c *Config, v string) (err error) { c.RoleCacheTTL, err = duration(v); return err }},
+	{Name: "ACCOUNTS_CACHE_TTL", Default: "30s",
+		Doc: "How long an instance reuses the directory's account list (RD lists 100 per call); `0` disables. Changes made here and directory events drop it at once.",
+		Set: func(c *Config, v string) (err error) { c.AccountsCacheTTL, err = duration(v); return err }},
+	{Name: "HANDSHAKE_CHECK_INTERVAL", Default: "1m",
+		Doc: "`make run`: how often the local server runs `check-handshakes` (`0` disables; `POST /check-handshakes` runs it at once). In the cloud its timer's cron sets it (`s.yaml` `handshakeCron`, template `HandshakeCron`).",
+		Set: func(c *Config, v string) (err error) { c.HandshakeCheckInterval, err = duration(v); return err }},
+	{Name: "PAGE_TOKEN_KEY", Unset: "random, kept in `DATA_DIR` (`make run`); required in FC",
+		Doc: "Key that signs `NextToken` values: a random secret of at least 32 characters shared by all functions.",
+		Set: setPageTokenKey},
+	{Name: "LOG_LEVEL", Default: "info", Doc: "`debug`, `info`, `warn`, `error`.",
+		Set: func(c *Config, v string) error {
+			c.LogLevel = strings.ToLower(v)
+			return oneOf(c.LogLevel, "debug", "info", "warn", "error")
+		}},
+	{Name: "SIM_MAX_ACCOUNTS", Default: "10000", Doc: "Simulation: accounts per directory (real RD default: 20).",
+		Set: func(c *Config, v string) (err error) { c.SimMaxAccounts, err = positive(v); return err }},
+	{Name: "SIM_MAX_PENDING_INVITATIONS", Default: "1000", Doc: "Simulation: pending invitations.",
+		Set: func(c *Config, v string) (err error) { c.SimMaxPending, err = positive(v); return err }},
+	{Name: "SIM_OWNER_CONDITIONS", Unset: "none",
+		Doc: "Simulation: comma-separated Resource Directory codes that enabling the directory is refused with, to rehearse a first run on an ineligible account (e.g. `EnterpriseRealNameVerificationError`, `MissingSecureMobilePhone`; see [docs/API.md](docs/API.md#resource-directory-refusals)).",
+		Set: func(c *Config, v string) (err error) { c.SimOwnerConditions, err = ownerConditions(v); return err }},
+	{Name: "SIM_TARGET_CONDITIONS", Unset: "none",
+		Doc: "Simulation: comma-separated `target=Code` pairs (account UID or login email) that invitations are refused with, e.g. `2000000000000009=LegalEntityMismatch`.",
+		Set: func(c *Config, v string) (err error) { c.SimTargetConditions, err = targetConditions(v); return err }},
+}
+
 // Load reads the configuration through getenv (os.Getenv in production).
 func Load(getenv func(string) string) (Config, error) {
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	var errs []error
-	c := Config{
-		InFC:             getenv("FC_RUNTIME_API") != "",
-		DataDir:          get("DATA_DIR", ".local"),
-		ServicePrincipal: get("SASE_SERVICE_PRINCIPAL", directory.DefaultServicePrincipal),
-		RDEndpoint:       get("RD_ENDPOINT", ""),
-		Tablestore: Tablestore{
-			Endpoint: get("TABLESTORE_ENDPOINT", ""), Instance: get("TABLESTORE_INSTANCE", ""),
-			TablePrefix: get("TABLESTORE_TABLE_PREFIX", "sase_"),
-		},
-		JWT: JWT{
-			Issuer: get("JWT_ISSUER", ""), Audience: get("JWT_AUDIENCE", ""), AccountClaim: get("JWT_ACCOUNT_CLAIM", "aid"),
-			JWKSURL: get("JWKS_URL", ""), JWKSFile: get("JWKS_FILE", ""), JWKSJSON: get("JWKS_JSON", ""),
-		},
-		LogLevel: strings.ToLower(get("LOG_LEVEL", "info")),
-	}
-	var err error
-	if c.Port, err = strconv.Atoi(get("PORT", "9000")); err != nil || c.Port < 1 || c.Port > 65535 {
-		errs = append(errs, fmt.Errorf("PORT %q must be a port number (1-65535)", getenv("PORT")))
-	}
-	if c.InFC {
-		c.OwnerAccountID = get("FC_ACCOUNT_ID", "")
-		c.Store = get("STORE", "tablestore")
-		c.Directory = get("DIRECTORY", "resourcemanager")
-	} else {
-		c.OwnerAccountID = get("OWNER_ACCOUNT_ID", "1000000000000001")
-		c.Store = get("STORE", "embedded")
-		c.Directory = get("DIRECTORY", "simulated")
-	}
-	if !validate.IsAccountID(c.OwnerAccountID) {
-		name := "OWNER_ACCOUNT_ID"
-		if c.InFC {
-			name = "FC_ACCOUNT_ID"
-		}
-		errs = append(errs, fmt.Errorf("%s %q must be a 16-digit account UID", name, c.OwnerAccountID))
-	}
-	switch c.Store {
-	case "embedded":
-		if c.InFC {
-			errs = append(errs, errors.New("STORE=embedded is refused inside Function Compute: its data would vanish with the instance; use STORE=tablestore"))
-		}
-	case "tablestore":
-		if c.Tablestore.Endpoint == "" {
-			errs = append(errs, errors.New("TABLESTORE_ENDPOINT is required with STORE=tablestore"))
-		}
-		if c.Tablestore.Instance == "" {
-			errs = append(errs, errors.New("TABLESTORE_INSTANCE is required with STORE=tablestore"))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("STORE %q must be embedded or tablestore", c.Store))
-	}
-	switch c.Directory {
-	case "simulated":
-		if c.InFC {
-			errs = append(errs, errors.New("DIRECTORY=simulated is refused inside Function Compute: use DIRECTORY=resourcemanager"))
-		}
-	case "resourcemanager":
-	default:
-		errs = append(errs, fmt.Errorf("DIRECTORY %q must be simulated or resourcemanager", c.Directory))
-	}
-	if c.JWT.Issuer == "" && c.InFC {
-		errs = append(errs, errors.New("JWT_ISSUER is required in Function Compute"))
-	}
-	if c.JWT.Issuer != "" {
-		if c.JWT.Audience == "" {
-			errs = append(errs, errors.New("JWT_AUDIENCE is required when JWT_ISSUER is set"))
-		}
-		n := 0
-		for _, s := range []string{c.JWT.JWKSURL, c.JWT.JWKSFile, c.JWT.JWKSJSON} {
-			if s != "" {
-				n++
-			}
-		}
-		if n != 1 {
-			errs = append(errs, errors.New("exactly one of JWKS_URL, JWKS_FILE, JWKS_JSON is required when JWT_ISSUER is set"))
-		}
-	}
-	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS", ""), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.AllowedOrigins = append(c.AllowedOrigins, o)
-		}
-	}
-	if c.RoleCacheTTL, err = time.ParseDuration(get("ROLE_CACHE_TTL", "60s")); err != nil || c.RoleCacheTTL < 0 {
-		errs = append(errs, fmt.Errorf("ROLE_CACHE_TTL %q must be a duration such as 60s", getenv("ROLE_CACHE_TTL")))
-	}
-	if c.AccountsCacheTTL, err = time.ParseDuration(get("ACCOUNTS_CACHE_TTL", "30s")); err != nil || c.AccountsCacheTTL < 0 {
-		errs = append(errs, fmt.Errorf("ACCOUNTS_CACHE_TTL %q must be a duration such as 30s", getenv("ACCOUNTS_CACHE_TTL")))
-	}
-	if c.HandshakeCheckInterval, err = time.ParseDuration(get("HANDSHAKE_CHECK_INTERVAL", "1m")); err != nil || c.HandshakeCheckInterval < 0 {
-		errs = append(errs, fmt.Errorf("HANDSHAKE_CHECK_INTERVAL %q must be a duration such as 1m", getenv("HANDSHAKE_CHECK_INTERVAL")))
-	}
-	// A NextToken is signed with this key; one anybody can derive would let
-	// anybody forge tokens. In Function Compute it is required (every
-	// instance must share it); outside, a missing key is left nil and the
-	// local server keeps a random one under DATA_DIR (see app.Options).
-	switch k := get("PAGE_TOKEN_KEY", ""); {
-	case k != "" && len(k) < MinPageTokenKey:
-		errs = append(errs, fmt.Errorf("PAGE_TOKEN_KEY is %d characters: use at least %d random ones (openssl rand -hex 32)", len(k), MinPageTokenKey))
-	case k != "":
-		c.PageTokenKey = []byte(k)
-	case c.InFC:
+	c := Config{InFC: getenv("FC_RUNTIME_API") != ""}
+	errs := Read(&c, Vars, getenv, c.InFC)
+	errs = append(errs, c.checkAdapters()...)
+	errs = append(errs, c.checkJWT()...)
+	if c.InFC && c.PageTokenKey == nil {
+		// Every instance must share the key; outside FC the local server
+		// keeps a random one under DATA_DIR (see app.Options).
 		errs = append(errs, errors.New("PAGE_TOKEN_KEY is required in Function Compute: a random secret of at least 32 characters shared by all functions (openssl rand -hex 32)"))
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel))
-	}
-	if c.SimMaxAccounts, err = positive(get("SIM_MAX_ACCOUNTS", "10000")); err != nil {
-		errs = append(errs, fmt.Errorf("SIM_MAX_ACCOUNTS: %w", err))
-	}
-	if c.SimMaxPending, err = positive(get("SIM_MAX_PENDING_INVITATIONS", "1000")); err != nil {
-		errs = append(errs, fmt.Errorf("SIM_MAX_PENDING_INVITATIONS: %w", err))
-	}
-	if c.SimOwnerConditions, err = ownerConditions(get("SIM_OWNER_CONDITIONS", "")); err != nil {
-		errs = append(errs, fmt.Errorf("SIM_OWNER_CONDITIONS: %w", err))
-	}
-	if c.SimTargetConditions, err = targetConditions(get("SIM_TARGET_CONDITIONS", "")); err != nil {
-		errs = append(errs, fmt.Errorf("SIM_TARGET_CONDITIONS: %w", err))
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// checkAdapters refuses, inside Function Compute, the adapters whose data
+// would vanish with the instance, and requires Tablestore's endpoint and
+// instance with STORE=tablestore.
+func (c Config) checkAdapters() []error {
+	var errs []error
+	if c.InFC && c.Store == "embedded" {
+		errs = append(errs, errors.New("STORE=embedded is refused inside Function Compute: its data would vanish with the instance; use STORE=tablestore"))
+	}
+	if c.Store == "tablestore" && c.Tablestore.Endpoint == "" {
+		errs = append(errs, errors.New("TABLESTORE_ENDPOINT is required with STORE=tablestore"))
+	}
+	if c.Store == "tablestore" && c.Tablestore.Instance == "" {
+		errs = append(errs, errors.New("TABLESTORE_INSTANCE is required with STORE=tablestore"))
+	}
+	if c.InFC && c.Directory == "simulated" {
+		errs = append(errs, errors.New("DIRECTORY=simulated is refused inside Function Compute: use DIRECTORY=resourcemanager"))
+	}
+	return errs
+}
+
+// checkJWT: an issuer (required in FC) needs an audience and one JWKS.
+func (c Config) checkJWT() []error {
+	var errs []error
+	if c.JWT.Issuer == "" && c.InFC {
+		errs = append(errs, errors.New("JWT_ISSUER is required in Function Compute"))
+	}
+	if c.JWT.Issuer == "" {
+		return errs
+	}
+	if c.JWT.Audience == "" {
+		errs = append(errs, errors.New("JWT_AUDIENCE is required when JWT_ISSUER is set"))
+	}
+	n := 0
+	for _, s := range []string{c.JWT.JWKSURL, c.JWT.JWKSFile, c.JWT.JWKSJSON} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		errs = append(errs, errors.New("exactly one of JWKS_URL, JWKS_FILE, JWKS_JSON is required when JWT_ISSUER is set"))
+	}
+	return errs
+}
+
+// setPageTokenKey: a NextToken is signed with this key, so one anybody can
+// guess would let anybody forge tokens. Unset stays nil (see Load).
+func setPageTokenKey(c *Config, v string) error {
+	if v == "" {
+		return nil
+	}
+	c.PageTokenKey = []byte(v)
+	if len(v) < MinPageTokenKey {
+		return fmt.Errorf("is %d characters: use at least %d random ones (openssl rand -hex 32)", len(v), MinPageTokenKey)
+	}
+	return nil
+}
+
+func port(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%q must be a port number (1-65535)", s)
+	}
+	return n, nil
+}
+
+func accountID(s string) error {
+	if !validate.IsAccountID(s) {
+		return fmt.Errorf("%q must be a 16-digit account UID", s)
+	}
+	return nil
+}
+
+func oneOf(s string, allowed ...string) error {
+	if !slices.Contains(allowed, s) {
+		return fmt.Errorf("%q must be %s or %s", s, strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1])
+	}
+	return nil
+}
+
+// duration accepts 0 and positive Go durations (60s, 1m30s).
+func duration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q must be a duration such as 60s, 1m or 0", s)
+	}
+	return d, nil
+}
+
+// list splits a comma-separated value, dropping blanks (nil when empty).
+func list(s string) []string {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func positive(s string) (int, error) {

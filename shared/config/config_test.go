@@ -1,26 +1,30 @@
 package config
 
 import (
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/sase-multiaccount/backend/shared/adapter/resourcemanager"
+	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
+	"github.com/sase-multiaccount/backend/shared/testkit/doctest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestLocalDefaults(t *testing.T) {
-	c, err := Load(env(nil))
+	// FC_ACCOUNT_ID is Function Compute's: outside it, OWNER_ACCOUNT_ID counts.
+	c, err := Load(env(map[string]string{"FC_ACCOUNT_ID": "1234567890123456", "LOG_LEVEL": " Debug "}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.InFC || c.Port != 9000 || c.Store != "embedded" || c.Directory != "simulated" ||
-		c.OwnerAccountID != "1000000000000001" || c.ServicePrincipal != "csas.aliyuncs.com" || c.RoleCacheTTL.Seconds() != 60 {
+		c.OwnerAccountID != "1000000000000001" || c.ServicePrincipal != "csas.aliyuncs.com" || c.RoleCacheTTL.Seconds() != 60 || c.LogLevel != "debug" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
 
 func TestFunctionComputeDefaultsAndRefusals(t *testing.T) {
-	fc := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000", "FC_ACCOUNT_ID": "1234567890123456",
+	fc := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000", "FC_ACCOUNT_ID": "1234567890123456", "OWNER_ACCOUNT_ID": "1000000000000009",
 		"TABLESTORE_ENDPOINT": "https://i.cn-hangzhou.vpc.tablestore.aliyuncs.com", "TABLESTORE_INSTANCE": "i",
 		"JWT_ISSUER": "https://idp.example.com", "JWT_AUDIENCE": "sase", "JWKS_URL": "https://idp.example.com/jwks",
 		"PAGE_TOKEN_KEY": strings.Repeat("k", 32)}
@@ -65,17 +69,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 	}
 }
 
-// README's configuration table must list every variable the code reads.
-func TestReadmeDocumentsEveryVariable(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range Vars {
-		if !strings.Contains(string(b), "| `"+v.Name+"` |") {
-			t.Errorf("README.md configuration table lacks %s", v.Name)
-		}
-	}
+// README's configuration table is rendered from Vars.
+func TestREADME(t *testing.T) {
+	doctest.Section(t, "../../README.md", "shared/config.Vars", Markdown(Vars))
 }
 
 func TestSimConditions(t *testing.T) {
@@ -114,5 +110,21 @@ func TestSimConditions(t *testing.T) {
 		return ""
 	}); err == nil {
 		t.Error("an unknown target code must be refused")
+	}
+}
+
+// Two defaults are the adapters' own; README must name the same.
+func TestDefaultsAreTheAdapters(t *testing.T) {
+	for _, v := range Vars {
+		switch v.Name {
+		case "TABLESTORE_TABLE_PREFIX":
+			if v.Default != tablestore.DefaultTablePrefix {
+				t.Errorf("TABLESTORE_TABLE_PREFIX defaults to %q, the adapter to %q", v.Default, tablestore.DefaultTablePrefix)
+			}
+		case "RD_ENDPOINT":
+			if !strings.Contains(v.Unset, "`"+resourcemanager.DefaultEndpoint+"`") {
+				t.Errorf("RD_ENDPOINT's default reads %q, the adapter's is %q", v.Unset, resourcemanager.DefaultEndpoint)
+			}
+		}
 	}
 }

@@ -8,25 +8,42 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sase-multiaccount/backend/shared/auth"
+	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/endpoints"
 )
 
-// Var documents one environment variable of the console function. The
-// console reads its own variables, not shared/config's: it needs neither
-// the store nor the directory, and the other functions never see its OAuth
-// client secret. README's console table is checked against Vars.
-type Var struct{ Name, Default, Doc string }
-
-// Vars is every environment variable the console function reads.
-var Vars = []Var{
-	{"OIDC_ISSUER", "the local server (make run)", "OpenID Connect issuer the console signs in with, e.g. https://oauth.aliyun.com; its discovery document is <issuer>/.well-known/openid-configuration. Required in FC; s.yaml sets it to JWT_ISSUER."},
-	{"OIDC_CLIENT_ID", "the local server's client", "OAuth application (client) ID; the ID tokens' aud. Required in FC; s.yaml sets it to JWT_AUDIENCE."},
-	{"OIDC_CLIENT_SECRET", "", "OAuth application secret, added by the console function to the code exchange (Alibaba Cloud web applications have one); never sent to the browser."},
-	{"OIDC_SCOPES", DefaultScopes, "Scopes the console asks for."},
-	{"OIDC_REDIRECT_URI", "the console's own URL", "Redirect URI registered with the OAuth application; unset, the page's own origin and path are used."},
-	{"JWT_ACCOUNT_CLAIM", "aid", "Claim of the ID token that holds the caller's account UID (aliuid for Alibaba Cloud); the same value the functions use."},
-	{"CONSOLE_API_BASE", "the console's origin", "Base URL where /<function-name> reaches each function (the custom domain of s.domain.yaml); unset, the functions are on the console's own origin."},
-	{"CONSOLE_FUNCTION_URLS", "", "JSON object {\"<function-name>\":\"<trigger URL>\"} for functions without a common base (each FC trigger URL); overrides CONSOLE_API_BASE per function."},
+// Vars is every environment variable the console function reads, in the
+// order Load reads them (CONSOLE_FUNCTION_URLS overrides CONSOLE_API_BASE).
+// The console reads its own variables, not shared/config's: it needs
+// neither the store nor the directory, and the other functions never see
+// its OAuth client secret. README's console table is rendered from Vars.
+var Vars = []config.Var[Config]{
+	{Name: "OIDC_ISSUER", Unset: "the local server",
+		Doc: "OpenID Connect issuer, e.g. `https://oauth.aliyun.com` (discovery at `<issuer>/.well-known/openid-configuration`). Required in FC; `s.yaml` sets it to `JWT_ISSUER`.",
+		Set: func(c *Config, v string) error {
+			c.Issuer = strings.TrimSuffix(v, "/")
+			return optionalURL(c.Issuer, c.InFC)
+		}},
+	{Name: "OIDC_CLIENT_ID", Unset: "the local client",
+		Doc: "OAuth application ID, the ID tokens' `aud`. Required in FC; `s.yaml` sets it to `JWT_AUDIENCE`.",
+		Set: func(c *Config, v string) error { c.ClientID = v; return nil }},
+	{Name: "OIDC_CLIENT_SECRET",
+		Doc: "OAuth application secret (Alibaba Cloud web applications have one); the console function adds it to the code exchange. Never sent to the browser.",
+		Set: func(c *Config, v string) error { c.ClientSecret = v; return nil }},
+	{Name: "OIDC_SCOPES", Default: DefaultScopes, Doc: "Scopes asked for (space-separated; must include `openid`).",
+		Set: setScopes},
+	{Name: "OIDC_REDIRECT_URI", Unset: "the page's own URL", Doc: "Redirect URI registered with the OAuth application.",
+		Set: func(c *Config, v string) error { c.RedirectURI = v; return optionalURL(v, c.InFC) }},
+	{Name: "JWT_ACCOUNT_CLAIM", Default: auth.DefaultAccountClaim,
+		Doc: "Claim of the ID token holding the account UID (`aliuid` for Alibaba Cloud), as for the functions.",
+		Set: func(c *Config, v string) error { c.AccountClaim = v; return nil }},
+	{Name: "CONSOLE_API_BASE", Unset: "the console's origin",
+		Doc: "Base URL where `/<function-name>` reaches each function (the custom domain of `s.domain.yaml`).",
+		Set: setAPIBase},
+	{Name: "CONSOLE_FUNCTION_URLS",
+		Doc: "JSON object `{\"<function-name>\":\"<trigger URL>\"}`, for functions without a common base (each FC trigger URL); overrides `CONSOLE_API_BASE` per function.",
+		Set: setFunctionURLs},
 }
 
 // DefaultScopes are Alibaba Cloud OAuth's scopes for an ID token that
@@ -49,44 +66,13 @@ type Config struct {
 
 // Load reads the console's configuration through getenv.
 func Load(getenv func(string) string) (Config, error) {
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	c := Config{
-		InFC:         getenv("FC_RUNTIME_API") != "",
-		Issuer:       strings.TrimSuffix(get("OIDC_ISSUER", ""), "/"),
-		ClientID:     get("OIDC_CLIENT_ID", ""),
-		ClientSecret: get("OIDC_CLIENT_SECRET", ""),
-		Scopes:       get("OIDC_SCOPES", DefaultScopes),
-		RedirectURI:  get("OIDC_REDIRECT_URI", ""),
-		AccountClaim: get("JWT_ACCOUNT_CLAIM", "aid"),
-	}
-	var errs []error
+	c := Config{InFC: getenv("FC_RUNTIME_API") != ""}
+	errs := config.Read(&c, Vars, getenv, c.InFC)
 	if c.InFC && c.Issuer == "" {
 		errs = append(errs, errors.New("OIDC_ISSUER is required in Function Compute (e.g. https://oauth.aliyun.com)"))
 	}
 	if c.InFC && c.ClientID == "" {
 		errs = append(errs, errors.New("OIDC_CLIENT_ID is required in Function Compute (the OAuth application ID)"))
-	}
-	if c.Issuer != "" {
-		if err := absoluteURL(c.Issuer, c.InFC); err != nil {
-			errs = append(errs, fmt.Errorf("OIDC_ISSUER: %w", err))
-		}
-	}
-	if c.RedirectURI != "" {
-		if err := absoluteURL(c.RedirectURI, c.InFC); err != nil {
-			errs = append(errs, fmt.Errorf("OIDC_REDIRECT_URI: %w", err))
-		}
-	}
-	if !slices.Contains(strings.Fields(c.Scopes), "openid") {
-		errs = append(errs, fmt.Errorf("OIDC_SCOPES %q must include openid", c.Scopes))
-	}
-	var err error
-	if c.Functions, err = functionURLs(get("CONSOLE_API_BASE", ""), get("CONSOLE_FUNCTION_URLS", ""), c.InFC); err != nil {
-		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("console configuration: %w", errors.Join(errs...))
@@ -94,36 +80,52 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// functionURLs is where the browser finds each HTTP function: base +
-// "/<name>" (base empty: the console's origin), overridden per function.
-func functionURLs(base, perFunction string, inFC bool) (map[string]string, error) {
-	base = strings.TrimSuffix(base, "/")
-	if base != "" {
-		if err := absoluteURL(base, inFC); err != nil {
-			return nil, fmt.Errorf("CONSOLE_API_BASE: %w", err)
-		}
+func setScopes(c *Config, v string) error {
+	c.Scopes = v
+	if !slices.Contains(strings.Fields(v), "openid") {
+		return fmt.Errorf("%q must include openid", v)
 	}
-	out := map[string]string{}
+	return nil
+}
+
+// setAPIBase points every HTTP function at base + "/<name>" (base empty:
+// the console's origin).
+func setAPIBase(c *Config, v string) error {
+	base := strings.TrimSuffix(v, "/")
+	c.Functions = map[string]string{}
 	for _, h := range endpoints.HTTPFunctions {
-		out[h.Name()] = base + "/" + h.Name()
+		c.Functions[h.Name()] = base + "/" + h.Name()
 	}
-	if perFunction == "" {
-		return out, nil
+	return optionalURL(base, c.InFC)
+}
+
+// setFunctionURLs overrides setAPIBase's URL of the functions it names.
+func setFunctionURLs(c *Config, v string) error {
+	if v == "" {
+		return nil
 	}
 	var m map[string]string
-	if err := json.Unmarshal([]byte(perFunction), &m); err != nil {
-		return nil, fmt.Errorf("CONSOLE_FUNCTION_URLS must be a JSON object of function name to URL: %w", err)
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return fmt.Errorf("must be a JSON object of function name to URL: %w", err)
 	}
 	for name, u := range m {
-		if _, ok := out[name]; !ok {
-			return nil, fmt.Errorf("CONSOLE_FUNCTION_URLS names %q, which is not an HTTP function", name)
+		if _, ok := c.Functions[name]; !ok {
+			return fmt.Errorf("names %q, which is not an HTTP function", name)
 		}
-		if err := absoluteURL(u, inFC); err != nil {
-			return nil, fmt.Errorf("CONSOLE_FUNCTION_URLS[%s]: %w", name, err)
+		if err := absoluteURL(u, c.InFC); err != nil {
+			return fmt.Errorf("for %s: %w", name, err)
 		}
-		out[name] = strings.TrimSuffix(u, "/")
+		c.Functions[name] = strings.TrimSuffix(u, "/")
 	}
-	return out, nil
+	return nil
+}
+
+// optionalURL is absoluteURL for a variable that may be left unset.
+func optionalURL(s string, inFC bool) error {
+	if s == "" {
+		return nil
+	}
+	return absoluteURL(s, inFC)
 }
 
 // absoluteURL accepts https URLs, and http ones outside FC only for
