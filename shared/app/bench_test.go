@@ -280,6 +280,16 @@ func BenchmarkListMembersPage20(b *testing.B) {
 	b.Run("FirstPageByAccountId", func(b *testing.B) { e.loop(b, "list-members", byID, false, nil) })
 	b.Run("FirstPageColdRoleDA", func(b *testing.B) { e.loop(b, "list-members", first, true, nil) })
 	b.Run("KeywordScan", func(b *testing.B) { e.loop(b, "list-members", keyword, false, nil) })
+	// The first search after a member changed (elsewhere: another instance).
+	n := 0
+	change := func(b *testing.B) {
+		n++
+		id := uid(6, n*7919%benchMembers)
+		if _, _, err := e.k.raw.UpdateRemark(e.k.ctx, e.dirID, id, fmt.Sprintf("changed %d", n), 0, t0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("KeywordAfterChange", func(b *testing.B) { e.loop(b, "list-members", keyword, false, change) })
 }
 
 // BenchmarkAddMembers100: add-members of 100 new accounts to a directory of

@@ -24,8 +24,8 @@ type snapshots struct {
 type snapshot struct {
 	version int64
 	count   int
-	byTime  []entry // AddTime, then AccountID, ascending (the store's order)
-	byID    []entry // AccountID ascending
+	byTime  []store.Member // AddTime, then AccountID, ascending (the store's order)
+	byID    []int32        // indexes into byTime, by AccountID ascending
 	// text is every member's search text (the lower-case account ID, name
 	// and remark, NUL-separated) in byTime order, each ended by "\x01";
 	// starts[k] is where member k's begins (and starts[n] the end). One
@@ -41,12 +41,6 @@ type snapshot struct {
 // maxHits bounds the keywords whose matches a snapshot keeps.
 const maxHits = 32
 
-// entry is a member and its place in byTime (and in text).
-type entry struct {
-	m store.Member
-	k int
-}
-
 // members returns a current snapshot of dirID's members: the cached one
 // when its version is the store's, else a fresh scan.
 // count and version are the store's MemberState, read by the caller.
@@ -57,11 +51,12 @@ func (s *Service) members(ctx context.Context, dirID string, count int, version 
 	if snap != nil && snap.version == version && snap.count == count {
 		return snap, nil
 	}
-	snap = &snapshot{version: version, count: count}
+	snap = &snapshot{version: version, count: count, byTime: make([]store.Member, 0, count), starts: make([]int, 0, count+1)}
 	var text strings.Builder
+	text.Grow(count * 64)
 	err := s.scan(ctx, dirID, store.ListQuery{SortBy: store.SortByAddTime, Limit: scanPage}, func(m store.Member) {
 		snap.starts = append(snap.starts, text.Len())
-		snap.byTime = append(snap.byTime, entry{m, len(snap.byTime)})
+		snap.byTime = append(snap.byTime, m)
 		text.WriteString(strings.ToLower(m.AccountID + "\x00" + m.AccountName + "\x00" + m.Remark))
 		text.WriteByte('\x01')
 	})
@@ -70,8 +65,14 @@ func (s *Service) members(ctx context.Context, dirID string, count int, version 
 	}
 	snap.text = text.String()
 	snap.starts = append(snap.starts, len(snap.text))
-	snap.byID = slices.Clone(snap.byTime)
-	slices.SortFunc(snap.byID, func(a, b entry) int { return strings.Compare(a.m.AccountID, b.m.AccountID) })
+	// Indexes, not copies: a Member is too big to move 10,000 times in a sort.
+	snap.byID = make([]int32, len(snap.byTime))
+	for i := range snap.byID {
+		snap.byID[i] = int32(i)
+	}
+	slices.SortFunc(snap.byID, func(a, b int32) int {
+		return strings.Compare(snap.byTime[a].AccountID, snap.byTime[b].AccountID)
+	})
 	// A change between the version read and the scan makes the snapshot
 	// newer than its version says: it is replaced on the next search.
 	s.snaps.mu.Lock()
@@ -90,32 +91,32 @@ func (s *Service) search(ctx context.Context, dirID string, st memberState, q st
 	if err != nil {
 		return nil, false, 0, err
 	}
-	list := snap.byTime
-	if q.SortBy == store.SortByAccountID {
-		list = snap.byID
-	}
 	hit := snap.matchCached(keyword)
-	visit := func(e *entry) { // a pointer: a Member is too big to copy 10,000 times
-		if !hit[e.k] {
+	visit := func(k int) {
+		if !hit[k] {
 			return
 		}
 		total++
-		if q.After != nil && !isAfter(e.m, *q.After, q.SortBy, q.Desc) {
+		m := &snap.byTime[k] // a pointer: a Member is too big to copy 10,000 times
+		if q.After != nil && !isAfter(*m, *q.After, q.SortBy, q.Desc) {
 			return
 		}
 		if len(page) < q.Limit {
-			page = append(page, e.m)
+			page = append(page, *m)
 		} else {
 			more = true
 		}
 	}
-	if q.Desc {
-		for i := len(list) - 1; i >= 0; i-- {
-			visit(&list[i])
-		}
-	} else {
-		for i := range list {
-			visit(&list[i])
+	n := len(snap.byTime)
+	at := func(i int) int { return i } // the i-th member in the requested order
+	if q.SortBy == store.SortByAccountID {
+		at = func(i int) int { return int(snap.byID[i]) }
+	}
+	for i := range n {
+		if q.Desc {
+			visit(at(n - 1 - i))
+		} else {
+			visit(at(i))
 		}
 	}
 	return page, more, total, nil
