@@ -1,6 +1,7 @@
 package rdwire
 
 import (
+	"net/http"
 	"slices"
 	"time"
 )
@@ -68,6 +69,24 @@ func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	s.faults = nil
 	s.mu.Unlock()
+}
+
+// answer is the fault's error answer; nil when it only delays.
+func (f *Fault) answer() *rpcError {
+	if f.Code == "" && f.Status == 0 && f.Body == "" {
+		return nil
+	}
+	e := &rpcError{Status: f.Status, Code: f.Code, Message: f.Message, Body: f.Body}
+	if e.Status == 0 {
+		e.Status = 400
+	}
+	if e.Code == "" && e.Body == "" {
+		e.Code = http.StatusText(e.Status)
+	}
+	if e.Message == "" {
+		e.Message = "Injected fault: " + e.Code
+	}
+	return e
 }
 
 func (s *Server) takeFault(action string) *Fault {
