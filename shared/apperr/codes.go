@@ -15,6 +15,9 @@ const (
 	CodeTooLarge         Code = "RequestEntityTooLarge"
 	CodeThrottling       Code = "Throttling"
 	CodeUnavailable      Code = "ServiceUnavailable"
+	// CodePermission: a cloud service denied the function's role a call
+	// (RAM); the message names the permission and where the role is defined.
+	CodePermission Code = "ServiceUnavailable.Permission"
 
 	// CodeNoFunction is the local server's answer to a path that names no
 	// function.
@@ -86,6 +89,17 @@ const (
 	CodeDenyTrustedService Code = "Deny.TrustedService"
 	// CodeDirectoryNotEmpty: DestroyResourceDirectory while members remain.
 	CodeDirectoryNotEmpty Code = "DeleteConflict.ResourceDirectory.Account"
+)
+
+// Refusals of the directory Organizer's CreateResourceAccount (no function
+// calls it; the local helpers do).
+const (
+	// CodeDisplayNameExists: another account of the directory has the
+	// display name (RD's InvalidParameter.Account.DisplayName.AlreadyUsed).
+	CodeDisplayNameExists Code = "Conflict.DisplayNameExists"
+	// CodeAccountNameExists: the login-name prefix is taken (RD's
+	// EntityAlreadyExists.ResourceDirectory.Account).
+	CodeAccountNameExists Code = "Conflict.AccountNameExists"
 )
 
 // MissingParameter is the code for a required request parameter that is

@@ -44,11 +44,11 @@ func Fail(action string, times, status int, code string) Fault {
 
 // ConcurrentCall makes the next times calls of action answer 429
 // ConcurrentCallNotSupported, RD's refusal of a write while another change
-// to the directory is in progress (documented in ResourceDirectoryMaster
-// 2022-04-19).
+// to the directory is in progress (documented, with this message, for
+// writes of ResourceDirectoryMaster 2022-04-19).
 func ConcurrentCall(action string, times int) Fault {
 	return Fault{Action: action, Times: times, Status: 429, Code: "ConcurrentCallNotSupported",
-		Message: "The operation is not supported because another operation is being performed on the resource directory. Try again later."}
+		Message: "The operation conflicts with other operations. Please try again later."}
 }
 
 // Slow makes the next times calls of action answer after delay.

@@ -52,6 +52,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	principals map[string]bool
+	tags       map[string][]rdTag // account UID -> tags (tags.go)
 	faults     []*Fault
 	calls      map[string]int
 	log        []Request
@@ -74,6 +75,7 @@ func NewServer(sim *simulation.Sim, creds cloudcreds.Credentials) *Server {
 		sim:        sim,
 		creds:      creds,
 		principals: map[string]bool{},
+		tags:       map[string][]rdTag{},
 		calls:      map[string]int{},
 		nonces:     map[string]time.Time{},
 		now:        time.Now,
@@ -151,7 +153,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string)
 // back as far as they could be read, for the request log.
 func (s *Server) admit(r *http.Request) (string, params, *rpcError) {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		return "", nil, errf(405, "UnsupportedHTTPMethod", "HTTP method %s is not supported; use POST or GET.", r.Method)
+		return "", nil, errf(403, "UnsupportedHTTPMethod", "HTTP method %s is not supported; use POST or GET.", r.Method)
 	}
 	if r.URL.Path != "/" && r.URL.Path != "" {
 		return "", nil, errf(404, "InvalidAction.NotFound", "RPC requests go to \"/\", not %q.", r.URL.Path)
@@ -178,7 +180,7 @@ func (s *Server) admit(r *http.Request) (string, params, *rpcError) {
 		return action, p, errf(400, "InvalidVersion", "Specified parameter Version %q is not valid; ResourceManager is %s.", v, APIVersion)
 	}
 	if f := p.get("Format"); f != "JSON" && f != "json" {
-		return action, p, errf(400, "InvalidParameter.Format", "Format %q is not supported by this server; use JSON.", f)
+		return action, p, errInvalid("Format", "Format %q is not supported by this server; use JSON.", f)
 	}
 	return action, p, s.authenticate(r.Method, p, now)
 }

@@ -56,6 +56,7 @@ type fileAccount struct {
 	JoinMethod  string    `json:"JoinMethod"`
 	ModifyTime  time.Time `json:"ModifyTime,omitzero"` // absent in older files: JoinTime
 	FolderID    string    `json:"FolderId,omitempty"`  // absent in older files: the root folder
+	NamePrefix  string    `json:"AccountNamePrefix,omitempty"`
 }
 
 type fileInvitation struct {
@@ -85,7 +86,7 @@ func fileDir(d *directory.Directory) *fileDirectory {
 
 func fileAcc(a *account) fileAccount {
 	return fileAccount{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod,
-		ModifyTime: a.ModifyTime, FolderID: a.FolderID}
+		ModifyTime: a.ModifyTime, FolderID: a.FolderID, NamePrefix: a.NamePrefix}
 }
 
 func fileInv(inv *invitation) fileInvitation {
@@ -216,7 +217,7 @@ func decodeAccounts(st *state, fas []fileAccount) error {
 			return fmt.Errorf("account %s is listed twice", fa.AccountID)
 		}
 		a := &account{ID: fa.AccountID, DisplayName: fa.DisplayName, JoinTime: fa.JoinTime.UTC(), JoinMethod: fa.JoinMethod,
-			ModifyTime: fa.ModifyTime.UTC(), FolderID: fa.FolderID}
+			ModifyTime: fa.ModifyTime.UTC(), FolderID: fa.FolderID, NamePrefix: fa.NamePrefix}
 		if a.ModifyTime.IsZero() {
 			a.ModifyTime = a.JoinTime
 		}
