@@ -299,4 +299,3 @@ func (s *Server) deregisterDelegated(ctx context.Context, p params) (obj, *rpcEr
 	}
 	return obj{}, nil
 }
-
