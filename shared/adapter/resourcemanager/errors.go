@@ -136,6 +136,9 @@ func fail(o op, err error) error {
 	switch {
 	case code == codeNotInUse || code == codeNoRD:
 		return noDirectory(err)
+	case code == codeFolderNotFound: // e.g. InviteAccountToResourceDirectory's folder (2022-04-19)
+		return apperr.Wrap(err, apperr.KindNotFound, apperr.CodeFolderNotFound,
+			"%s did not find a folder %s needs: %s", service, describe(o.action), ensureStop(rdMessage(err)))
 	case isParamError(err):
 		return paramError(err)
 	case isPermissionCode(code):
