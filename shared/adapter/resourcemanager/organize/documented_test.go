@@ -74,8 +74,10 @@ var rdCalls = map[string]struct {
 	}},
 	"ListHandshakesForResourceDirectory": {call: func(ctx context.Context, e rdEnv) error { _, err := e.svc.ListInvitations(ctx); return err }},
 	"GetHandshake": { // read when CancelHandshake says the invitation is not pending
-		before: func(srv *rdwire.Server) { srv.Inject(rdwire.Fail("CancelHandshake", 1, 409, "HandshakeStatusMismatch")) },
-		call:   func(ctx context.Context, e rdEnv) error { _, err := e.svc.CancelInvitation(ctx, "h-x"); return err },
+		before: func(srv *rdwire.Server) {
+			srv.Inject(rdwire.Fail("CancelHandshake", 1, 409, "HandshakeStatusMismatch"))
+		},
+		call: func(ctx context.Context, e rdEnv) error { _, err := e.svc.CancelInvitation(ctx, "h-x"); return err },
 	},
 	"CancelHandshake":                  {call: func(ctx context.Context, e rdEnv) error { _, err := e.svc.CancelInvitation(ctx, "h-x"); return err }},
 	"ListDelegatedAdministrators":      {call: func(ctx context.Context, e rdEnv) error { _, err := e.svc.ListDelegatedAdmins(ctx); return err }},
