@@ -37,8 +37,9 @@ const (
 	CodeInvitationStatus   Code = "Conflict.InvitationStatus"
 	CodeFolderNotFound     Code = "EntityNotExists.Folder"
 
-	// Folder refusals RD answers CreateFolder with (research §2.1); the
-	// port keeps RD's codes.
+	// Folder refusals of CreateFolder. RD answers a sibling's name with
+	// 400 InvalidParameter.Folder.Name.AlreadyUsed; the port calls it a
+	// Conflict with this code.
 	CodeFolderExists Code = "EntityAlreadyExists.Folder" // a sibling has the name
 	CodeFolderDepth  Code = "LimitExceeded.Folder.Depth" // more than 5 levels below the root
 

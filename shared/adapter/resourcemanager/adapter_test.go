@@ -1,6 +1,7 @@
 package resourcemanager
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/apperr"
@@ -816,5 +819,30 @@ func TestLastPage(t *testing.T) {
 		if got := lastPage(tc.page, tc.size, tc.got, tc.total); got != tc.last {
 			t.Errorf("lastPage(%d, %d, %d, %d) = %v", tc.page, tc.size, tc.got, tc.total, got)
 		}
+	}
+}
+
+// TestPermissionDeniedLoggedOnce: a RAM denial is 503
+// ServiceUnavailable.Permission naming the permission, and the operator's
+// log gets one error line per denied action, not one per request.
+func TestPermissionDeniedLoggedOnce(t *testing.T) {
+	var buf bytes.Buffer
+	lg := zerolog.New(&buf)
+	w := newEnabled(t, func(c *Config) { c.Log = &lg })
+	ctx := t.Context()
+	w.srv.Inject(rdwire.Fail("ListAccounts", 3, 403, "NoPermission"))
+	w.srv.Inject(rdwire.Fail("ListHandshakesForResourceDirectory", 1, 403, "Forbidden.RAM"))
+	for range 3 {
+		_, err := w.client.ListAccounts(ctx)
+		wantAppErr(t, "NoPermission", err, apperr.KindUnavailable, apperr.CodePermission)
+	}
+	_, err := w.client.ListInvitations(ctx)
+	wantAppErr(t, "Forbidden.RAM", err, apperr.KindUnavailable, apperr.CodePermission)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"level":"error"`) ||
+		!strings.Contains(lines[0], `"permission":"resourcemanager:ListAccounts"`) ||
+		!strings.Contains(lines[1], `"permission":"resourcemanager:ListHandshakesForResourceDirectory"`) ||
+		!strings.Contains(lines[0], "deploy/policy.go") {
+		t.Fatalf("want one error line per denied action naming the permission and the role's policy, got:\n%s", buf.String())
 	}
 }

@@ -15,7 +15,8 @@ import (
 // service is how RD is named in messages shown to console users.
 const service = "Resource Directory"
 
-// RD error codes the adapter maps (research/resource-directory.md §2.1).
+// RD error codes the adapter maps (as RD's API metadata documents them:
+// shared/local/rdwire/rdmeta/testdata/rd-api.json).
 const (
 	codeNotInUse            = "ResourceDirectoryNotInUse"         // GetResourceDirectory: no RD
 	codeNoRD                = "EntityNotExists.ResourceDirectory" // other operations: no RD

@@ -34,7 +34,7 @@ const (
 	codeFolderNotFound    = "EntityNotExists.Folder"
 	codeAccountNotFound   = "EntityNotExists.Account"
 	codeFolderNameUsed    = "InvalidParameter.Folder.Name.AlreadyUsed"
-	codeFolderExists      = "EntityAlreadyExists.Folder" // older answers; not in the metadata
+	codeFolderExists      = "EntityAlreadyExists.Folder" // not in the metadata; mapped in case RD answers it
 	codeFolderDepth       = "LimitExceeded.Folder.Depth"
 	codeFolderQuota       = "QuotaExceeded.Folder.Count"
 	codeBadParent         = "InvalidParameter.ParentFolderId"
