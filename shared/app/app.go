@@ -180,7 +180,7 @@ func (a *App) openStore(cfg config.Config) (store.Store, error) {
 
 func (a *App) openDirectory(cfg config.Config) (directory.Service, error) {
 	rd, err := resourcemanager.New(resourcemanager.Config{Endpoint: cfg.RDEndpoint,
-		ServicePrincipal: cfg.ServicePrincipal, Credentials: a.Credentials})
+		ServicePrincipal: cfg.ServicePrincipal, Credentials: a.Credentials, Log: &a.Log})
 	if err != nil {
 		return nil, fmt.Errorf("resource directory client: %w", err)
 	}

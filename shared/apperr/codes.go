@@ -15,6 +15,9 @@ const (
 	CodeTooLarge         Code = "RequestEntityTooLarge"
 	CodeThrottling       Code = "Throttling"
 	CodeUnavailable      Code = "ServiceUnavailable"
+	// CodePermission: a cloud service denied the function's role a call
+	// (RAM); the message names the permission and where the role is defined.
+	CodePermission Code = "ServiceUnavailable.Permission"
 
 	// CodeNoFunction is the local server's answer to a path that names no
 	// function.
@@ -34,8 +37,9 @@ const (
 	CodeInvitationStatus   Code = "Conflict.InvitationStatus"
 	CodeFolderNotFound     Code = "EntityNotExists.Folder"
 
-	// Folder refusals RD answers CreateFolder with (research §2.1); the
-	// port keeps RD's codes.
+	// Folder refusals of CreateFolder. RD answers a sibling's name with
+	// 400 InvalidParameter.Folder.Name.AlreadyUsed; the port calls it a
+	// Conflict with this code.
 	CodeFolderExists Code = "EntityAlreadyExists.Folder" // a sibling has the name
 	CodeFolderDepth  Code = "LimitExceeded.Folder.Depth" // more than 5 levels below the root
 
@@ -86,6 +90,17 @@ const (
 	CodeDenyTrustedService Code = "Deny.TrustedService"
 	// CodeDirectoryNotEmpty: DestroyResourceDirectory while members remain.
 	CodeDirectoryNotEmpty Code = "DeleteConflict.ResourceDirectory.Account"
+)
+
+// Refusals of the directory Organizer's CreateResourceAccount (no function
+// calls it; the local helpers do).
+const (
+	// CodeDisplayNameExists: another account of the directory has the
+	// display name (RD's InvalidParameter.Account.DisplayName.AlreadyUsed).
+	CodeDisplayNameExists Code = "Conflict.DisplayNameExists"
+	// CodeAccountNameExists: the login-name prefix is taken (RD's
+	// EntityAlreadyExists.ResourceDirectory.Account).
+	CodeAccountNameExists Code = "Conflict.AccountNameExists"
 )
 
 // MissingParameter is the code for a required request parameter that is

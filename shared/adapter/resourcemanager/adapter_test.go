@@ -1,6 +1,7 @@
 package resourcemanager
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/apperr"
@@ -321,7 +324,7 @@ func TestErrorMapping(t *testing.T) {
 		{"EnableResourceDirectory", 409, "EnterpriseRealNameVerificationError", conflict("Conflict.EnterpriseVerificationRequired")},
 		{"EnableResourceDirectory", 409, "MissingSecureMobilePhone", conflict("Conflict.SecureMobilePhoneRequired")},
 		{"EnableResourceDirectory", 409, "Invalid.VerificationCode", conflict(apperr.CodeEnablePrecondition)},
-		{"EnableResourceDirectory", 403, "NoPermission", internal},
+		{"EnableResourceDirectory", 403, "NoPermission", result{kind: apperr.KindUnavailable, code: apperr.CodePermission}},
 		// Invite: per-target failures.
 		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.ResourceDir.Account", conflict(apperr.CodeAlreadyInDirectory)},
 		{"InviteAccountToResourceDirectory", 409, "EntityAlreadyExists.Member", conflict(apperr.CodeAlreadyInDirectory)},
@@ -362,9 +365,15 @@ func TestErrorMapping(t *testing.T) {
 		{"GetResourceDirectory", 500, "InternalError", unavailable},
 		{"ListAccounts", 503, "ServiceUnavailable", unavailable},
 		{"CancelHandshake", 502, "BadGateway", unavailable},
+		// The function role lacks a permission: 503 naming it.
+		{"ListAccounts", 403, "NoPermission", result{kind: apperr.KindUnavailable, code: apperr.CodePermission}},
+		{"GetResourceDirectory", 403, "Forbidden.RAM", result{kind: apperr.KindUnavailable, code: apperr.CodePermission}},
+		// The account's own state: a Conflict quoting RD.
+		{"ListAccounts", 403, "Forbidden.RiskControl", conflict(apperr.CodeEnablePrecondition)},
+		// The gateway's plain parameter codes name no parameter.
+		{"ListAccounts", 400, "InvalidParameter", invalid("InvalidParameter")},
+		{"ListAccounts", 400, "MissingParameter", invalid("MissingParameter")},
 		// Deployment problems: 500 with an operator-readable message.
-		{"ListAccounts", 403, "NoPermission", internal},
-		{"GetResourceDirectory", 403, "Forbidden.RAM", internal},
 		{"GetResourceDirectory", 404, "InvalidAccessKeyId.NotFound", internal},
 		{"GetResourceDirectory", 400, "InvalidSecurityToken.Expired", internal},
 		{"ListAccounts", 400, "SomethingNew", internal},
@@ -396,8 +405,9 @@ func TestMessagesNameWhatMatters(t *testing.T) {
 	ctx := t.Context()
 	w.srv.Inject(rdwire.Fail("ListAccounts", 1, 403, "NoPermission"))
 	_, err := w.client.ListAccounts(ctx)
-	if ae := wantAppErr(t, "NoPermission", err, apperr.KindInternal, apperr.CodeInternal); !strings.Contains(ae.Message, "resourcemanager:ListAccounts") {
-		t.Errorf("message %q should name the missing permission", ae.Message)
+	if ae := wantAppErr(t, "NoPermission", err, apperr.KindUnavailable, apperr.CodePermission); !strings.Contains(ae.Message, "resourcemanager:ListAccounts") ||
+		!strings.Contains(ae.Message, "deploy/policy.go") {
+		t.Errorf("message %q should name the missing permission and where the role is defined", ae.Message)
 	}
 	w.srv.Inject(rdwire.Fail("RegisterDelegatedAdministrator", 1, 409, "InvalidParameter.ServicePrincipal"))
 	if ae := wantAppErr(t, "bad principal", w.client.RegisterDelegatedAdmin(ctx, uid(1)), apperr.KindConflict, apperr.CodeTrustedService); !strings.Contains(ae.Message, directory.DefaultServicePrincipal) {
@@ -809,5 +819,30 @@ func TestLastPage(t *testing.T) {
 		if got := lastPage(tc.page, tc.size, tc.got, tc.total); got != tc.last {
 			t.Errorf("lastPage(%d, %d, %d, %d) = %v", tc.page, tc.size, tc.got, tc.total, got)
 		}
+	}
+}
+
+// TestPermissionDeniedLoggedOnce: a RAM denial is 503
+// ServiceUnavailable.Permission naming the permission, and the operator's
+// log gets one error line per denied action, not one per request.
+func TestPermissionDeniedLoggedOnce(t *testing.T) {
+	var buf bytes.Buffer
+	lg := zerolog.New(&buf)
+	w := newEnabled(t, func(c *Config) { c.Log = &lg })
+	ctx := t.Context()
+	w.srv.Inject(rdwire.Fail("ListAccounts", 3, 403, "NoPermission"))
+	w.srv.Inject(rdwire.Fail("ListHandshakesForResourceDirectory", 1, 403, "Forbidden.RAM"))
+	for range 3 {
+		_, err := w.client.ListAccounts(ctx)
+		wantAppErr(t, "NoPermission", err, apperr.KindUnavailable, apperr.CodePermission)
+	}
+	_, err := w.client.ListInvitations(ctx)
+	wantAppErr(t, "Forbidden.RAM", err, apperr.KindUnavailable, apperr.CodePermission)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"level":"error"`) ||
+		!strings.Contains(lines[0], `"permission":"resourcemanager:ListAccounts"`) ||
+		!strings.Contains(lines[1], `"permission":"resourcemanager:ListHandshakesForResourceDirectory"`) ||
+		!strings.Contains(lines[0], "deploy/policy.go") {
+		t.Fatalf("want one error line per denied action naming the permission and the role's policy, got:\n%s", buf.String())
 	}
 }

@@ -40,8 +40,9 @@ type Client struct {
 	// sleep waits d or until ctx is done (replaceable in tests).
 	sleep func(ctx context.Context, d time.Duration) error
 
-	mu    sync.Mutex
-	stats map[string]int // RD calls made, per RD action (attempts, incl. retries)
+	mu     sync.Mutex
+	stats  map[string]int  // RD calls made, per RD action (attempts, incl. retries)
+	denied map[string]bool // actions whose RAM denial was logged
 }
 
 var _ directory.Service = (*Client)(nil)
@@ -64,10 +65,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		cfg:   cfg,
-		pool:  make(chan *conn, cfg.MaxConcurrency),
-		sleep: sleepCtx,
-		stats: map[string]int{},
+		cfg:    cfg,
+		pool:   make(chan *conn, cfg.MaxConcurrency),
+		sleep:  sleepCtx,
+		stats:  map[string]int{},
+		denied: map[string]bool{},
 	}
 	for range cfg.MaxConcurrency {
 		cn, err := newConn(cfg)
@@ -146,6 +148,7 @@ func (c *Client) call(ctx context.Context, o op, fn func(*rm.Client) error) erro
 		if err == nil {
 			return nil
 		}
+		c.noteDenied(o.action, err)
 		var wait time.Duration
 		switch classify(err) {
 		case classThrottled:
@@ -203,6 +206,24 @@ func (c *Client) once(ctx context.Context, o op, fn func(*rm.Client) error) (uin
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
 	return cn.creds.gen, err
+}
+
+// noteDenied logs a RAM denial of action at error level, once per action
+// for the Client's life (one function instance): the operator must grant
+// the permission, and every request until then would repeat the line.
+func (c *Client) noteDenied(action string, err error) {
+	code := rdCode(err)
+	if c.cfg.Log == nil || !isPermissionCode(code) {
+		return
+	}
+	c.mu.Lock()
+	first := !c.denied[action]
+	c.denied[action] = true
+	c.mu.Unlock()
+	if first {
+		c.cfg.Log.Error().Str("rdCode", code).Str("permission", "resourcemanager:"+action).Str("role", "deploy/policy.go").
+			Str("error", err.Error()).Msg("Resource Directory denied the function role a call it needs; grant the permission in the function role's policy and redeploy")
+	}
 }
 
 func (c *Client) backoff(attempt int) time.Duration {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
@@ -75,6 +77,10 @@ type Config struct {
 	// RootCAs, when set, replaces the system roots for HTTPS (private CA,
 	// tests). Nil uses the system roots.
 	RootCAs *x509.CertPool
+
+	// Log, when set, receives one error line per RD action the function
+	// role is denied (RAM), the first time it happens.
+	Log *zerolog.Logger
 }
 
 // splitEndpoint accepts "scheme://host[:port]" in Endpoint: it moves the

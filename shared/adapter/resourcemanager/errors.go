@@ -15,7 +15,8 @@ import (
 // service is how RD is named in messages shown to console users.
 const service = "Resource Directory"
 
-// RD error codes the adapter maps (research/resource-directory.md §2.1).
+// RD error codes the adapter maps (as RD's API metadata documents them:
+// shared/local/rdwire/rdmeta/testdata/rd-api.json).
 const (
 	codeNotInUse            = "ResourceDirectoryNotInUse"         // GetResourceDirectory: no RD
 	codeNoRD                = "EntityNotExists.ResourceDirectory" // other operations: no RD
@@ -136,11 +137,17 @@ func fail(o op, err error) error {
 	switch {
 	case code == codeNotInUse || code == codeNoRD:
 		return noDirectory(err)
+	case code == codeFolderNotFound: // e.g. InviteAccountToResourceDirectory's folder (2022-04-19)
+		return apperr.Wrap(err, apperr.KindNotFound, apperr.CodeFolderNotFound,
+			"%s did not find a folder %s needs: %s", service, describe(o.action), ensureStop(rdMessage(err)))
 	case isParamError(err):
 		return paramError(err)
 	case isPermissionCode(code):
-		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
-			"The function's role is not allowed to call %s %s; grant it resourcemanager:%s.", service, o.action, o.action)
+		return permissionDenied(o.action, err)
+	case isAccountStateCode(code):
+		return apperr.Wrap(err, apperr.KindConflict, apperr.CodeEnablePrecondition,
+			"%s refused %s because of the state of the account (%s): %s Fix what it names in the Alibaba Cloud console, then try again.",
+			service, describe(o.action), code, ensureStop(rdMessage(err)))
 	case errors.Is(err, errNoCredentials):
 		return apperr.Wrap(err, apperr.KindInternal, apperr.CodeInternal,
 			"The function has no credentials for %s; check the function role.", service)
@@ -150,18 +157,41 @@ func fail(o op, err error) error {
 
 // isPermissionCode reports a RAM denial: the function role lacks a permission.
 func isPermissionCode(code string) bool {
-	return code == "NoPermission" || code == "AccessDenied" || strings.HasPrefix(code, "Forbidden")
+	switch code {
+	case "NoPermission", "AccessDenied", "ActionUnauthorized", "Forbidden.NotSupportRAM", "Forbedden.NotSupportRAM":
+		return true
+	}
+	return (code == "Forbidden" || strings.HasPrefix(code, "Forbidden.")) && !isAccountStateCode(code)
 }
 
-// isParamError reports a 400 MissingParameter.X / InvalidParameter.X answer:
-// a value the caller chose that RD refuses.
+// isAccountStateCode reports a gateway refusal caused by the state of the
+// Alibaba Cloud account itself (risk control, real-name verification), not
+// by the role or the request.
+func isAccountStateCode(code string) bool {
+	return code == "Forbidden.RiskControl" || code == "Forbidden.UserVerification"
+}
+
+// permissionDenied is a RAM denial of action: the deployment's function
+// role lacks a permission, which only its operator can grant. It is 503
+// (the service is unusable as deployed, not the caller's fault) and names
+// the permission and where the role is defined.
+func permissionDenied(action string, err error) error {
+	return apperr.Wrap(err, apperr.KindUnavailable, apperr.CodePermission,
+		"The function's role is not allowed to call resourcemanager:%s. Grant it in the function role's policy (deploy/policy.go; docs/DEPLOY.md, \"The function role (least privilege)\") and redeploy.",
+		action)
+}
+
+// isParamError reports a 400 MissingParameter[.X] / InvalidParameter[.X]
+// answer: a value the caller chose that RD refuses (the gateway's plain
+// codes name no parameter).
 func isParamError(err error) bool {
 	se, ok := rdError(err)
 	if !ok || se.HttpStatus() != 400 {
 		return false
 	}
 	code := se.ErrorCode()
-	return strings.HasPrefix(code, "MissingParameter.") || strings.HasPrefix(code, "InvalidParameter.")
+	return code == "MissingParameter" || code == "InvalidParameter" ||
+		strings.HasPrefix(code, "MissingParameter.") || strings.HasPrefix(code, "InvalidParameter.")
 }
 
 // portParams renames RD parameters to the port's names.
@@ -178,6 +208,9 @@ func paramError(err error) error {
 	code := apperr.InvalidParameter(name)
 	if prefix == "MissingParameter" {
 		code = apperr.MissingParameter(name)
+	}
+	if name == "" {
+		code, name = apperr.Code(prefix), "a parameter"
 	}
 	msg := strings.TrimSpace(se.Message())
 	if msg == "" || strings.ContainsAny(msg, "<>{}") { // empty, or a non-JSON body

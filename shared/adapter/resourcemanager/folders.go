@@ -43,6 +43,17 @@ func Fail(action string, write bool, err error) error {
 // RDCode is the RD error code in err's chain, or "".
 func RDCode(err error) string { return rdCode(err) }
 
+// RDMessage is RD's message of err, ending with a stop, or "(no message)."
+func RDMessage(err error) string { return ensureStop(rdMessage(err)) }
+
+// Status is the HTTP status of the RD answer in err's chain, or 0.
+func Status(err error) int {
+	if se, ok := rdError(err); ok {
+		return se.HttpStatus()
+	}
+	return 0
+}
+
 // EmptyAnswer is the error for a 2xx answer without the expected object.
 func EmptyAnswer(action string) error { return errEmpty(action) }
 

@@ -306,9 +306,11 @@ func (c *Client) RegisterDelegatedAdmin(ctx context.Context, accountID string) e
 		return accountNotFound(err, accountID)
 	case code == codeNoRD || code == codeNotInUse || isPermissionCode(code):
 		// fail says it
-	case code == "AccountTypeOrStatusMismatch" || (code != "" && classify(err) == classOther && !isParamError(err)):
-		// Not a code RD documents for this action: ask GetAccount whether
-		// the account is in the directory at all.
+	case code == "AccountTypeOrStatusMismatch" || code == "InvalidParameter" ||
+		(code != "" && classify(err) == classOther && !isParamError(err)):
+		// Not a code RD documents for this action (the gateway's plain
+		// InvalidParameter included): ask GetAccount whether the account
+		// is in the directory at all.
 		if in, gerr := c.inDirectory(ctx, accountID); gerr == nil && !in {
 			return accountNotFound(err, accountID)
 		}

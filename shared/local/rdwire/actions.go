@@ -2,10 +2,8 @@ package rdwire
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
@@ -56,11 +54,11 @@ func (s *Server) enableResourceDirectory(ctx context.Context, p params) (obj, *r
 	switch mode := p.get("EnableMode"); mode {
 	case "CurrentAccount":
 	case "":
-		return nil, errf(400, "MissingParameter.EnableMode", "The input parameter EnableMode that is mandatory for processing this request is not supplied.")
+		return nil, errMissing("EnableMode")
 	case "NewManagementAccount":
-		return nil, errf(400, "InvalidParameter.EnableMode", "This server simulates EnableMode CurrentAccount only.")
+		return nil, errInvalid("EnableMode", "This server simulates EnableMode CurrentAccount only.")
 	default:
-		return nil, errf(400, "InvalidParameter.EnableMode", "The specified EnableMode %q is invalid.", mode)
+		return nil, errInvalid("EnableMode", "The specified EnableMode %q is invalid.", mode)
 	}
 	d, err := s.sim.EnableDirectory(ctx)
 	if err != nil {
@@ -74,7 +72,7 @@ func (s *Server) enableResourceDirectory(ctx context.Context, p params) (obj, *r
 		}
 		return nil, toRD("EnableResourceDirectory", err)
 	}
-	return obj{"ResourceDirectory": toRDDirectory(d)}, nil
+	return obj{"ResourceDirectory": toRDEnabledDirectory(d)}, nil
 }
 
 func (s *Server) listAccounts(ctx context.Context, p params) (obj, *rpcError) {
@@ -94,18 +92,15 @@ func (s *Server) listAccounts(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("ListAccounts", err)
 	}
-	if len(tags) > 0 {
-		// RD lists the accounts that carry every given tag. Simulated
-		// accounts carry none, so a tag filter matches nothing, as it
-		// would for untagged accounts in the cloud.
-		all = nil
+	if len(tags) > 0 { // RD lists the accounts that carry every given tag
+		all = slices.DeleteFunc(all, func(a simulation.AccountDetail) bool { return !s.hasTags(a.AccountID, tags) })
 	}
 	lo, hi := window(len(all), number, size)
 	out := make([]rdListedAccount, 0, hi-lo)
 	for _, a := range all[lo:hi] {
 		la := rdListedAccount{AccountID: a.AccountID, rdMember: toRDMember(d, a)}
 		if includeTags(p) {
-			la.Tags = &nestedTags{Tag: []rdTag{}}
+			la.Tags = &nestedTags{Tag: s.tagsOf(a.AccountID)}
 		}
 		out = append(out, la)
 	}
@@ -124,11 +119,12 @@ func (s *Server) getAccount(ctx context.Context, p params) (obj, *rpcError) {
 	}
 	ra := rdAccount{
 		AccountID:   a.AccountID,
-		AccountName: a.AccountID + "@sim.aliyunid.com",
+		AccountName: accountName(d, a),
 		rdMember:    toRDMember(d, a),
 	}
 	if includeTags(p) {
-		ra.Tags = &[]rdTag{}
+		tags := s.tagsOf(a.AccountID)
+		ra.Tags = &tags
 	}
 	return obj{"Account": ra}, nil
 }
@@ -138,12 +134,16 @@ func (s *Server) invite(ctx context.Context, p params) (obj, *rpcError) {
 	if e != nil {
 		return nil, e
 	}
-	if len(tags) > 0 {
-		// RD would tag the invited account; the Sim keeps no tags, and
-		// dropping them silently would let a caller believe they were set.
-		return nil, errf(400, "InvalidParameter.Tag", "This local server does not keep tags; invite without Tag.N.")
-	}
 	inv, err := s.sim.Invite(ctx, p.get("TargetEntity"), p.get("TargetType"), p.get("Note"))
+	if err == nil {
+		// RD tags the account when it joins; the server keeps the tags
+		// under the account's UID (derived from an email as the Sim does).
+		uid := inv.TargetEntity
+		if inv.TargetType == directory.TargetEmail {
+			uid = simulation.EmailAccountID(inv.TargetEntity)
+		}
+		s.tag(uid, tags)
+	}
 	return s.handshakeAnswer(ctx, "InviteAccountToResourceDirectory", inv, err)
 }
 
@@ -181,7 +181,7 @@ func (s *Server) getHandshake(ctx context.Context, p params) (obj, *rpcError) {
 	if err != nil {
 		return nil, toRD("GetHandshake", err)
 	}
-	return obj{"Handshake": toRDHandshake(d, inv)}, nil
+	return obj{"Handshake": rdHandshakeDetail{rdHandshake: toRDHandshake(d, inv)}}, nil
 }
 
 func (s *Server) cancelHandshake(ctx context.Context, p params) (obj, *rpcError) {
@@ -210,7 +210,7 @@ func (s *Server) checkPrincipal(p params, required bool) (string, *rpcError) {
 	principal := p.get("ServicePrincipal")
 	if principal == "" {
 		if required {
-			return "", errf(400, "MissingParameter.ServicePrincipal", "The input parameter ServicePrincipal that is mandatory for processing this request is not supplied.")
+			return "", errMissing("ServicePrincipal")
 		}
 		return "", nil
 	}
@@ -276,6 +276,11 @@ func (s *Server) registerDelegated(ctx context.Context, p params) (obj, *rpcErro
 					"The management account %s cannot be registered as a delegated administrator.", id)
 			}
 		}
+		if apperr.IsCode(err, apperr.CodeAccountNotFound) {
+			// RD documents no code for an account outside the directory:
+			// the gateway's InvalidParameter.
+			return nil, errInvalid("AccountId", "The account %s is not a member of the resource directory.", id)
+		}
 		return nil, toRD("RegisterDelegatedAdministrator", err)
 	}
 	if already {
@@ -293,33 +298,4 @@ func (s *Server) deregisterDelegated(ctx context.Context, p params) (obj, *rpcEr
 		return nil, toRD("DeregisterDelegatedAdministrator", err)
 	}
 	return obj{}, nil
-}
-
-// tagFilter reads the Tag.N.Key / Tag.N.Value parameters (N from 1, at
-// most 20, as RD documents). A value without its key is refused like RD's
-// MissingParameter.Tag.N.Key.
-func tagFilter(p params) ([]rdTag, *rpcError) {
-	var out []rdTag
-	for k := range p {
-		if !strings.HasPrefix(k, "Tag.") {
-			continue
-		}
-		rest := strings.TrimPrefix(k, "Tag.")
-		n, field, ok := strings.Cut(rest, ".")
-		i, err := strconv.Atoi(n)
-		if !ok || err != nil || i < 1 || i > 20 || (field != "Key" && field != "Value") {
-			return nil, errf(400, "InvalidParameter.Tag", "Parameter %s is not Tag.N.Key or Tag.N.Value with N from 1 to 20.", k)
-		}
-	}
-	for i := 1; i <= 20; i++ {
-		key, value := p.get(fmt.Sprintf("Tag.%d.Key", i)), p.get(fmt.Sprintf("Tag.%d.Value", i))
-		if key == "" && value == "" {
-			continue
-		}
-		if key == "" {
-			return nil, errf(400, fmt.Sprintf("MissingParameter.Tag.%d.Key", i), "Tag.%d.Value is given without Tag.%d.Key.", i, i)
-		}
-		out = append(out, rdTag{Key: key, Value: value})
-	}
-	return out, nil
 }

@@ -18,6 +18,17 @@ func rdParam(name string) string {
 	return name
 }
 
+// toRDWith is toRD for an action whose parameter errors RD names
+// specially (paramRD), given the request's parameters.
+func toRDWith(action string, err error, p params) *rpcError {
+	if ae, ok := apperr.As(err); ok {
+		if e, ok := paramRD(action, ae, p); ok {
+			return e
+		}
+	}
+	return toRD(action, err)
+}
+
 // toRD maps a Sim error to the RD answer of action.
 func toRD(action string, err error) *rpcError {
 	ae, ok := apperr.As(err)
@@ -80,7 +91,7 @@ func toRD(action string, err error) *rpcError {
 		if action == "InviteAccountToResourceDirectory" && code == "InvalidParameter.Note" {
 			code = "InvalidParameter.Note.Length" // the Sim refuses a note only for its length
 		}
-		return errf(400, code, "%s", msg)
+		return paramAnswer(action, code, msg)
 	case apperr.KindThrottled:
 		return errf(400, "Throttling.User", "Request was denied due to user flow control.")
 	case apperr.KindUnavailable:

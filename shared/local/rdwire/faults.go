@@ -1,6 +1,7 @@
 package rdwire
 
 import (
+	"net/http"
 	"slices"
 	"time"
 )
@@ -43,11 +44,11 @@ func Fail(action string, times, status int, code string) Fault {
 
 // ConcurrentCall makes the next times calls of action answer 429
 // ConcurrentCallNotSupported, RD's refusal of a write while another change
-// to the directory is in progress (documented in ResourceDirectoryMaster
-// 2022-04-19).
+// to the directory is in progress (documented, with this message, for
+// writes of ResourceDirectoryMaster 2022-04-19).
 func ConcurrentCall(action string, times int) Fault {
 	return Fault{Action: action, Times: times, Status: 429, Code: "ConcurrentCallNotSupported",
-		Message: "The operation is not supported because another operation is being performed on the resource directory. Try again later."}
+		Message: "The operation conflicts with other operations. Please try again later."}
 }
 
 // Slow makes the next times calls of action answer after delay.
@@ -68,6 +69,24 @@ func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	s.faults = nil
 	s.mu.Unlock()
+}
+
+// answer is the fault's error answer; nil when it only delays.
+func (f *Fault) answer() *rpcError {
+	if f.Code == "" && f.Status == 0 && f.Body == "" {
+		return nil
+	}
+	e := &rpcError{Status: f.Status, Code: f.Code, Message: f.Message, Body: f.Body}
+	if e.Status == 0 {
+		e.Status = 400
+	}
+	if e.Code == "" && e.Body == "" {
+		e.Code = http.StatusText(e.Status)
+	}
+	if e.Message == "" {
+		e.Message = "Injected fault: " + e.Code
+	}
+	return e
 }
 
 func (s *Server) takeFault(action string) *Fault {

@@ -58,7 +58,7 @@ func (s *Server) getFolder(ctx context.Context, p params) (obj, *rpcError) {
 func (s *Server) createFolder(ctx context.Context, p params) (obj, *rpcError) {
 	f, err := s.sim.CreateFolder(ctx, p.get("FolderName"), p.get("ParentFolderId"))
 	if err != nil {
-		return nil, toRD("CreateFolder", err)
+		return nil, toRDWith("CreateFolder", err, p)
 	}
 	return obj{"Folder": toRDCreatedFolder(f)}, nil
 }
@@ -70,20 +70,17 @@ func (s *Server) moveAccount(ctx context.Context, p params) (obj, *rpcError) {
 	return obj{}, nil
 }
 
+// createResourceAccount creates the account, then tags it; the Sim keeps
+// no tags, the server does.
 func (s *Server) createResourceAccount(ctx context.Context, p params) (obj, *rpcError) {
-	prefix := p.get("AccountNamePrefix")
-	if prefix == "" {
-		return nil, errf(400, "MissingParameter.AccountNamePrefix", "The input parameter AccountNamePrefix that is mandatory for processing this request is not supplied.")
-	}
-	if tags, e := tagFilter(p); e != nil {
+	tags, e := tagFilter(p)
+	if e != nil {
 		return nil, e
-	} else if len(tags) > 0 {
-		return nil, errf(400, "InvalidParameter.Tag", "This local server does not keep tags; create the account without Tag.N.")
 	}
 	a, err := s.sim.CreateResourceAccount(ctx, directory.NewAccount{
-		DisplayName: p.get("DisplayName"), FolderID: p.get("ParentFolderId"), AccountNamePrefix: prefix})
+		DisplayName: p.get("DisplayName"), FolderID: p.get("ParentFolderId"), AccountNamePrefix: p.get("AccountNamePrefix")})
 	if err != nil {
-		return nil, toRD("CreateResourceAccount", err)
+		return nil, toRDWith("CreateResourceAccount", err, p)
 	}
 	d, err := s.sim.GetDirectory(ctx)
 	if err != nil {
@@ -93,10 +90,12 @@ func (s *Server) createResourceAccount(ctx context.Context, p params) (obj, *rpc
 	if err != nil {
 		return nil, toRD("CreateResourceAccount", err)
 	}
-	return obj{"Account": rdAccount{
-		AccountID:   a.AccountID,
-		AccountName: prefix + "@" + d.ID + ".aliyunid.com",
-		rdMember:    toRDMember(d, detail),
+	s.tag(a.AccountID, tags)
+	m := toRDMember(d, detail)
+	return obj{"Account": rdCreatedAccount{
+		AccountID: a.AccountID, AccountName: accountName(d, detail),
+		DisplayName: m.DisplayName, FolderID: m.FolderID, ResourceDirectoryID: m.ResourceDirectoryID,
+		JoinMethod: m.JoinMethod, JoinTime: m.JoinTime, ModifyTime: m.ModifyTime, Status: m.Status, Type: m.Type,
 	}}, nil
 }
 
@@ -105,8 +104,6 @@ func folderRD(action string, ae *apperr.Error) (*rpcError, bool) {
 	switch ae.Code {
 	case apperr.CodeFolderNotFound:
 		return errf(404, "EntityNotExists.Folder", "%s", ae.Message), true
-	case apperr.CodeFolderExists:
-		return errf(409, "EntityAlreadyExists.Folder", "%s", ae.Message), true
 	case apperr.CodeFolderDepth:
 		return errf(409, "LimitExceeded.Folder.Depth", "%s", ae.Message), true
 	case apperr.CodeLimitExceeded:

@@ -64,16 +64,37 @@ func TestFolderShapes(t *testing.T) {
 		t.Fatalf("GetFolder root: %s", root.Raw)
 	}
 	wantCode(t, "GetFolder unknown", call(t, srv, "GetFolder", map[string]string{"FolderId": "fd-nope"}), 404, "EntityNotExists.Folder")
-	wantCode(t, "CreateFolder twice", call(t, srv, "CreateFolder", map[string]string{"FolderName": "Prod"}), 409, "EntityAlreadyExists.Folder")
+	createFolder := func(name string) answer {
+		return call(t, srv, "CreateFolder", map[string]string{"FolderName": name})
+	}
+	wantCode(t, "CreateFolder twice", createFolder("Prod"), 400, "InvalidParameter.Folder.Name.AlreadyUsed")
+	wantCode(t, "CreateFolder without a name", call(t, srv, "CreateFolder", nil), 400, "MissingParameter.Folder.Name")
+	wantCode(t, "CreateFolder 25 characters", createFolder(strings.Repeat("n", 25)), 400, "InvalidParameter.Folder.Name.Length")
+	wantCode(t, "CreateFolder with a slash", createFolder("a/b"), 400, "InvalidParameter.Folder.Name")
+	wantOK(t, "CreateFolder in Chinese", createFolder("研发_1.a-b"))
 
-	wantCode(t, "CreateResourceAccount without prefix",
-		call(t, srv, "CreateResourceAccount", map[string]string{"DisplayName": "Web"}), 400, "MissingParameter.AccountNamePrefix")
-	acc := call(t, srv, "CreateResourceAccount", map[string]string{"DisplayName": "Web", "AccountNamePrefix": "web", "ParentFolderId": id})
+	create := func(p map[string]string) answer { return call(t, srv, "CreateResourceAccount", p) }
+	wantCode(t, "no display name", create(nil), 400, "MissingParameter.Account.DisplayName")
+	wantCode(t, "display name of 1", create(map[string]string{"DisplayName": "W"}), 400, "InvalidParameter.Account.DisplayName.Length")
+	wantCode(t, "display name with a slash", create(map[string]string{"DisplayName": "W/b"}), 400, "InvalidParameter.Account.DisplayName")
+	wantCode(t, "prefix of 38", create(map[string]string{"DisplayName": "Web", "AccountNamePrefix": strings.Repeat("a", 38)}), 400, "InvalidParameter.Account.AccountNamePrefix.Length")
+	wantCode(t, "prefix a..b", create(map[string]string{"DisplayName": "Web", "AccountNamePrefix": "a..b"}), 400, "InvalidParameter.Account.AccountNamePrefix")
+	acc := create(map[string]string{"DisplayName": "Web", "AccountNamePrefix": "web", "ParentFolderId": id, "Tag.1.Key": "env", "Tag.1.Value": "prod"})
 	a := acc.Body["Account"].(map[string]any)
 	uid := a["AccountId"].(string)
 	if a["Type"] != "ResourceAccount" || a["JoinMethod"] != "created" || a["FolderId"] != id ||
-		a["ResourceDirectoryPath"] != d.ID+"/"+d.RootFolderID+"/"+id+"/"+uid || !strings.HasPrefix(a["AccountName"].(string), "web@") {
-		t.Fatalf("CreateResourceAccount: %s", acc.Raw)
+		a["AccountName"] != "web@"+d.ID+".aliyunid.com" || a["ResourceDirectoryPath"] != nil {
+		t.Fatalf("CreateResourceAccount: %s (want web@<directory>.aliyunid.com, no path)", acc.Raw)
+	}
+	if g := call(t, srv, "GetAccount", map[string]string{"AccountId": uid, "IncludeTags": "true"}); !strings.Contains(g.Raw, `"Tags":[{"Key":"env","Value":"prod"}]`) ||
+		!strings.Contains(g.Raw, `"AccountName":"web@`+d.ID+`.aliyunid.com"`) {
+		t.Fatalf("GetAccount of the created account: %s (want its tags and login name)", g.Raw)
+	}
+	wantCode(t, "display name in use", create(map[string]string{"DisplayName": "Web"}), 409, "InvalidParameter.Account.DisplayName.AlreadyUsed")
+	wantCode(t, "prefix in use", create(map[string]string{"DisplayName": "Web 2", "AccountNamePrefix": "WEB"}), 409, "EntityAlreadyExists.ResourceDirectory.Account")
+	chosen := create(map[string]string{"DisplayName": "No prefix"})
+	if name, _ := chosen.Body["Account"].(map[string]any)["AccountName"].(string); !strings.HasSuffix(name, "@"+d.ID+".aliyunid.com") || len(name) < len("ab@") {
+		t.Fatalf("without a prefix RD chooses one: %s", chosen.Raw)
 	}
 
 	if mv := call(t, srv, "MoveAccount", map[string]string{"AccountId": uid, "DestinationFolderId": d.RootFolderID}); mv.Status != 200 || len(mv.Body) != 1 {

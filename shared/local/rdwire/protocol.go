@@ -139,13 +139,13 @@ func (s *Server) authenticate(method string, p params, now time.Time) *rpcError 
 		}
 	}
 	if p.get("SignatureMethod") != "HMAC-SHA1" {
-		return errf(400, "InvalidSignatureMethod", "Signature method %q is not supported; use HMAC-SHA1.", p.get("SignatureMethod"))
+		return errf(400, "IncompleteSignature", "Signature method %q is not supported; use HMAC-SHA1.", p.get("SignatureMethod"))
 	}
 	if p.get("SignatureVersion") != "1.0" {
-		return errf(400, "InvalidParameter.SignatureVersion", "Signature version %q is not supported; use 1.0.", p.get("SignatureVersion"))
+		return errf(400, "IncompleteSignature", "Signature version %q is not supported; use 1.0.", p.get("SignatureVersion"))
 	}
 	if st := p.get("SignatureType"); st != "" {
-		return errf(400, "InvalidParameter.SignatureType", "Signature type %q is not supported by this server.", st)
+		return errf(400, "IncompleteSignature", "Signature type %q is not supported by this server.", st)
 	}
 	ts, err := time.Parse("2006-01-02T15:04:05Z", p.get("Timestamp"))
 	if err != nil {
@@ -187,14 +187,14 @@ func page(p params) (number, size int, e *rpcError) {
 	if v := p.get("PageNumber"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return 0, 0, errf(400, "InvalidParameter.PageNumber", "The specified PageNumber %q is invalid; it must be an integer of at least 1.", v)
+			return 0, 0, errInvalid("PageNumber", "The specified PageNumber %q is invalid; it must be an integer of at least 1.", v)
 		}
 		number = n
 	}
 	if v := p.get("PageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return 0, 0, errf(400, "InvalidParameter.PageSize", "The specified PageSize %q is invalid; it must be an integer from 1 to 100.", v)
+			return 0, 0, errInvalid("PageSize", "The specified PageSize %q is invalid; it must be an integer from 1 to 100.", v)
 		}
 		size = n
 	}

@@ -52,6 +52,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	principals map[string]bool
+	tags       map[string][]rdTag // account UID -> tags (tags.go)
 	faults     []*Fault
 	calls      map[string]int
 	log        []Request
@@ -74,6 +75,7 @@ func NewServer(sim *simulation.Sim, creds cloudcreds.Credentials) *Server {
 		sim:        sim,
 		creds:      creds,
 		principals: map[string]bool{},
+		tags:       map[string][]rdTag{},
 		calls:      map[string]int{},
 		nonces:     map[string]time.Time{},
 		now:        time.Now,
@@ -121,83 +123,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string)
 		s.record(action, p, e.Status, e.Code)
 		writeError(w, requestID, e)
 	}
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		fail("", nil, errf(405, "UnsupportedHTTPMethod", "HTTP method %s is not supported; use POST or GET.", r.Method))
-		return
-	}
-	if r.URL.Path != "/" && r.URL.Path != "" {
-		fail("", nil, errf(404, "InvalidAction.NotFound", "RPC requests go to \"/\", not %q.", r.URL.Path))
-		return
-	}
-	p, perr := parseParams(r)
-	if perr != nil {
-		fail("", nil, perr)
-		return
-	}
-	action := p.get("Action")
-	if action == "" {
-		fail("", p, errMissingCommon("Action"))
-		return
-	}
-	s.mu.Lock()
-	s.calls[action]++ // counted on arrival, whatever the answer
-	s.mu.Unlock()
-	h, ok := handlers[action]
-	if !ok {
-		fail(action, p, errf(404, "InvalidAction.NotFound", "Specified api %s is not found, please check your url and method.", action))
-		return
-	}
-	if v := p.get("Version"); v != APIVersion {
-		if v == "" {
-			fail(action, p, errMissingCommon("Version"))
-			return
-		}
-		fail(action, p, errf(400, "InvalidVersion", "Specified parameter Version %q is not valid; ResourceManager is %s.", v, APIVersion))
-		return
-	}
-	if f := p.get("Format"); f != "JSON" && f != "json" {
-		fail(action, p, errf(400, "InvalidParameter.Format", "Format %q is not supported by this server; use JSON.", f))
-		return
-	}
-	s.mu.Lock()
-	now := s.now()
-	s.mu.Unlock()
-	if e := s.authenticate(r.Method, p, now); e != nil {
+	action, p, e := s.admit(r)
+	if e != nil {
 		fail(action, p, e)
 		return
 	}
-
 	if f := s.takeFault(action); f != nil {
-		if f.Arrived != nil {
-			f.Arrived()
+		if !s.wait(r, f) {
+			s.record(action, p, 0, "ClientGone")
+			return
 		}
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				s.record(action, p, 0, "ClientGone")
-				return
-			}
-		}
-		if f.Code != "" || f.Status != 0 || f.Body != "" {
-			e := &rpcError{Status: f.Status, Code: f.Code, Message: f.Message, Body: f.Body}
-			if e.Status == 0 {
-				e.Status = 400
-			}
-			if e.Code == "" && e.Body == "" {
-				e.Code = http.StatusText(e.Status)
-			}
-			if e.Message == "" {
-				e.Message = "Injected fault: " + e.Code
-			}
+		if e := f.answer(); e != nil {
 			fail(action, p, e)
 			return
 		}
 	}
-
-	body, e := h(s, r.Context(), p)
+	body, e := handlers[action](s, r.Context(), p)
 	if e != nil {
 		fail(action, p, e)
 		return
@@ -205,6 +146,62 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, requestID string)
 	s.record(action, p, 200, "")
 	body.set("RequestId", requestID)
 	writeJSON(w, 200, requestID, body)
+}
+
+// admit is RD's gateway: it reads the request and checks the method, path,
+// action, version, format and signature. The action and parameters come
+// back as far as they could be read, for the request log.
+func (s *Server) admit(r *http.Request) (string, params, *rpcError) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return "", nil, errf(403, "UnsupportedHTTPMethod", "HTTP method %s is not supported; use POST or GET.", r.Method)
+	}
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		return "", nil, errf(404, "InvalidAction.NotFound", "RPC requests go to \"/\", not %q.", r.URL.Path)
+	}
+	p, perr := parseParams(r)
+	if perr != nil {
+		return "", nil, perr
+	}
+	action := p.get("Action")
+	if action == "" {
+		return "", p, errMissingCommon("Action")
+	}
+	s.mu.Lock()
+	s.calls[action]++ // counted on arrival, whatever the answer
+	now := s.now()
+	s.mu.Unlock()
+	if _, ok := handlers[action]; !ok {
+		return action, p, errf(404, "InvalidAction.NotFound", "Specified api %s is not found, please check your url and method.", action)
+	}
+	switch v := p.get("Version"); {
+	case v == "":
+		return action, p, errMissingCommon("Version")
+	case v != APIVersion:
+		return action, p, errf(400, "InvalidVersion", "Specified parameter Version %q is not valid; ResourceManager is %s.", v, APIVersion)
+	}
+	if f := p.get("Format"); f != "JSON" && f != "json" {
+		return action, p, errInvalid("Format", "Format %q is not supported by this server; use JSON.", f)
+	}
+	return action, p, s.authenticate(r.Method, p, now)
+}
+
+// wait holds an answer for the fault's delay; false when the client went
+// away first.
+func (s *Server) wait(r *http.Request, f *Fault) bool {
+	if f.Arrived != nil {
+		f.Arrived()
+	}
+	if f.Delay <= 0 {
+		return true
+	}
+	t := time.NewTimer(f.Delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // obj is a JSON object answer.

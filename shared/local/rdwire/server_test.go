@@ -197,7 +197,7 @@ func TestProtocolValidation(t *testing.T) {
 		{"unknown Action", resign(with(good(), "Action", "DescribeInstances"), creds), 404, "InvalidAction.NotFound"},
 		{"wrong Version", resign(with(good(), "Version", "2016-11-11"), creds), 400, "InvalidVersion"},
 		{"missing Version", resign(with(good(), "Version", "<delete>"), creds), 400, "MissingVersion"},
-		{"XML", resign(with(good(), "Format", "XML"), creds), 400, "InvalidParameter.Format"},
+		{"XML", resign(with(good(), "Format", "XML"), creds), 400, "InvalidParameter"},
 		{"unknown key", resign(with(good(), "AccessKeyId", "LTAI-someone-else"), creds), 404, "InvalidAccessKeyId.NotFound"},
 		{"wrong token", resign(with(good(), "SecurityToken", "stolen"), creds), 400, "InvalidSecurityToken.MismatchWithAccessKey"},
 		{"missing token", resign(with(good(), "SecurityToken", "<delete>"), creds), 400, "MissingSecurityToken"},
@@ -206,8 +206,8 @@ func TestProtocolValidation(t *testing.T) {
 		{"missing Signature", with(good(), "Signature", "<delete>"), 400, "MissingSignature"},
 		{"missing AccessKeyId", with(good(), "AccessKeyId", "<delete>"), 400, "MissingAccessKeyId"},
 		{"missing Timestamp", with(good(), "Timestamp", "<delete>"), 400, "MissingTimestamp"},
-		{"HMAC-SHA256", resign(with(good(), "SignatureMethod", "HMAC-SHA256"), creds), 400, "InvalidSignatureMethod"},
-		{"bearer token", resign(with(good(), "SignatureType", "BEARERTOKEN"), creds), 400, "InvalidParameter.SignatureType"},
+		{"HMAC-SHA256", resign(with(good(), "SignatureMethod", "HMAC-SHA256"), creds), 400, "IncompleteSignature"},
+		{"bearer token", resign(with(good(), "SignatureType", "BEARERTOKEN"), creds), 400, "IncompleteSignature"},
 		{"old Timestamp", resign(with(good(), "Timestamp", time.Now().Add(-20*time.Minute).UTC().Format("2006-01-02T15:04:05Z")), creds), 400, "InvalidTimeStamp.Expired"},
 		{"future Timestamp", resign(with(good(), "Timestamp", time.Now().Add(20*time.Minute).UTC().Format("2006-01-02T15:04:05Z")), creds), 400, "InvalidTimeStamp.Expired"},
 		{"bad Timestamp", resign(with(good(), "Timestamp", "yesterday"), creds), 400, "InvalidTimeStamp.Format"},
@@ -234,9 +234,7 @@ func TestProtocolValidation(t *testing.T) {
 	wantCode(t, "replayed nonce", post(replay), 400, "SignatureNonceUsed")
 
 	// Transport-level refusals.
-	if a := do(t, srv, http.MethodPut, "/?"+query(good()), ""); a.Status != 405 {
-		t.Fatalf("PUT: %d", a.Status)
-	}
+	wantCode(t, "PUT", do(t, srv, http.MethodPut, "/?"+query(good()), ""), 403, "UnsupportedHTTPMethod")
 	wantCode(t, "path", do(t, srv, http.MethodPost, "/v1/foo?"+query(good()), ""), 404, "InvalidAction.NotFound")
 	dup := "/?" + query(good()) + "&Action=GetResourceDirectory"
 	wantCode(t, "repeated parameter", do(t, srv, http.MethodPost, dup, ""), 400, "InvalidParameter")
@@ -286,8 +284,8 @@ func TestSimErrorsAsRDCodes(t *testing.T) {
 		wantCode(t, action+", none", call(t, srv, action, nil), 404, "EntityNotExists.ResourceDirectory")
 	}
 	wantCode(t, "Invite, none", call(t, srv, "InviteAccountToResourceDirectory", map[string]string{"TargetEntity": uid(1), "TargetType": "Account"}), 404, "EntityNotExists.ResourceDirectory")
-	wantCode(t, "EnableMode missing", call(t, srv, "EnableResourceDirectory", nil), 400, "MissingParameter.EnableMode")
-	wantCode(t, "EnableMode new MA", call(t, srv, "EnableResourceDirectory", map[string]string{"EnableMode": "NewManagementAccount"}), 400, "InvalidParameter.EnableMode")
+	wantCode(t, "EnableMode missing", call(t, srv, "EnableResourceDirectory", nil), 400, "MissingParameter")
+	wantCode(t, "EnableMode new MA", call(t, srv, "EnableResourceDirectory", map[string]string{"EnableMode": "NewManagementAccount"}), 400, "InvalidParameter")
 	wantOK(t, "Enable", call(t, srv, "EnableResourceDirectory", map[string]string{"EnableMode": "CurrentAccount"}))
 	wantCode(t, "Enable twice", call(t, srv, "EnableResourceDirectory", map[string]string{"EnableMode": "CurrentAccount"}), 409, "EntityAlreadyExists.ResourceDirectory")
 
@@ -330,12 +328,13 @@ func TestSimErrorsAsRDCodes(t *testing.T) {
 		return call(t, srv, action, p)
 	}
 	const sp = directory.DefaultServicePrincipal
-	wantCode(t, "register without principal", reg("RegisterDelegatedAdministrator", uid(1), ""), 400, "MissingParameter.ServicePrincipal")
+	wantCode(t, "register without principal", reg("RegisterDelegatedAdministrator", uid(1), ""), 400, "MissingParameter")
 	wantCode(t, "register unknown principal", reg("RegisterDelegatedAdministrator", uid(1), "nope.aliyuncs.com"), 409, "InvalidParameter.ServicePrincipal")
 	wantCode(t, "register the MA", reg("RegisterDelegatedAdministrator", owner, sp), 409, "CannotRegisterMasterAsDelegatedAdministrator")
-	wantCode(t, "register malformed", reg("RegisterDelegatedAdministrator", "42", sp), 400, "InvalidParameter.AccountId")
-	wantCode(t, "register without account", reg("RegisterDelegatedAdministrator", "", sp), 400, "MissingParameter.AccountId")
-	wantCode(t, "register a non-member", reg("RegisterDelegatedAdministrator", uid(5), sp), 404, "EntityNotExists.Account")
+	// RD documents no parameter codes for RegisterDelegatedAdministrator: the gateway's.
+	wantCode(t, "register malformed", reg("RegisterDelegatedAdministrator", "42", sp), 400, "InvalidParameter")
+	wantCode(t, "register without account", reg("RegisterDelegatedAdministrator", "", sp), 400, "MissingParameter")
+	wantCode(t, "register a non-member", reg("RegisterDelegatedAdministrator", uid(5), sp), 400, "InvalidParameter")
 	wantOK(t, "register", reg("RegisterDelegatedAdministrator", uid(1), sp))
 	wantCode(t, "register again", reg("RegisterDelegatedAdministrator", uid(1), sp), 409, "AccountAlreadyRegistered")
 	wantCode(t, "register another", reg("RegisterDelegatedAdministrator", uid(9), sp), 409, "DelegatedAccountNumberExceeded")
@@ -560,11 +559,15 @@ func TestPagination(t *testing.T) {
 	} {
 		a := call(t, srv, "ListAccounts", bad)
 		for k := range bad {
-			wantCode(t, fmt.Sprint(bad), a, 400, "InvalidParameter."+k)
+			// RD documents no code of its own: the gateway's, naming the parameter.
+			wantCode(t, fmt.Sprint(bad), a, 400, "InvalidParameter")
+			if msg, _ := a.Body["Message"].(string); !strings.Contains(msg, k) {
+				t.Errorf("%v: message %q does not name %s", bad, msg, k)
+			}
 		}
 	}
 	for _, action := range []string{"ListHandshakesForResourceDirectory", "ListDelegatedAdministrators"} {
-		wantCode(t, action+" PageSize 101", call(t, srv, action, map[string]string{"PageSize": "101"}), 400, "InvalidParameter.PageSize")
+		wantCode(t, action+" PageSize 101", call(t, srv, action, map[string]string{"PageSize": "101"}), 400, "InvalidParameter")
 	}
 }
 

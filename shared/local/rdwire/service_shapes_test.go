@@ -118,9 +118,9 @@ func TestTimesAsRDGivesThem(t *testing.T) {
 	}
 }
 
-// TestTagFilters: ListAccounts applies Tag.N (simulated accounts carry no
-// tags, so a filter matches none), malformed tags are refused, and an
-// invitation's tags are refused rather than silently dropped.
+// TestTagFilters: ListAccounts applies Tag.N (an untagged account matches
+// no filter), malformed tags are refused, and an invitation's tags are the
+// account's once it joins.
 func TestTagFilters(t *testing.T) {
 	ctx := t.Context()
 	srv, sim := enabledServer(t, simulation.Options{})
@@ -135,10 +135,22 @@ func TestTagFilters(t *testing.T) {
 	if f.Body["TotalCount"] != float64(0) || !strings.Contains(f.Raw, `"Account":[]`) {
 		t.Fatalf("a tag filter must match no untagged account: %s", f.Raw)
 	}
-	wantCode(t, "value without key", call(t, srv, "ListAccounts", map[string]string{"Tag.1.Value": "prod"}), 400, "MissingParameter.Tag.1.Key")
-	wantCode(t, "Tag.21", call(t, srv, "ListAccounts", map[string]string{"Tag.21.Key": "k"}), 400, "InvalidParameter.Tag")
-	wantCode(t, "invite with tags", call(t, srv, "InviteAccountToResourceDirectory",
-		map[string]string{"TargetEntity": uid(3), "TargetType": "Account", "Tag.1.Key": "k"}), 400, "InvalidParameter.Tag")
+	wantCode(t, "value without key", call(t, srv, "ListAccounts", map[string]string{"Tag.1.Value": "prod"}), 400, "MissingParameter")
+	wantCode(t, "Tag.21", call(t, srv, "ListAccounts", map[string]string{"Tag.21.Key": "k"}), 400, "InvalidParameter")
+	inv := call(t, srv, "InviteAccountToResourceDirectory",
+		map[string]string{"TargetEntity": uid(3), "TargetType": "Account", "Tag.1.Key": "env", "Tag.1.Value": "prod"})
+	wantOK(t, "invite with tags", inv)
+	if _, err := sim.AcceptInvitation(ctx, inv.Body["Handshake"].(map[string]any)["HandshakeId"].(string), ""); err != nil {
+		t.Fatal(err)
+	}
+	tagged := call(t, srv, "ListAccounts", map[string]string{"Tag.1.Key": "env", "Tag.1.Value": "prod", "IncludeTags": "true"})
+	if tagged.Body["TotalCount"] != float64(1) || !strings.Contains(tagged.Raw, `"AccountId":"`+uid(3)+`"`) ||
+		!strings.Contains(tagged.Raw, `"Tags":{"Tag":[{"Key":"env","Value":"prod"}]}`) {
+		t.Fatalf("the invited account carries the invitation's tags: %s", tagged.Raw)
+	}
+	if other := call(t, srv, "ListAccounts", map[string]string{"Tag.1.Key": "env", "Tag.1.Value": "dev"}); other.Body["TotalCount"] != float64(0) {
+		t.Fatalf("another value matches nothing: %s", other.Raw)
+	}
 
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -146,7 +158,8 @@ func TestTagFilters(t *testing.T) {
 	req.Tag = &[]rm.ListAccountsTag{{Key: "env", Value: "prod"}}
 	req.IncludeTags = requests.NewBoolean(true)
 	resp, err := sdkClient(t, hs.URL, creds).ListAccounts(req)
-	if err != nil || resp.TotalCount != 0 || len(resp.Accounts.Account) != 0 {
+	if err != nil || resp.TotalCount != 1 || len(resp.Accounts.Account) != 1 || resp.Accounts.Account[0].AccountId != uid(3) ||
+		len(resp.Accounts.Account[0].Tags.Tag) != 1 || resp.Accounts.Account[0].Tags.Tag[0].Key != "env" {
 		t.Fatalf("SDK ListAccounts with Tag.1: %+v, %v", resp, err)
 	}
 }

@@ -9,15 +9,20 @@ import (
 
 // The response shapes: field names and nesting exactly as RD answers.
 
+// rdEnabledDirectory is EnableResourceDirectory's ResourceDirectory.
+type rdEnabledDirectory struct {
+	ResourceDirectoryID string `json:"ResourceDirectoryId"`
+	MasterAccountID     string `json:"MasterAccountId"`
+	MasterAccountName   string `json:"MasterAccountName"`
+	RootFolderID        string `json:"RootFolderId"`
+	CreateTime          string `json:"CreateTime"`
+}
+
+// rdDirectory is GetResourceDirectory's: the enabled one plus its settings.
 type rdDirectory struct {
-	ResourceDirectoryID  string `json:"ResourceDirectoryId"`
-	MasterAccountID      string `json:"MasterAccountId"`
-	MasterAccountName    string `json:"MasterAccountName"`
-	RootFolderID         string `json:"RootFolderId"`
-	CreateTime           string `json:"CreateTime"`
+	rdEnabledDirectory
 	ControlPolicyStatus  string `json:"ControlPolicyStatus"`
 	MemberDeletionStatus string `json:"MemberDeletionStatus"`
-	ScpStatus            string `json:"ScpStatus"`
 }
 
 type rdTag struct {
@@ -59,6 +64,29 @@ type rdAccount struct {
 	Tags *[]rdTag `json:"Tags,omitempty"` // present (maybe []) when IncludeTags
 }
 
+// rdCreatedAccount is CreateResourceAccount's Account: no path, no tags.
+type rdCreatedAccount struct {
+	AccountID           string `json:"AccountId"`
+	AccountName         string `json:"AccountName"`
+	DisplayName         string `json:"DisplayName"`
+	FolderID            string `json:"FolderId"`
+	ResourceDirectoryID string `json:"ResourceDirectoryId"`
+	JoinMethod          string `json:"JoinMethod"`
+	JoinTime            string `json:"JoinTime"`
+	ModifyTime          string `json:"ModifyTime"`
+	Status              string `json:"Status"`
+	Type                string `json:"Type"`
+}
+
+// accountName is an account's login name: <prefix>@<directory>.aliyunid.com
+// for a created account; the Sim knows no login name of an invited one.
+func accountName(d directory.Directory, a simulation.AccountDetail) string {
+	if a.AccountNamePrefix != "" {
+		return a.AccountNamePrefix + "@" + d.ID + ".aliyunid.com"
+	}
+	return a.AccountID + "@sim.aliyunid.com"
+}
+
 // rdDelegated is an element of ListDelegatedAdministrators' Accounts.Account.
 type rdDelegated struct {
 	AccountID             string `json:"AccountId"`
@@ -68,33 +96,41 @@ type rdDelegated struct {
 	DelegationEnabledTime string `json:"DelegationEnabledTime"` // epoch milliseconds
 }
 
+// rdHandshake is the Handshake of the invitation writes and of
+// ListHandshakesForResourceDirectory.
 type rdHandshake struct {
-	HandshakeID            string `json:"HandshakeId"`
-	ResourceDirectoryID    string `json:"ResourceDirectoryId"`
-	MasterAccountID        string `json:"MasterAccountId"`
-	MasterAccountName      string `json:"MasterAccountName"`
+	HandshakeID         string `json:"HandshakeId"`
+	ResourceDirectoryID string `json:"ResourceDirectoryId"`
+	MasterAccountID     string `json:"MasterAccountId"`
+	MasterAccountName   string `json:"MasterAccountName"`
+	TargetEntity        string `json:"TargetEntity"`
+	TargetType          string `json:"TargetType"`
+	Note                string `json:"Note"`
+	Status              string `json:"Status"`
+	CreateTime          string `json:"CreateTime"`
+	ModifyTime          string `json:"ModifyTime"`
+	ExpireTime          string `json:"ExpireTime"`
+}
+
+// rdHandshakeDetail is GetHandshake's: the real names too.
+type rdHandshakeDetail struct {
+	rdHandshake
 	MasterAccountRealName  string `json:"MasterAccountRealName"`
 	InvitedAccountRealName string `json:"InvitedAccountRealName"`
-	TargetEntity           string `json:"TargetEntity"`
-	TargetType             string `json:"TargetType"`
-	Note                   string `json:"Note"`
-	Status                 string `json:"Status"`
-	CreateTime             string `json:"CreateTime"`
-	ModifyTime             string `json:"ModifyTime"`
-	ExpireTime             string `json:"ExpireTime"`
+}
+
+func toRDEnabledDirectory(d directory.Directory) rdEnabledDirectory {
+	return rdEnabledDirectory{
+		ResourceDirectoryID: d.ID,
+		MasterAccountID:     d.ManagementAccountID,
+		MasterAccountName:   d.ManagementAccountName,
+		RootFolderID:        d.RootFolderID,
+		CreateTime:          rdTimeMillis(d.CreateTime),
+	}
 }
 
 func toRDDirectory(d directory.Directory) rdDirectory {
-	return rdDirectory{
-		ResourceDirectoryID:  d.ID,
-		MasterAccountID:      d.ManagementAccountID,
-		MasterAccountName:    d.ManagementAccountName,
-		RootFolderID:         d.RootFolderID,
-		CreateTime:           rdTimeMillis(d.CreateTime),
-		ControlPolicyStatus:  "Disabled",
-		MemberDeletionStatus: "Disabled",
-		ScpStatus:            "Disabled",
-	}
+	return rdDirectory{rdEnabledDirectory: toRDEnabledDirectory(d), ControlPolicyStatus: "Disabled", MemberDeletionStatus: "Disabled"}
 }
 
 func accountStatus(a directory.Account) string {

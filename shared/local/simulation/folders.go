@@ -1,14 +1,15 @@
 package simulation
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
@@ -196,19 +197,22 @@ func (s *Sim) MoveAccount(ctx context.Context, accountID, folderID string) error
 }
 
 // CreateResourceAccount creates a resource account (JoinMethod "created")
-// with a new UID in in.FolderID ("" = the root).
+// with a new UID in in.FolderID ("" = the root), with RD's rules: a
+// display name and a login-name prefix unique in the directory, the
+// prefix chosen by RD when none is given.
 func (s *Sim) CreateResourceAccount(ctx context.Context, in directory.NewAccount) (directory.Account, error) {
-	if err := checkDisplayName("DisplayName", in.DisplayName); err != nil {
+	if err := checkNewAccount(in); err != nil {
 		return directory.Account{}, err
 	}
 	var out directory.Account
 	err := s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
-		folderID := in.FolderID
-		if folderID == "" {
-			folderID = st.dir.RootFolderID
-		}
+		folderID := cmp.Or(in.FolderID, st.dir.RootFolderID)
 		if !st.folderExists(folderID) {
 			return change{}, errFolderNotFound(folderID)
+		}
+		prefix, err := st.newAccountNames(in)
+		if err != nil {
+			return change{}, err
 		}
 		if len(st.accounts) >= s.opts.MaxAccounts {
 			return change{}, errDirectoryFull(s.opts.MaxAccounts)
@@ -217,7 +221,7 @@ func (s *Sim) CreateResourceAccount(ctx context.Context, in directory.NewAccount
 		for st.accounts[id] != nil || st.pending[id] != nil {
 			id = newAccountID()
 		}
-		a := &account{ID: id, DisplayName: in.DisplayName, JoinTime: now, JoinMethod: "created", ModifyTime: now, FolderID: folderID}
+		a := &account{ID: id, DisplayName: in.DisplayName, JoinTime: now, JoinMethod: "created", ModifyTime: now, FolderID: folderID, NamePrefix: prefix}
 		st.addAccount(a)
 		out = a.view()
 		params := map[string]string{"DisplayName": in.DisplayName, "ParentFolderId": folderID}
@@ -230,6 +234,37 @@ func (s *Sim) CreateResourceAccount(ctx context.Context, in directory.NewAccount
 	return out, err
 }
 
+// newAccountNames checks that in's display name and prefix are free and
+// returns the prefix, one RD chooses when in has none.
+func (st *state) newAccountNames(in directory.NewAccount) (string, error) {
+	prefixUsed := func(p string) bool {
+		for _, a := range st.accounts {
+			if strings.EqualFold(a.NamePrefix, p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range st.accounts {
+		if a.DisplayName == in.DisplayName {
+			return "", apperr.Conflict(apperr.CodeDisplayNameExists,
+				"Account %s is already named %q; display names are unique in the Resource Directory.", a.ID, in.DisplayName)
+		}
+	}
+	if in.AccountNamePrefix != "" {
+		if prefixUsed(in.AccountNamePrefix) {
+			return "", apperr.Conflict(apperr.CodeAccountNameExists,
+				"The account name prefix %q is taken in this Resource Directory; choose another.", in.AccountNamePrefix)
+		}
+		return in.AccountNamePrefix, nil
+	}
+	p := "rd" + randomToken(10)
+	for prefixUsed(p) {
+		p = "rd" + randomToken(10)
+	}
+	return p, nil
+}
+
 // newAccountID is a random 16-digit UID (no leading zero); resource
 // accounts get UIDs from RD, never chosen by the caller.
 func newAccountID() string {
@@ -237,8 +272,23 @@ func newAccountID() string {
 	return fmt.Sprintf("%016d", n.Int64()+1_000_000_000_000_000)
 }
 
-// checkFolderName applies RD's rule: 1–24 characters, letters, digits,
-// underscores, periods and hyphens.
+// RD's character rules (API metadata, testdata of shared/local/rdwire/rdmeta).
+var (
+	folderNameChars  = regexp.MustCompile(`^[\p{Han}A-Za-z0-9_.\-]+$`)
+	displayNameChars = regexp.MustCompile(`^[\p{Han}A-Za-z0-9_.\- ]+$`)
+	namePrefixRule   = regexp.MustCompile(`^[A-Za-z0-9]+([_.\-][A-Za-z0-9]+)*$`)
+)
+
+// Lengths RD allows, in characters.
+const (
+	minNewDisplayName = 2
+	maxNewDisplayName = 50
+	minNamePrefix     = 2
+	maxNamePrefix     = 37 // the international site's limit; the China site allows 50
+)
+
+// checkFolderName applies RD's rule: 1–24 characters, Chinese characters,
+// English letters, digits, underscores, periods and hyphens.
 func checkFolderName(name string) error {
 	if name == "" {
 		return apperr.Missing("FolderName")
@@ -246,10 +296,36 @@ func checkFolderName(name string) error {
 	if n := utf8.RuneCountInString(name); n > maxFolderNameLen {
 		return apperr.Invalid("FolderName", "The folder name is %d characters long; at most %d are allowed.", n, maxFolderNameLen)
 	}
-	for _, r := range name {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '.' && r != '-' {
-			return apperr.Invalid("FolderName", "The folder name may contain only letters, digits, underscores (_), periods (.) and hyphens (-); %q is not allowed.", r)
-		}
+	if !folderNameChars.MatchString(name) {
+		return apperr.Invalid("FolderName", "The folder name %q may contain only Chinese characters, English letters, digits, underscores (_), periods (.) and hyphens (-).", name)
+	}
+	return nil
+}
+
+// checkNewAccount applies RD's rules to a new account's display name
+// (2–50 characters: Chinese characters, English letters, digits, _ . - and
+// spaces) and login-name prefix (optional; 2–37 English letters, digits and
+// _ . -, starting and ending with a letter or digit, no two of _ . - in a row).
+func checkNewAccount(in directory.NewAccount) error {
+	name := in.DisplayName
+	if strings.TrimSpace(name) == "" {
+		return apperr.Missing("DisplayName")
+	}
+	if n := utf8.RuneCountInString(name); n < minNewDisplayName || n > maxNewDisplayName {
+		return apperr.Invalid("DisplayName", "The display name is %d characters long; %d to %d are allowed.", n, minNewDisplayName, maxNewDisplayName)
+	}
+	if !displayNameChars.MatchString(name) {
+		return apperr.Invalid("DisplayName", "The display name %q may contain only Chinese characters, English letters, digits, spaces, underscores (_), periods (.) and hyphens (-).", name)
+	}
+	p := in.AccountNamePrefix
+	if p == "" {
+		return nil
+	}
+	if n := utf8.RuneCountInString(p); n < minNamePrefix || n > maxNamePrefix {
+		return apperr.Invalid("AccountNamePrefix", "The account name prefix is %d characters long; %d to %d are allowed.", n, minNamePrefix, maxNamePrefix)
+	}
+	if !namePrefixRule.MatchString(p) {
+		return apperr.Invalid("AccountNamePrefix", "The account name prefix %q may contain only English letters, digits, _ . and -, must start and end with a letter or digit, and may not have two of _ . - in a row.", p)
 	}
 	return nil
 }

@@ -56,6 +56,7 @@ type fileAccount struct {
 	JoinMethod  string    `json:"JoinMethod"`
 	ModifyTime  time.Time `json:"ModifyTime,omitzero"` // absent in older files: JoinTime
 	FolderID    string    `json:"FolderId,omitempty"`  // absent in older files: the root folder
+	NamePrefix  string    `json:"AccountNamePrefix,omitempty"`
 }
 
 type fileInvitation struct {
@@ -85,7 +86,7 @@ func fileDir(d *directory.Directory) *fileDirectory {
 
 func fileAcc(a *account) fileAccount {
 	return fileAccount{AccountID: a.ID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, JoinMethod: a.JoinMethod,
-		ModifyTime: a.ModifyTime, FolderID: a.FolderID}
+		ModifyTime: a.ModifyTime, FolderID: a.FolderID, NamePrefix: a.NamePrefix}
 }
 
 func fileInv(inv *invitation) fileInvitation {
@@ -144,7 +145,7 @@ func encodeFile(f fileState) ([]byte, error) {
 	return data, nil
 }
 
-// decode parses and checks a state file. Every inconsistency is reported,
+// parseFile parses a state file; decode checks it. Every inconsistency is reported,
 // because a hand-edited file that loads half-right would make the
 // simulation lie about RD.
 func parseFile(data []byte) (fileState, error) {
@@ -190,18 +191,33 @@ func (s *Sim) decode(f fileState) (*state, error) {
 	if err := decodeFolders(st, f.Folders); err != nil {
 		return nil, err
 	}
+	if err := decodeAccounts(st, f.Accounts); err != nil {
+		return nil, err
+	}
+	if err := decodeInvitations(st, f.Invitations, f.NextSeq); err != nil {
+		return nil, err
+	}
+	if err := decodeDelegates(st, f.DelegatedAdmins); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
 
-	st.order = make([]*account, 0, len(f.Accounts))
-	for _, fa := range f.Accounts {
+// decodeAccounts checks the accounts (16-digit unique IDs, existing
+// folders, the management account among them) and adds them to st in
+// listing order.
+func decodeAccounts(st *state, fas []fileAccount) error {
+	st.order = make([]*account, 0, len(fas))
+	for _, fa := range fas {
 		if !validate.IsAccountID(fa.AccountID) || fa.DisplayName == "" || fa.JoinTime.IsZero() ||
 			(fa.JoinMethod != "invited" && fa.JoinMethod != "created") {
-			return nil, fmt.Errorf("account %q: needs a 16-digit ID, a display name, a join time and join method invited or created", fa.AccountID)
+			return fmt.Errorf("account %q: needs a 16-digit ID, a display name, a join time and join method invited or created", fa.AccountID)
 		}
 		if st.accounts[fa.AccountID] != nil {
-			return nil, fmt.Errorf("account %s is listed twice", fa.AccountID)
+			return fmt.Errorf("account %s is listed twice", fa.AccountID)
 		}
 		a := &account{ID: fa.AccountID, DisplayName: fa.DisplayName, JoinTime: fa.JoinTime.UTC(), JoinMethod: fa.JoinMethod,
-			ModifyTime: fa.ModifyTime.UTC(), FolderID: fa.FolderID}
+			ModifyTime: fa.ModifyTime.UTC(), FolderID: fa.FolderID, NamePrefix: fa.NamePrefix}
 		if a.ModifyTime.IsZero() {
 			a.ModifyTime = a.JoinTime
 		}
@@ -209,30 +225,36 @@ func (s *Sim) decode(f fileState) (*state, error) {
 			a.FolderID = st.dir.RootFolderID
 		}
 		if !st.folderExists(a.FolderID) {
-			return nil, fmt.Errorf("account %s: folder %q does not exist", fa.AccountID, fa.FolderID)
+			return fmt.Errorf("account %s: folder %q does not exist", fa.AccountID, fa.FolderID)
 		}
 		st.accounts[a.ID] = a
 		st.order = append(st.order, a)
 	}
-	if st.accounts[d.ManagementAccountID] == nil {
-		return nil, fmt.Errorf("the management account %s is not among the accounts", d.ManagementAccountID)
+	if st.accounts[st.dir.ManagementAccountID] == nil {
+		return fmt.Errorf("the management account %s is not among the accounts", st.dir.ManagementAccountID)
 	}
 	slices.SortFunc(st.order, accountLess)
+	return nil
+}
 
-	for _, fi := range f.Invitations {
+// decodeInvitations checks the invitations (stored statuses, unique h- IDs,
+// sequences up to nextSeq) and adds them to st in creation order, with the
+// pending index.
+func decodeInvitations(st *state, fis []fileInvitation, nextSeq int64) error {
+	for _, fi := range fis {
 		switch fi.Status {
 		case directory.StatusPending, directory.StatusAccepted, directory.StatusCancelled, directory.StatusDeclined:
 		default:
-			return nil, fmt.Errorf("invitation %q: status %q is not stored (Expired is derived from ExpireTime)", fi.ID, fi.Status)
+			return fmt.Errorf("invitation %q: status %q is not stored (Expired is derived from ExpireTime)", fi.ID, fi.Status)
 		}
 		if !strings.HasPrefix(fi.ID, "h-") || st.invByID[fi.ID] != nil {
-			return nil, fmt.Errorf("invitation %q: needs a unique h- ID", fi.ID)
+			return fmt.Errorf("invitation %q: needs a unique h- ID", fi.ID)
 		}
 		if (fi.TargetType != directory.TargetAccount && fi.TargetType != directory.TargetEmail) || !validate.IsAccountID(fi.InviteeID) {
-			return nil, fmt.Errorf("invitation %s: bad target type %q or invitee %q", fi.ID, fi.TargetType, fi.InviteeID)
+			return fmt.Errorf("invitation %s: bad target type %q or invitee %q", fi.ID, fi.TargetType, fi.InviteeID)
 		}
-		if fi.Seq <= 0 || fi.Seq > f.NextSeq {
-			return nil, fmt.Errorf("invitation %s: sequence %d outside 1..%d", fi.ID, fi.Seq, f.NextSeq)
+		if fi.Seq <= 0 || fi.Seq > nextSeq {
+			return fmt.Errorf("invitation %s: sequence %d outside 1..%d", fi.ID, fi.Seq, nextSeq)
 		}
 		inv := &invitation{
 			Invitation: directory.Invitation{
@@ -250,22 +272,27 @@ func (s *Sim) decode(f fileState) (*state, error) {
 			st.pending[inv.InviteeID] = inv // the later of two pending ones wins; an invite checks only the newest
 		}
 	}
+	return nil
+}
 
-	for p, fds := range f.DelegatedAdmins {
+// decodeDelegates checks the delegated administrators (members other than
+// the management account, each listed once per principal) and adds them.
+func decodeDelegates(st *state, fdm map[string][]fileDelegate) error {
+	for p, fds := range fdm {
 		if p == "" || len(fds) == 0 {
-			return nil, fmt.Errorf("delegated administrators: empty principal %q or empty list", p)
+			return fmt.Errorf("delegated administrators: empty principal %q or empty list", p)
 		}
 		ds := make([]delegate, 0, len(fds))
 		for _, fd := range fds {
-			if st.accounts[fd.AccountID] == nil || fd.AccountID == d.ManagementAccountID ||
+			if st.accounts[fd.AccountID] == nil || fd.AccountID == st.dir.ManagementAccountID ||
 				slices.ContainsFunc(ds, func(x delegate) bool { return x.AccountID == fd.AccountID }) {
-				return nil, fmt.Errorf("delegated administrator %q of %s: must be a member listed once", fd.AccountID, p)
+				return fmt.Errorf("delegated administrator %q of %s: must be a member listed once", fd.AccountID, p)
 			}
 			ds = append(ds, delegate{AccountID: fd.AccountID, EnabledTime: fd.EnabledTime.UTC()})
 		}
 		st.delegates[p] = ds
 	}
-	return st, nil
+	return nil
 }
 
 // decodeFolders checks the folders (unique IDs, existing parents, no

@@ -18,6 +18,9 @@ type account struct {
 	JoinMethod  string
 	ModifyTime  time.Time // last change RD reports (join, rename, move)
 	FolderID    string    // never "": the root folder's ID when in no subfolder
+	// NamePrefix is a created account's login-name prefix
+	// (<prefix>@<directory>.aliyunid.com); "" for an invited account.
+	NamePrefix string
 }
 
 // folder is a folder below the root (the root is the directory's

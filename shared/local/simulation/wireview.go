@@ -17,6 +17,9 @@ type AccountDetail struct {
 	// Path is RD's ResourceDirectoryPath: the directory, the folders from
 	// the root down, then the account ("rd-…/r-…/fd-…/<UID>").
 	Path string
+	// AccountNamePrefix is a created account's login-name prefix; "" for
+	// an invited account.
+	AccountNamePrefix string
 }
 
 // FolderPath is the IDs of the folders from the root down to id (the root
@@ -35,7 +38,8 @@ func (st *state) folderIDPath(id string) string {
 }
 
 func (st *state) accountDetail(a *account) AccountDetail {
-	return AccountDetail{Account: a.view(), ModifyTime: a.ModifyTime, Path: st.dir.ID + "/" + st.folderIDPath(a.FolderID) + "/" + a.ID}
+	return AccountDetail{Account: a.view(), ModifyTime: a.ModifyTime, Path: st.dir.ID + "/" + st.folderIDPath(a.FolderID) + "/" + a.ID,
+		AccountNamePrefix: a.NamePrefix}
 }
 
 // FolderDetail is a folder plus its ResourceDirectoryPath, for the RD wire server.

@@ -73,6 +73,7 @@ func Run(t *testing.T, newFixture func(t *testing.T, opts simulation.Options) Fi
 		{"FolderQuota", s.testFolderQuota},
 		{"MoveAccount", s.testMoveAccount},
 		{"CreateResourceAccount", s.testCreateResourceAccount},
+		{"NewAccountRules", s.testNewAccountRules},
 		{"FoldersNeedDirectory", s.testFoldersNeedDirectory},
 	}
 	for _, tc := range tests {

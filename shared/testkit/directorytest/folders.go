@@ -1,6 +1,7 @@
 package directorytest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -137,10 +138,40 @@ func (s *suite) testCreateResourceAccount(t *testing.T) {
 	if inRoot.FolderID != e.root() || inRoot.AccountID == a.AccountID {
 		t.Fatalf("account created without a folder: %+v", inRoot)
 	}
+	_, err = e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "Web Prod"})
+	wantErr(t, "a display name in use", err, apperr.KindConflict, apperr.CodeDisplayNameExists)
 	_, err = e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "Full"})
 	wantErr(t, "over the account quota", err, apperr.KindConflict, apperr.CodeLimitExceeded)
 	_, err = e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "Lost", FolderID: "fd-doesnotexist"})
 	wantErr(t, "unknown folder", err, apperr.KindNotFound, apperr.CodeFolderNotFound)
+}
+
+// testNewAccountRules: RD's rules for a new account's display name and
+// login-name prefix (the prefix is optional: RD chooses one).
+func (s *suite) testNewAccountRules(t *testing.T) {
+	e := s.enabled(t)
+	for _, c := range []struct {
+		in   directory.NewAccount
+		code apperr.Code
+	}{
+		{directory.NewAccount{DisplayName: " "}, apperr.MissingParameter("DisplayName")},
+		{directory.NewAccount{DisplayName: "A"}, apperr.InvalidParameter("DisplayName")},
+		{directory.NewAccount{DisplayName: strings.Repeat("n", 51)}, apperr.InvalidParameter("DisplayName")},
+		{directory.NewAccount{DisplayName: "Web/Prod"}, apperr.InvalidParameter("DisplayName")},
+		{directory.NewAccount{DisplayName: "Web", AccountNamePrefix: "a"}, apperr.InvalidParameter("AccountNamePrefix")},
+		{directory.NewAccount{DisplayName: "Web", AccountNamePrefix: strings.Repeat("a", 38)}, apperr.InvalidParameter("AccountNamePrefix")},
+		{directory.NewAccount{DisplayName: "Web", AccountNamePrefix: "web--prod"}, apperr.InvalidParameter("AccountNamePrefix")},
+		{directory.NewAccount{DisplayName: "Web", AccountNamePrefix: "-web"}, apperr.InvalidParameter("AccountNamePrefix")},
+	} {
+		_, err := e.org.CreateResourceAccount(e.ctx, c.in)
+		wantErr(t, fmt.Sprintf("%+v", c.in), err, apperr.KindInvalid, c.code)
+	}
+	_, err := e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "研发 Team_1.a-b", AccountNamePrefix: strings.Repeat("a", 36) + "9"})
+	noErr(t, "the longest prefix, a display name with every allowed kind of character", err)
+	_, err = e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "Other", AccountNamePrefix: strings.Repeat("A", 36) + "9"})
+	wantErr(t, "a prefix in use (case aside)", err, apperr.KindConflict, apperr.CodeAccountNameExists)
+	_, err = e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "No prefix"})
+	noErr(t, "no prefix: RD chooses one", err)
 }
 
 // testFoldersNeedDirectory: every folder call is NotFound without a directory.
@@ -150,6 +181,6 @@ func (s *suite) testFoldersNeedDirectory(t *testing.T) {
 	wantErr(t, "ListFolders", err, apperr.KindNotFound, apperr.CodeNoDirectory)
 	_, err = e.org.CreateFolder(e.ctx, "A", "")
 	wantErr(t, "CreateFolder", err, apperr.KindNotFound, apperr.CodeNoDirectory)
-	_, err = e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "A"})
+	_, err = e.org.CreateResourceAccount(e.ctx, directory.NewAccount{DisplayName: "Ab"})
 	wantErr(t, "CreateResourceAccount", err, apperr.KindNotFound, apperr.CodeNoDirectory)
 }

@@ -27,14 +27,29 @@ const (
 	actCreateAccount = "CreateResourceAccount"
 )
 
-// RD's CreateFolder refusals (research §2.1; EntityAlreadyExists.Folder UNCONFIRMED).
+// RD's refusals of these actions, as ResourceManager 2020-03-31's API
+// metadata documents them (shared/local/rdwire/rdmeta/testdata/rd-api.json;
+// the test there proves every documented code maps to a clear status).
 const (
-	codeFolderNotFound  = "EntityNotExists.Folder"
-	codeAccountNotFound = "EntityNotExists.Account"
-	codeFolderExists    = "EntityAlreadyExists.Folder"
-	codeFolderDepth     = "LimitExceeded.Folder.Depth"
-	codeFolderQuota     = "QuotaExceeded.Folder.Count"
+	codeFolderNotFound    = "EntityNotExists.Folder"
+	codeAccountNotFound   = "EntityNotExists.Account"
+	codeFolderNameUsed    = "InvalidParameter.Folder.Name.AlreadyUsed"
+	codeFolderExists      = "EntityAlreadyExists.Folder" // not in the metadata; mapped in case RD answers it
+	codeFolderDepth       = "LimitExceeded.Folder.Depth"
+	codeFolderQuota       = "QuotaExceeded.Folder.Count"
+	codeBadParent         = "InvalidParameter.ParentFolderId"
+	codeMemberQuota       = "LimitExceeded.Account"
+	codeDisplayNameUsed   = "InvalidParameter.Account.DisplayName.AlreadyUsed"
+	codeAccountNameUsed   = "EntityAlreadyExists.ResourceDirectory.Account"
+	codeSiteNotSupported  = "NotSupport.Site.Action"
+	codeTypeOrStatus      = "AccountTypeOrStatusMismatch"
+	folderNamePrefix      = "InvalidParameter.Folder.Name"               // .Length too
+	displayNamePrefix     = "InvalidParameter.Account.DisplayName"       // .Length too
+	accountNamePrefixCode = "InvalidParameter.Account.AccountNamePrefix" // .Length too
 )
+
+// service names Resource Directory in messages.
+const service = "Resource Directory"
 
 // Organizer implements directory.Organizer on an SDK adapter Client.
 type Organizer struct{ rd *rdadapter.Client }
@@ -61,20 +76,7 @@ func (g *Organizer) CreateFolder(ctx context.Context, name, parentID string) (di
 		return err
 	})
 	if err != nil {
-		switch rdadapter.RDCode(err) {
-		case codeFolderNotFound:
-			return directory.Folder{}, rdadapter.FolderNotFound(err, parentID)
-		case codeFolderExists:
-			return directory.Folder{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeFolderExists,
-				"A folder named %q already exists there.", name)
-		case codeFolderDepth:
-			return directory.Folder{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeFolderDepth,
-				"%s allows at most %d levels of folders below the root.", "Resource Directory", directory.MaxFolderDepth)
-		case codeFolderQuota:
-			return directory.Folder{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
-				"The resource directory has reached its folder quota. Delete a folder or ask for a higher quota.")
-		}
-		return directory.Folder{}, rdadapter.Fail(o.action, o.write, err)
+		return directory.Folder{}, createFolderFailed(o, err, name, parentID)
 	}
 	if resp.Folder.FolderId == "" {
 		return directory.Folder{}, rdadapter.Fail(o.action, o.write, rdadapter.EmptyAnswer(o.action))
@@ -100,10 +102,13 @@ func (g *Organizer) MoveAccount(ctx context.Context, accountID, folderID string)
 		return nil
 	}
 	switch rdadapter.RDCode(err) {
-	case codeAccountNotFound:
+	case codeAccountNotFound, "InvalidParameter.AccountId":
 		return rdadapter.AccountNotFound(err, accountID)
-	case codeFolderNotFound:
+	case codeFolderNotFound, "InvalidParameter.DestinationFolderId":
 		return rdadapter.FolderNotFound(err, folderID)
+	case codeTypeOrStatus:
+		return apperr.Wrap(err, apperr.KindConflict, apperr.CodeEnablePrecondition,
+			"%s cannot move account %s in its current type or status (%s): %s", service, accountID, codeTypeOrStatus, rdadapter.RDMessage(err))
 	}
 	return rdadapter.Fail(o.action, o.write, err)
 }
@@ -127,14 +132,7 @@ func (g *Organizer) CreateResourceAccount(ctx context.Context, in directory.NewA
 		return err
 	})
 	if err != nil {
-		switch code := rdadapter.RDCode(err); {
-		case code == codeFolderNotFound:
-			return directory.Account{}, rdadapter.FolderNotFound(err, in.FolderID)
-		case code == "LimitExceeded.Account":
-			return directory.Account{}, apperr.Wrap(err, apperr.KindConflict, apperr.CodeLimitExceeded,
-				"The resource directory has reached its member quota. Remove members or ask for a higher quota.")
-		}
-		return directory.Account{}, rdadapter.Fail(o.action, o.write, err)
+		return directory.Account{}, createAccountFailed(o, err, in, prefix)
 	}
 	a := resp.Account
 	if a.AccountId == "" {
@@ -144,19 +142,22 @@ func (g *Organizer) CreateResourceAccount(ctx context.Context, in directory.NewA
 		JoinMethod: a.JoinMethod, FolderID: a.FolderId}, nil
 }
 
-// namePrefix derives a login-name prefix (letters, digits, hyphens; RD
-// allows 2–50 characters) from a display name, with a random suffix.
+// namePrefix derives a login-name prefix from a display name: RD allows
+// 2–37 English letters, digits and _ . -, starting and ending with a letter
+// or digit, no two of _ . - in a row. It is the name's letters and digits
+// (runs of anything else become one hyphen, at most 28 characters) plus a
+// hyphen and 8 random hex digits: at most 37, unique in practice.
 func namePrefix(displayName string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(displayName) {
+		if b.Len() >= 28 {
+			break
+		}
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			b.WriteRune(r)
 		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
 			b.WriteByte('-')
-		}
-		if b.Len() >= 30 {
-			break
 		}
 	}
 	var suffix [4]byte
