@@ -244,3 +244,21 @@ func TestFilterVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionsExpire: with a TTL each version expires on its own timestamp;
+// a row whose versions have all expired is gone.
+func TestVersionsExpire(t *testing.T) {
+	c := client(newFake(t, Options{Now: func() time.Time { return time.UnixMilli(base) }}), nil)
+	if err := simpleTable(c, "vt", &ots.TableOption{TimeToAlive: 86400, MaxVersion: 3}); err != nil {
+		t.Fatal(err)
+	}
+	const day = 86400 * 1000
+	putAt(t, c, "r", "v", -day-1, "expired")
+	putAt(t, c, "r", "v", -day+1000, "live")
+	_, got, err := read(t, c, "r", maxVersions(3))
+	wantCells(t, "one version past the TTL", got, err, fmt.Sprintf("v@%d=live", -day+1000))
+	putAt(t, c, "gone", "v", -day, "expired")
+	if found, _, err := read(t, c, "gone", maxVersions(3)); err != nil || found {
+		t.Fatalf("row with only expired versions: found %v, %v", found, err)
+	}
+}
