@@ -1,7 +1,6 @@
 package otsfake
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 
@@ -92,10 +91,10 @@ func checkTableOptions(ttl, maxVers int32, allowUpdate, indexed bool) *opError {
 	if maxVers < 1 {
 		return errParam("Invalid max_versions %d: it must be positive.", maxVers)
 	}
-	if maxVers > 1 {
-		// The service keeps that many versions per cell; the fake keeps
-		// only the newest, so it refuses rather than lose versions.
-		return errUnsupported(fmt.Sprintf("max_versions %d (more than one version per cell)", maxVers))
+	if indexed && maxVers != 1 {
+		// The service's rule (secondary index prerequisites); the message
+		// is UNCONFIRMED.
+		return errParam("A table with secondary indexes must have max_versions 1; got %d.", maxVers)
 	}
 	if indexed && ttl != -1 && allowUpdate {
 		// The service's own message (Tablestore FAQ on secondary indexes).
@@ -218,7 +217,11 @@ func (s *Server) updateTable(req *pb.UpdateTableRequest) (proto.Message, *opErro
 		if oe := checkTableOptions(ttl, mv, au, len(t.indexes) > 0); oe != nil {
 			return nil, oe
 		}
+		lowered := mv < t.maxVers
 		t.ttl, t.maxVers, t.allowUpdate = ttl, mv, au
+		if lowered {
+			t.trimVersions()
+		}
 		if o.DeviationCellVersionInSec != nil {
 			t.deviation = o.GetDeviationCellVersionInSec()
 		}

@@ -26,69 +26,28 @@ func (s *Server) requestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler: it checks and decodes the request,
+// applies an injected fault if one matches, runs the action and answers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action := strings.TrimPrefix(r.URL.Path, "/")
 	s.mu.Lock()
 	s.counts[action]++
 	s.mu.Unlock()
-
-	reqID := s.requestID()
-	w.Header().Set("x-ots-requestid", reqID)
+	w.Header().Set("x-ots-requestid", s.requestID())
 	w.Header().Set("x-ots-date", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
 
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, &opError{400, "OTSParameterInvalid", "cannot read request body: " + err.Error()})
-		return
-	}
-	if r.Method != http.MethodPost {
-		writeError(w, &opError{405, "OTSMethodNotAllowed", "Only POST is supported."})
-		return
-	}
-	if oe := s.authenticate(r, action, body); oe != nil {
+	h, req, oe := s.decodeRequest(r, action)
+	if oe != nil {
 		writeError(w, oe)
 		return
 	}
-	h, ok := handlers[action]
-	if !ok {
-		writeError(w, &opError{400, "OTSUnsupportOperation", fmt.Sprintf("Unsupported operation: '%s'.", action)})
-		return
-	}
-	req := h.newReq()
-	if err := proto.Unmarshal(body, req); err != nil {
-		writeError(w, errParam("Failed to parse the ProtoBuf message: %v", err))
-		return
-	}
-
-	s.mu.Lock()
-	hook, latency := s.onRequest, s.latency
-	s.mu.Unlock()
-	if hook != nil {
-		hook(action)
-	}
-	if latency > 0 {
-		// The simulated network and service time of one call, so that a
-		// test can count round trips on the clock (SetLatency).
-		time.Sleep(latency)
-	}
+	s.simulateCall(action)
 	s.mu.Lock()
 	fault := s.takeFault(action, tablesOf(req))
 	s.mu.Unlock()
-	if fault != nil {
-		switch fault.Kind {
-		case FaultError:
-			writeError(w, &opError{fault.Status, fault.Code, fault.Message})
-			return
-		case FaultReset:
-			reset(w)
-			return
-		case FaultHang:
-			<-r.Context().Done() // the client gave up
-			return
-		}
+	if fault != nil && serveFault(w, r, fault) {
+		return
 	}
-
 	s.mu.Lock()
 	resp, oe := h.run(s, req)
 	s.mu.Unlock()
@@ -100,6 +59,68 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, oe)
 		return
 	}
+	writeResponse(w, resp)
+}
+
+// decodeRequest reads and checks a request the way the service does (POST,
+// signature and headers, a known action, a well-formed protobuf body) and
+// returns the action's handler and decoded request.
+func (s *Server) decodeRequest(r *http.Request, action string) (handler, proto.Message, *opError) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return handler{}, nil, &opError{400, "OTSParameterInvalid", "cannot read request body: " + err.Error()}
+	}
+	if r.Method != http.MethodPost {
+		return handler{}, nil, &opError{405, "OTSMethodNotAllowed", "Only POST is supported."}
+	}
+	if oe := s.authenticate(r, action, body); oe != nil {
+		return handler{}, nil, oe
+	}
+	h, ok := handlers[action]
+	if !ok {
+		return handler{}, nil, &opError{400, "OTSUnsupportOperation", fmt.Sprintf("Unsupported operation: '%s'.", action)}
+	}
+	req := h.newReq()
+	if err := proto.Unmarshal(body, req); err != nil {
+		return handler{}, nil, errParam("Failed to parse the ProtoBuf message: %v", err)
+	}
+	return h, req, nil
+}
+
+// simulateCall runs the OnRequest hook and waits the SetLatency delay, the
+// simulated network and service time of one call (so a test can count
+// round trips on the clock).
+func (s *Server) simulateCall(action string) {
+	s.mu.Lock()
+	hook, latency := s.onRequest, s.latency
+	s.mu.Unlock()
+	if hook != nil {
+		hook(action)
+	}
+	if latency > 0 {
+		time.Sleep(latency)
+	}
+}
+
+// serveFault answers with an injected fault that replaces the action (an
+// error, a reset, a hang) and reports whether it did; a reset after apply
+// is left to the caller.
+func serveFault(w http.ResponseWriter, r *http.Request, fault *Fault) bool {
+	switch fault.Kind {
+	case FaultError:
+		writeError(w, &opError{fault.Status, fault.Code, fault.Message})
+	case FaultReset:
+		reset(w)
+	case FaultHang:
+		<-r.Context().Done() // the client gave up
+	default:
+		return false
+	}
+	return true
+}
+
+// writeResponse sends a successful answer with its body MD5.
+func writeResponse(w http.ResponseWriter, resp proto.Message) {
 	out, err := proto.Marshal(resp)
 	if err != nil {
 		// A response that does not marshal (a required field unset) is a

@@ -79,8 +79,10 @@ func rowSize(r *row) int {
 	for _, v := range r.pk {
 		n += v.size()
 	}
-	for name, c := range r.cols {
-		n += len(name) + c.v.size()
+	for name, vs := range r.cols {
+		for _, c := range vs {
+			n += len(name) + c.v.size()
+		}
 	}
 	return n
 }

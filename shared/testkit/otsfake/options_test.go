@@ -178,40 +178,27 @@ func TestIndexNeedsNoTTLOrNoUpdates(t *testing.T) {
 	wantCode(t, "UpdateTable adds a TTL to an updatable indexed table", err, 400, "OTSParameterInvalid")
 }
 
-// TestSimpleRowMatrixFallsBack: the data block type of GetRange is a hint;
-// asking for SIMPLE_ROW_MATRIX gets PlainBuffer, and the answer says so.
-func TestSimpleRowMatrixFallsBack(t *testing.T) {
+// TestIndexNeedsOneVersion: a table with secondary indexes keeps one
+// version per cell (the service's prerequisite for an index), at
+// CreateTable and UpdateTable.
+func TestIndexNeedsOneVersion(t *testing.T) {
 	c := client(newFake(t, Options{}), nil)
-	createUsers(t, c)
-	for i := range int64(3) {
-		putUser(t, c, "d1", i, 20+i, fmt.Sprint("u", i))
-	}
-	start, end := bounds("d1", ots.MIN, ots.MAX, "id")
-	resp, err := c.GetRange(&ots.GetRangeRequest{RangeRowQueryCriteria: &ots.RangeRowQueryCriteria{TableName: "users",
-		StartPrimaryKey: start, EndPrimaryKey: end, Direction: ots.FORWARD, MaxVersion: 1, DataBlockType: ots.SimpleRowMatrix}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.DataBlockType != ots.PlainBuffer || len(resp.Rows) != 3 || resp.Rows[2].PrimaryKey.PrimaryKeys[1].Value != int64(2) {
-		t.Fatalf("GetRange with SIMPLE_ROW_MATRIX: block type %v, %d rows", resp.DataBlockType, len(resp.Rows))
-	}
-}
-
-// TestMaxVersionsRefused: the fake keeps one version per cell, so it
-// refuses max_versions > 1 at CreateTable and UpdateTable with the
-// service's parameter error rather than silently dropping versions.
-func TestMaxVersionsRefused(t *testing.T) {
-	c := client(newFake(t, Options{}), nil)
-	err := simpleTable(c, "v2", &ots.TableOption{TimeToAlive: -1, MaxVersion: 2})
-	wantCode(t, "CreateTable max_versions 2", err, 400, "OTSParameterInvalid")
-	if err := simpleTable(c, "v1", &ots.TableOption{TimeToAlive: -1, MaxVersion: 1}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.UpdateTable(&ots.UpdateTableRequest{TableName: "v1", TableOption: &ots.TableOption{TimeToAlive: -1, MaxVersion: 3}})
-	wantCode(t, "UpdateTable max_versions 3", err, 400, "OTSParameterInvalid")
-	if _, err := c.DescribeTable(&ots.DescribeTableRequest{TableName: "v2"}); err == nil {
+	meta := &ots.TableMeta{TableName: "v"}
+	meta.AddPrimaryKeyColumn("dir", ots.PrimaryKeyType_STRING)
+	meta.AddDefinedColumn("age", ots.DefinedColumn_INTEGER)
+	req := &ots.CreateTableRequest{TableMeta: meta, TableOption: &ots.TableOption{TimeToAlive: -1, MaxVersion: 2}, ReservedThroughput: &ots.ReservedThroughput{}}
+	ix := &ots.IndexMeta{IndexName: "v_ix", IndexType: ots.IT_LOCAL_INDEX}
+	ix.AddPrimaryKeyColumn("dir")
+	ix.AddPrimaryKeyColumn("age")
+	req.AddIndexMeta(ix)
+	_, err := c.CreateTable(req)
+	wantCode(t, "index + max_versions 2", err, 400, "OTSParameterInvalid")
+	if _, err := c.DescribeTable(&ots.DescribeTableRequest{TableName: "v"}); err == nil {
 		t.Fatal("a refused table exists")
 	}
+	createUsers(t, c)
+	_, err = c.UpdateTable(&ots.UpdateTableRequest{TableName: "users", TableOption: &ots.TableOption{TimeToAlive: -1, MaxVersion: 3}})
+	wantCode(t, "UpdateTable of an indexed table to max_versions 3", err, 400, "OTSParameterInvalid")
 }
 
 // TestUnsupportedFeaturesRefused: features the project does not use get the
@@ -228,12 +215,7 @@ func TestUnsupportedFeaturesRefused(t *testing.T) {
 		return err
 	}
 	cases := map[string]error{
-		"time_range": get(func(q *ots.SingleRowQueryCriteria) {
-			q.MaxVersion = 0
-			q.TimeRange = &ots.TimeRange{Start: 0, End: 1 << 40}
-		}),
-		"start_column":             get(func(q *ots.SingleRowQueryCriteria) { q.SetStartColumn("age") }),
-		"column pagination filter": get(func(q *ots.SingleRowQueryCriteria) { q.Filter = &ots.PaginationFilter{Offset: 0, Limit: 1} }),
+		"transaction_id": get(func(q *ots.SingleRowQueryCriteria) { q.TransactionId = proto.String("txn") }),
 	}
 	meta := &ots.TableMeta{TableName: "auto"}
 	meta.AddPrimaryKeyColumn("p", ots.PrimaryKeyType_STRING)

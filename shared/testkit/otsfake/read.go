@@ -10,8 +10,14 @@ import (
 
 // readOpts are the read options shared by GetRow, GetRange and BatchGetRow.
 type readOpts struct {
-	columns []string
-	filter  *filter
+	columns []string // columns_to_get; empty: all
+	filter  *filter  // a column value filter; nil: none
+	page    *pb.ColumnPaginationFilter
+	// maxVersions caps the versions returned per cell (0: every version in
+	// the window); window is the time_range (nil: any timestamp).
+	maxVersions      int
+	window           *timeRange
+	startCol, endCol *string
 }
 
 func newReadOpts(maxVersions *int32, tr *pb.TimeRange, columns []string, filterBytes []byte, startCol, endCol *string) (readOpts, *opError) {
@@ -21,52 +27,83 @@ func newReadOpts(maxVersions *int32, tr *pb.TimeRange, columns []string, filterB
 	if maxVersions != nil && *maxVersions < 1 {
 		return readOpts{}, errParam("max_versions must be positive.")
 	}
-	if tr != nil {
-		return readOpts{}, errUnsupported("time_range")
+	window, oe := newTimeRange(tr, maxVersions != nil)
+	if oe != nil {
+		return readOpts{}, oe
 	}
-	if startCol != nil || endCol != nil {
-		return readOpts{}, errUnsupported("start_column/end_column")
+	if startCol != nil && endCol != nil && *startCol >= *endCol {
+		// UNCONFIRMED: the service's answer for an empty column window.
+		return readOpts{}, errParam("start_column must be less than end_column.")
 	}
-	o := readOpts{columns: columns}
+	o := readOpts{columns: columns, window: window, startCol: startCol, endCol: endCol}
+	if maxVersions != nil {
+		o.maxVersions = int(*maxVersions)
+	}
 	if len(filterBytes) > 0 {
 		f, oe := decodeFilter(filterBytes)
 		if oe != nil {
 			return o, oe
 		}
-		if f.single == nil && f.composite == nil {
+		switch {
+		case f.page != nil:
+			o.page = f.page
+		case f.single != nil || f.composite != nil:
+			o.filter = f
+		default:
 			return o, errParam("Invalid filter.")
 		}
-		o.filter = f
 	}
 	return o, nil
 }
 
-// project builds the response row for r, or reports that it is filtered
-// out. pkNames are the key column names of the table or index read.
-func (o readOpts) project(pkNames []string, r *row, cols map[string]cellVal) (pbRow, bool) {
-	if o.filter != nil && !o.filter.match(cols) {
+// project builds the response row for r, whose visible cells are cols, or
+// reports that it is filtered out. pkNames are the key column names of the
+// table or index read. The filter sees the versions the read selects.
+func (o readOpts) project(pkNames []string, r *row, cols map[string]versions) (pbRow, bool) {
+	picked := make(map[string]versions, len(cols))
+	for name, vs := range cols {
+		if p := pick(vs, o.window, o.maxVersions); len(p) > 0 {
+			picked[name] = p
+		}
+	}
+	if o.filter != nil && !o.filter.match(picked) {
 		return pbRow{}, false
 	}
 	out := pkRow(pkNames, r.pk)
-	names := slices.Sorted(maps.Keys(cols))
-	wantedPK := false
-	for _, n := range names {
-		if len(o.columns) > 0 && !slices.Contains(o.columns, n) {
-			continue
-		}
-		c := cols[n]
-		out.cells = append(out.cells, pbCell{name: n, val: c.v, hasValue: true, ts: c.ts, hasTS: true})
-	}
-	for _, n := range o.columns {
-		if slices.Contains(pkNames, n) {
-			wantedPK = true
+	for _, name := range o.columnNames(picked) {
+		for _, c := range picked[name] {
+			out.cells = append(out.cells, pbCell{name: name, val: c.v, hasValue: true, ts: c.ts, hasTS: true})
 		}
 	}
-	// With columns_to_get, a row holding none of them is not returned.
+	// With columns_to_get, a row holding none of them is not returned
+	// (unless a primary key column was asked for).
+	wantedPK := slices.ContainsFunc(o.columns, func(n string) bool { return slices.Contains(pkNames, n) })
 	if len(o.columns) > 0 && len(out.cells) == 0 && !wantedPK {
 		return pbRow{}, false
 	}
 	return out, true
+}
+
+// columnNames are the columns of cols a read returns, in name order: those
+// in columns_to_get (all when empty) from start_column (inclusive) to
+// end_column (exclusive), then the pagination filter's offset and limit.
+// UNCONFIRMED: that the pagination filter counts columns, not versions.
+func (o readOpts) columnNames(cols map[string]versions) []string {
+	var names []string
+	for _, n := range slices.Sorted(maps.Keys(cols)) {
+		switch {
+		case len(o.columns) > 0 && !slices.Contains(o.columns, n):
+		case o.startCol != nil && n < *o.startCol:
+		case o.endCol != nil && n >= *o.endCol:
+		default:
+			names = append(names, n)
+		}
+	}
+	if o.page != nil {
+		names = names[min(int(o.page.GetOffset()), len(names)):]
+		names = names[:min(int(o.page.GetLimit()), len(names))]
+	}
+	return names
 }
 
 func (s *Server) getRow(req *pb.GetRowRequest) (proto.Message, *opError) {
@@ -130,98 +167,6 @@ func (s *Server) target(t *table, ix *index, pk []pbCell, bounds bool) (*store, 
 		}
 	}
 	return &ix.data, ix.key, nil
-}
-
-func (s *Server) getRange(req *pb.GetRangeRequest) (proto.Message, *opError) {
-	if req.TransactionId != nil || len(req.Token) > 0 {
-		return nil, errUnsupported("A transaction_id or token")
-	}
-	// data_block_type_hint is a hint: the service may answer in another
-	// format and names the one it used in data_block_type. The fake always
-	// answers PlainBuffer (SIMPLE_ROW_MATRIX falls back), and says so.
-	t, ix, oe := s.readable(req.GetTableName())
-	if oe != nil {
-		return nil, oe
-	}
-	o, oe := newReadOpts(req.MaxVersions, req.TimeRange, req.ColumnsToGet, req.Filter, req.StartColumn, req.EndColumn)
-	if oe != nil {
-		return nil, oe
-	}
-	startRow, err := decodeRow(req.InclusiveStartPrimaryKey)
-	if err != nil {
-		return nil, decodeErr(err)
-	}
-	endRow, err := decodeRow(req.ExclusiveEndPrimaryKey)
-	if err != nil {
-		return nil, decodeErr(err)
-	}
-	st, pkNames, oe := s.target(t, ix, startRow.pk, true)
-	if oe != nil {
-		return nil, oe
-	}
-	if _, _, oe := s.target(t, ix, endRow.pk, true); oe != nil {
-		return nil, oe
-	}
-	start, end := cellValues(startRow.pk), cellValues(endRow.pk)
-	forward := req.GetDirection() == pb.Direction_FORWARD
-	if c := comparePK(start, end); forward && c >= 0 {
-		return nil, errParam("Begin key must less than end key in FORWARD.")
-	} else if !forward && c <= 0 {
-		return nil, errParam("Begin key must more than end key in BACKWARD.")
-	}
-	limit := s.opts.PageRows
-	if req.Limit != nil {
-		if req.GetLimit() <= 0 {
-			return nil, errParam("The limit must be greater than 0.")
-		}
-		limit = min(limit, int(req.GetLimit()))
-	}
-
-	now := s.now()
-	var rows []pbRow
-	bytes, read := 0, 0
-	var next []value
-	i, step := st.search(start), 1
-	if !forward {
-		// The last row with key <= start.
-		i = st.search(start)
-		if i == len(st.rows) || comparePK(st.rows[i].pk, start) > 0 {
-			i--
-		}
-		step = -1
-	}
-	for ; i >= 0 && i < len(st.rows); i += step {
-		r := st.rows[i]
-		if (forward && comparePK(r.pk, end) >= 0) || (!forward && comparePK(r.pk, end) <= 0) {
-			break
-		}
-		if len(rows) >= limit || bytes >= maxPageBytes {
-			next = r.pk
-			break
-		}
-		cols, ok := t.visible(r, now)
-		if !ok {
-			continue
-		}
-		read += rowSize(r)
-		if out, ok := o.project(pkNames, r, cols); ok {
-			rows = append(rows, out)
-			bytes += rowSize(r)
-		}
-	}
-	resp := &pb.GetRangeResponse{
-		Consumed:      consumed(cu(read), 0),
-		Rows:          encodeRows(rows...),
-		DataBlockType: pb.DataBlockType_DBT_PLAIN_BUFFER.Enum(),
-		CompressType:  pb.CompressType_CPT_NONE.Enum(),
-	}
-	if next != nil {
-		// UNCONFIRMED: whether the service also returns a next key when a
-		// page ends exactly at the last row of the range; the fake returns
-		// one only when another row follows.
-		resp.NextStartPrimaryKey = encodeRows(pkRow(pkNames, next))
-	}
-	return resp, nil
 }
 
 // pkRow is a row holding only the primary key key, whose columns are named

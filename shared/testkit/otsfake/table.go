@@ -24,17 +24,10 @@ const (
 
 var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 
-// cellVal is a stored attribute cell (one version: the fake keeps only the
-// newest, which is all max_versions = 1 tables hold).
-type cellVal struct {
-	v  value
-	ts int64 // milliseconds
-}
-
 // row is a stored row.
 type row struct {
 	pk   []value
-	cols map[string]cellVal
+	cols map[string]versions
 	ts   int64 // last write, for TTL of rows without attribute columns
 }
 
@@ -161,8 +154,9 @@ func (t *table) columnTypeIs(name string, vt byte) bool {
 }
 
 // visible reports whether r is visible at now (ms) given the table TTL, and
-// returns the visible cells.
-func (t *table) visible(r *row, now int64) (map[string]cellVal, bool) {
+// returns the visible cells: the versions younger than the TTL. The result
+// must not be modified.
+func (t *table) visible(r *row, now int64) (map[string]versions, bool) {
 	if r == nil {
 		return nil, false
 	}
@@ -173,16 +167,29 @@ func (t *table) visible(r *row, now int64) (map[string]cellVal, bool) {
 	if len(r.cols) == 0 {
 		return r.cols, r.ts > limit
 	}
-	var live map[string]cellVal
-	for name, c := range r.cols {
-		if c.ts > limit {
-			if live == nil {
-				live = map[string]cellVal{}
-			}
-			live[name] = c
+	live := make(map[string]versions, len(r.cols))
+	for name, vs := range r.cols {
+		n := 0
+		for n < len(vs) && vs[n].ts > limit {
+			n++
+		}
+		if n > 0 {
+			live[name] = vs[:n]
 		}
 	}
-	return live, live != nil
+	return live, len(live) > 0
+}
+
+// trimVersions drops the versions beyond the table's max_versions, after
+// UpdateTable lowered it: reads never return them again.
+func (t *table) trimVersions() {
+	for _, r := range t.data.rows {
+		for name, vs := range r.cols {
+			if len(vs) > int(t.maxVers) {
+				r.cols[name] = vs[:t.maxVers:t.maxVers]
+			}
+		}
+	}
 }
 
 // indexRow derives r's entry in ix, or nil when r lacks an index key column.
@@ -194,10 +201,12 @@ func (t *table) indexRow(ix *index, r *row) *row {
 				return r.pk[i], true
 			}
 		}
-		c, ok := r.cols[name]
-		return c.v, ok
+		if vs, ok := r.cols[name]; ok {
+			return vs.latest().v, true
+		}
+		return value{}, false
 	}
-	out := &row{cols: map[string]cellVal{}, ts: r.ts}
+	out := &row{cols: map[string]versions{}, ts: r.ts}
 	for _, k := range ix.key {
 		v, ok := pkAt(k)
 		if !ok {

@@ -124,43 +124,22 @@ func (s *Server) apply(t *table, c *change) ([]byte, int, *opError) {
 	var next *row
 	switch c.kind {
 	case pb.OperationType_PUT:
-		next = &row{pk: c.key, cols: map[string]cellVal{}, ts: now}
+		// A put replaces the row: every column and every version.
+		next = &row{pk: c.key, cols: map[string]versions{}, ts: now}
 		for _, cell := range c.cells {
-			next.cols[cell.name] = cellVal{v: cell.val, ts: tsOr(cell, now)}
+			next.cols[cell.name] = versions{{v: cell.val, ts: tsOr(cell, now)}}
 		}
 	case pb.OperationType_UPDATE:
 		next = &row{pk: c.key, cols: maps.Clone(cols), ts: now}
 		if next.cols == nil {
-			next.cols = map[string]cellVal{}
+			next.cols = map[string]versions{}
 		}
-		for _, cell := range c.cells {
-			switch {
-			case !cell.hasOp:
-				next.cols[cell.name] = cellVal{v: cell.val, ts: tsOr(cell, now)}
-			case cell.op == opDeleteAll:
-				delete(next.cols, cell.name)
-			case cell.op == opDeleteOne:
-				if cur, ok := next.cols[cell.name]; ok && cur.ts == cell.ts {
-					delete(next.cols, cell.name)
-				}
-			case cell.op == opIncrement:
-				cur, ok := next.cols[cell.name]
-				switch {
-				case !ok:
-					// UNCONFIRMED: an increment of a missing column starts
-					// from 0.
-					next.cols[cell.name] = cellVal{v: cell.val, ts: now}
-				case cur.v.t != vtInteger:
-					return nil, 0, errParam("Column %s is not an integer and cannot be incremented.", cell.name)
-				default:
-					next.cols[cell.name] = cellVal{v: value{t: vtInteger, i: cur.v.i + cell.val.i}, ts: now}
-				}
-			}
+		if oe := updateCells(next.cols, c.cells, t.maxVers, now); oe != nil {
+			return nil, 0, oe
 		}
 		if old == nil && len(next.cols) == 0 {
 			next = nil // deleting columns of a missing row creates nothing
 		}
-	case pb.OperationType_DELETE:
 	}
 	size := len(c.key)
 	if next != nil {
@@ -169,23 +148,63 @@ func (s *Server) apply(t *table, c *change) ([]byte, int, *opError) {
 	if c.kind == pb.OperationType_DELETE || next != nil || old != nil {
 		t.write(c.key, old, next)
 	}
-	var out []byte
+	return returnedRow(c, next), size, nil
+}
+
+// updateCells applies an update's cells to cols (a copy the update owns;
+// its version lists are shared and replaced, never modified), keeping up
+// to maxVers versions per cell.
+func updateCells(cols map[string]versions, cells []pbCell, maxVers int32, now int64) *opError {
+	for _, cell := range cells {
+		cur, ok := cols[cell.name]
+		switch {
+		case !cell.hasOp:
+			cols[cell.name] = cur.with(cellVal{v: cell.val, ts: tsOr(cell, now)}, maxVers)
+		case cell.op == opDeleteAll:
+			delete(cols, cell.name)
+		case cell.op == opDeleteOne:
+			if rest := cur.without(cell.ts); rest != nil {
+				cols[cell.name] = rest
+			} else {
+				delete(cols, cell.name)
+			}
+		case cell.op == opIncrement:
+			// UNCONFIRMED: an increment of a missing column starts from 0;
+			// the sum is a new version at the server's time.
+			sum := cell.val
+			if ok {
+				latest := cur.latest().v
+				if latest.t != vtInteger {
+					return errParam("Column %s is not an integer and cannot be incremented.", cell.name)
+				}
+				sum = value{t: vtInteger, i: latest.i + cell.val.i}
+			}
+			cols[cell.name] = cur.with(cellVal{v: sum, ts: now}, maxVers)
+		}
+	}
+	return nil
+}
+
+// returnedRow is the row a write answers with, as its return_content asks:
+// the primary key, or the named columns' newest values after the change.
+func returnedRow(c *change, next *row) []byte {
 	switch c.ret.GetReturnType() {
 	case pb.ReturnType_RT_PK:
-		out = encodeRows(pbRow{pk: c.pkCells})
+		return encodeRows(pbRow{pk: c.pkCells})
 	case pb.ReturnType_RT_AFTER_MODIFY:
 		r := pbRow{pk: c.pkCells}
 		for _, name := range c.ret.ReturnColumnNames {
 			if next == nil {
 				break
 			}
-			if v, ok := next.cols[name]; ok {
+			if vs, ok := next.cols[name]; ok {
+				v := vs.latest()
 				r.cells = append(r.cells, pbCell{name: name, val: v.v, hasValue: true, ts: v.ts, hasTS: true})
 			}
 		}
-		out = encodeRows(r)
+		return encodeRows(r)
 	}
-	return out, size, nil
+	return nil
 }
 
 func tsOr(c pbCell, now int64) int64 {
