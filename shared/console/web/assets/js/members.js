@@ -76,7 +76,7 @@ async function load(area, status, delBtn, addBtn) {
   syncDel();
   if (!members.length && st.tokens.page === 0) {
     replace(area, h('p', { class: 'empty', id: 'members-empty', text: st.keyword ? S.membersNoMatch(st.keyword) : S.membersEmpty }),
-      st.keyword ? null : h('button', { type: 'button', class: 'primary', text: S.addedMember, on: { click: () => addBtn.click() } }));
+      st.keyword ? null : h('button', { type: 'button', class: 'primary', text: S.addedMember, on: { click: () => { addBtn.focus(); addBtn.click(); } } }));
     return;
   }
   const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': S.selectAllPage,
