@@ -10,9 +10,10 @@ import (
 )
 
 // TestScreenshots writes the images README shows (make screenshots sets
-// SCREENSHOTS_DIR=docs/images): the setup page, the member table and the
-// Added Member dialog, at 1280 px wide. Without SCREENSHOTS_DIR it still
-// drives the same screens, so the target cannot rot unnoticed.
+// SCREENSHOTS_DIR=docs/images): the setup page, the member table with its
+// Folder column, the Added Member dialog and the Auto-enrollment page, at
+// 1280 px wide. Without SCREENSHOTS_DIR it still drives the same screens,
+// so the target cannot rot unnoticed.
 func TestScreenshots(t *testing.T) {
 	s := startServer(t)
 	ctx := tab(t)
@@ -30,18 +31,37 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seedDirectory(t, s, 6, delegate)
+	ids := seedDirectory(t, s, 6, delegate)
+	folder := func(name string) string {
+		return s.api("", "POST", "/_local/create-folder", map[string]any{"FolderName": name})["Folder"].(map[string]any)["FolderId"].(string)
+	}
+	prod, staging := folder("Production"), folder("Staging")
+	for id, f := range map[string]string{ids[0]: prod, ids[1]: staging, ids[2]: prod, ids[3]: prod, ids[4]: staging} {
+		s.api("", "POST", "/_local/move-account", map[string]any{"AccountId": id, "FolderId": f})
+	}
 	s.api(owner, "POST", "/add-members", map[string]any{"Members": []map[string]string{
-		{"AccountId": "1000000000000011", "Remark": "production"}, {"AccountId": "1000000000000012", "Remark": "staging"},
-		{"AccountId": "1000000000000013"}}})
+		{"AccountId": ids[0], "Remark": "production"}, {"AccountId": ids[1], "Remark": "staging"},
+		{"AccountId": ids[2]}}})
+	// The mirror's first full sync (the hourly timer), so the table knows each member's folder.
+	s.api("", "POST", "/reconcile-members", map[string]any{"triggerName": "reconcile-hourly", "payload": "reconcile-members"})
 
 	do(t, ctx, chromedp.EmulateViewport(1280, 900), signIn(s, owner), click("#tab-setup"), view("setup"), count("#pending", 1))
 	shot("setup.png", "body")
-	do(t, ctx, click("#tab-members"), view("members"), count("table.members tbody tr", 3))
+	do(t, ctx, click("#tab-members"), view("members"), count("table.members tbody tr", 3),
+		hasText("table.members tbody", "/Production"))
 	shot("member-table.png", "body")
 	do(t, ctx, click("#added-member"), count("#candidates input[type=checkbox]", 4),
-		click(`#candidates input[value="1000000000000014"]`), click("#move-selected"), count("#selected input", 1))
+		click(fmt.Sprintf(`#candidates input[value=%q]`, ids[3])), click("#move-selected"), count("#selected input", 1))
 	shot("added-member-dialog.png", "body")
+	// Auto-enrollment: new accounts of /Production join on their own; the
+	// preview lists the one there that is not a member yet.
+	do(t, ctx, click("#transfer-cancel"), count("dialog[open]", 0), click("#tab-policy"), view("policy"),
+		click("#policy-mode-Folders"), click(fmt.Sprintf(`input.policy-folder[value=%q]`, prod)),
+		click("#policy-add-exclusion"), typeIn("#policy-exclusions li:last-child .excl-id", ids[5]),
+		typeIn("#policy-exclusions li:last-child .excl-reason", "sandbox account"),
+		click("#policy-preview"), hasText("#policy-would-add", "covers 1 account(s)"),
+		hasText(fmt.Sprintf(`#policy-preview-result tr[data-account=%q]`, ids[3]), "/Production"))
+	shot("auto-enrollment.png", "body")
 }
 
 // seedDirectory enables the directory, invites n accounts

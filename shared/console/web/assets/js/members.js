@@ -23,7 +23,12 @@ export async function renderMembers(el, ctx) {
   const csvBtn = h('button', { type: 'button', id: 'export-csv', text: S.exportCsv });
   const reload = () => load(tableArea, status, delBtn, addBtn);
 
-  addBtn.addEventListener('click', () => openAddMembers({ onDone: () => { st.tokens.reset(); reload(); ctx.refresh(); } }));
+  addBtn.addEventListener('click', () => openAddMembers({ onDone: (res) => {
+    st.tokens.reset();
+    addedNotice(status, res);
+    reload();
+    ctx.refresh();
+  } }));
   delBtn.addEventListener('click', () => deleteMembers([...st.selected], status, reload, ctx));
   csvBtn.addEventListener('click', () => busy(csvBtn, async () => {
     try {
@@ -71,7 +76,7 @@ async function load(area, status, delBtn, addBtn) {
   syncDel();
   if (!members.length && st.tokens.page === 0) {
     replace(area, h('p', { class: 'empty', id: 'members-empty', text: st.keyword ? S.membersNoMatch(st.keyword) : S.membersEmpty }),
-      st.keyword ? null : h('button', { type: 'button', class: 'primary', text: S.addedMember, on: { click: () => addBtn.click() } }));
+      st.keyword ? null : h('button', { type: 'button', class: 'primary', text: S.addedMember, on: { click: () => { addBtn.focus(); addBtn.click(); } } }));
     return;
   }
   const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': S.selectAllPage,
@@ -92,14 +97,15 @@ async function load(area, status, delBtn, addBtn) {
   const rows = members.map((m) => {
     const cb = h('input', { type: 'checkbox', 'aria-label': S.selectMember(m.AccountId), checked: st.selected.has(m.AccountId),
       on: { change: (e) => { (e.target.checked ? st.selected.add(m.AccountId) : st.selected.delete(m.AccountId)); syncDel(); } } });
+    // data-label names the column when a narrow screen stacks the row.
     return h('tr', { 'data-account': m.AccountId },
-      h('td', {}, cb),
-      h('td', { class: 'mono uid', text: m.AccountId }),
-      h('td', { class: 'name', text: m.AccountName }),
-      h('td', { class: 'time' }, timeEl(m.AddTime)),
-      h('td', { class: 'remark', text: m.Remark }),
-      h('td', { class: 'folder muted', text: m.FolderPath || '' }),
-      h('td', { class: 'row-actions' },
+      h('td', { class: 'select', 'data-label': S.colSelect }, cb),
+      h('td', { class: 'mono uid', 'data-label': S.accountUid, text: m.AccountId }),
+      h('td', { class: 'name', 'data-label': S.accountName, text: m.AccountName }),
+      h('td', { class: 'time', 'data-label': S.addTime }, timeEl(m.AddTime)),
+      h('td', { class: 'remark', 'data-label': S.remark, text: m.Remark }),
+      h('td', { class: 'folder muted', 'data-label': S.folder, text: m.FolderPath || '' }),
+      h('td', { class: 'row-actions', 'data-label': S.actions },
         h('button', { type: 'button', class: 'link remarks', text: S.remarks, 'aria-label': `${S.remarks}: ${m.AccountId}`,
           on: { click: () => openRemark(m, { onSaved: reload }) } }),
         h('button', { type: 'button', class: 'link danger delete', text: S.delete, 'aria-label': `${S.delete}: ${m.AccountId}`,
@@ -109,8 +115,9 @@ async function load(area, status, delBtn, addBtn) {
     h('div', { class: 'table-wrap' }, h('table', { class: 'table members' },
       h('caption', { class: 'sr-only', text: S.membersTitle }),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, all), sortHeader('AccountId', S.accountUid),
-        h('th', { scope: 'col', text: S.accountName }), sortHeader('AddTime', S.addTime),
-        h('th', { scope: 'col', text: S.remark }), h('th', { scope: 'col', text: S.folder }), h('th', { scope: 'col', text: S.actions }))),
+        h('th', { scope: 'col', class: 'plain', text: S.accountName }), sortHeader('AddTime', S.addTime),
+        h('th', { scope: 'col', class: 'plain', text: S.remark }), h('th', { scope: 'col', class: 'plain', text: S.folder }),
+        h('th', { scope: 'col', class: 'plain', text: S.actions }))),
       h('tbody', {}, rows))),
     h('div', { class: 'pager-row' }, pager({ page: st.tokens.page, total: res.TotalCount, pageSize: st.pageSize, hasNext: st.tokens.hasNext,
       label: S.membersTitle,
@@ -124,6 +131,16 @@ function pageSizeSelect(onChange) {
     [10, 20, 50, 100].map((n) => h('option', { value: n, text: n })));
   sel.value = String(st.pageSize);
   return h('span', { class: 'size' }, h('label', { for: id, text: S.pageSize }), ' ', sel);
+}
+
+// addedNotice says what Added Member did: a short line when nothing failed
+// (the dialog listed each result otherwise).
+function addedNotice(status, res) {
+  const already = res.Results.filter((r) => r.Status === 'AlreadyMember').length;
+  if (res.Results.some((r) => r.Status === 'Failed')) { replace(status); return; }
+  const text = already ? `${S.addResults(res.AddedCount)} ${S.alreadyMembers(already)}` : S.addResults(res.AddedCount);
+  announce(text);
+  replace(status, h('p', { class: 'notice', id: 'added-notice', role: 'status', text }));
 }
 
 // deleteMembers asks, deletes, and shows what happened to each member.

@@ -4,6 +4,7 @@
 // Remarks, Delete. strings.zh.js has Simplified Chinese for the same keys;
 // the language is chosen once, when the page loads (setLanguage reloads).
 import { ZH } from './strings.zh.js';
+import { ERRORS_ZH } from './errors.zh.js';
 
 const LANG_KEY = 'sase-console-language'; // a preference, not a secret
 
@@ -65,6 +66,8 @@ const EN = {
   // Errors
   errorCode: 'Code',
   errorMessage: 'Message',
+  errorExplained: 'Explanation',
+  serverMessage: 'Server message',
   requestId: 'RequestId',
   copy: 'Copy',
   copied: 'Copied',
@@ -167,6 +170,8 @@ const EN = {
   selectedEmpty: 'Nothing selected yet: tick accounts on the left and move them here.',
   maxSelected: (max) => `At most ${max} accounts can be added at once.`,
   addResults: (n) => `${n} member(s) added.`,
+  alreadyMembers: (n) => `${n} account(s) were members already.`,
+  addFailed: (failed, added) => `${failed} account(s) could not be added; ${added} added. The failures are listed first.`,
 
   // Remarks
   remarkTitle: (id) => `Remarks: ${id}`,
@@ -239,4 +244,11 @@ const EN = {
 };
 
 export const S = language === 'zh' ? { ...EN, ...ZH } : EN;
+
+// errorText is the Chinese text of an error Code (exact, else its prefix's
+// ".*" entry), or '' in English, where the server's message says it.
+export function errorText(code) {
+  if (language !== 'zh' || !code) return '';
+  return ERRORS_ZH[code] || ERRORS_ZH[`${code.split('.')[0]}.*`] || '';
+}
 document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';

@@ -51,6 +51,8 @@ export const ZH = {
 
   errorCode: '错误码',
   errorMessage: '信息',
+  errorExplained: '说明',
+  serverMessage: '服务器信息',
   requestId: 'RequestId',
   copy: '复制',
   copied: '已复制',
@@ -147,6 +149,8 @@ export const ZH = {
   selectedEmpty: '尚未选择：在左侧勾选账号并移到这里。',
   maxSelected: (max) => `一次最多添加 ${max} 个账号。`,
   addResults: (n) => `已添加 ${n} 个成员。`,
+  alreadyMembers: (n) => `${n} 个账号已是成员。`,
+  addFailed: (failed, added) => `${failed} 个账号未能添加；已添加 ${added} 个。失败项列在最前。`,
 
   remarkTitle: (id) => `备注：${id}`,
   remarkLabel: '备注',

@@ -2,7 +2,7 @@
 // buttons, modal dialogs (focus kept inside, Esc closes, focus returned),
 // confirmations, per-item results and pagers.
 import { h, replace, uid } from './dom.js';
-import { S } from './strings.js';
+import { S, errorText } from './strings.js';
 
 // announce tells screen-reader users what just happened.
 export function announce(msg) {
@@ -13,7 +13,10 @@ export function announce(msg) {
 }
 
 // errorBox shows an API error: Code, Message and the RequestId to quote.
+// In Chinese a documented Code also gets its text (errors.zh.js), and the
+// server's English message stays beside it for the details.
 export function errorBox(err, retry) {
+  const explained = errorText(err.code);
   const rid = err.requestId || '';
   const ridInput = h('input', { class: 'rid', readonly: true, value: rid, 'aria-label': S.requestId });
   const copyBtn = h('button', { type: 'button', class: 'link', text: S.copy, on: { click: async () => {
@@ -24,7 +27,8 @@ export function errorBox(err, retry) {
   return h('div', { class: 'error', role: 'alert', 'data-code': err.code || '' },
     h('dl', {},
       h('dt', { text: S.errorCode }), h('dd', { class: 'code', text: err.code || '' }),
-      h('dt', { text: S.errorMessage }), h('dd', { class: 'message', text: err.message || '' }),
+      explained ? [h('dt', { text: S.errorExplained }), h('dd', { class: 'explained', text: explained })] : null,
+      h('dt', { text: explained ? S.serverMessage : S.errorMessage }), h('dd', { class: 'message', text: err.message || '' }),
       rid ? [h('dt', { text: S.requestId }), h('dd', {}, ridInput, ' ', copyBtn)] : null),
     retry ? h('button', { type: 'button', text: S.retry, on: { click: retry } }) : null);
 }
@@ -110,7 +114,9 @@ export function confirmDialog(title, message, okLabel = S.ok) {
 export function resultsList(results, idKey) {
   return h('ul', { class: 'results' }, results.map((r) => h('li', { class: r.Status === 'Failed' ? 'failed' : 'ok', 'data-id': r[idKey] },
     h('span', { class: 'mono', text: r[idKey] }), ' — ', h('strong', { 'data-status': r.Status, text: S.statuses[r.Status] || r.Status }),
-    r.Code ? h('span', { text: ` (${r.Code}: ${r.Message || ''})` }) : null)));
+    r.Code ? h('span', { class: 'failure' }, ' (', h('span', { class: 'code', text: r.Code }), ': ',
+      errorText(r.Code) ? h('span', { class: 'explained', text: `${errorText(r.Code)} ` }) : null,
+      h('span', { class: 'message', text: r.Message || '' }), ')') : null)));
 }
 
 // pager is the paging bar of a list paged with NextToken: page numbers are
