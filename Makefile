@@ -4,7 +4,7 @@ GO ?= go
 PKGS := ./...
 BUNDLE ?= dist/sase-multiaccount.tar.gz
 
-.PHONY: help run test test-short cover bench lint vet clean build package deploy deploy-check role-policy tables screenshots
+.PHONY: help run test test-short cover ots-sdk-suite bench lint vet clean build package deploy deploy-check role-policy tables screenshots
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-13s %s\n", $$1, $$2}'
@@ -58,3 +58,6 @@ tables: ## Create or check the Tablestore tables (operator credentials; make dep
 
 clean: ## Remove build output (keeps .local/ data)
 	rm -rf dist bin coverage.out
+
+ots-sdk-suite: ## Run the Tablestore SDK's own integration suite against the fake (at least 21 of its 22 in-scope tests must pass; 1-2 min)
+	$(GO) run ./scripts/ots-sdk-suite
