@@ -34,15 +34,14 @@ const (
 	CodeInvitationStatus   Code = "Conflict.InvitationStatus"
 	CodeFolderNotFound     Code = "EntityNotExists.Folder"
 
-	// Folder refusals RD answers CreateFolder with (research §2.1); the
-	// port keeps RD's codes.
+	// Folder refusals RD answers CreateFolder with; the port keeps RD's
+	// codes.
 	CodeFolderExists Code = "EntityAlreadyExists.Folder" // a sibling has the name
 	CodeFolderDepth  Code = "LimitExceeded.Folder.Depth" // more than 5 levels below the root
 
 	// CodeTrustedService is the Conflict code for RD refusing SASE's
 	// service principal (InvalidParameter.ServicePrincipal): SASE is not a
 	// trusted service of the directory, or the principal is misconfigured.
-	// API.md has no code for it yet.
 	CodeTrustedService Code = "Conflict.TrustedService"
 
 	// Per-target invitation failures a directory.Service returns.

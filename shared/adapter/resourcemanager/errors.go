@@ -15,7 +15,7 @@ import (
 // service is how RD is named in messages shown to console users.
 const service = "Resource Directory"
 
-// RD error codes the adapter maps (research/resource-directory.md §2.1).
+// RD error codes the adapter maps (RD API reference, ResourceManager 2020-03-31).
 const (
 	codeNotInUse            = "ResourceDirectoryNotInUse"         // GetResourceDirectory: no RD
 	codeNoRD                = "EntityNotExists.ResourceDirectory" // other operations: no RD

@@ -27,7 +27,7 @@ const (
 	actCreateAccount = "CreateResourceAccount"
 )
 
-// RD's CreateFolder refusals (research §2.1; EntityAlreadyExists.Folder UNCONFIRMED).
+// RD's CreateFolder refusals (EntityAlreadyExists.Folder UNCONFIRMED).
 const (
 	codeFolderNotFound  = "EntityNotExists.Folder"
 	codeAccountNotFound = "EntityNotExists.Account"
