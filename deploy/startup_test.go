@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -143,6 +144,53 @@ func TestStartupUnderFakeRuntime(t *testing.T) {
 	if polls[0] > 10*time.Second {
 		t.Errorf("start-up took %s", polls[0])
 	}
+	checkPackageInit(t, a.Binary, starts)
+}
+
+// projectInitBytes bounds what one of the project's packages may allocate
+// at init: a few maps and tables. A regexp compiled at init costs far more
+// (the Tablestore adapter's table-name pattern took 207 KiB and 3–6 ms).
+const projectInitBytes = 32 << 10
+
+// initLine is a line of GODEBUG=inittrace=1.
+var initLine = regexp.MustCompile(`^init (\S+) @([\d.]+) ms, ([\d.]+) ms clock, (\d+) bytes, (\d+) allocs$`)
+
+// checkPackageInit runs the binary n times with GODEBUG=inittrace=1 (it
+// stops after initialisation for want of configuration), logs when package
+// initialisation ends, and fails when one of the project's packages does
+// real work at init.
+func checkPackageInit(t *testing.T, binary string, n int) {
+	t.Helper()
+	var ends []float64
+	heavy := map[string]string{} // package -> what its init cost
+	for range n {
+		cmd := exec.Command(binary)
+		cmd.Env = []string{"GODEBUG=inittrace=1"}
+		out, _ := cmd.CombinedOutput() // exits for the missing configuration
+		end, lines := 0.0, 0
+		for l := range strings.Lines(string(out)) {
+			m := initLine.FindStringSubmatch(strings.TrimSpace(l))
+			if m == nil {
+				continue
+			}
+			lines++
+			at, _ := strconv.ParseFloat(m[2], 64)
+			clock, _ := strconv.ParseFloat(m[3], 64)
+			end = max(end, at+clock)
+			if bytes, _ := strconv.Atoi(m[4]); strings.HasPrefix(m[1], modulePath) && bytes > projectInitBytes {
+				heavy[m[1]] = fmt.Sprintf("%d bytes, %s allocs, %s ms", bytes, m[5], m[3])
+			}
+		}
+		if lines < 20 {
+			t.Fatalf("GODEBUG=inittrace=1 printed %d init lines:\n%s", lines, out)
+		}
+		ends = append(ends, end)
+	}
+	for pkg, cost := range heavy {
+		t.Errorf("package %s works at init (%s); do the work on first use, or not at all", pkg, cost)
+	}
+	slices.Sort(ends)
+	t.Logf("%d starts: package initialisation ends %.1f ms (min), %.1f ms (median) after process start", n, ends[0], ends[n/2])
 }
 
 // startRun is one cold start of a function binary.
