@@ -14,8 +14,7 @@ import (
 // The project's documents are README.md and docs/*.md. Someone who clones
 // the repository has nothing else: every relative link in them must point at
 // a file or folder of the repository (and at a heading that exists, when it
-// names one), and none may refer to the team's blueprint that lived beside
-// the repository (../shared/...).
+// names one), and none may refer to a folder beside the repository.
 
 // docFiles returns the documents, relative to the module root.
 func docFiles(t *testing.T, root string) []string {

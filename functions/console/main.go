@@ -1,6 +1,6 @@
 // Command console is the FC3 HTTP function that serves the console: the
 // Multi-account Management page, its configuration and its sign-in
-// (DESIGN.md §9, API.md "The console").
+// (DESIGN.md §9, API.md "Console").
 package main
 
 import (

@@ -1,11 +1,9 @@
-// Command create-tables creates the Tablestore tables of the bundle — the
-// members table with its local secondary index, the member counters, the
-// audit trail and the processed events with their TTL — or checks that
-// existing ones match. It is idempotent: run it before the first deploy and
-// after every upgrade; a complete schema is only read. It uses the same SDK
-// and the same schema code (store/tablestore.EnsureTables) as the functions.
-//
-// Tables are never created implicitly by a request (DESIGN.md §4).
+// Command create-tables creates the Tablestore tables of the bundle
+// (docs/DESIGN.md §4), or checks that existing ones match. It is
+// idempotent: run it before the first deploy and after every upgrade; a
+// complete schema is only read. It uses the same schema code
+// (adapter/tablestore.EnsureTables) as the functions, and tables are never
+// created by a request.
 package main
 
 import (

@@ -3,7 +3,7 @@ package app_test
 // The test kit of the HTTP-level suite: an App wired to the embedded store
 // (in t.TempDir()), the in-memory RD simulation on a controllable clock and a
 // verifier over a throw-away local signing key. Requests are FC3 HTTP trigger
-// event JSON (research/function-compute.md §1.3), invoked through
+// event JSON, invoked through
 // fc.NewHandler(...).Invoke, exactly the path the FC runtime takes; the
 // response JSON is decoded and checked against the invariants every response
 // must keep (X-Request-Id equals the body's RequestId, the error envelope,

@@ -19,15 +19,9 @@ import (
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 )
 
-// TestCallsPerRequest pins the remote calls of the hot paths (DESIGN.md §8):
-// a warm role check makes no RD call; a cold one makes one call for the MA,
-// two for the DA and three for anyone else; a list page is one ListMembers
-// plus one CountMembers; adding N ≤ 100 members is one store write (plus one
-// audit append) and takes the account list from the instance's short cache
-// (ACCOUNTS_CACHE_TTL) or, once synced, from the directory mirror,
-// confirming an account missing from it with one GetAccount; the candidates
-// dialog reads the mirror (two store reads, no RD call) once it has been
-// synced, and RD before; a refused request touches nothing.
+// TestCallsPerRequest pins the directory and store calls of the hot paths,
+// on a cold and a warm instance, allowed and refused (DESIGN.md §2, §10):
+// the table below is the reference.
 func TestCallsPerRequest(t *testing.T) {
 	const lateID, laterID = "6900000000000001", "6900000000000002"
 	k := newKit(t)

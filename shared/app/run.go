@@ -35,7 +35,8 @@ func RunEvent(fn endpoints.Event) {
 	fc.Start(a.EventHandler())
 }
 
-// RunTimer is the whole of reconcile-members' main (see RunEvent).
+// RunTimer is the whole of a timer function's main (reconcile-members,
+// check-handshakes); like RunEvent, it starts without a token verifier.
 func RunTimer(fn endpoints.Scheduled) {
 	a, err := fromEnv(Options{Verifier: NoTokens{}})
 	if err != nil {

@@ -46,7 +46,6 @@ const (
 	// CodeTrustedService is the Conflict code for RD refusing SASE's
 	// service principal (InvalidParameter.ServicePrincipal): SASE is not a
 	// trusted service of the directory, or the principal is misconfigured.
-	// API.md has no code for it yet.
 	CodeTrustedService Code = "Conflict.TrustedService"
 
 	// Per-target invitation failures a directory.Service returns.

@@ -2,7 +2,7 @@
 // envelope with Alibaba extensions, whose data is an ActionTrail ApiCall
 // record for Resource Directory changes. Time fields are strings on purpose:
 // EventBridge sends values such as "2020-11-19T21:04:42.179PRC" that
-// time.Time cannot decode (research/function-compute.md §2.1).
+// time.Time cannot decode.
 package events
 
 import (

@@ -1,7 +1,8 @@
 // Package cloudcreds holds the function role's current STS credentials.
 //
 // Function Compute hands every invocation the role's credentials in the FC
-// context (research/function-compute.md §1.4); they rotate. The HTTP and
+// context (x-fc-access-key-id, x-fc-access-key-secret, x-fc-security-token);
+// they rotate. The HTTP and
 // event wrappers call Observe at the start of every invocation, and the cloud
 // adapters (Tablestore, Resource Directory) read Current when they sign a
 // request, so a rotation needs no client rebuild. Outside FC the

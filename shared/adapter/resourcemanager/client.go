@@ -100,7 +100,7 @@ func newConn(cfg Config) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resourcemanager: build SDK client: %w", err)
 	}
-	rc.Domain = cfg.Endpoint // central service; also the local/test override
+	rc.Domain = cfg.Endpoint // central service; also the override for make run and tests
 	rc.SetConnectTimeout(cfg.ConnectTimeout)
 	rc.SetReadTimeout(cfg.ReadTimeout)
 	return &conn{rc: rc, tr: tr, creds: creds}, nil

@@ -69,7 +69,7 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 }
 
 // BumpGeneration implements store.Generations: one UpdateRow with an atomic
-// increment. A resend after a lost response may bump twice, which only
+// increment, then one GetRow for the new value. A resend after a lost response may bump twice, which only
 // makes instances drop their role answers once more.
 func (s *Store) BumpGeneration(ctx context.Context) (int64, error) {
 	ch := &ots.UpdateRowChange{TableName: s.cfg.CountersTable, PrimaryKey: pk(colDir, generationKey)}

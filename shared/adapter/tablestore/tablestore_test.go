@@ -19,7 +19,7 @@ import (
 )
 
 // TestRemoteCalls counts, at the fake, the requests each operation makes
-// (DESIGN.md §8).
+// (docs/DESIGN.md §4).
 func TestRemoteCalls(t *testing.T) {
 	e := newEnv(t, otsfake.Options{})
 	s := e.open(t, nil)

@@ -1,7 +1,7 @@
 // Package embedded is the bbolt adapter of the store port: one local file,
 // used by `make run` and by tests. It keeps the same data shapes as the
 // Tablestore adapter (DESIGN.md §4) and passes the same contract suite
-// (store/storetest).
+// (testkit/storetest).
 //
 // File layout (bbolt buckets; every value is JSON unless noted):
 //

@@ -4,7 +4,7 @@
 // signature, JSON bodies, {RequestId,HostId,Code,Message} errors, the
 // ListAccounts vs GetAccount Tags shapes) and answers from a
 // *simulation.Sim. The real alibaba-cloud-sdk-go client, pointed at it,
-// exercises the production adapter (directory/resourcemanager) end to end:
+// exercises the production adapter (adapter/resourcemanager) end to end:
 // in tests, and in `make run` with DIRECTORY=resourcemanager.
 //
 // It also injects faults (throttling, 5xx, slow answers) and counts calls

@@ -9,7 +9,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 )
 
-// BenchmarkInviteAcceptPersisted is the scale item: invite and
+// BenchmarkInviteAcceptPersisted is the scale envelope's check: invite and
 // accept b.N accounts on a persisted Sim (each change one appended log
 // record and one fsync). Run with -benchtime=10000x for the 10,000-account
 // number; the time per op must not grow with N.

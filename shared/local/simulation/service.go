@@ -209,7 +209,7 @@ func (s *Sim) answer(ctx context.Context, invitationID, status, eventName, displ
 		out = inv.view(now)
 		// Accepting and declining are the invitee's calls: ActionTrail
 		// records them in the invitee's account, so they never reach the
-		// owner's bus (research §5.3); only a capturing caller sees them.
+		// owner's bus; only a capturing caller sees them.
 		return change{changed: true, elsewhere: caller != st.dir.ManagementAccountID,
 			event: newEvent(caller, eventName, map[string]string{"HandshakeId": inv.ID}, now)}, nil
 	})

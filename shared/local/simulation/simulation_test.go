@@ -489,7 +489,7 @@ func TestPublishedEvents(t *testing.T) {
 
 	clock.Advance(time.Minute)
 	// RD records AcceptHandshake and DeclineHandshake in the invitee's
-	// account (research §5.3): nothing reaches the owner's bus, but a
+	// account: nothing reaches the owner's bus, but a
 	// capturing caller gets the record.
 	cctx, captured := simulation.CaptureEvents(ctx)
 	_, err = s.AcceptInvitation(cctx, i1.ID, "Security")

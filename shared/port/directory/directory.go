@@ -1,8 +1,8 @@
 // Package directory is the Resource Directory port: what the functions need
 // from RD, seen from the account the deployment runs in (the owner). The
-// in-process simulation (directory/simulation) and the alibaba-cloud-sdk-go
-// adapter (directory/resourcemanager) both implement Service and both pass
-// the contract suite in directory/directorytest.
+// in-process simulation (local/simulation) and the alibaba-cloud-sdk-go
+// adapter (adapter/resourcemanager) both implement Service and both pass
+// the contract suite in testkit/directorytest.
 //
 // Errors are *apperr.Error values with the API.md codes below, so the use
 // cases never see an SDK error.
@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// DefaultServicePrincipal is SASE's trusted-service principal (configurable;
-// see research: UNCONFIRMED upstream).
+// DefaultServicePrincipal is SASE's trusted-service principal (configurable:
+// SASE_SERVICE_PRINCIPAL; UNCONFIRMED upstream).
 const DefaultServicePrincipal = "csas.aliyuncs.com"
 
 // Directory is a Resource Directory.
@@ -94,32 +94,8 @@ type DelegatedAdmin struct {
 }
 
 // Service is the Resource Directory as the owner account's role sees it.
-//
-//   - GetDirectory: apperr NotFound CodeNoDirectory when none is enabled.
-//   - EnableDirectory: makes the current account the management account;
-//     apperr Conflict CodeDirectoryExists when a directory already exists.
-//   - EnableDirectory: apperr Conflict with the Code of an EnableRefusals
-//     entry when RD refuses the owner account itself (not enterprise-verified,
-//     no secure mobile phone, …); Conflict CodeEnablePrecondition for a
-//     refusal RD documents but this list does not name (apperr.CodeEnablePrecondition).
-//   - Invite: per-target failures are apperr Conflict with
-//     apperr.CodeAlreadyInDirectory, apperr.CodeInvitationPending,
-//     apperr.CodeLimitExceeded or the Code of an InviteRefusals entry.
-//   - CancelInvitation: NotFound CodeInvitationNotFound, Conflict CodeInvitationStatus.
-//   - RegisterDelegatedAdmin: NotFound CodeAccountNotFound for an account not in
-//     the directory; Invalid "InvalidParameter.AccountId" for the MA; Conflict
-//     CodeDelegatedExists when another account holds the role; nil when the
-//     same account already holds it.
-//   - DeregisterDelegatedAdmin: NotFound CodeDelegatedNotFound.
-//   - GetFolder, and any folder ID given to an Organizer: NotFound
-//     CodeFolderNotFound for a folder that is not in the directory.
-//   - Organizer.CreateFolder: Conflict CodeFolderExists for a sibling of the
-//     same name, CodeFolderDepth below MaxFolderDepth levels,
-//     CodeLimitExceeded for the folder quota; Invalid
-//     "InvalidParameter.FolderName" for a bad name.
-//   - Organizer.MoveAccount: NotFound CodeAccountNotFound; moving an account
-//     to the folder it is in is a no-op.
-//   - Any call: apperr Throttled / Unavailable when RD keeps failing.
+// Its errors are *apperr.Error values; the kind and code each call answers
+// are listed in docs/DESIGN.md "The directory port's errors".
 type Service interface {
 	GetDirectory(ctx context.Context) (Directory, error)
 	EnableDirectory(ctx context.Context) (Directory, error)
@@ -147,7 +123,7 @@ type Service interface {
 // Organizer is what changes the directory's shape: the MA's calls the
 // functions never make (so the function role is not granted them) but the
 // local helpers, tests and operator tools do. The simulation implements it,
-// and resourcemanager/organize over the SDK; the contract suite covers both.
+// and adapter/resourcemanager/organize over the SDK; the contract suite covers both.
 type Organizer interface {
 	// CreateFolder creates a folder under parentID ("" = the root).
 	CreateFolder(ctx context.Context, name, parentID string) (Folder, error)

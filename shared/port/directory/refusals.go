@@ -17,9 +17,9 @@ type Refusal struct {
 }
 
 // EnableRefusals are EnableResourceDirectory's documented 409 answers that
-// say the owner account cannot become a management account yet (research:
-// resource-directory.md §2.1, ResourceDirectoryMaster 2022-04-19 and
-// ResourceManager 2020-03-31 error tables). EntityAlreadyExists.ResourceDirectory
+// say the owner account cannot become a management account yet (the
+// ResourceDirectoryMaster 2022-04-19 and ResourceManager 2020-03-31 error
+// tables). EntityAlreadyExists.ResourceDirectory
 // and NotSupport.AccountInAnotherResourceDirectory are not here: both mean a
 // directory already exists, and the port answers them with
 // apperr.CodeDirectoryExists.

@@ -1,47 +1,9 @@
-// Package otsfake is a test-only Tablestore server that speaks the real wire
-// protocol (research/tablestore.md §2–§5): POST /<Action> with protobuf bodies
-// from tablestore/otsprotocol, rows in PlainBuffer with CRC8 checksums,
-// otsprotocol.Error bodies on failure, and request signatures checked the way
-// the service checks them. The real SDK client talks to it over HTTP, so the
-// SDK's encoding, retries and error types all run in tests.
-//
-// Supported, as the service behaves:
-//
-//   - Wire: HMAC-SHA1 request signatures (x-ots-signature), body MD5
-//     (x-ots-contentmd5), STS tokens (x-ots-ststoken), API version, instance
-//     name, date skew; PlainBuffer row CRC8 and cell checksums.
-//   - CreateTable (1–4 PK columns, defined columns, local and global
-//     secondary indexes), DescribeTable, ListTable, UpdateTable, DeleteTable.
-//   - Table options: time_to_live -1 or ≥ 86400 s (TTL applied on reads),
-//     max_versions 1, deviation_cell_version_in_sec, allow_update (kept,
-//     reported, and UpdateRow refused when false), update_full_row (kept and
-//     reported; UpdateTable naming it is refused, as the service does; its
-//     effect on writes is not modelled). A table with an index and a TTL must
-//     have allow_update false (the service's message).
-//   - PutRow, GetRow, UpdateRow (put, delete column, delete all versions,
-//     increment, return after modify), DeleteRow; row-existence and column
-//     conditions; filters (single and composite column value filters).
-//   - GetRange in both directions with limits, a page cap (Options.PageRows)
-//     and next start keys, on tables and index tables. The data block type
-//     is a hint: SIMPLE_ROW_MATRIX is answered in PlainBuffer and the
-//     answer's data_block_type says so, as the service may.
-//   - BatchGetRow and BatchWriteRow with per-row results and the 100/200
-//     row limits.
-//   - Fault injection (error answers, connection resets before or after the
-//     request is applied, hung requests, per-row batch failures) and request
-//     counting.
-//
-// Refused, with the service's misuse answer (400 OTSParameterInvalid naming
-// the feature), because the project does not use them: max_versions > 1
-// (the fake keeps one version per cell), time_range reads, start_column /
-// end_column and the column-pagination filter, value transfer rules,
-// auto-increment primary keys, partitions, streams, server-side encryption,
-// local transactions (transaction_id), atomic batches, GetRange tokens.
-// Actions other than the above (search, SQL, streams, tunnels, …) answer
-// 400 OTSUnsupportOperation.
-//
-// Semantics that could not be checked against the service are marked
-// UNCONFIRMED where they are implemented.
+// Package otsfake is a test-only Tablestore server that speaks the real
+// wire protocol, so that the real SDK client, with its encoding, retries
+// and error types, runs in tests. What it models, what it refuses and why
+// are in docs/DESIGN.md "The Tablestore wire fake"; semantics that could
+// not be checked against the service are marked UNCONFIRMED where they are
+// implemented.
 package otsfake
 
 import (

@@ -163,8 +163,7 @@ func md5b64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// authenticate checks the headers the SDK signs (research/tablestore.md
-// §2.3): API version, instance, date, body MD5, access key, STS token and the
+// authenticate checks the headers the SDK signs: API version, instance, date, body MD5, access key, STS token and the
 // HMAC-SHA1 signature over "/Action\nPOST\n\n" plus every x-ots-* header but
 // the signature, sorted by name.
 func (s *Server) authenticate(r *http.Request, action string, body []byte) *opError {
@@ -182,7 +181,7 @@ func (s *Server) authenticate(r *http.Request, action string, body []byte) *opEr
 	if v := r.Header.Get("x-ots-instancename"); v != s.opts.Instance {
 		return authFail("Request denied because instance %s does not exist or does not belong to you.", v)
 	}
-	// The SDK's date layout has a bug (research §2.3): only the first 19
+	// The SDK's date layout has a bug: only the first 19
 	// characters are a time; the "fraction" is month, day and hour.
 	date := r.Header.Get("x-ots-date")
 	if len(date) < 19 {

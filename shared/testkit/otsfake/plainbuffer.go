@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// PlainBuffer is Tablestore's row encoding (research/tablestore.md §3). The
+// PlainBuffer is Tablestore's row encoding. The
 // SDK exports no decoder, so the fake has its own; it verifies every cell and
 // row checksum the way the service does, so a request with a bad checksum
 // fails here as it would in the cloud.

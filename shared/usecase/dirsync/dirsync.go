@@ -1,81 +1,9 @@
-// Package dirsync keeps SASE's member list and role answers in step with the
-// Resource Directory without anyone clicking (DESIGN.md §5). Two entry points
-// share one Service:
-//
-//   - HandleEvent is the directory-events function: EventBridge delivers one
-//     ActionTrail ApiCall record of a ResourceManager call per invocation. An
-//     account that leaves the directory (RemoveCloudAccount, DeleteAccount)
-//     leaves SASE; a new display name (UpdateAccount) refreshes AccountName;
-//     delegated-administrator changes for the SASE principal and
-//     DestroyResourceDirectory refresh the role answers. Every change is
-//     audited with ActorRole "System". Account events (CreateResourceAccount,
-//     MoveAccount, UpdateAccount, RemoveCloudAccount, DeleteAccount) and
-//     folder events (CreateFolder, UpdateFolder, DeleteFolder) also write
-//     what RD says now (one GetAccount or GetFolder) into the directory
-//     mirror.
-//   - Reconcile is the reconcile-members timer: it compares the member table
-//     with ListAccounts and corrects whatever events missed, and rebuilds the
-//     directory mirror from the same listing (recording the full-sync time).
-//
-// An event is a hint, never proof. Its source must be acs.resourcemanager
-// (the EventBridge rule, RulePattern, pins it too; any other source is
-// Ignored/UntrustedSource), its caller the current directory's management
-// account, and before acting the handler reads the truth from Resource
-// Directory (one more RD call per event):
-//
-//   - a removal deletes the member only if GetAccount says the account is
-//     gone (else NoChange/StillInDirectory);
-//   - a rename is applied only if the DisplayName RD reports now is the
-//     event's (else NoChange/NotConfirmedByDirectory);
-//   - a delegated-administrator event is audited only if
-//     ListDelegatedAdministrators confirms it (else
-//     NoChange/NotConfirmedByDirectory).
-//
-// Delivery is at least once, unordered and possibly late, so:
-//
-//   - the event's key (source|id) is marked in the processed-events table
-//     after its effect, never before, and a marked event is a Duplicate
-//     (marks expire after DedupTTL). Every effect is idempotent: a member
-//     change and its audit record are one unit in the store (store.AuditOf),
-//     and a record without a member change has an ID derived from the event
-//     (audit.EventRecordID). An instance that dies mid-event leaves no mark,
-//     so the redelivery does the work; one that dies after the effect leaves
-//     work the redelivery finds done;
-//   - a rename carries its event time as asOf (the end of the second
-//     ActionTrail's eventTime names), and the store keeps the newest
-//     observation, so an older rename never overwrites a newer one; event
-//     times more than 5 minutes in the future are refused;
-//   - a removal whose member was added after the event happened is stale and
-//     is ignored (the account left and came back);
-//   - malformed, foreign or unhandled events are acknowledged (nil error) and
-//     reported in the Summary, so that EventBridge does not retry them;
-//   - a store or directory failure returns the error, so that EventBridge
-//     retries; nothing is marked, so the retry is processed again.
-//
-// Role answers: Roles.Changed drops this instance's caches and bumps the
-// directory generation in the store. Every warm instance of every function
-// reads the generation at most once per second and drops its cached roles
-// when it moved, so a role change made or announced anywhere reaches every
-// instance within about a second, whatever ROLE_CACHE_TTL is.
-//
-// After DestroyResourceDirectory nothing of the old directory is served:
-//
-//   - every HTTP function resolves the caller's role, and with it the
-//     directory ID it reads, from GetDirectory; with no directory the role
-//     check answers 404 EntityNotExists.ResourceDirectory, and a directory
-//     enabled again has a new ID, so rows keyed by the old one (members,
-//     audit trail) are unreachable through the API;
-//   - RD refuses to destroy a directory that still has members, so their
-//     RemoveCloudAccount events (or reconciliation) have already removed the
-//     SASE members; only members whose events were lost and that no
-//     reconciliation saw stay behind, unreachable, under the old ID;
-//   - the generation is bumped, so within a second no instance answers from
-//     a cached role of the old directory;
-//   - the system audit record of the destruction goes under NoDirectoryID.
-//
-// The package imports no cloud SDK; what it needs from the store, the
-// directory, the role cache and the audit trail are the small interfaces
-// below.
+// Package dirsync keeps SASE's members, the directory mirror and the role
+// answers in step with Resource Directory without anyone clicking:
+// HandleEvent is the directory-events function, Reconcile the
+// reconcile-members timer, CheckHandshakes the check-handshakes timer. An
+// event is a hint RD must confirm; why, and how redelivery and a destroyed
+// directory are handled, is in docs/DESIGN.md §5. It imports no cloud SDK.
 package dirsync
 
 import (

@@ -33,8 +33,8 @@ var HandledEvents = []string{
 	EventCreateResourceAccount, EventMoveAccount, EventCreateFolder, EventUpdateFolder, EventDeleteFolder,
 }
 
-// Envelope types of ActionTrail records of API calls (research: the product
-// prefix of RD's type is UNCONFIRMED, so only the suffix is checked).
+// Envelope types of ActionTrail records of API calls (the product prefix of
+// RD's type is UNCONFIRMED, so only the suffix is checked).
 var actionTrailTypes = []string{":ActionTrail:ApiCall", ":ActionTrail:ConsoleOperation"}
 
 // RulePattern is the EventBridge event pattern of the directory-events
@@ -73,7 +73,7 @@ const (
 	ResultIgnored      = "Ignored"      // not ours or unusable; acknowledged (Reason says why)
 )
 
-// An event is a hint, never proof (docs/DESIGN.md "Events"): before acting,
+// An event is a hint, never proof (docs/DESIGN.md "Resource Directory changes"): before acting,
 // the handler reads the truth from Resource Directory, so that a forged or
 // replayed event changes nothing RD does not confirm. Extra RD calls per
 // event: a removal or a rename, one GetAccount; a delegated-administrator

@@ -16,7 +16,7 @@ import (
 // The handshake check (check-handshakes, a timer of about a minute).
 // AcceptHandshake is the invitee's call: ActionTrail records it in the
 // invitee's account and its event never reaches the management account's
-// bus (research resource-directory.md §5.3). So the check asks RD for the
+// bus. So the check asks RD for the
 // handshakes (one ListHandshakesForResourceDirectory page while there are
 // at most 100) and acts on those accepted since its last run: each account
 // is read with GetAccount (an email target, whose UID the handshake does
