@@ -7,6 +7,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/outcome"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
@@ -27,10 +28,10 @@ type AddInput struct {
 
 // AddResult is one item of the answer.
 type AddResult struct {
-	AccountID string      `json:"AccountId"`
-	Status    string      // Added | AlreadyMember | Failed
-	Code      apperr.Code `json:",omitempty"`
-	Message   string      `json:",omitempty"`
+	AccountID string             `json:"AccountId"`
+	Status    outcome.ItemStatus // Added | AlreadyMember | Failed
+	Code      apperr.Code        `json:",omitempty"`
+	Message   string             `json:",omitempty"`
 }
 
 // AddOutput is the answer of add-members.
@@ -81,10 +82,10 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		a, ok := byID[it.AccountID]
 		switch {
 		case it.AccountID == sc.Directory.ManagementAccountID:
-			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeManagementAccount
+			out.Results[i].Status, out.Results[i].Code = outcome.Failed, apperr.CodeManagementAccount
 			out.Results[i].Message = "The management account manages SASE members and cannot be added as one."
 		case !ok:
-			out.Results[i].Status, out.Results[i].Code = "Failed", apperr.CodeNotInDirectory
+			out.Results[i].Status, out.Results[i].Code = outcome.Failed, apperr.CodeNotInDirectory
 			out.Results[i].Message = fmt.Sprintf("Account %s is not in resource directory %s; invite it first (step 2).", it.AccountID, sc.Directory.ID)
 		default:
 			rows = append(rows, store.Member{
@@ -103,9 +104,9 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 			_, err := s.Store.GetMember(ctx, sc.Directory.ID, m.AccountID)
 			switch {
 			case err == nil:
-				out.Results[rowIdx[k]].Status = "AlreadyMember"
+				out.Results[rowIdx[k]].Status = outcome.AlreadyMember
 			case apperr.IsCode(err, apperr.CodeMemberNotFound):
-				out.Results[rowIdx[k]].Status = "Added"
+				out.Results[rowIdx[k]].Status = outcome.Added
 				out.AddedCount++
 			default:
 				return AddOutput{}, fmt.Errorf("add members (dry run): %w", err)
@@ -125,12 +126,12 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		res := &out.Results[rowIdx[k]]
 		switch r.Status {
 		case store.Added:
-			res.Status = "Added"
+			res.Status = outcome.Added
 			out.AddedCount++
 		case store.AlreadyExists:
-			res.Status = "AlreadyMember"
+			res.Status = outcome.AlreadyMember
 		default:
-			res.Status = "Failed"
+			res.Status = outcome.Failed
 			res.Code, res.Message = failure(r.Err)
 		}
 	}

@@ -102,7 +102,7 @@ type addResult struct {
 func addResults(out member.AddOutput) map[string]addResult {
 	m := map[string]addResult{}
 	for _, r := range out.Results {
-		m[r.AccountID] = addResult{r.Status, r.Code}
+		m[r.AccountID] = addResult{string(r.Status), r.Code}
 	}
 	return m
 }
