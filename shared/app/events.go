@@ -30,11 +30,10 @@ type ReconcileHandler func(ctx context.Context, payload []byte) (dirsync.Counts,
 // DirSync returns the directory-change service over dir (normally
 // a.Directory).
 func (a *App) DirSync(dir dirsync.Directory) *dirsync.Service {
-	return &dirsync.Service{
+	return dirsync.New(dirsync.Deps{
 		Store: a.Store, Mirror: a.Store, Policies: a.Store, Generations: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
-		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal,
-		Now: a.Recorder.Now, Log: a.Log,
-	}
+		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal, Now: a.Recorder.Now,
+	})
 }
 
 // EventHandler returns the handler of directory-events.

@@ -126,8 +126,8 @@ func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 		}
 	case EventRegisterDelegated, EventDeregisterDelegated:
 		c.svc = param(params, "ServicePrincipal")
-		if !strings.EqualFold(c.svc, s.principal()) {
-			return c, ReasonOtherPrincipal, fmt.Sprintf("Service principal %q is not SASE's (%s).", validate.ClipTo(c.svc, eventText), s.principal())
+		if !strings.EqualFold(c.svc, s.principal) {
+			return c, ReasonOtherPrincipal, fmt.Sprintf("Service principal %q is not SASE's (%s).", validate.ClipTo(c.svc, eventText), s.principal)
 		}
 	}
 	return c, "", ""

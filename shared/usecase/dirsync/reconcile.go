@@ -73,7 +73,7 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 	isMember := map[string]bool{}
 	q := store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}
 	for {
-		ms, more, err := s.Store.ListMembers(ctx, d.ID, q)
+		ms, more, err := s.store.ListMembers(ctx, d.ID, q)
 		if err != nil {
 			return n, wrapReconcile(fmt.Errorf("list members: %w", err))
 		}
@@ -113,7 +113,7 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 
 	// A failure stops the run with the counts of what was done; the next
 	// run (or the timer's retry) picks up the rest.
-	actor := audit.Actor{AccountID: s.Owner, Principal: string(action.ReconcileMembers), Role: systemRole, RequestID: requestID}
+	actor := audit.Actor{AccountID: s.owner, Principal: string(action.ReconcileMembers), Role: systemRole, RequestID: requestID}
 	for i := 0; i < len(gone); i += batch {
 		removed, err := s.removeGone(ctx, d, actor, gone[i:min(i+batch, len(gone))])
 		n.Removed += removed
@@ -154,7 +154,7 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 // directory is gone. A listing without the management account is refused:
 // an incomplete listing must not remove anyone.
 func (s *Service) accounts(ctx context.Context, d directory.Directory) (map[string]directory.Account, bool, error) {
-	list, err := s.Directory.ListAccounts(ctx)
+	list, err := s.dir.ListAccounts(ctx)
 	if apperr.IsCode(err, apperr.CodeNoDirectory) {
 		return nil, false, nil
 	}
@@ -179,11 +179,11 @@ func (s *Service) removeGone(ctx context.Context, d directory.Directory, actor a
 	for i, m := range batch {
 		ids[i] = m.AccountID
 	}
-	record := s.Audit.With(d.ID, actor, func(m, _ store.Member) audit.Entry {
+	record := s.audit.With(d.ID, actor, func(m, _ store.Member) audit.Entry {
 		return audit.Entry{Action: action.ReconcileMembers, Target: m.AccountID, Result: ResultRemoved,
 			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark, "Reason": "NotInResourceDirectory"}}
 	})
-	res, err := s.Store.DeleteMembers(ctx, d.ID, ids, record)
+	res, err := s.store.DeleteMembers(ctx, d.ID, ids, record)
 	if err != nil {
 		return 0, fmt.Errorf("delete members: %w", err)
 	}
@@ -204,13 +204,13 @@ func (s *Service) removeGone(ctx context.Context, d directory.Directory, actor a
 
 // refreshNames renames one batch and audits what changed.
 func (s *Service) refreshNames(ctx context.Context, d directory.Directory, actor audit.Actor, batch []renameTo, asOf time.Time) (int, error) {
-	record := s.Audit.With(d.ID, actor, func(before, after store.Member) audit.Entry {
+	record := s.audit.With(d.ID, actor, func(before, after store.Member) audit.Entry {
 		return audit.Entry{Action: action.ReconcileMembers, Target: after.AccountID, Result: ResultRenamed,
 			Detail: map[string]string{"OldName": before.AccountName, "NewName": after.AccountName}}
 	})
 	renamed := 0
 	for _, r := range batch {
-		changed, err := s.Store.RenameMember(ctx, d.ID, r.m.AccountID, r.name, asOf, record)
+		changed, err := s.store.RenameMember(ctx, d.ID, r.m.AccountID, r.name, asOf, record)
 		if err != nil {
 			return renamed, fmt.Errorf("rename member %s: %w", r.m.AccountID, err)
 		}
