@@ -74,7 +74,7 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 	}
 
 	out := AddOutput{DryRun: in.DryRun, Results: make([]AddResult, len(items))}
-	now := s.Now().UTC().Truncate(time.Millisecond)
+	now := s.now().UTC().Truncate(time.Millisecond)
 	var rows []store.Member
 	var rowIdx []int
 	for i, it := range items {
@@ -101,7 +101,7 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 	}
 	if in.DryRun {
 		for k, m := range rows {
-			_, err := s.Store.GetMember(ctx, sc.Directory.ID, m.AccountID)
+			_, err := s.store.GetMember(ctx, sc.Directory.ID, m.AccountID)
 			switch {
 			case err == nil:
 				out.Results[rowIdx[k]].Status = outcome.AlreadyMember
@@ -114,11 +114,11 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		}
 		return out, nil
 	}
-	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(_, m store.Member) audit.Entry {
+	record := s.audit.With(sc.Directory.ID, sc.Actor, func(_, m store.Member) audit.Entry {
 		return audit.Entry{Action: action.AddMembers, Target: m.AccountID, Result: "Added",
 			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
 	})
-	results, err := s.Store.AddMembers(ctx, sc.Directory.ID, rows, record)
+	results, err := s.store.AddMembers(ctx, sc.Directory.ID, rows, record)
 	if err != nil {
 		return AddOutput{}, fmt.Errorf("add members: %w", err)
 	}
@@ -156,20 +156,18 @@ func (s *Service) accountsIncluding(ctx context.Context, dirID string, items []A
 		return m
 	}
 	var byID map[string]directory.Account
-	if s.Mirror != nil {
-		m, err := s.Mirror.ReadMirror(ctx, dirID)
-		if err != nil {
-			return nil, err
-		}
-		if !m.Marks.SyncTime.IsZero() {
-			byID = make(map[string]directory.Account, len(m.Accounts))
-			for _, a := range m.Accounts {
-				byID[a.AccountID] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, FolderID: a.FolderID}
-			}
+	m, err := s.mirror.ReadMirror(ctx, dirID)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Marks.SyncTime.IsZero() {
+		byID = make(map[string]directory.Account, len(m.Accounts))
+		for _, a := range m.Accounts {
+			byID[a.AccountID] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, JoinTime: a.JoinTime, FolderID: a.FolderID}
 		}
 	}
 	if byID == nil {
-		accounts, err := s.Accounts.ListAccounts(ctx)
+		accounts, err := s.accounts.ListAccounts(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -184,15 +182,15 @@ func (s *Service) accountsIncluding(ctx context.Context, dirID string, items []A
 	if len(missing) == 0 {
 		return byID, nil
 	}
-	if s.Lookup == nil || len(missing) > maxLookups {
-		accounts, err := s.Accounts.RefreshAccounts(ctx)
+	if len(missing) > maxLookups {
+		accounts, err := s.accounts.RefreshAccounts(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return index(accounts), nil
 	}
 	for _, id := range missing {
-		a, err := s.Lookup.GetAccount(ctx, id)
+		a, err := s.lookup.GetAccount(ctx, id)
 		switch {
 		case err == nil:
 			byID[id] = a

@@ -37,11 +37,11 @@ func (s *Service) Delete(ctx context.Context, sc Scope, in DeleteInput) (DeleteO
 	if err != nil {
 		return DeleteOutput{}, err
 	}
-	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(m, _ store.Member) audit.Entry {
+	record := s.audit.With(sc.Directory.ID, sc.Actor, func(m, _ store.Member) audit.Entry {
 		return audit.Entry{Action: action.DeleteMembers, Target: m.AccountID, Result: "Deleted",
 			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
 	})
-	results, err := s.Store.DeleteMembers(ctx, sc.Directory.ID, ids, record)
+	results, err := s.store.DeleteMembers(ctx, sc.Directory.ID, ids, record)
 	if err != nil {
 		return DeleteOutput{}, fmt.Errorf("delete members: %w", err)
 	}
