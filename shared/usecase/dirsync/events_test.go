@@ -570,7 +570,9 @@ func TestForgedEventsChangeNothing(t *testing.T) {
 func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, e.store, owner, time.Hour)
-	e.rebuild(func(d *dirsync.Deps) { d.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil }) })
+	e.rebuild(func(d *dirsync.Deps) {
+		d.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
+	})
 	role := func() rolecheck.Role {
 		t.Helper()
 		s, err := roles.Resolve(e.ctx, delegate)
@@ -620,7 +622,9 @@ func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 func TestDestroyResourceDirectory(t *testing.T) {
 	e := newEnv(t)
 	roles := rolecheck.NewChecker(e.sim, e.store, owner, time.Hour)
-	e.rebuild(func(d *dirsync.Deps) { d.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil }) })
+	e.rebuild(func(d *dirsync.Deps) {
+		d.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
+	})
 	if s, _ := roles.Resolve(e.ctx, owner); s.Role != rolecheck.RoleManagement {
 		t.Fatalf("role %s", s.Role)
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -35,6 +37,11 @@ type HandshakeCounts struct {
 	Accepted int // handshakes accepted since the last run (with HandshakeOverlap)
 	Mirrored int // accounts added to the directory mirror
 	Enrolled int // accounts the enrollment policy made members
+}
+
+// MarshalZerologObject writes the counts as fields of the run's log line.
+func (n HandshakeCounts) MarshalZerologObject(e *zerolog.Event) {
+	e.Int("accepted", n.Accepted).Int("mirrored", n.Mirrored).Int("enrolled", n.Enrolled)
 }
 
 // Generations is the store's directory generation (store.Generations): the

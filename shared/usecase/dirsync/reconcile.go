@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -23,6 +25,11 @@ type Counts struct {
 	// Enrolled counts accounts the enrollment policy made members: those
 	// in scope that neither an event nor the handshake check enrolled.
 	Enrolled int `json:",omitempty"`
+}
+
+// MarshalZerologObject writes the counts as fields of the run's log line.
+func (n Counts) MarshalZerologObject(e *zerolog.Event) {
+	e.Int("checked", n.Checked).Int("removed", n.Removed).Int("renamed", n.Renamed).Int("enrolled", n.Enrolled)
 }
 
 // TimerEvent is the payload of an FC timer trigger.
