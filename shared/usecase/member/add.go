@@ -44,73 +44,22 @@ type AddOutput struct {
 // Add adds directory accounts to SASE. It is idempotent: an existing member
 // is reported AlreadyMember. With DryRun nothing is written.
 func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, error) {
-	if len(in.Members) == 0 {
-		return AddOutput{}, apperr.Missing("Members")
-	}
-	if len(in.Members) > MaxBatch {
-		return AddOutput{}, apperr.Invalid("Members", "Members has %d entries; at most %d are allowed per request.", len(in.Members), MaxBatch)
-	}
-	// Validate everything first: a malformed entry fails the whole request.
-	var items []AddItem
-	seen := map[string]bool{}
-	for i, it := range in.Members {
-		if !validate.IsAccountID(it.AccountID) {
-			if it.AccountID == "" {
-				return AddOutput{}, apperr.Missing(fmt.Sprintf("Members[%d].AccountId", i))
-			}
-			return AddOutput{}, apperr.Invalid("Members", "Members[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(it.AccountID))
-		}
-		if err := validate.Remark(fmt.Sprintf("Members[%d].Remark", i), it.Remark); err != nil {
-			return AddOutput{}, err
-		}
-		if !seen[it.AccountID] {
-			seen[it.AccountID] = true
-			items = append(items, it)
-		}
+	items, err := addItems(in)
+	if err != nil {
+		return AddOutput{}, err
 	}
 	byID, err := s.accountsIncluding(ctx, sc.Directory.ID, items)
 	if err != nil {
 		return AddOutput{}, fmt.Errorf("add members: %w", err)
 	}
-
 	out := AddOutput{DryRun: in.DryRun, Results: make([]AddResult, len(items))}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	var rows []store.Member
-	var rowIdx []int
-	for i, it := range items {
-		out.Results[i].AccountID = it.AccountID
-		a, ok := byID[it.AccountID]
-		switch {
-		case it.AccountID == sc.Directory.ManagementAccountID:
-			out.Results[i].Status, out.Results[i].Code = outcome.Failed, apperr.CodeManagementAccount
-			out.Results[i].Message = "The management account manages SASE members and cannot be added as one."
-		case !ok:
-			out.Results[i].Status, out.Results[i].Code = outcome.Failed, apperr.CodeNotInDirectory
-			out.Results[i].Message = fmt.Sprintf("Account %s is not in resource directory %s; invite it first (step 2).", it.AccountID, sc.Directory.ID)
-		default:
-			rows = append(rows, store.Member{
-				DirectoryID: sc.Directory.ID, AccountID: it.AccountID, AccountName: a.DisplayName,
-				AddTime: now, AddedBy: sc.Actor.AccountID, Remark: it.Remark, Version: 1,
-				UpdateTime: now, NameTime: now,
-			})
-			rowIdx = append(rowIdx, i)
-		}
-	}
+	rows, rowIdx := s.newRows(sc, items, byID, out.Results)
 	if len(rows) == 0 {
 		return out, nil
 	}
 	if in.DryRun {
-		for k, m := range rows {
-			_, err := s.store.GetMember(ctx, sc.Directory.ID, m.AccountID)
-			switch {
-			case err == nil:
-				out.Results[rowIdx[k]].Status = outcome.AlreadyMember
-			case apperr.IsCode(err, apperr.CodeMemberNotFound):
-				out.Results[rowIdx[k]].Status = outcome.Added
-				out.AddedCount++
-			default:
-				return AddOutput{}, fmt.Errorf("add members (dry run): %w", err)
-			}
+		if err := s.dryRun(ctx, sc.Directory.ID, rows, rowIdx, &out); err != nil {
+			return AddOutput{}, fmt.Errorf("add members (dry run): %w", err)
 		}
 		return out, nil
 	}
@@ -136,6 +85,79 @@ func (s *Service) Add(ctx context.Context, sc Scope, in AddInput) (AddOutput, er
 		}
 	}
 	return out, nil
+}
+
+// addItems validates the input, all of it first: a malformed entry fails
+// the whole request. A repeated account counts once.
+func addItems(in AddInput) ([]AddItem, error) {
+	if len(in.Members) == 0 {
+		return nil, apperr.Missing("Members")
+	}
+	if len(in.Members) > MaxBatch {
+		return nil, apperr.Invalid("Members", "Members has %d entries; at most %d are allowed per request.", len(in.Members), MaxBatch)
+	}
+	var items []AddItem
+	seen := map[string]bool{}
+	for i, it := range in.Members {
+		if !validate.IsAccountID(it.AccountID) {
+			if it.AccountID == "" {
+				return nil, apperr.Missing(fmt.Sprintf("Members[%d].AccountId", i))
+			}
+			return nil, apperr.Invalid("Members", "Members[%d].AccountId %q is not an account UID: it must be 16 digits.", i, validate.Clip(it.AccountID))
+		}
+		if err := validate.Remark(fmt.Sprintf("Members[%d].Remark", i), it.Remark); err != nil {
+			return nil, err
+		}
+		if !seen[it.AccountID] {
+			seen[it.AccountID] = true
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+// newRows is the member row of each item that may be added, with the index
+// of its result; the others (the management account, an account not in the
+// directory) get a Failed result.
+func (s *Service) newRows(sc Scope, items []AddItem, byID map[string]directory.Account, results []AddResult) (rows []store.Member, rowIdx []int) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	for i, it := range items {
+		results[i].AccountID = it.AccountID
+		a, ok := byID[it.AccountID]
+		switch {
+		case it.AccountID == sc.Directory.ManagementAccountID:
+			results[i].Status, results[i].Code = outcome.Failed, apperr.CodeManagementAccount
+			results[i].Message = "The management account manages SASE members and cannot be added as one."
+		case !ok:
+			results[i].Status, results[i].Code = outcome.Failed, apperr.CodeNotInDirectory
+			results[i].Message = fmt.Sprintf("Account %s is not in resource directory %s; invite it first (step 2).", it.AccountID, sc.Directory.ID)
+		default:
+			rows = append(rows, store.Member{
+				DirectoryID: sc.Directory.ID, AccountID: it.AccountID, AccountName: a.DisplayName,
+				AddTime: now, AddedBy: sc.Actor.AccountID, Remark: it.Remark, Version: 1,
+				UpdateTime: now, NameTime: now,
+			})
+			rowIdx = append(rowIdx, i)
+		}
+	}
+	return rows, rowIdx
+}
+
+// dryRun reports what adding rows would do, reading each one's member row.
+func (s *Service) dryRun(ctx context.Context, dirID string, rows []store.Member, rowIdx []int, out *AddOutput) error {
+	for k, m := range rows {
+		_, err := s.store.GetMember(ctx, dirID, m.AccountID)
+		switch {
+		case err == nil:
+			out.Results[rowIdx[k]].Status = outcome.AlreadyMember
+		case apperr.IsCode(err, apperr.CodeMemberNotFound):
+			out.Results[rowIdx[k]].Status = outcome.Added
+			out.AddedCount++
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // maxLookups is how many accounts missing from the list add-members
