@@ -421,3 +421,17 @@ type noPolicy struct{}
 func (noPolicy) GetPolicy(context.Context, string) (store.EnrollmentPolicy, error) {
 	return store.EnrollmentPolicy{}, nil
 }
+
+// A missing dependency is a wiring mistake New names at once, not a nil
+// dereference in the middle of a run.
+func TestNewNamesMissingDependencies(t *testing.T) {
+	e := newEnv(t)
+	d := e.deps
+	d.Mirror, d.Now = nil, nil
+	defer func() {
+		if got := fmt.Sprint(recover()); got != "dirsync.New: missing Mirror, Now" {
+			t.Fatalf("panic %q", got)
+		}
+	}()
+	dirsync.New(d)
+}

@@ -521,3 +521,16 @@ func TestCandidatesCopyFollowsEveryChange(t *testing.T) {
 		t.Errorf("after the mirror gained %s: %v", uid(4), got)
 	}
 }
+
+// A missing dependency is a wiring mistake New names at once.
+func TestNewNamesMissingDependencies(t *testing.T) {
+	e := newEnv(t, 0)
+	d := e.deps
+	d.Lookup, d.Tokens = nil, nil
+	defer func() {
+		if got := fmt.Sprint(recover()); got != "member.New: missing Lookup, Tokens" {
+			t.Fatalf("panic %q", got)
+		}
+	}()
+	member.New(d)
+}
