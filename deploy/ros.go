@@ -280,132 +280,176 @@ func (e *Evaluator) intrinsic(fn string, arg any) (any, error) {
 		}
 		return e.ref(name)
 	case "Fn::GetAtt":
-		if len(args) != 2 {
-			return nil, fmt.Errorf("Fn::GetAtt takes [resource, attribute]")
-		}
-		res, attr := fmt.Sprint(args[0]), fmt.Sprint(args[1])
-		if _, ok := e.t.Section("Resources")[res]; !ok {
-			return nil, fmt.Errorf("Fn::GetAtt: no resource %s", res)
-		}
-		return "<" + res + "." + attr + ">", nil
+		return e.getAtt(args)
 	case "Fn::Sub":
-		var text string
-		local := map[string]any{}
-		switch a := arg.(type) {
-		case string:
-			text = a
-		case []any:
-			if len(a) != 2 {
-				return nil, fmt.Errorf("Fn::Sub takes a string or [string, map]")
-			}
-			text, _ = a[0].(string)
-			m, _ := a[1].(map[string]any)
-			for k, x := range m {
-				rv, err := e.Value(x)
-				if err != nil {
-					return nil, err
-				}
-				local[k] = rv
-			}
-		default:
-			return nil, fmt.Errorf("Fn::Sub takes a string or [string, map]")
-		}
-		var err error
-		out := subRE.ReplaceAllStringFunc(text, func(m string) string {
-			sm := subRE.FindStringSubmatch(m)
-			if sm[1] == "!" {
-				return "${" + sm[2] + "}"
-			}
-			name := sm[2]
-			var v any
-			if lv, ok := local[name]; ok {
-				v = lv
-			} else if res, attr, ok := strings.Cut(name, "."); ok && !strings.Contains(name, "::") {
-				if _, exists := e.t.Section("Resources")[res]; !exists {
-					err = errors.Join(err, fmt.Errorf("Fn::Sub %s: no resource %s", m, res))
-				}
-				v = "<" + res + "." + attr + ">"
-			} else {
-				var rerr error
-				v, rerr = e.ref(name)
-				err = errors.Join(err, rerr)
-			}
-			return fmt.Sprint(v)
-		})
-		return out, err
+		return e.sub(arg)
 	case "Fn::Join":
-		if len(args) != 2 {
-			return nil, fmt.Errorf("Fn::Join takes [delimiter, list]")
-		}
-		list, err := e.Value(args[1])
-		if err != nil {
-			return nil, err
-		}
-		l, ok := list.([]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::Join: second argument is not a list")
-		}
-		parts := make([]string, len(l))
-		for i, x := range l {
-			parts[i] = fmt.Sprint(x)
-		}
-		return strings.Join(parts, fmt.Sprint(args[0])), nil
+		return e.join(args)
 	case "Fn::Equals":
-		if len(args) != 2 {
-			return nil, fmt.Errorf("Fn::Equals takes two values")
-		}
-		a, err := e.Value(args[0])
-		if err != nil {
-			return nil, err
-		}
-		b, err := e.Value(args[1])
-		if err != nil {
-			return nil, err
-		}
-		return fmt.Sprint(a) == fmt.Sprint(b), nil
+		return e.equals(args)
 	case "Fn::Not", "Fn::And", "Fn::Or":
-		var vals []bool
-		for _, x := range args {
-			var b bool
-			xm, _ := x.(map[string]any)
-			if name, ok := xm["Condition"].(string); ok {
-				var known bool
-				if b, known = e.conditions[name]; !known {
-					return nil, fmt.Errorf("%s: unknown condition %s", fn, name)
-				}
-			} else {
-				rv, err := e.Value(x)
-				if err != nil {
-					return nil, err
-				}
-				if b, ok = rv.(bool); !ok {
-					return nil, fmt.Errorf("%s: %v is not a boolean", fn, rv)
-				}
-			}
-			vals = append(vals, b)
-		}
-		switch {
-		case fn == "Fn::Not" && len(vals) == 1:
-			return !vals[0], nil
-		case fn == "Fn::And" && len(vals) >= 2:
-			return !slices.Contains(vals, false), nil
-		case fn == "Fn::Or" && len(vals) >= 2:
-			return slices.Contains(vals, true), nil
-		}
-		return nil, fmt.Errorf("%s: wrong number of arguments", fn)
+		return e.logical(fn, args)
 	case "Fn::If":
-		if len(args) != 3 {
-			return nil, fmt.Errorf("Fn::If takes [condition, then, else]")
-		}
-		name := fmt.Sprint(args[0])
-		c, ok := e.conditions[name]
-		if !ok {
-			return nil, fmt.Errorf("Fn::If: unknown condition %s", name)
-		}
-		if c {
-			return e.Value(args[1])
-		}
-		return e.Value(args[2])
+		return e.ifCondition(args)
 	}
 	return nil, fmt.Errorf("%s is not supported here", fn)
+}
+
+// getAtt is Fn::GetAtt [resource, attribute]: a placeholder naming both.
+func (e *Evaluator) getAtt(args []any) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("Fn::GetAtt takes [resource, attribute]")
+	}
+	res, attr := fmt.Sprint(args[0]), fmt.Sprint(args[1])
+	if _, ok := e.t.Section("Resources")[res]; !ok {
+		return nil, fmt.Errorf("Fn::GetAtt: no resource %s", res)
+	}
+	return "<" + res + "." + attr + ">", nil
+}
+
+// sub is Fn::Sub, a string or [string, map of local variables].
+func (e *Evaluator) sub(arg any) (any, error) {
+	var text string
+	local := map[string]any{}
+	switch a := arg.(type) {
+	case string:
+		text = a
+	case []any:
+		if len(a) != 2 {
+			return nil, fmt.Errorf("Fn::Sub takes a string or [string, map]")
+		}
+		text, _ = a[0].(string)
+		m, _ := a[1].(map[string]any)
+		for k, x := range m {
+			rv, err := e.Value(x)
+			if err != nil {
+				return nil, err
+			}
+			local[k] = rv
+		}
+	default:
+		return nil, fmt.Errorf("Fn::Sub takes a string or [string, map]")
+	}
+	var err error
+	out := subRE.ReplaceAllStringFunc(text, func(m string) string {
+		sm := subRE.FindStringSubmatch(m)
+		if sm[1] == "!" {
+			return "${" + sm[2] + "}"
+		}
+		v, verr := e.subVariable(m, sm[2], local)
+		err = errors.Join(err, verr)
+		return fmt.Sprint(v)
+	})
+	return out, err
+}
+
+// subVariable is the value of ${name} (written m) in Fn::Sub: a local
+// variable, a resource attribute (res.attr), or a Ref.
+func (e *Evaluator) subVariable(m, name string, local map[string]any) (any, error) {
+	if lv, ok := local[name]; ok {
+		return lv, nil
+	}
+	if res, attr, ok := strings.Cut(name, "."); ok && !strings.Contains(name, "::") {
+		var err error
+		if _, exists := e.t.Section("Resources")[res]; !exists {
+			err = fmt.Errorf("Fn::Sub %s: no resource %s", m, res)
+		}
+		return "<" + res + "." + attr + ">", err
+	}
+	return e.ref(name)
+}
+
+// join is Fn::Join [delimiter, list].
+func (e *Evaluator) join(args []any) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("Fn::Join takes [delimiter, list]")
+	}
+	list, err := e.Value(args[1])
+	if err != nil {
+		return nil, err
+	}
+	l, ok := list.([]any)
+	if !ok {
+		return nil, fmt.Errorf("Fn::Join: second argument is not a list")
+	}
+	parts := make([]string, len(l))
+	for i, x := range l {
+		parts[i] = fmt.Sprint(x)
+	}
+	return strings.Join(parts, fmt.Sprint(args[0])), nil
+}
+
+// equals is Fn::Equals of two values, compared as text.
+func (e *Evaluator) equals(args []any) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("Fn::Equals takes two values")
+	}
+	a, err := e.Value(args[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := e.Value(args[1])
+	if err != nil {
+		return nil, err
+	}
+	return fmt.Sprint(a) == fmt.Sprint(b), nil
+}
+
+// logical is Fn::Not, Fn::And or Fn::Or over conditions and booleans.
+func (e *Evaluator) logical(fn string, args []any) (any, error) {
+	var vals []bool
+	for _, x := range args {
+		b, err := e.boolean(fn, x)
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, b)
+	}
+	switch {
+	case fn == "Fn::Not" && len(vals) == 1:
+		return !vals[0], nil
+	case fn == "Fn::And" && len(vals) >= 2:
+		return !slices.Contains(vals, false), nil
+	case fn == "Fn::Or" && len(vals) >= 2:
+		return slices.Contains(vals, true), nil
+	}
+	return nil, fmt.Errorf("%s: wrong number of arguments", fn)
+}
+
+// boolean is one operand of fn: {"Condition": name} or a value that
+// evaluates to a boolean.
+func (e *Evaluator) boolean(fn string, x any) (bool, error) {
+	xm, _ := x.(map[string]any)
+	if name, ok := xm["Condition"].(string); ok {
+		b, known := e.conditions[name]
+		if !known {
+			return false, fmt.Errorf("%s: unknown condition %s", fn, name)
+		}
+		return b, nil
+	}
+	rv, err := e.Value(x)
+	if err != nil {
+		return false, err
+	}
+	b, ok := rv.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s: %v is not a boolean", fn, rv)
+	}
+	return b, nil
+}
+
+// ifCondition is Fn::If [condition, then, else].
+func (e *Evaluator) ifCondition(args []any) (any, error) {
+	if len(args) != 3 {
+		return nil, fmt.Errorf("Fn::If takes [condition, then, else]")
+	}
+	name := fmt.Sprint(args[0])
+	c, ok := e.conditions[name]
+	if !ok {
+		return nil, fmt.Errorf("Fn::If: unknown condition %s", name)
+	}
+	if c {
+		return e.Value(args[1])
+	}
+	return e.Value(args[2])
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/app"
 	"github.com/sase-multiaccount/backend/shared/config"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/local/embedded"
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -73,7 +74,7 @@ func TestTimerInvocationThroughTheFCPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := fc.NewHandler(a.ReconcileHandler())
+	h := fc.NewHandler(a.TimerHandler(endpoints.ReconcileMembers))
 	fctx := fccontext.NewContext(ctx, &fccontext.FcContext{RequestID: "fc-timer-1", AccountId: owner, Region: "cn-hangzhou"})
 	for i, want := range []string{`{"Checked":3,"Removed":1,"Renamed":1}`, `{"Checked":2,"Removed":0,"Renamed":0}`} {
 		out, err := h.Invoke(fctx, payload)

@@ -198,64 +198,8 @@ const placeholderAccount = "1000000000000001"
 // needRole false a missing SASE_FUNCTION_ROLE_ARN is allowed (ensure-role
 // provides it).
 func (t *tool) validate(s settings, needRole bool) (*deploy.Spec, []string) {
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	for _, name := range deploy.RequiredEnv {
-		if name == "SASE_FUNCTION_ROLE_ARN" && !needRole {
-			continue
-		}
-		if t.env(name, "") == "" {
-			add("%s is not set", name)
-		}
-	}
-	account := placeholderAccount
-	if s.roleARN != "" {
-		m := roleARNRE.FindStringSubmatch(s.roleARN)
-		if m == nil {
-			add("SASE_FUNCTION_ROLE_ARN %q is not acs:ram::<16-digit account>:role/<name>", s.roleARN)
-		} else {
-			account = m[1]
-		}
-	}
-	if !regionRE.MatchString(s.region) {
-		add("SASE_REGION %q is not a region ID such as cn-hangzhou", s.region)
-	}
-	if !prefixRE.MatchString(s.prefix) {
-		add("SASE_FUNCTION_PREFIX %q: lower-case letters, digits and hyphens, starting with a letter, at most 21", s.prefix)
-	}
-	if ep := t.env("TABLESTORE_ENDPOINT", ""); ep != "" {
-		if u, err := url.Parse(ep); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			add("TABLESTORE_ENDPOINT %q is not an https URL", ep)
-		}
-	}
-	if in := t.env("TABLESTORE_INSTANCE", ""); in != "" && !instanceRE.MatchString(in) {
-		add("TABLESTORE_INSTANCE %q is not a Tablestore instance name (3-16 letters, digits, hyphens)", in)
-	}
-	if k := t.env("PAGE_TOKEN_KEY", ""); k != "" && len(k) < 32 {
-		add("PAGE_TOKEN_KEY is %d characters: use at least 32 random ones (openssl rand -hex 32)", len(k))
-	}
-	jwksURL, jwksJSON := t.env("JWKS_URL", ""), t.env("JWKS_JSON", "")
-	if (jwksURL == "") == (jwksJSON == "") {
-		add("set exactly one of JWKS_URL and JWKS_JSON")
-	}
-	if jwksJSON != "" {
-		var v struct{ Keys []json.RawMessage }
-		if err := json.Unmarshal([]byte(jwksJSON), &v); err != nil || len(v.Keys) == 0 {
-			add("JWKS_JSON is not a JWKS ({\"keys\":[...]})")
-		}
-	}
-	switch s.triggerAuth {
-	case "anonymous":
-	case "jwt":
-		if jwksJSON == "" {
-			add("SASE_TRIGGER_AUTH=jwt needs JWKS_JSON: the trigger keeps a static copy of the keys")
-		}
-	default:
-		add("SASE_TRIGGER_AUTH %q must be anonymous or jwt", s.triggerAuth)
-	}
-	if s.domain != "" && !slices.Contains([]string{"HTTP", "HTTPS", "HTTP,HTTPS"}, s.domainProtocol) {
-		add("SASE_CUSTOM_DOMAIN_PROTOCOL %q must be HTTP, HTTPS or HTTP,HTTPS", s.domainProtocol)
-	}
+	problems, account := t.envProblems(s, needRole)
+	problems = append(problems, t.authProblems(s)...)
 	if len(problems) > 0 {
 		return nil, problems
 	}
@@ -281,29 +225,108 @@ func (t *tool) validate(s settings, needRole bool) (*deploy.Spec, []string) {
 	for _, f := range fns {
 		r, ok := res[f.Name]
 		if !ok {
-			add("%s has no resource for function %s", s.specFile(), f.Name)
+			problems = append(problems, fmt.Sprintf("%s has no resource for function %s", s.specFile(), f.Name))
 			continue
 		}
-		envMap, _ := deploy.Get(r, "props", "environmentVariables")
-		m, _ := envMap.(map[string]any)
-		vars := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000", "FC_ACCOUNT_ID": account}
-		size := 0
-		for k, v := range m {
-			vars[k] = fmt.Sprint(v)
-			size += len(k) + len(fmt.Sprint(v))
-		}
-		if size > 4096 {
-			add("%s: the environment variables take %d bytes; FC allows 4 KB", f.Name, size)
-		}
-		load := func(get func(string) string) error { _, err := config.Load(get); return err }
-		if f.Name == endpoints.Console.Name() { // the console reads its own variables
-			load = func(get func(string) string) error { _, err := console.Load(get); return err }
-		}
-		if err := load(func(k string) string { return vars[k] }); err != nil {
-			add("%s: %v", f.Name, err)
-		}
+		problems = append(problems, functionEnvProblems(f, r, account)...)
 	}
 	return spec, problems
+}
+
+// envProblems checks the deployment's own variables and returns the
+// account the role ARN names (placeholderAccount without one).
+func (t *tool) envProblems(s settings, needRole bool) (problems []string, account string) {
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	for _, name := range deploy.RequiredEnv {
+		if name == "SASE_FUNCTION_ROLE_ARN" && !needRole {
+			continue
+		}
+		if t.env(name, "") == "" {
+			add("%s is not set", name)
+		}
+	}
+	account = placeholderAccount
+	if s.roleARN != "" {
+		m := roleARNRE.FindStringSubmatch(s.roleARN)
+		if m == nil {
+			add("SASE_FUNCTION_ROLE_ARN %q is not acs:ram::<16-digit account>:role/<name>", s.roleARN)
+		} else {
+			account = m[1]
+		}
+	}
+	if !regionRE.MatchString(s.region) {
+		add("SASE_REGION %q is not a region ID such as cn-hangzhou", s.region)
+	}
+	if !prefixRE.MatchString(s.prefix) {
+		add("SASE_FUNCTION_PREFIX %q: lower-case letters, digits and hyphens, starting with a letter, at most 21", s.prefix)
+	}
+	if ep := t.env("TABLESTORE_ENDPOINT", ""); ep != "" {
+		if u, err := url.Parse(ep); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("TABLESTORE_ENDPOINT %q is not an https URL", ep)
+		}
+	}
+	if in := t.env("TABLESTORE_INSTANCE", ""); in != "" && !instanceRE.MatchString(in) {
+		add("TABLESTORE_INSTANCE %q is not a Tablestore instance name (3-16 letters, digits, hyphens)", in)
+	}
+	if k := t.env("PAGE_TOKEN_KEY", ""); k != "" && len(k) < 32 {
+		add("PAGE_TOKEN_KEY is %d characters: use at least 32 random ones (openssl rand -hex 32)", len(k))
+	}
+	return problems, account
+}
+
+// authProblems checks how callers are authenticated (the JWKS, the
+// trigger's authentication) and the custom domain's protocol.
+func (t *tool) authProblems(s settings) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	jwksURL, jwksJSON := t.env("JWKS_URL", ""), t.env("JWKS_JSON", "")
+	if (jwksURL == "") == (jwksJSON == "") {
+		add("set exactly one of JWKS_URL and JWKS_JSON")
+	}
+	if jwksJSON != "" {
+		var v struct{ Keys []json.RawMessage }
+		if err := json.Unmarshal([]byte(jwksJSON), &v); err != nil || len(v.Keys) == 0 {
+			add("JWKS_JSON is not a JWKS ({\"keys\":[...]})")
+		}
+	}
+	switch s.triggerAuth {
+	case "anonymous":
+	case "jwt":
+		if jwksJSON == "" {
+			add("SASE_TRIGGER_AUTH=jwt needs JWKS_JSON: the trigger keeps a static copy of the keys")
+		}
+	default:
+		add("SASE_TRIGGER_AUTH %q must be anonymous or jwt", s.triggerAuth)
+	}
+	if s.domain != "" && !slices.Contains([]string{"HTTP", "HTTPS", "HTTP,HTTPS"}, s.domainProtocol) {
+		add("SASE_CUSTOM_DOMAIN_PROTOCOL %q must be HTTP, HTTPS or HTTP,HTTPS", s.domainProtocol)
+	}
+	return problems
+}
+
+// functionEnvProblems loads function f's environment, as the spec resolves
+// it in resource r, the way f will in FC, and checks its size.
+func functionEnvProblems(f deploy.Function, r map[string]any, account string) []string {
+	var problems []string
+	envMap, _ := deploy.Get(r, "props", "environmentVariables")
+	m, _ := envMap.(map[string]any)
+	vars := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000", "FC_ACCOUNT_ID": account}
+	size := 0
+	for k, v := range m {
+		vars[k] = fmt.Sprint(v)
+		size += len(k) + len(fmt.Sprint(v))
+	}
+	if size > 4096 {
+		problems = append(problems, fmt.Sprintf("%s: the environment variables take %d bytes; FC allows 4 KB", f.Name, size))
+	}
+	load := func(get func(string) string) error { _, err := config.Load(get); return err }
+	if f.Name == endpoints.Console.Name() { // the console reads its own variables
+		load = func(get func(string) string) error { _, err := console.Load(get); return err }
+	}
+	if err := load(func(k string) string { return vars[k] }); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", f.Name, err))
+	}
+	return problems
 }
 
 func (t *tool) check(args []string) error {

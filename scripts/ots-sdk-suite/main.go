@@ -1,5 +1,5 @@
 // Command ots-sdk-suite runs the Tablestore Go SDK's own integration suite
-// (tablestore/api_test.go of the SDK version in go.mod) against otsfake and
+// (the SDK's own api_test.go, of the version in go.mod) against otsfake and
 // fails when fewer than -min of its in-scope tests pass.
 //
 // The suite reads its endpoint and keys from the SDK's testConfig package,

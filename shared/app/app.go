@@ -132,11 +132,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	tokens := pagetoken.New(key)
 	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL, accountcache.WithClock(now))
-	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, cfg.OwnerAccountID, cfg.RoleCacheTTL, rolecheck.WithClock(now))
-	a.Roles.UseGenerations(a.Store)
+	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, a.Store, cfg.OwnerAccountID, cfg.RoleCacheTTL, rolecheck.WithClock(now))
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
-	a.Members = &member.Service{Store: a.Store, Accounts: a.Accounts, Folders: a.Directory, Mirror: a.Store, Lookup: a.Directory,
-		Audit: a.Recorder, Tokens: tokens, Now: now, Log: a.Log}
+	a.Members = member.New(member.Deps{Store: a.Store, Accounts: a.Accounts, Folders: a.Directory, Mirror: a.Store, Lookup: a.Directory,
+		Audit: a.Recorder, Tokens: tokens, Now: now, Log: a.Log})
 	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Mirror: a.Store, Audit: a.Recorder, Tokens: tokens, Log: a.Log, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
 	a.Policy = &enroll.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Now: now}

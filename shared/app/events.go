@@ -11,6 +11,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 	"github.com/sase-multiaccount/backend/shared/validate"
@@ -23,37 +24,37 @@ import (
 // acknowledged as Ignored/Malformed instead.
 type EventHandler func(ctx context.Context, payload []byte) (dirsync.Summary, error)
 
-// ReconcileHandler is the FC handler of reconcile-members (timer trigger).
-// The timer payload ({"triggerTime","triggerName","payload"}) is only logged.
-type ReconcileHandler func(ctx context.Context, payload []byte) (dirsync.Counts, error)
+// TimerHandler is the FC handler of a timer-triggered function. The timer
+// payload ({"triggerTime","triggerName","payload"}) is only logged.
+type TimerHandler func(ctx context.Context, payload []byte) (endpoints.TimerCounts, error)
 
 // DirSync returns the directory-change service over dir (normally
 // a.Directory).
 func (a *App) DirSync(dir dirsync.Directory) *dirsync.Service {
-	return &dirsync.Service{
+	return dirsync.New(dirsync.Deps{
 		Store: a.Store, Mirror: a.Store, Policies: a.Store, Generations: a.Store, Directory: dir, Roles: a, Audit: a.Recorder,
-		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal,
-		Now: a.Recorder.Now, Log: a.Log,
-	}
+		Owner: a.Config.OwnerAccountID, ServicePrincipal: a.Config.ServicePrincipal, Now: a.Recorder.Now,
+	})
 }
 
 // EventHandler returns the handler of directory-events.
 func (a *App) EventHandler() EventHandler { return a.eventHandler(a.DirSync(a.Directory)) }
 
-// ReconcileHandler returns the handler of reconcile-members.
-func (a *App) ReconcileHandler() ReconcileHandler {
+// TimerHandler returns the handler of fn. One service per handler, so that
+// a warm instance keeps what it cached between runs (check-handshakes keeps
+// the directory).
+func (a *App) TimerHandler(fn endpoints.Scheduled) TimerHandler {
 	svc := a.DirSync(a.Directory)
-	return func(ctx context.Context, payload []byte) (dirsync.Counts, error) {
+	return func(ctx context.Context, payload []byte) (endpoints.TimerCounts, error) {
 		start := time.Now()
 		a.Credentials.Observe(ctx)
 		reqID := invocationID(ctx)
 		var t dirsync.TimerEvent
 		_ = json.Unmarshal(payload, &t) // any payload starts a run; it is only logged
-		n, err := svc.Reconcile(ctx, reqID)
-		a.logInvocation(err, false, string(action.ReconcileMembers), reqID, start).
+		n, err := fn.Run(ctx, svc, reqID)
+		a.logInvocation(err, false, fn.Name(), reqID, start).
 			Str("trigger_name", t.TriggerName).Str("trigger_time", t.TriggerTime).
-			Int("checked", n.Checked).Int("removed", n.Removed).Int("renamed", n.Renamed).Int("enrolled", n.Enrolled).
-			Msg(string(action.ReconcileMembers))
+			EmbedObject(n).Msg(fn.Name())
 		return n, err
 	}
 }
@@ -120,26 +121,4 @@ type NoTokens struct{}
 // Verify refuses every token.
 func (NoTokens) Verify(context.Context, string) (auth.Caller, error) {
 	return auth.Caller{}, apperr.Unauthenticated("This function is invoked by its trigger and accepts no bearer token.")
-}
-
-// HandshakeHandler is the FC handler of check-handshakes (timer trigger).
-type HandshakeHandler func(ctx context.Context, payload []byte) (dirsync.HandshakeCounts, error)
-
-// HandshakeHandler returns the handler of check-handshakes. One service
-// per handler, so that a warm instance keeps the directory between runs.
-func (a *App) HandshakeHandler() HandshakeHandler {
-	svc := a.DirSync(a.Directory)
-	return func(ctx context.Context, payload []byte) (dirsync.HandshakeCounts, error) {
-		start := time.Now()
-		a.Credentials.Observe(ctx)
-		reqID := invocationID(ctx)
-		var t dirsync.TimerEvent
-		_ = json.Unmarshal(payload, &t) // any payload starts a run; it is only logged
-		n, err := svc.CheckHandshakes(ctx, reqID)
-		a.logInvocation(err, false, string(action.CheckHandshakes), reqID, start).
-			Str("trigger_name", t.TriggerName).Str("trigger_time", t.TriggerTime).
-			Int("accepted", n.Accepted).Int("mirrored", n.Mirrored).Int("enrolled", n.Enrolled).
-			Msg(string(action.CheckHandshakes))
-		return n, err
-	}
 }

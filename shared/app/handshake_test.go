@@ -4,6 +4,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
 
@@ -13,14 +14,14 @@ import (
 func TestHandshakeCheck(t *testing.T) {
 	k := newKit(t)
 	fx := k.standard()
-	check := k.app.HandshakeHandler()
+	check := k.app.TimerHandler(endpoints.CheckHandshakes)
 	run := func() dirsync.HandshakeCounts {
 		t.Helper()
 		n, err := check(k.ctx, []byte(`{}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return n.(dirsync.HandshakeCounts)
 	}
 	// A mirror never synced is built by the first check (a reconciliation),
 	// not an hour later by the timer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 )
@@ -93,7 +94,7 @@ func (c *countingStore) ReplaceMirror(ctx context.Context, dirID string, m store
 // reconcile runs reconcile-members once (it syncs the directory mirror).
 func (k *kit) reconcile(tb testing.TB) {
 	tb.Helper()
-	if _, err := k.app.ReconcileHandler()(k.ctx, []byte(`{}`)); err != nil {
+	if _, err := k.app.TimerHandler(endpoints.ReconcileMembers)(k.ctx, []byte(`{}`)); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
-	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
@@ -40,13 +39,9 @@ func RunEvent(fn endpoints.Event) {
 func RunTimer(fn endpoints.Scheduled) {
 	a, err := fromEnv(Options{Verifier: NoTokens{}})
 	if err != nil {
-		exit(string(fn.Action), err)
+		exit(fn.Name(), err)
 	}
-	if fn.Action == action.CheckHandshakes {
-		fc.Start(a.HandshakeHandler())
-		return
-	}
-	fc.Start(a.ReconcileHandler())
+	fc.Start(a.TimerHandler(fn))
 }
 
 func fromEnv(opts Options) (*App, error) {

@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
 
 type describeOut struct {
@@ -142,7 +144,7 @@ func TestSetupFlow(t *testing.T) {
 	}
 	// RD tells the management account nothing; check-handshakes' timer
 	// puts them in the directory mirror, where candidates come from.
-	if n, err := k.app.HandshakeHandler()(k.ctx, []byte(`{}`)); err != nil || n.Mirrored != 2 {
+	if n, err := k.app.TimerHandler(endpoints.CheckHandshakes)(k.ctx, []byte(`{}`)); err != nil || n.(dirsync.HandshakeCounts).Mirrored != 2 {
 		t.Fatalf("handshake check after two acceptances: %+v, %v", n, err)
 	}
 	r = k.post(t, "cancel-invitation", ownerID, map[string]string{"InvitationId": ids[strings.ToLower(email)]})

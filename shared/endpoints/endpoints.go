@@ -10,9 +10,12 @@ package endpoints
 import (
 	"context"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
+	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
@@ -67,14 +70,37 @@ func (h HTTP) Bind(uc UseCases) httpapi.Endpoint {
 type Event struct{ Action action.Action }
 
 // Scheduled declares a timer-triggered function.
-type Scheduled struct{ Action action.Action }
+type Scheduled struct {
+	Action action.Action
+	// Run is one run over the instance's directory-change service, which
+	// lives as long as the instance (a warm one keeps what it cached);
+	// requestID goes into the audit records. The counts are the answer.
+	Run func(ctx context.Context, svc *dirsync.Service, requestID string) (TimerCounts, error)
+}
+
+// Name is the function's name.
+func (s Scheduled) Name() string { return string(s.Action) }
+
+// TimerCounts is what a timer run answers (as JSON) and logs (as fields).
+type TimerCounts interface {
+	zerolog.LogObjectMarshaler
+}
 
 // The event and timer functions (docs/API.md "Event and timer functions").
 var (
 	DirectoryEvents  = Event{Action: action.DirectoryEvents}
-	ReconcileMembers = Scheduled{Action: action.ReconcileMembers}
-	CheckHandshakes  = Scheduled{Action: action.CheckHandshakes}
+	ReconcileMembers = Scheduled{Action: action.ReconcileMembers,
+		Run: func(ctx context.Context, svc *dirsync.Service, requestID string) (TimerCounts, error) {
+			return svc.Reconcile(ctx, requestID)
+		}}
+	CheckHandshakes = Scheduled{Action: action.CheckHandshakes,
+		Run: func(ctx context.Context, svc *dirsync.Service, requestID string) (TimerCounts, error) {
+			return svc.CheckHandshakes(ctx, requestID)
+		}}
 )
+
+// Timers lists the timer-triggered functions.
+var Timers = []Scheduled{ReconcileMembers, CheckHandshakes}
 
 // HTTPFunctions lists every HTTP function in the order docs/API.md gives.
 var HTTPFunctions = []HTTP{
@@ -87,13 +113,15 @@ var HTTPFunctions = []HTTP{
 // All lists every function of the bundle: the HTTP functions, the console,
 // then the event and timer functions.
 func All() []Function {
-	out := make([]Function, 0, len(HTTPFunctions)+4)
+	out := make([]Function, 0, len(HTTPFunctions)+2+len(Timers))
 	for _, h := range HTTPFunctions {
 		out = append(out, Function{Action: h.Action, Trigger: HTTPTrigger})
 	}
-	return append(out,
+	out = append(out,
 		Function{Action: Console.Action, Trigger: HTTPTrigger},
-		Function{Action: DirectoryEvents.Action, Trigger: EventBridge},
-		Function{Action: ReconcileMembers.Action, Trigger: Timer},
-		Function{Action: CheckHandshakes.Action, Trigger: Timer})
+		Function{Action: DirectoryEvents.Action, Trigger: EventBridge})
+	for _, s := range Timers {
+		out = append(out, Function{Action: s.Action, Trigger: Timer})
+	}
+	return out
 }

@@ -110,7 +110,7 @@ type Checker struct {
 	gen   uint64 // bumped by Invalidate so a resolution racing with it is not cached
 	cache map[string]cached
 
-	// The shared directory generation (UseGenerations): when the store's
+	// The shared directory generation: when the store's
 	// number moves, every cached answer goes. It is read at most once per
 	// genMaxAge per instance, so a role change made anywhere reaches this
 	// instance within genMaxAge.
@@ -126,11 +126,6 @@ type Generations interface {
 
 // genMaxAge is how old a generation answer may be when reused.
 const genMaxAge = time.Second
-
-// UseGenerations makes the cache follow the store's directory generation:
-// a change of roles made by any instance (or announced by an event) reaches
-// this one within a second instead of after the cache TTL.
-func (c *Checker) UseGenerations(g Generations) { c.gens = g }
 
 // syncGeneration drops the cache when the store's generation moved. It
 // reads the store at most once per genMaxAge.
@@ -171,9 +166,12 @@ type Option func(*Checker)
 func WithClock(now func() time.Time) Option { return func(c *Checker) { c.now = now } }
 
 // NewChecker builds a Checker. owner is the deployment's account (FC_ACCOUNT_ID
-// or OWNER_ACCOUNT_ID); ttl 0 disables caching.
-func NewChecker(dir Directory, owner string, ttl time.Duration, opts ...Option) *Checker {
-	c := &Checker{dir: dir, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
+// or OWNER_ACCOUNT_ID); ttl 0 disables caching. The cache follows gens, the
+// store's directory generation: a change of roles made by any instance (or
+// announced by an event) reaches this one within a second instead of after
+// the cache TTL.
+func NewChecker(dir Directory, gens Generations, owner string, ttl time.Duration, opts ...Option) *Checker {
+	c := &Checker{dir: dir, gens: gens, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -225,7 +223,7 @@ func describe(r Role) string {
 // Resolve returns the caller's role, from the cache when fresh.
 func (c *Checker) Resolve(ctx context.Context, accountID string) (Subject, error) {
 	now := c.now()
-	if c.gens != nil && c.ttl > 0 {
+	if c.ttl > 0 {
 		if err := c.syncGeneration(ctx, now); err != nil {
 			return Subject{}, err
 		}

@@ -72,7 +72,7 @@ func newDir() *countingDir {
 
 func TestRolesComeFromTheDirectory(t *testing.T) {
 	d := newDir()
-	c := NewChecker(d, owner, time.Minute)
+	c := NewChecker(d, sameGeneration{}, owner, time.Minute)
 	for acct, want := range map[string]Role{owner: RoleManagement, da: RoleDelegated, mem: RoleMember, other: RoleNone} {
 		s, err := c.Resolve(context.Background(), acct)
 		if err != nil || s.Role != want {
@@ -80,7 +80,7 @@ func TestRolesComeFromTheDirectory(t *testing.T) {
 		}
 	}
 	noRD := &countingDir{calls: map[string]int{}}
-	c = NewChecker(noRD, owner, time.Minute)
+	c = NewChecker(noRD, sameGeneration{}, owner, time.Minute)
 	if s, _ := c.Resolve(context.Background(), owner); s.Role != RoleOwner || s.Directory != nil {
 		t.Errorf("owner before step 1: %+v", s)
 	}
@@ -96,7 +96,7 @@ func TestCallCostColdAndWarm(t *testing.T) {
 		cold int
 	}{{owner, 1}, {da, 2}, {mem, 3}, {other, 3}} {
 		d := newDir()
-		c := NewChecker(d, owner, time.Minute)
+		c := NewChecker(d, sameGeneration{}, owner, time.Minute)
 		if _, err := c.Resolve(ctx, tc.acct); err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestCacheExpiresAndInvalidates(t *testing.T) {
 	ctx := context.Background()
 	d := newDir()
 	now := time.Unix(1_700_000_000, 0)
-	c := NewChecker(d, owner, time.Minute, WithClock(func() time.Time { return now }))
+	c := NewChecker(d, sameGeneration{}, owner, time.Minute, WithClock(func() time.Time { return now }))
 	if s, _ := c.Resolve(ctx, mem); s.Role != RoleMember {
 		t.Fatal(s)
 	}
@@ -133,7 +133,7 @@ func TestCacheExpiresAndInvalidates(t *testing.T) {
 	if s, _ := c.Resolve(ctx, mem); s.Role != RoleMember {
 		t.Fatalf("after Invalidate: %v", s.Role)
 	}
-	zero := NewChecker(d, owner, 0)
+	zero := NewChecker(d, sameGeneration{}, owner, 0)
 	before := d.total()
 	zero.Resolve(ctx, owner)
 	zero.Resolve(ctx, owner)
@@ -144,7 +144,7 @@ func TestCacheExpiresAndInvalidates(t *testing.T) {
 
 func TestAuthorizeAppliesThePolicy(t *testing.T) {
 	ctx := context.Background()
-	c := NewChecker(newDir(), owner, time.Minute)
+	c := NewChecker(newDir(), sameGeneration{}, owner, time.Minute)
 	for _, action := range Actions() {
 		for acct, role := range map[string]Role{owner: RoleManagement, da: RoleDelegated, mem: RoleMember, other: RoleNone} {
 			_, err := c.Authorize(ctx, acct, action)
@@ -164,7 +164,7 @@ func TestAuthorizeAppliesThePolicy(t *testing.T) {
 			}
 		}
 	}
-	noRD := NewChecker(&countingDir{calls: map[string]int{}}, owner, time.Minute)
+	noRD := NewChecker(&countingDir{calls: map[string]int{}}, sameGeneration{}, owner, time.Minute)
 	for _, action := range Actions() {
 		_, err := noRD.Authorize(ctx, owner, action)
 		want := map[Decision]apperr.Code{Allow: "", NoDirectory: "EntityNotExists.ResourceDirectory"}[Policy[action][RoleOwner]]
@@ -202,3 +202,9 @@ func TestActionsInADirectoryNeedOne(t *testing.T) {
 		t.Error("Scoped without a directory: ok")
 	}
 }
+
+// sameGeneration is a store whose directory generation never moves: the
+// cache is dropped only by Invalidate and the TTL.
+type sameGeneration struct{}
+
+func (sameGeneration) Generation(context.Context) (int64, error) { return 1, nil }

@@ -194,70 +194,27 @@ func (s *Store) ListMembers(ctx context.Context, dirID string, q store.ListQuery
 	if err := store.CheckListQuery(q); err != nil {
 		return nil, false, err
 	}
-	need := q.Limit + 1
 	dir := ots.FORWARD
 	if q.Desc {
 		dir = ots.BACKWARD
 	}
-	var table string
-	var start, end *ots.PrimaryKey
-	var skip func(r *ots.Row) bool // the row at a backward start key, which is not after the position
-
+	var rg memberRange
 	if q.SortBy == store.SortByAccountID {
-		table = s.cfg.MembersTable
-		switch {
-		case q.After == nil && !q.Desc:
-			start, end = pk(colDir, dirID, colAccount, pkMin), pk(colDir, dirID, colAccount, pkMax)
-		case q.After == nil:
-			start, end = pk(colDir, dirID, colAccount, pkMax), pk(colDir, dirID, colAccount, pkMin)
-		case !q.Desc:
-			// The least key after id is id + "\x00".
-			start, end = pk(colDir, dirID, colAccount, q.After.AccountID+"\x00"), pk(colDir, dirID, colAccount, pkMax)
-		default:
-			start, end = pk(colDir, dirID, colAccount, q.After.AccountID), pk(colDir, dirID, colAccount, pkMin)
-			id := q.After.AccountID
-			skip = func(r *ots.Row) bool { return pkValues(r.PrimaryKey)[colAccount] == id }
-			need++
-		}
+		rg = s.byAccountID(dirID, q)
 	} else {
-		table = s.cfg.MembersIndex
-		lo := pk(colDir, dirID, colAddTime, pkMin, colAccount, pkMin)
-		hi := pk(colDir, dirID, colAddTime, pkMax, colAccount, pkMax)
-		switch p := q.After; {
-		case p == nil && !q.Desc:
-			start, end = lo, hi
-		case p == nil:
-			start, end = hi, lo
-		default:
-			at := toMs(p.AddTime)
-			exact := fromMs(at).Equal(p.AddTime)
-			switch {
-			case exact && !q.Desc:
-				start, end = pk(colDir, dirID, colAddTime, at, colAccount, p.AccountID+"\x00"), hi
-			case exact:
-				start, end = pk(colDir, dirID, colAddTime, at, colAccount, p.AccountID), lo
-				id := p.AccountID
-				skip = func(r *ots.Row) bool {
-					kv := pkValues(r.PrimaryKey)
-					return kv[colAddTime] == at && kv[colAccount] == id
-				}
-				need++
-			// The position falls inside millisecond at: it is after every
-			// key of at and before every key of at+1, whatever its AccountID.
-			case !q.Desc:
-				start, end = pk(colDir, dirID, colAddTime, at+1, colAccount, pkMin), hi
-			default:
-				start, end = pk(colDir, dirID, colAddTime, at, colAccount, pkMax), lo
-			}
-		}
+		rg = s.byAddTime(dirID, q)
 	}
-	rows, err := s.rangeRows(ctx, "ListMembers", table, start, end, dir, need)
+	need := q.Limit + 1
+	if rg.skip != nil {
+		need++
+	}
+	rows, err := s.rangeRows(ctx, "ListMembers", rg.table, rg.start, rg.end, dir, need)
 	if err != nil {
 		return nil, false, err
 	}
 	ms := make([]store.Member, 0, min(len(rows), q.Limit))
 	for i, r := range rows {
-		if i == 0 && skip != nil && skip(r) {
+		if i == 0 && rg.skip != nil && rg.skip(r) {
 			continue
 		}
 		if len(ms) == q.Limit {
@@ -270,6 +227,70 @@ func (s *Store) ListMembers(ctx context.Context, dirID string, q store.ListQuery
 		ms = append(ms, m)
 	}
 	return ms, false, nil
+}
+
+// memberRange is where a page of ListMembers is read: the table or index,
+// the range in the read's direction, and skip, the row at a backward start
+// key, which is not after the position (nil when there is none; the read
+// takes one more row for it).
+type memberRange struct {
+	table      string
+	start, end *ots.PrimaryKey
+	skip       func(r *ots.Row) bool
+}
+
+// byAccountID is the page of q on the member table (AccountId order).
+func (s *Store) byAccountID(dirID string, q store.ListQuery) memberRange {
+	rg := memberRange{table: s.cfg.MembersTable}
+	switch {
+	case q.After == nil && !q.Desc:
+		rg.start, rg.end = pk(colDir, dirID, colAccount, pkMin), pk(colDir, dirID, colAccount, pkMax)
+	case q.After == nil:
+		rg.start, rg.end = pk(colDir, dirID, colAccount, pkMax), pk(colDir, dirID, colAccount, pkMin)
+	case !q.Desc:
+		// The least key after id is id + "\x00".
+		rg.start, rg.end = pk(colDir, dirID, colAccount, q.After.AccountID+"\x00"), pk(colDir, dirID, colAccount, pkMax)
+	default:
+		rg.start, rg.end = pk(colDir, dirID, colAccount, q.After.AccountID), pk(colDir, dirID, colAccount, pkMin)
+		id := q.After.AccountID
+		rg.skip = func(r *ots.Row) bool { return pkValues(r.PrimaryKey)[colAccount] == id }
+	}
+	return rg
+}
+
+// byAddTime is the page of q on the local index ((AddTime, AccountId) order).
+func (s *Store) byAddTime(dirID string, q store.ListQuery) memberRange {
+	rg := memberRange{table: s.cfg.MembersIndex}
+	lo := pk(colDir, dirID, colAddTime, pkMin, colAccount, pkMin)
+	hi := pk(colDir, dirID, colAddTime, pkMax, colAccount, pkMax)
+	p := q.After
+	if p == nil {
+		rg.start, rg.end = lo, hi
+		if q.Desc {
+			rg.start, rg.end = hi, lo
+		}
+		return rg
+	}
+	at := toMs(p.AddTime)
+	exact := fromMs(at).Equal(p.AddTime)
+	switch {
+	case exact && !q.Desc:
+		rg.start, rg.end = pk(colDir, dirID, colAddTime, at, colAccount, p.AccountID+"\x00"), hi
+	case exact:
+		rg.start, rg.end = pk(colDir, dirID, colAddTime, at, colAccount, p.AccountID), lo
+		id := p.AccountID
+		rg.skip = func(r *ots.Row) bool {
+			kv := pkValues(r.PrimaryKey)
+			return kv[colAddTime] == at && kv[colAccount] == id
+		}
+	// The position falls inside millisecond at: it is after every
+	// key of at and before every key of at+1, whatever its AccountID.
+	case !q.Desc:
+		rg.start, rg.end = pk(colDir, dirID, colAddTime, at+1, colAccount, pkMin), hi
+	default:
+		rg.start, rg.end = pk(colDir, dirID, colAddTime, at, colAccount, pkMax), lo
+	}
+	return rg
 }
 
 // chunkSize is the number of member changes per BatchWriteRow.

@@ -95,22 +95,11 @@ func allFailed(idx []int, failed func(i int) (bool, error)) error {
 // addChunk writes one batch of new members and fills in their results.
 func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, idx []int, token string, pending *int64, results []store.AddResult, audit store.AuditOf) error {
 	const op = "AddMembers"
-	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
-	for _, i := range idx {
-		changes = append(changes, s.memberPut(dirID, ms[i], token))
-	}
 	intended := int64(len(idx))
-	changes = append(changes, s.counterChange(dirID, intended+*pending, token))
-	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) {
-		m := ms[idx[k]]
-		m.DirectoryID, m.Version = dirID, 1
-		return store.Member{}, m
-	})
-	rows, err := s.auditRows(evs)
+	changes, evs, err := s.addBatch(dirID, ms, idx, intended+*pending, token, audit)
 	if err != nil {
 		return err // a bad record: nothing was written
 	}
-	changes = append(changes, rows...)
 	isAdded := func() []bool {
 		out := make([]bool, len(idx))
 		for k, i := range idx {
@@ -152,33 +141,7 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 		}
 	}
 	if len(recheck) > 0 {
-		keys := make([]*ots.PrimaryKey, len(recheck))
-		for k, i := range recheck {
-			keys[k] = memberPK(dirID, ms[i].AccountID)
-		}
-		// The batch is done: settle its outcome even if ctx ends now.
-		rows, rerr := s.batchGet(context.WithoutCancel(ctx), op, s.cfg.MembersTable, keys, colOp, colVersion)
-		if rerr != nil {
-			s.cfg.Logf("tablestore: AddMembers to %s: could not re-read rows of a resent batch (%v); the member count may be off, RecountMembers repairs it", dirID, rerr)
-		}
-		for k, i := range recheck {
-			switch {
-			case k >= len(rows):
-				results[i].Status, results[i].Err = store.AddFailed, rerr
-			case !rows[k].IsSucceed:
-				results[i].Status, results[i].Err = store.AddFailed, rowError(op, rows[k].Error)
-			case len(rows[k].PrimaryKey.PrimaryKeys) > 0 && columnsOf(rows[k].Columns)[colOp] == token:
-				results[i].Status = store.Added // ours: the first attempt's response was lost
-				added++
-			case len(rows[k].PrimaryKey.PrimaryKeys) > 0:
-				results[i].Status = store.AlreadyExists
-			default:
-				// The row is gone again: deleted meanwhile, after either
-				// our write or someone else's. Which one cannot be told.
-				results[i].Status, results[i].Err = store.AddFailed, apperr.Unavailable(service,
-					fmt.Errorf("tablestore %s %s/%s: removed concurrently; outcome unknown", op, dirID, ms[i].AccountID))
-			}
-		}
+		added += s.recheckAdds(ctx, dirID, ms, recheck, token, results)
 	}
 	if applied, _ := counterResult(res[len(idx)], retried); applied {
 		*pending = added - intended
@@ -186,6 +149,64 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 		*pending += added
 	}
 	return nil
+}
+
+// addBatch is the BatchWriteRow of one chunk: a PutRow with
+// EXPECT_NOT_EXIST per member, the counter row moved by count, then the
+// audit records (evs, one per member).
+func (s *Store) addBatch(dirID string, ms []store.Member, idx []int, count int64, token string, audit store.AuditOf) ([]ots.RowChange, []*store.AuditEvent, error) {
+	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
+	for _, i := range idx {
+		changes = append(changes, s.memberPut(dirID, ms[i], token))
+	}
+	changes = append(changes, s.counterChange(dirID, count, token))
+	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) {
+		m := ms[idx[k]]
+		m.DirectoryID, m.Version = dirID, 1
+		return store.Member{}, m
+	})
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(changes, rows...), evs, nil
+}
+
+// recheckAdds re-reads the rows of a resent batch whose condition failed:
+// a row carrying the token is this call's own (the first attempt's
+// response was lost). It fills in their results and returns how many
+// this call added.
+func (s *Store) recheckAdds(ctx context.Context, dirID string, ms []store.Member, recheck []int, token string, results []store.AddResult) int64 {
+	const op = "AddMembers"
+	keys := make([]*ots.PrimaryKey, len(recheck))
+	for k, i := range recheck {
+		keys[k] = memberPK(dirID, ms[i].AccountID)
+	}
+	// The batch is done: settle its outcome even if ctx ends now.
+	rows, rerr := s.batchGet(context.WithoutCancel(ctx), op, s.cfg.MembersTable, keys, colOp, colVersion)
+	if rerr != nil {
+		s.cfg.Logf("tablestore: AddMembers to %s: could not re-read rows of a resent batch (%v); the member count may be off, RecountMembers repairs it", dirID, rerr)
+	}
+	var added int64
+	for k, i := range recheck {
+		switch {
+		case k >= len(rows):
+			results[i].Status, results[i].Err = store.AddFailed, rerr
+		case !rows[k].IsSucceed:
+			results[i].Status, results[i].Err = store.AddFailed, rowError(op, rows[k].Error)
+		case len(rows[k].PrimaryKey.PrimaryKeys) > 0 && columnsOf(rows[k].Columns)[colOp] == token:
+			results[i].Status = store.Added // ours: the first attempt's response was lost
+			added++
+		case len(rows[k].PrimaryKey.PrimaryKeys) > 0:
+			results[i].Status = store.AlreadyExists
+		default:
+			// The row is gone again: deleted meanwhile, after either
+			// our write or someone else's. Which one cannot be told.
+			results[i].Status, results[i].Err = store.AddFailed, apperr.Unavailable(service,
+				fmt.Errorf("tablestore %s %s/%s: removed concurrently; outcome unknown", op, dirID, ms[i].AccountID))
+		}
+	}
+	return added
 }
 
 // resolveAdd settles a batch whose call failed after the SDK resent it:

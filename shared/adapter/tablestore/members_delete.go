@@ -89,26 +89,10 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 // deleteChunk deletes one batch of rows read before (results[i].Member).
 func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token string, pending *int64, results []store.DeleteResult, audit store.AuditOf) error {
 	const op = "DeleteMembers"
-	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
-	for _, i := range idx {
-		ch := &ots.DeleteRowChange{TableName: s.cfg.MembersTable, PrimaryKey: memberPK(dirID, results[i].AccountID)}
-		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
-		changes = append(changes, ch)
-	}
 	intended := -int64(len(idx))
-	changes = append(changes, s.counterChange(dirID, intended+*pending, token))
-	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) { return results[idx[k]].Member, store.Member{} })
-	rows, err := s.auditRows(evs)
+	changes, evs, err := s.deleteBatch(dirID, idx, results, intended+*pending, token, audit)
 	if err != nil {
 		return err // a bad record: nothing was written
-	}
-	changes = append(changes, rows...)
-	isDeleted := func() []bool {
-		out := make([]bool, len(idx))
-		for k, i := range idx {
-			out[k] = results[i].Status == store.Deleted
-		}
-		return out
 	}
 	fail := func(err error) {
 		for _, i := range idx {
@@ -121,61 +105,35 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 		return nil
 	}
 	defer func() {
-		d := isDeleted()
+		d := make([]bool, len(idx))
+		for k, i := range idx {
+			d[k] = results[i].Status == store.Deleted
+		}
 		written := not(d) // outcome unknown: write or delete each record
 		if err == nil {
 			written = rowsWritten(evs, res, len(idx)+1, d)
 		}
 		s.settleAudit(ctx, op, evs, d, written)
 	}()
-	// applied: the counter row took effect (once). earlier: it took effect
-	// in an attempt before the last one, whose response was lost; then the
-	// member rows of that attempt were deleted by this call too.
-	var applied, earlier bool
-	gone := make([]bool, len(idx))  // a failed EXPECT_EXIST: the row was not there
-	errs := make([]error, len(idx)) // rows that failed otherwise
+	var out deleteOutcome
 	if err != nil {
 		// Resent and failed: look at the rows and the counter to learn
 		// what an attempt with a lost response did.
-		keys := make([]*ots.PrimaryKey, len(idx))
-		for k, i := range idx {
-			keys[k] = memberPK(dirID, results[i].AccountID)
-		}
-		rctx := context.WithoutCancel(ctx) // settle the batch's outcome even if ctx ends
-		rows, rerr := s.batchGet(rctx, op, s.cfg.MembersTable, keys, colOp, colVersion)
-		found, cRow, cerr := s.getRow(rctx, op, s.cfg.CountersTable, pk(colDir, dirID), colOp)
-		if rerr != nil || cerr != nil {
+		var known bool
+		if out, known = s.resentDelete(ctx, dirID, idx, results, token, err); !known {
 			fail(err)
 			s.cfg.Logf("tablestore: DeleteMembers in %s: outcome of a resent batch unknown (%v); the member count may be off, RecountMembers repairs it", dirID, err)
 			return nil
 		}
-		applied = found && columnsOf(cRow.Columns)[colOp] == token
-		earlier = applied
-		for k := range idx {
-			if rows[k].IsSucceed && len(rows[k].PrimaryKey.PrimaryKeys) == 0 {
-				gone[k] = true
-			} else {
-				errs[k] = err
-			}
-		}
 	} else {
-		applied, earlier = counterResult(res[len(idx)], retried)
-		for k := range idx {
-			switch {
-			case res[k].IsSucceed:
-			case rowConditionFailed(res[k]):
-				gone[k] = true
-			default:
-				errs[k] = rowError(op, res[k].Error)
-			}
-		}
+		out = deleteResults(res, len(idx), retried)
 	}
 	var deleted int64
 	for k, i := range idx {
 		switch {
-		case errs[k] != nil:
-			results[i].Status, results[i].Err, results[i].Member = store.DeleteFailed, errs[k], store.Member{}
-		case !gone[k], earlier:
+		case out.errs[k] != nil:
+			results[i].Status, results[i].Err, results[i].Member = store.DeleteFailed, out.errs[k], store.Member{}
+		case !out.gone[k], out.earlier:
 			// Deleted by this call (now, or by the attempt whose response
 			// was lost).
 			results[i].Status = store.Deleted
@@ -185,10 +143,84 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 			results[i].Status, results[i].Member = store.NotFound, store.Member{}
 		}
 	}
-	if applied {
+	if out.applied {
 		*pending = -deleted - intended
 	} else {
 		*pending += -deleted
 	}
 	return nil
+}
+
+// deleteBatch is the BatchWriteRow of one chunk: a DeleteRow with
+// EXPECT_EXIST per member, the counter row moved by count, then the audit
+// records (evs, one per member).
+func (s *Store) deleteBatch(dirID string, idx []int, results []store.DeleteResult, count int64, token string, audit store.AuditOf) ([]ots.RowChange, []*store.AuditEvent, error) {
+	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
+	for _, i := range idx {
+		ch := &ots.DeleteRowChange{TableName: s.cfg.MembersTable, PrimaryKey: memberPK(dirID, results[i].AccountID)}
+		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
+		changes = append(changes, ch)
+	}
+	changes = append(changes, s.counterChange(dirID, count, token))
+	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) { return results[idx[k]].Member, store.Member{} })
+	rows, err := s.auditRows(evs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(changes, rows...), evs, nil
+}
+
+// deleteOutcome is what a chunk's BatchWriteRow did.
+type deleteOutcome struct {
+	// applied: the counter row took effect (once). earlier: it took effect
+	// in an attempt before the last one, whose response was lost; then the
+	// member rows of that attempt were deleted by this call too.
+	applied, earlier bool
+	gone             []bool  // a failed EXPECT_EXIST: the row was not there
+	errs             []error // rows that failed otherwise
+}
+
+// deleteResults reads the outcome from the batch's row results (n member
+// rows, then the counter row).
+func deleteResults(res []ots.RowResult, n int, retried bool) deleteOutcome {
+	out := deleteOutcome{gone: make([]bool, n), errs: make([]error, n)}
+	out.applied, out.earlier = counterResult(res[n], retried)
+	for k := range n {
+		switch {
+		case res[k].IsSucceed:
+		case rowConditionFailed(res[k]):
+			out.gone[k] = true
+		default:
+			out.errs[k] = rowError("DeleteMembers", res[k].Error)
+		}
+	}
+	return out
+}
+
+// resentDelete learns from the rows and the counter what a batch did whose
+// call failed after the SDK resent it (callErr); known is false when they
+// could not be read.
+func (s *Store) resentDelete(ctx context.Context, dirID string, idx []int, results []store.DeleteResult, token string, callErr error) (out deleteOutcome, known bool) {
+	const op = "DeleteMembers"
+	keys := make([]*ots.PrimaryKey, len(idx))
+	for k, i := range idx {
+		keys[k] = memberPK(dirID, results[i].AccountID)
+	}
+	rctx := context.WithoutCancel(ctx) // settle the batch's outcome even if ctx ends
+	rows, rerr := s.batchGet(rctx, op, s.cfg.MembersTable, keys, colOp, colVersion)
+	found, cRow, cerr := s.getRow(rctx, op, s.cfg.CountersTable, pk(colDir, dirID), colOp)
+	if rerr != nil || cerr != nil {
+		return out, false
+	}
+	out = deleteOutcome{gone: make([]bool, len(idx)), errs: make([]error, len(idx))}
+	out.applied = found && columnsOf(cRow.Columns)[colOp] == token
+	out.earlier = out.applied
+	for k := range idx {
+		if rows[k].IsSucceed && len(rows[k].PrimaryKey.PrimaryKeys) == 0 {
+			out.gone[k] = true
+		} else {
+			out.errs[k] = callErr
+		}
+	}
+	return out, true
 }

@@ -89,11 +89,8 @@ type Config struct {
 const (
 	DefaultTablePrefix   = "sase_"
 	DefaultMembersTable  = DefaultTablePrefix + "members"
-	DefaultMembersIndex  = DefaultTablePrefix + "members_by_time"
 	DefaultCountersTable = DefaultTablePrefix + "counters"
 	DefaultAuditTable    = DefaultTablePrefix + "audit"
-	DefaultEventsTable   = DefaultTablePrefix + "processed_events"
-	DefaultMirrorTable   = DefaultTablePrefix + "directory_mirror"
 	DefaultEventsTTL     = 7 * 24 * time.Hour
 )
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 	direvents "github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 )
@@ -32,11 +33,11 @@ const maxEventBody = 256 << 10
 // such event first drops the App's cached roles and account list, as the
 // directory-events function does in a real deployment.
 func (s *Server) mountEvents() {
-	for name, h := range map[action.Action]fc.Handler{
-		action.DirectoryEvents:  fc.NewHandler(s.app.EventHandler()),
-		action.ReconcileMembers: fc.NewHandler(s.app.ReconcileHandler()),
-		action.CheckHandshakes:  fc.NewHandler(s.app.HandshakeHandler()),
-	} {
+	handlers := map[action.Action]fc.Handler{action.DirectoryEvents: fc.NewHandler(s.app.EventHandler())}
+	for _, fn := range endpoints.Timers {
+		handlers[fn.Action] = fc.NewHandler(s.app.TimerHandler(fn))
+	}
+	for name, h := range handlers {
 		fn := s.invokeEvent(string(name), h)
 		s.mux.HandleFunc("/"+string(name), fn)
 		s.mux.HandleFunc("/"+string(name)+"/", fn)
@@ -117,5 +118,5 @@ func (s *Server) RunHandshakeChecks(ctx context.Context) {
 // handler logs its outcome.
 func (s *Server) checkHandshakes(ctx context.Context, trigger string) {
 	rctx := fccontext.NewContext(ctx, &fccontext.FcContext{RequestID: httpapi.NewRequestID(), Region: "local"})
-	_, _ = s.app.HandshakeHandler()(rctx, []byte(`{"triggerName":"`+trigger+`"}`))
+	_, _ = s.app.TimerHandler(endpoints.CheckHandshakes)(rctx, []byte(`{"triggerName":"`+trigger+`"}`))
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // SimpleRowMatrix is GetRange's columnar row format (the SDK's
-// tablestore/matrix.go reads it), all little-endian:
+// the SDK's matrix.go reads it), all little-endian:
 //
 //	header:  api version, data offset, option offset, PK count, attribute
 //	         count (int32 each); every field name (int16 length, bytes),

@@ -21,18 +21,8 @@ func RunBenchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 			b.Errorf("Close: %v", err)
 		}
 	})
-	ctx, dir := context.Background(), newDir()
-
-	// Seed in chunks of 1000 (mustAdd chunks): a handful of writes, not 10,000.
-	all := make([]store.Member, benchMembers)
-	for i := range all {
-		// Two members per millisecond, so AddTime ties are exercised too.
-		all[i] = member(i, base.Add(ms(i/2)))
-	}
-	mustAdd(b, s, dir, all...)
-	if n, err := s.CountMembers(ctx, dir); err != nil || n != benchMembers {
-		b.Fatalf("CountMembers after seeding = %d, %v", n, err)
-	}
+	ctx := context.Background()
+	dir, all := seedBench(b, s)
 	middle := pos(all[benchMembers/2])
 
 	listPage := func(q store.ListQuery) func(b *testing.B) {
@@ -68,10 +58,32 @@ func RunBenchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 		}
 	})
 
-	// Each iteration adds 100 new members; they are deleted again outside
-	// the timer so the directory stays at 10,000 members.
-	next := benchMembers
-	b.Run("AddMembers100", func(b *testing.B) {
+	b.Run("AddMembers100", benchAddMembers(s, dir))
+}
+
+// seedBench fills a new directory of s with benchMembers members and
+// returns it and them.
+func seedBench(b *testing.B, s store.Store) (string, []store.Member) {
+	dir := newDir()
+	// Seed in chunks of 1000 (mustAdd chunks): a handful of writes, not 10,000.
+	all := make([]store.Member, benchMembers)
+	for i := range all {
+		// Two members per millisecond, so AddTime ties are exercised too.
+		all[i] = member(i, base.Add(ms(i/2)))
+	}
+	mustAdd(b, s, dir, all...)
+	if n, err := s.CountMembers(context.Background(), dir); err != nil || n != benchMembers {
+		b.Fatalf("CountMembers after seeding = %d, %v", n, err)
+	}
+	return dir, all
+}
+
+// benchAddMembers adds 100 new members per iteration; they are deleted
+// again outside the timer so the directory stays at benchMembers members.
+func benchAddMembers(s store.Store, dir string) func(b *testing.B) {
+	return func(b *testing.B) {
+		ctx := context.Background()
+		next := benchMembers
 		batch := make([]store.Member, 100)
 		ids := make([]string, 100)
 		for b.Loop() {
@@ -95,5 +107,5 @@ func RunBenchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 			}
 			b.StartTimer()
 		}
-	})
+	}
 }

@@ -28,7 +28,7 @@ func (c call) detail(kv ...string) map[string]string {
 
 // current returns the directory; ok is false when none exists.
 func (s *Service) current(ctx context.Context) (d directory.Directory, ok bool, err error) {
-	d, err = s.Directory.GetDirectory(ctx)
+	d, err = s.dir.GetDirectory(ctx)
 	if apperr.IsCode(err, apperr.CodeNoDirectory) {
 		return directory.Directory{}, false, nil
 	}
@@ -61,7 +61,7 @@ func (s *Service) ours(ctx context.Context, c call, sum Summary) (directory.Dire
 
 // member returns the member row, or the Summary when there is none.
 func (s *Service) member(ctx context.Context, d directory.Directory, c call, sum Summary) (store.Member, *Summary, error) {
-	m, err := s.Store.GetMember(ctx, d.ID, c.account)
+	m, err := s.store.GetMember(ctx, d.ID, c.account)
 	if apperr.IsCode(err, apperr.CodeMemberNotFound) {
 		sum.Result, sum.Reason = ResultNoChange, ReasonNotMember
 		sum.Message = fmt.Sprintf("Account %s is not a SASE member of directory %s.", c.account, d.ID)
@@ -94,11 +94,11 @@ func (s *Service) remove(ctx context.Context, d directory.Directory, c call, inR
 		sum.Message = fmt.Sprintf("Resource Directory still lists account %s; the member stays.", c.account)
 		return sum, nil
 	}
-	record := s.Audit.With(d.ID, s.actor(c), func(m, _ store.Member) audit.Entry {
+	record := s.audit.With(d.ID, s.actor(c), func(m, _ store.Member) audit.Entry {
 		return audit.Entry{Action: action.DirectoryEvents, Target: c.account, Result: ResultRemoved,
 			Detail: c.detail("AccountName", m.AccountName, "Remark", m.Remark, "Reason", "LeftResourceDirectory")}
 	})
-	res, err := s.Store.DeleteMembers(ctx, d.ID, []string{c.account}, record)
+	res, err := s.store.DeleteMembers(ctx, d.ID, []string{c.account}, record)
 	if err != nil {
 		return sum, fmt.Errorf("delete member: %w", err)
 	}
@@ -145,11 +145,11 @@ func (s *Service) rename(ctx context.Context, d directory.Directory, c call, acc
 		sum.Message = fmt.Sprintf("Resource Directory names account %s %q, not %q; the event is not confirmed.", c.account, acc.DisplayName, c.newName)
 		return sum, nil
 	}
-	record := s.Audit.With(d.ID, s.actor(c), func(before, after store.Member) audit.Entry {
+	record := s.audit.With(d.ID, s.actor(c), func(before, after store.Member) audit.Entry {
 		return audit.Entry{Action: action.DirectoryEvents, Target: c.account, Result: ResultRenamed,
 			Detail: c.detail("OldName", before.AccountName, "NewName", after.AccountName)}
 	})
-	changed, err := s.Store.RenameMember(ctx, d.ID, c.account, c.newName, asOf, record)
+	changed, err := s.store.RenameMember(ctx, d.ID, c.account, c.newName, asOf, record)
 	if err != nil {
 		return sum, fmt.Errorf("rename member: %w", err)
 	}
@@ -185,7 +185,7 @@ func (s *Service) delegated(ctx context.Context, c call, sum Summary) (Summary, 
 		result = ResultDeregistered
 	}
 	// The hint: is the account SASE's delegated administrator now?
-	das, err := s.Directory.ListDelegatedAdmins(ctx)
+	das, err := s.dir.ListDelegatedAdmins(ctx)
 	if err != nil {
 		return sum, fmt.Errorf("confirm delegated administrator: %w", err)
 	}
@@ -196,7 +196,7 @@ func (s *Service) delegated(ctx context.Context, c call, sum Summary) (Summary, 
 			c.account, strings.ToLower(result))
 		return sum, nil
 	}
-	if err := s.Audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
+	if err := s.audit.Record(ctx, d.ID, s.actor(c), audit.Entry{
 		ID: audit.EventRecordID(c.pos, c.key), Action: action.DirectoryEvents, Target: c.account, Result: result,
 		Detail: c.detail("ServicePrincipal", c.svc, "Effect", "RoleCacheInvalidated"),
 	}); err != nil {
@@ -234,12 +234,12 @@ func (s *Service) destroyed(ctx context.Context, c call, sum Summary) (Summary, 
 		}
 		return sum, nil
 	}
-	if c.caller != s.Owner {
+	if c.caller != s.owner {
 		sum.Result, sum.Reason = ResultIgnored, ReasonOtherDirectory
-		sum.Message = fmt.Sprintf("The call was made by account %s, not by %s, the account of this deployment.", c.caller, s.Owner)
+		sum.Message = fmt.Sprintf("The call was made by account %s, not by %s, the account of this deployment.", c.caller, s.owner)
 		return sum, nil
 	}
-	if err := s.Audit.Record(ctx, NoDirectoryID, s.actor(c), audit.Entry{
+	if err := s.audit.Record(ctx, NoDirectoryID, s.actor(c), audit.Entry{
 		ID: audit.EventRecordID(c.pos, c.key), Action: action.DirectoryEvents, Target: c.caller, Result: ResultDestroyed,
 		Detail: c.detail("Effect", "RoleCacheInvalidated"),
 	}); err != nil {

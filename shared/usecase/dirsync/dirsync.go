@@ -9,9 +9,8 @@ package dirsync
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
@@ -19,9 +18,9 @@ import (
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
-// DefaultDedupTTL is how long a processed event's key is kept (DESIGN.md §4:
+// DedupTTL is how long a processed event's key is kept (DESIGN.md §4:
 // about 7 days, far beyond EventBridge's longest retry schedule of ~1 day).
-const DefaultDedupTTL = 7 * 24 * time.Hour
+const DedupTTL = 7 * 24 * time.Hour
 
 // NoDirectoryID is the audit partition of system records about a directory
 // that no longer exists (DestroyResourceDirectory): the event names no
@@ -76,20 +75,20 @@ type Auditor interface {
 	With(dirID string, actor audit.Actor, entry func(before, after store.Member) audit.Entry) store.AuditOf
 }
 
-// Service handles directory events and reconciliation for one deployment.
-// It is safe for concurrent use, also against itself in other instances:
-// every write it makes is conditional in the store or idempotent.
-type Service struct {
+// Deps are what a Service works with. New requires every one of them, so
+// no method wonders whether there is a mirror, a policy or a clock; tests
+// pass fakes.
+type Deps struct {
 	Store Store
-	// Mirror is the directory mirror; nil keeps none (tests of other
-	// concerns).
+	// Mirror is the directory mirror, kept from events, the handshake check
+	// and reconciliation.
 	Mirror Mirror
-	// Policies, when set (with Mirror), is the enrollment policy the
-	// service applies to accounts created in or moved into scope, invited
-	// accounts that joined, and (reconciliation) whatever both missed.
+	// Policies is the enrollment policy the service applies to accounts
+	// created in or moved into scope, invited accounts that joined, and
+	// (reconciliation) whatever both missed.
 	Policies Policies
-	// Generations, when set, lets the handshake check keep the directory
-	// between runs while the directory generation has not moved.
+	// Generations lets the handshake check keep the directory between runs
+	// while the directory generation has not moved.
 	Generations Generations
 	Directory   Directory
 	Roles       Roles
@@ -100,39 +99,55 @@ type Service struct {
 	// ServicePrincipal is SASE's trusted-service principal; delegated
 	// administrator events for other principals are not ours.
 	ServicePrincipal string
-	DedupTTL         time.Duration    // 0: DefaultDedupTTL
-	Now              func() time.Time // nil: time.Now
-	Log              zerolog.Logger
+	Now              func() time.Time
+}
+
+// Service handles directory events and reconciliation for one deployment.
+// It is safe for concurrent use, also against itself in other instances:
+// every write it makes is conditional in the store or idempotent.
+type Service struct {
+	store       Store
+	mirror      Mirror
+	policies    Policies
+	generations Generations
+	dir         Directory
+	roles       Roles
+	audit       Auditor
+	owner       string
+	principal   string
+	clock       func() time.Time
 
 	dirs dirCache
 }
 
-func (s *Service) now() time.Time {
-	if s.Now == nil {
-		return time.Now().UTC()
+// New is the Service over d. A missing dependency is a wiring mistake, so
+// it panics naming every one.
+func New(d Deps) *Service {
+	var missing []string
+	for _, dep := range []struct {
+		name   string
+		absent bool
+	}{
+		{"Store", d.Store == nil}, {"Mirror", d.Mirror == nil}, {"Policies", d.Policies == nil},
+		{"Generations", d.Generations == nil}, {"Directory", d.Directory == nil}, {"Roles", d.Roles == nil},
+		{"Audit", d.Audit == nil}, {"Owner", d.Owner == ""}, {"ServicePrincipal", d.ServicePrincipal == ""},
+		{"Now", d.Now == nil},
+	} {
+		if dep.absent {
+			missing = append(missing, dep.name)
+		}
 	}
-	return s.Now().UTC()
+	if len(missing) > 0 {
+		panic("dirsync.New: missing " + strings.Join(missing, ", "))
+	}
+	return &Service{store: d.Store, mirror: d.Mirror, policies: d.Policies, generations: d.Generations,
+		dir: d.Directory, roles: d.Roles, audit: d.Audit, owner: d.Owner, principal: d.ServicePrincipal, clock: d.Now}
 }
 
-func (s *Service) dedupTTL() time.Duration {
-	if s.DedupTTL <= 0 {
-		return DefaultDedupTTL
-	}
-	return s.DedupTTL
-}
-
-func (s *Service) principal() string {
-	if s.ServicePrincipal == "" {
-		return directory.DefaultServicePrincipal
-	}
-	return s.ServicePrincipal
-}
+func (s *Service) now() time.Time { return s.clock().UTC() }
 
 func (s *Service) invalidate(ctx context.Context) error {
-	if s.Roles == nil {
-		return nil
-	}
-	if err := s.Roles.Changed(ctx); err != nil {
+	if err := s.roles.Changed(ctx); err != nil {
 		return fmt.Errorf("publish role change: %w", err)
 	}
 	return nil

@@ -29,10 +29,10 @@ const ReasonNotInScope = "NotEnrolledByPolicy"
 // the handshake check should have added. Accounts that were there before
 // join only through ApplyToExisting or by moving into scope later.
 func (s *Service) enrollAccounts(ctx context.Context, d directory.Directory, accounts []directory.Account, by action.Action, actor audit.Actor, joinedSince bool) (int, error) {
-	if s.Policies == nil || s.Mirror == nil || len(accounts) == 0 {
+	if len(accounts) == 0 {
 		return 0, nil
 	}
-	p, err := s.Policies.GetPolicy(ctx, d.ID)
+	p, err := s.policies.GetPolicy(ctx, d.ID)
 	if err != nil {
 		return 0, fmt.Errorf("read enrollment policy: %w", err)
 	}
@@ -40,7 +40,7 @@ func (s *Service) enrollAccounts(ctx context.Context, d directory.Directory, acc
 	switch p.Mode {
 	case store.PolicyAllAccounts:
 	case store.PolicyFolders:
-		fs, err := s.Mirror.ReadMirrorFolders(ctx, d.ID)
+		fs, err := s.mirror.ReadMirrorFolders(ctx, d.ID)
 		if err != nil {
 			return 0, fmt.Errorf("read mirror folders: %w", err)
 		}
@@ -50,7 +50,7 @@ func (s *Service) enrollAccounts(ctx context.Context, d directory.Directory, acc
 		tree := directory.NewFolderTree(folders)
 		for _, a := range accounts {
 			if !tree.Has(a.FolderID) {
-				if folders, err = s.Directory.ListFolders(ctx); err != nil {
+				if folders, err = s.dir.ListFolders(ctx); err != nil {
 					return 0, fmt.Errorf("list folders: %w", err)
 				}
 				break
@@ -72,13 +72,13 @@ func (s *Service) enrollAccounts(ctx context.Context, d directory.Directory, acc
 			path[a.AccountID] = scope.Path(a.FolderID)
 		}
 	}
-	record := s.Audit.With(d.ID, actor, func(_, m store.Member) audit.Entry {
+	record := s.audit.With(d.ID, actor, func(_, m store.Member) audit.Entry {
 		return audit.Entry{Action: by, Target: m.AccountID, Result: ResultEnrolled, Detail: map[string]string{
 			"AccountName": m.AccountName, "FolderPath": path[m.AccountID], "PolicyVersion": scope.Version(), "PolicyMode": p.Mode}}
 	})
 	enrolled := 0
 	for start := 0; start < len(ms); start += batch {
-		res, err := s.Store.AddMembers(ctx, d.ID, ms[start:min(start+batch, len(ms))], record)
+		res, err := s.store.AddMembers(ctx, d.ID, ms[start:min(start+batch, len(ms))], record)
 		if err != nil {
 			return enrolled, fmt.Errorf("enroll members: %w", err)
 		}

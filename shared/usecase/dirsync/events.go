@@ -158,7 +158,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summar
 	}
 	sum.EventID, sum.EventName, sum.AccountID = ev.ID, c.name, c.account
 
-	done, err := s.Store.EventProcessed(ctx, c.key)
+	done, err := s.store.EventProcessed(ctx, c.key)
 	if err != nil {
 		return sum, fmt.Errorf("directory event %s: %w", c.key, err)
 	}
@@ -171,7 +171,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev events.CloudEvent) (Summar
 	if err != nil {
 		return out, fmt.Errorf("directory event %s (%s): %w", c.key, c.name, err)
 	}
-	if err := s.Store.MarkEventProcessed(ctx, c.key, s.now().Add(s.dedupTTL())); err != nil {
+	if err := s.store.MarkEventProcessed(ctx, c.key, s.now().Add(DedupTTL)); err != nil {
 		// The effect is done; a redelivery finds it done and changes nothing.
 		return out, fmt.Errorf("directory event %s: mark processed: %w", c.key, err)
 	}

@@ -569,8 +569,10 @@ func TestForgedEventsChangeNothing(t *testing.T) {
 // sees the directory's new answer instead of waiting for the TTL.
 func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 	e := newEnv(t)
-	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
+	roles := rolecheck.NewChecker(e.sim, e.store, owner, time.Hour)
+	e.rebuild(func(d *dirsync.Deps) {
+		d.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
+	})
 	role := func() rolecheck.Role {
 		t.Helper()
 		s, err := roles.Resolve(e.ctx, delegate)
@@ -619,8 +621,10 @@ func TestDelegatedAdminEventsRefreshRoles(t *testing.T) {
 
 func TestDestroyResourceDirectory(t *testing.T) {
 	e := newEnv(t)
-	roles := rolecheck.NewChecker(e.sim, owner, time.Hour)
-	e.svc.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
+	roles := rolecheck.NewChecker(e.sim, e.store, owner, time.Hour)
+	e.rebuild(func(d *dirsync.Deps) {
+		d.Roles = changedFunc(func(context.Context) error { roles.Invalidate(); return nil })
+	})
 	if s, _ := roles.Resolve(e.ctx, owner); s.Role != rolecheck.RoleManagement {
 		t.Fatalf("role %s", s.Role)
 	}

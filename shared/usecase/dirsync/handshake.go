@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -37,6 +39,11 @@ type HandshakeCounts struct {
 	Enrolled int // accounts the enrollment policy made members
 }
 
+// MarshalZerologObject writes the counts as fields of the run's log line.
+func (n HandshakeCounts) MarshalZerologObject(e *zerolog.Event) {
+	e.Int("accepted", n.Accepted).Int("mirrored", n.Mirrored).Int("enrolled", n.Enrolled)
+}
+
 // Generations is the store's directory generation (store.Generations): the
 // handshake check keeps the directory while it has not moved.
 type Generations interface {
@@ -53,10 +60,7 @@ type dirCache struct {
 
 // directoryAt returns the current directory; ok is false when none exists.
 func (s *Service) directoryAt(ctx context.Context) (directory.Directory, bool, error) {
-	if s.Generations == nil {
-		return s.current(ctx)
-	}
-	gen, err := s.Generations.Generation(ctx)
+	gen, err := s.generations.Generation(ctx)
 	if err != nil {
 		return directory.Directory{}, false, fmt.Errorf("read directory generation: %w", err)
 	}
@@ -80,15 +84,12 @@ func (s *Service) directoryAt(ctx context.Context) (directory.Directory, bool, e
 // CheckHandshakes is one run of the handshake check.
 func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (HandshakeCounts, error) {
 	var n HandshakeCounts
-	if s.Mirror == nil {
-		return n, nil
-	}
 	start := s.now()
 	d, ok, err := s.directoryAt(ctx)
 	if err != nil || !ok {
 		return n, wrapHandshakes(err)
 	}
-	marks, err := s.Mirror.MirrorMarks(ctx, d.ID)
+	marks, err := s.mirror.MirrorMarks(ctx, d.ID)
 	if err != nil {
 		return n, wrapHandshakes(fmt.Errorf("read mirror marks: %w", err))
 	}
@@ -108,7 +109,7 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 	if since.IsZero() {
 		since = marks.SyncTime // first check after the first sync
 	}
-	invs, err := s.Directory.ListInvitations(ctx)
+	invs, err := s.dir.ListInvitations(ctx)
 	if apperr.IsCode(err, apperr.CodeNoDirectory) {
 		return n, nil
 	}
@@ -134,11 +135,11 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 			for i, a := range joined {
 				ms[i] = MirrorAccount(a)
 			}
-			if err := s.Mirror.PutMirrorAccounts(ctx, d.ID, ms); err != nil {
+			if err := s.mirror.PutMirrorAccounts(ctx, d.ID, ms); err != nil {
 				return n, wrapHandshakes(fmt.Errorf("update directory mirror: %w", err))
 			}
 			n.Mirrored = len(joined)
-			actor := audit.Actor{AccountID: s.Owner, Principal: string(action.CheckHandshakes), Role: systemRole, RequestID: requestID}
+			actor := audit.Actor{AccountID: s.owner, Principal: string(action.CheckHandshakes), Role: systemRole, RequestID: requestID}
 			enrolled, err := s.enrollAccounts(ctx, d, joined, action.CheckHandshakes, actor, false)
 			n.Enrolled = enrolled
 			if err != nil {
@@ -149,7 +150,7 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 	if since.IsZero() && marks.SyncTime.IsZero() {
 		return n, nil // the first reconciliation sets the baseline
 	}
-	if err := s.Mirror.SetHandshakeTime(ctx, d.ID, start); err != nil {
+	if err := s.mirror.SetHandshakeTime(ctx, d.ID, start); err != nil {
 		return n, wrapHandshakes(fmt.Errorf("record the handshake check: %w", err))
 	}
 	return n, nil
@@ -158,7 +159,7 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 // joinedAccounts reads, from RD, the accounts of accepted handshakes that
 // the mirror does not hold yet.
 func (s *Service) joinedAccounts(ctx context.Context, d directory.Directory, accepted []directory.Invitation) ([]directory.Account, error) {
-	m, err := s.Mirror.ReadMirror(ctx, d.ID)
+	m, err := s.mirror.ReadMirror(ctx, d.ID)
 	if err != nil {
 		return nil, fmt.Errorf("read directory mirror: %w", err)
 	}
@@ -186,7 +187,7 @@ func (s *Service) joinedAccounts(ctx context.Context, d directory.Directory, acc
 		}
 	}
 	if byEmail {
-		all, err := s.Directory.ListAccounts(ctx)
+		all, err := s.dir.ListAccounts(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list accounts: %w", err)
 		}

@@ -44,6 +44,7 @@ type env struct {
 	sim   *simulation.Sim
 	dir   *faultyDirectory
 	roles *countingRoles
+	deps  dirsync.Deps // what svc was built from (see rebuild)
 	svc   *dirsync.Service
 	d     directory.Directory
 	log   *syncBuffer
@@ -77,9 +78,16 @@ func newEnv(t *testing.T) *env {
 	e.dir = &faultyDirectory{Directory: sim}
 	logger := zerolog.New(e.log)
 	rec := &audit.Recorder{Store: e.store, Now: time.Now, Log: logger}
-	e.svc = &dirsync.Service{Store: e.store, Mirror: e.store, Policies: e.store, Directory: e.dir, Roles: e.roles, Audit: rec,
-		Owner: owner, ServicePrincipal: directory.DefaultServicePrincipal, Log: logger}
+	e.deps = dirsync.Deps{Store: e.store, Mirror: e.store, Policies: e.store, Generations: e.store, Directory: e.dir, Roles: e.roles,
+		Audit: rec, Owner: owner, ServicePrincipal: directory.DefaultServicePrincipal, Now: time.Now}
+	e.svc = dirsync.New(e.deps)
 	return e
+}
+
+// rebuild replaces the service with one whose dependencies change altered.
+func (e *env) rebuild(change func(*dirsync.Deps)) {
+	change(&e.deps)
+	e.svc = dirsync.New(e.deps)
 }
 
 // addMembers writes member rows added at the given time, named as in the
@@ -405,3 +413,25 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 type changedFunc func(context.Context) error
 
 func (f changedFunc) Changed(ctx context.Context) error { return f(ctx) }
+
+// noPolicy is a directory whose enrollment policy was never set (the zero
+// policy, Off), answered without a store read.
+type noPolicy struct{}
+
+func (noPolicy) GetPolicy(context.Context, string) (store.EnrollmentPolicy, error) {
+	return store.EnrollmentPolicy{}, nil
+}
+
+// A missing dependency is a wiring mistake New names at once, not a nil
+// dereference in the middle of a run.
+func TestNewNamesMissingDependencies(t *testing.T) {
+	e := newEnv(t)
+	d := e.deps
+	d.Mirror, d.Now = nil, nil
+	defer func() {
+		if got := fmt.Sprint(recover()); got != "dirsync.New: missing Mirror, Now" {
+			t.Fatalf("panic %q", got)
+		}
+	}()
+	dirsync.New(d)
+}

@@ -38,7 +38,7 @@ func MirrorFolder(f directory.Folder) store.MirrorFolder {
 // lookupAccount reads the account from RD: the truth an account event is
 // checked against (one GetAccount per event).
 func (s *Service) lookupAccount(ctx context.Context, id string) (directory.Account, bool, error) {
-	acc, err := s.Directory.GetAccount(ctx, id)
+	acc, err := s.dir.GetAccount(ctx, id)
 	if apperr.IsCode(err, apperr.CodeAccountNotFound) {
 		return directory.Account{}, false, nil
 	}
@@ -50,14 +50,11 @@ func (s *Service) lookupAccount(ctx context.Context, id string) (directory.Accou
 
 // mirrorAccount writes what RD said about the account into the mirror.
 func (s *Service) mirrorAccount(ctx context.Context, dirID string, acc directory.Account, inRD bool, id string) error {
-	if s.Mirror == nil {
-		return nil
-	}
 	var err error
 	if inRD {
-		err = s.Mirror.PutMirrorAccounts(ctx, dirID, []store.MirrorAccount{MirrorAccount(acc)})
+		err = s.mirror.PutMirrorAccounts(ctx, dirID, []store.MirrorAccount{MirrorAccount(acc)})
 	} else {
-		err = s.Mirror.DeleteMirrorAccount(ctx, dirID, id)
+		err = s.mirror.DeleteMirrorAccount(ctx, dirID, id)
 	}
 	if err != nil {
 		return fmt.Errorf("update directory mirror: %w", err)
@@ -104,10 +101,10 @@ func (s *Service) accountEvent(ctx context.Context, c call, sum Summary) (Summar
 // account's folder (its CreateFolder event not seen yet, or lost): RD's
 // tree, one ListFolders, so folder paths and folder scopes hold at once.
 func (s *Service) mirrorFoldersOf(ctx context.Context, dirID string, acc directory.Account) error {
-	if s.Mirror == nil || acc.FolderID == "" {
+	if acc.FolderID == "" {
 		return nil
 	}
-	have, err := s.Mirror.ReadMirrorFolders(ctx, dirID)
+	have, err := s.mirror.ReadMirrorFolders(ctx, dirID)
 	if err != nil {
 		return fmt.Errorf("read mirror folders: %w", err)
 	}
@@ -118,13 +115,13 @@ func (s *Service) mirrorFoldersOf(ctx context.Context, dirID string, acc directo
 	if known[acc.FolderID] {
 		return nil
 	}
-	fs, err := s.Directory.ListFolders(ctx)
+	fs, err := s.dir.ListFolders(ctx)
 	if err != nil {
 		return fmt.Errorf("list folders: %w", err)
 	}
 	for _, f := range fs {
 		if !known[f.ID] {
-			if err := s.Mirror.PutMirrorFolder(ctx, dirID, MirrorFolder(f)); err != nil {
+			if err := s.mirror.PutMirrorFolder(ctx, dirID, MirrorFolder(f)); err != nil {
 				return fmt.Errorf("update directory mirror: %w", err)
 			}
 		}
@@ -139,20 +136,18 @@ func (s *Service) folderEvent(ctx context.Context, c call, sum Summary) (Summary
 	if err != nil || done != nil {
 		return orSum(done, sum), err
 	}
-	f, err := s.Directory.GetFolder(ctx, c.folder)
+	f, err := s.dir.GetFolder(ctx, c.folder)
 	inRD := err == nil
 	if err != nil && !apperr.IsCode(err, apperr.CodeFolderNotFound) {
 		return sum, fmt.Errorf("get folder %s: %w", c.folder, err)
 	}
-	if s.Mirror != nil {
-		if inRD {
-			err = s.Mirror.PutMirrorFolder(ctx, d.ID, MirrorFolder(f))
-		} else {
-			err = s.Mirror.DeleteMirrorFolder(ctx, d.ID, c.folder)
-		}
-		if err != nil {
-			return sum, fmt.Errorf("update directory mirror: %w", err)
-		}
+	if inRD {
+		err = s.mirror.PutMirrorFolder(ctx, d.ID, MirrorFolder(f))
+	} else {
+		err = s.mirror.DeleteMirrorFolder(ctx, d.ID, c.folder)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("update directory mirror: %w", err)
 	}
 	sum.Result = ResultMirrored
 	if inRD == (c.name == EventDeleteFolder) {
@@ -169,10 +164,7 @@ func (s *Service) folderEvent(ctx context.Context, c call, sum Summary) (Summary
 // run; add-members confirms an account the mirror lacks with RD, so it is
 // never refused meanwhile.
 func (s *Service) rebuildMirror(ctx context.Context, d directory.Directory, accounts map[string]directory.Account, start time.Time) error {
-	if s.Mirror == nil {
-		return nil
-	}
-	folders, err := s.Directory.ListFolders(ctx)
+	folders, err := s.dir.ListFolders(ctx)
 	if err != nil {
 		return fmt.Errorf("list folders: %w", err)
 	}
@@ -185,7 +177,7 @@ func (s *Service) rebuildMirror(ctx context.Context, d directory.Directory, acco
 	for _, f := range folders {
 		m.Folders = append(m.Folders, MirrorFolder(f))
 	}
-	if err := s.Mirror.ReplaceMirror(ctx, d.ID, m); err != nil {
+	if err := s.mirror.ReplaceMirror(ctx, d.ID, m); err != nil {
 		return fmt.Errorf("rebuild directory mirror: %w", err)
 	}
 	return nil

@@ -32,105 +32,144 @@ type record struct {
 // parse validates the event. A non-empty reason means "acknowledge and
 // ignore"; c.name is filled as far as it is known.
 func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
+	rec, reason, msg := envelope(ev)
+	if reason != "" {
+		return c, reason, msg
+	}
+	c = call{key: ev.Source + "|" + ev.ID, id: ev.ID, source: ev.Source, name: string(rec.EventName)}
+	if reason, msg = handled(c.name, rec); reason != "" {
+		return c, reason, msg
+	}
+	if reason, msg = s.parseTime(&c, ev, rec); reason != "" {
+		return c, reason, msg
+	}
+	if reason, msg = parseCaller(&c, ev, rec); reason != "" {
+		return c, reason, msg
+	}
+	reason, msg = s.parseSubject(&c, rec)
+	return c, reason, msg
+}
+
+// envelope checks the CloudEvent around the record and decodes the record.
+func envelope(ev events.CloudEvent) (rec record, reason, msg string) {
 	if ev.ID == "" || ev.Source == "" {
-		return c, ReasonMalformed, "The event has no id or no source: it is not a CloudEvent."
+		return rec, ReasonMalformed, "The event has no id or no source: it is not a CloudEvent."
 	}
 	if len(ev.ID) > maxIDLen || len(ev.Source) > maxIDLen {
-		return c, ReasonMalformed, fmt.Sprintf("The event's id or source is longer than %d bytes.", maxIDLen)
+		return rec, ReasonMalformed, fmt.Sprintf("The event's id or source is longer than %d bytes.", maxIDLen)
 	}
 	if ev.Source != events.SourceResourceManager {
 		// The EventBridge rule pins the source too; this refuses an event
 		// sent by anyone allowed to invoke the function directly.
-		return c, ReasonUntrustedSource, fmt.Sprintf("Event source %q is not %s.", validate.ClipTo(ev.Source, eventText), events.SourceResourceManager)
+		return rec, ReasonUntrustedSource, fmt.Sprintf("Event source %q is not %s.", validate.ClipTo(ev.Source, eventText), events.SourceResourceManager)
 	}
 	if !hasAnySuffix(ev.Type, actionTrailTypes) {
-		return c, ReasonNotAPICall, fmt.Sprintf("Event type %q is not an ActionTrail API call record.", validate.ClipTo(ev.Type, eventText))
+		return rec, ReasonNotAPICall, fmt.Sprintf("Event type %q is not an ActionTrail API call record.", validate.ClipTo(ev.Type, eventText))
 	}
 	rec, err := decodeRecord(ev.Data)
 	if err != nil {
-		return c, ReasonMalformed, fmt.Sprintf("The event's data is not an ActionTrail record: %v.", err)
+		return rec, ReasonMalformed, fmt.Sprintf("The event's data is not an ActionTrail record: %v.", err)
 	}
-	c = call{key: ev.Source + "|" + ev.ID, id: ev.ID, source: ev.Source, name: string(rec.EventName)}
+	return rec, "", ""
+}
+
+// handled checks that the record is a successful ResourceManager call
+// dirsync follows.
+func handled(name string, rec record) (reason, msg string) {
 	if !strings.EqualFold(string(rec.ServiceName), events.ServiceResourceManager) {
-		return c, ReasonOtherService, fmt.Sprintf("The call was made to %q, not to ResourceManager.", validate.ClipTo(string(rec.ServiceName), eventText))
+		return ReasonOtherService, fmt.Sprintf("The call was made to %q, not to ResourceManager.", validate.ClipTo(string(rec.ServiceName), eventText))
 	}
 	if rec.ErrorCode != "" {
-		return c, ReasonFailedCall, fmt.Sprintf("The recorded call failed (%s); it changed nothing.", validate.ClipTo(string(rec.ErrorCode), eventText))
+		return ReasonFailedCall, fmt.Sprintf("The recorded call failed (%s); it changed nothing.", validate.ClipTo(string(rec.ErrorCode), eventText))
 	}
-	switch c.name {
+	switch name {
 	case EventRemoveCloudAccount, EventDeleteAccount, EventUpdateAccount, EventRegisterDelegated,
 		EventDeregisterDelegated, EventDestroyDirectory, EventCreateResourceAccount, EventMoveAccount,
 		EventCreateFolder, EventUpdateFolder, EventDeleteFolder:
-	default:
-		return c, ReasonUnhandled, fmt.Sprintf("%s calls do not change SASE members or roles.", validate.ClipTo(c.name, eventText))
+		return "", ""
 	}
+	return ReasonUnhandled, fmt.Sprintf("%s calls do not change SASE members or roles.", validate.ClipTo(name, eventText))
+}
 
+// parseTime reads when the call happened (c.rawTime, c.upper) and the
+// time its own audit record is filed under (c.pos).
+func (s *Service) parseTime(c *call, ev events.CloudEvent, rec record) (reason, msg string) {
 	c.rawTime = string(rec.EventTime)
 	if c.rawTime == "" {
 		c.rawTime = ev.Time
 	}
 	at, window, ok := parseEventTime(c.rawTime)
 	if !ok {
-		return c, ReasonMalformed, fmt.Sprintf("eventTime %q is not an RFC 3339 time.", validate.ClipTo(c.rawTime, eventText))
+		return ReasonMalformed, fmt.Sprintf("eventTime %q is not an RFC 3339 time.", validate.ClipTo(c.rawTime, eventText))
 	}
 	if at.After(s.now().Add(maxClockSkew)) {
-		return c, ReasonMalformed, fmt.Sprintf("eventTime %q lies in the future.", validate.ClipTo(c.rawTime, eventText))
+		return ReasonMalformed, fmt.Sprintf("eventTime %q lies in the future.", validate.ClipTo(c.rawTime, eventText))
 	}
 	c.upper = at.Truncate(window).Add(window)
 	c.pos = recordTime(ev, at, c.upper, s.now())
+	return "", ""
+}
 
+// parseCaller reads who made the call: its account (c.caller) and
+// principal.
+func parseCaller(c *call, ev events.CloudEvent, rec record) (reason, msg string) {
 	c.caller = string(rec.UserIdentity.AccountID)
 	if c.caller == "" {
 		c.caller = ev.AliyunAccountID
 	}
 	if !validate.IsAccountID(c.caller) {
-		return c, ReasonMalformed, fmt.Sprintf("The caller's account ID %q (userIdentity.accountId) is not a 16-digit UID.", validate.ClipTo(c.caller, eventText))
+		return ReasonMalformed, fmt.Sprintf("The caller's account ID %q (userIdentity.accountId) is not a 16-digit UID.", validate.ClipTo(c.caller, eventText))
 	}
 	c.principal = string(rec.UserIdentity.UserName)
 	if c.principal == "" {
 		c.principal = string(rec.UserIdentity.PrincipalID)
 	}
 	c.principal = validate.ClipTo(c.principal, eventText)
+	return "", ""
+}
 
+// parseSubject reads what the call acted on: the folder, or the account
+// with its new name or the service principal; a directory's destruction
+// names nothing.
+func (s *Service) parseSubject(c *call, rec record) (reason, msg string) {
 	params := rec.RequestParameters
-	if c.name == EventDestroyDirectory {
-		return c, "", ""
-	}
 	switch c.name {
+	case EventDestroyDirectory:
+		return "", ""
 	case EventCreateFolder, EventUpdateFolder, EventDeleteFolder:
 		c.folder = param(params, "FolderId")
 		if c.name == EventCreateFolder {
 			c.folder = nested(rec.ResponseElements, "Folder", "FolderId")
 		}
 		if c.folder == "" || len(c.folder) > maxIDLen || strings.ContainsAny(c.folder, "|\x00") {
-			return c, ReasonMalformed, fmt.Sprintf("The event names no usable folder ID (%q).", validate.ClipTo(c.folder, eventText))
+			return ReasonMalformed, fmt.Sprintf("The event names no usable folder ID (%q).", validate.ClipTo(c.folder, eventText))
 		}
-		return c, "", ""
+		return "", ""
 	case EventCreateResourceAccount:
 		c.account = nested(rec.ResponseElements, "Account", "AccountId")
 	default:
 		c.account = param(params, "AccountId")
 	}
 	if !validate.IsAccountID(c.account) {
-		return c, ReasonMalformed, fmt.Sprintf("requestParameters.AccountId %q is not a 16-digit UID.", validate.ClipTo(c.account, eventText))
+		return ReasonMalformed, fmt.Sprintf("requestParameters.AccountId %q is not a 16-digit UID.", validate.ClipTo(c.account, eventText))
 	}
 	switch c.name {
 	case EventUpdateAccount:
 		c.newName = param(params, "NewDisplayName")
 		if strings.TrimSpace(c.newName) == "" {
-			return c, ReasonNoDisplayName, "The update changed no display name."
+			return ReasonNoDisplayName, "The update changed no display name."
 		}
 		// Same rules as a remark: at most 256 code points, no control characters.
 		if err := validate.Remark("NewDisplayName", c.newName); err != nil {
-			return c, ReasonMalformed, fmt.Sprintf("requestParameters.NewDisplayName is not a usable name: %v.", err)
+			return ReasonMalformed, fmt.Sprintf("requestParameters.NewDisplayName is not a usable name: %v.", err)
 		}
 	case EventRegisterDelegated, EventDeregisterDelegated:
 		c.svc = param(params, "ServicePrincipal")
-		if !strings.EqualFold(c.svc, s.principal()) {
-			return c, ReasonOtherPrincipal, fmt.Sprintf("Service principal %q is not SASE's (%s).", validate.ClipTo(c.svc, eventText), s.principal())
+		if !strings.EqualFold(c.svc, s.principal) {
+			return ReasonOtherPrincipal, fmt.Sprintf("Service principal %q is not SASE's (%s).", validate.ClipTo(c.svc, eventText), s.principal)
 		}
 	}
-	return c, "", ""
+	return "", ""
 }
 
 // recordTime is the time an event's own audit record (delegated

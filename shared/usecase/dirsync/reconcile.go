@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
@@ -23,6 +25,11 @@ type Counts struct {
 	// Enrolled counts accounts the enrollment policy made members: those
 	// in scope that neither an event nor the handshake check enrolled.
 	Enrolled int `json:",omitempty"`
+}
+
+// MarshalZerologObject writes the counts as fields of the run's log line.
+func (n Counts) MarshalZerologObject(e *zerolog.Event) {
+	e.Int("checked", n.Checked).Int("removed", n.Removed).Int("renamed", n.Renamed).Int("enrolled", n.Enrolled)
 }
 
 // TimerEvent is the payload of an FC timer trigger.
@@ -67,55 +74,20 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 	if err := s.rebuildMirror(ctx, d, accounts, start); err != nil {
 		return n, wrapReconcile(err)
 	}
-
-	var gone []store.Member
-	var renames []renameTo
-	isMember := map[string]bool{}
-	q := store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}
-	for {
-		ms, more, err := s.Store.ListMembers(ctx, d.ID, q)
-		if err != nil {
-			return n, wrapReconcile(fmt.Errorf("list members: %w", err))
-		}
-		for _, m := range ms {
-			n.Checked++
-			isMember[m.AccountID] = true
-			if !m.AddTime.Before(start) {
-				continue // added during this run: it was in the directory then
-			}
-			a, in := accounts[m.AccountID]
-			switch {
-			case !in:
-				gone = append(gone, m)
-			case a.DisplayName != "" && a.DisplayName != m.AccountName:
-				renames = append(renames, renameTo{m: m, name: a.DisplayName})
-			}
-		}
-		if !more || len(ms) == 0 {
-			break
-		}
-		q.After = &store.Position{AccountID: ms[len(ms)-1].AccountID}
+	dr, err := s.drift(ctx, d, accounts, start)
+	n.Checked = dr.checked
+	if err != nil {
+		return n, wrapReconcile(err)
 	}
-
-	if len(gone) > 0 {
-		again, ok, err := s.accounts(ctx, d)
-		if err != nil || !ok {
-			return n, wrapReconcile(err)
-		}
-		kept := gone[:0]
-		for _, m := range gone {
-			if _, in := again[m.AccountID]; !in {
-				kept = append(kept, m)
-			}
-		}
-		gone = kept
+	if dr.gone, ok, err = s.confirmGone(ctx, d, dr.gone); err != nil || !ok {
+		return n, wrapReconcile(err)
 	}
 
 	// A failure stops the run with the counts of what was done; the next
 	// run (or the timer's retry) picks up the rest.
-	actor := audit.Actor{AccountID: s.Owner, Principal: string(action.ReconcileMembers), Role: systemRole, RequestID: requestID}
-	for i := 0; i < len(gone); i += batch {
-		removed, err := s.removeGone(ctx, d, actor, gone[i:min(i+batch, len(gone))])
+	actor := audit.Actor{AccountID: s.owner, Principal: string(action.ReconcileMembers), Role: systemRole, RequestID: requestID}
+	for i := 0; i < len(dr.gone); i += batch {
+		removed, err := s.removeGone(ctx, d, actor, dr.gone[i:min(i+batch, len(dr.gone))])
 		n.Removed += removed
 		if removed > 0 {
 			// those accounts are no longer members of the directory
@@ -125,8 +97,8 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 			return n, wrapReconcile(err)
 		}
 	}
-	for i := 0; i < len(renames); i += batch {
-		renamed, err := s.refreshNames(ctx, d, actor, renames[i:min(i+batch, len(renames))], start)
+	for i := 0; i < len(dr.renames); i += batch {
+		renamed, err := s.refreshNames(ctx, d, actor, dr.renames[i:min(i+batch, len(dr.renames))], start)
 		n.Renamed += renamed
 		if err != nil {
 			return n, wrapReconcile(err)
@@ -137,24 +109,82 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 	// (an account that is a member already is skipped by the store).
 	var missed []directory.Account
 	for id, a := range accounts {
-		if !isMember[id] {
+		if !dr.isMember[id] {
 			missed = append(missed, a)
 		}
 	}
 	slices.SortFunc(missed, func(a, b directory.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
-	enrolled, err := s.enrollAccounts(ctx, d, missed, action.ReconcileMembers, actor, true)
-	n.Enrolled = enrolled
+	n.Enrolled, err = s.enrollAccounts(ctx, d, missed, action.ReconcileMembers, actor, true)
 	if err != nil {
 		return n, wrapReconcile(err)
 	}
 	return n, nil
 }
 
+// memberDrift is how the members differ from the directory's accounts.
+type memberDrift struct {
+	gone     []store.Member  // members whose account is not listed
+	renames  []renameTo      // members whose name is not the listed one
+	isMember map[string]bool // every member read
+	checked  int             // how many were read
+}
+
+// drift reads every member of d and compares it with accounts. Members
+// added at or after start are left alone: they were in the directory then.
+func (s *Service) drift(ctx context.Context, d directory.Directory, accounts map[string]directory.Account, start time.Time) (memberDrift, error) {
+	dr := memberDrift{isMember: map[string]bool{}}
+	q := store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}
+	for {
+		ms, more, err := s.store.ListMembers(ctx, d.ID, q)
+		if err != nil {
+			return dr, fmt.Errorf("list members: %w", err)
+		}
+		for _, m := range ms {
+			dr.checked++
+			dr.isMember[m.AccountID] = true
+			if !m.AddTime.Before(start) {
+				continue // added during this run: it was in the directory then
+			}
+			a, in := accounts[m.AccountID]
+			switch {
+			case !in:
+				dr.gone = append(dr.gone, m)
+			case a.DisplayName != "" && a.DisplayName != m.AccountName:
+				dr.renames = append(dr.renames, renameTo{m: m, name: a.DisplayName})
+			}
+		}
+		if !more || len(ms) == 0 {
+			return dr, nil
+		}
+		q.After = &store.Position{AccountID: ms[len(ms)-1].AccountID}
+	}
+}
+
+// confirmGone keeps the members whose account a second listing lacks too:
+// RD's page-number pagination can skip an account when another leaves
+// mid-listing. ok is false when the directory is gone.
+func (s *Service) confirmGone(ctx context.Context, d directory.Directory, gone []store.Member) (_ []store.Member, ok bool, err error) {
+	if len(gone) == 0 {
+		return gone, true, nil
+	}
+	again, ok, err := s.accounts(ctx, d)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	kept := gone[:0]
+	for _, m := range gone {
+		if _, in := again[m.AccountID]; !in {
+			kept = append(kept, m)
+		}
+	}
+	return kept, true, nil
+}
+
 // accounts lists the directory's accounts by ID. ok is false when the
 // directory is gone. A listing without the management account is refused:
 // an incomplete listing must not remove anyone.
 func (s *Service) accounts(ctx context.Context, d directory.Directory) (map[string]directory.Account, bool, error) {
-	list, err := s.Directory.ListAccounts(ctx)
+	list, err := s.dir.ListAccounts(ctx)
 	if apperr.IsCode(err, apperr.CodeNoDirectory) {
 		return nil, false, nil
 	}
@@ -179,11 +209,11 @@ func (s *Service) removeGone(ctx context.Context, d directory.Directory, actor a
 	for i, m := range batch {
 		ids[i] = m.AccountID
 	}
-	record := s.Audit.With(d.ID, actor, func(m, _ store.Member) audit.Entry {
+	record := s.audit.With(d.ID, actor, func(m, _ store.Member) audit.Entry {
 		return audit.Entry{Action: action.ReconcileMembers, Target: m.AccountID, Result: ResultRemoved,
 			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark, "Reason": "NotInResourceDirectory"}}
 	})
-	res, err := s.Store.DeleteMembers(ctx, d.ID, ids, record)
+	res, err := s.store.DeleteMembers(ctx, d.ID, ids, record)
 	if err != nil {
 		return 0, fmt.Errorf("delete members: %w", err)
 	}
@@ -204,13 +234,13 @@ func (s *Service) removeGone(ctx context.Context, d directory.Directory, actor a
 
 // refreshNames renames one batch and audits what changed.
 func (s *Service) refreshNames(ctx context.Context, d directory.Directory, actor audit.Actor, batch []renameTo, asOf time.Time) (int, error) {
-	record := s.Audit.With(d.ID, actor, func(before, after store.Member) audit.Entry {
+	record := s.audit.With(d.ID, actor, func(before, after store.Member) audit.Entry {
 		return audit.Entry{Action: action.ReconcileMembers, Target: after.AccountID, Result: ResultRenamed,
 			Detail: map[string]string{"OldName": before.AccountName, "NewName": after.AccountName}}
 	})
 	renamed := 0
 	for _, r := range batch {
-		changed, err := s.Store.RenameMember(ctx, d.ID, r.m.AccountID, r.name, asOf, record)
+		changed, err := s.store.RenameMember(ctx, d.ID, r.m.AccountID, r.name, asOf, record)
 		if err != nil {
 			return renamed, fmt.Errorf("rename member %s: %w", r.m.AccountID, err)
 		}

@@ -315,7 +315,7 @@ func TestReconcileCostAt10000Accounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd := overWire(t, e.sim)
-	e.svc.Directory = rd
+	e.rebuild(func(d *dirsync.Deps) { d.Directory = rd })
 
 	got := reconcile(t, e)
 	if got != (dirsync.Counts{Checked: 9999}) {
@@ -422,8 +422,10 @@ func TestReconcileCostOnTablestore(t *testing.T) {
 	if _, err := ts.AddMembers(ctx, d.ID, ms, nil); err != nil {
 		t.Fatal(err)
 	}
-	svc := &dirsync.Service{Store: ts, Mirror: ts, Directory: sim, Roles: &countingRoles{}, Owner: owner,
-		Audit: &audit.Recorder{Store: ts, Now: time.Now, Log: zerolog.Nop()}}
+	// No enrollment policy: its read is not among the calls counted here.
+	svc := dirsync.New(dirsync.Deps{Store: ts, Mirror: ts, Policies: noPolicy{}, Generations: ts, Directory: sim,
+		Roles: &countingRoles{}, Audit: &audit.Recorder{Store: ts, Now: time.Now, Log: zerolog.Nop()},
+		Owner: owner, ServicePrincipal: directory.DefaultServicePrincipal, Now: time.Now})
 
 	// The first run builds the mirror: 10,001 rows (accounts and the root
 	// folder) in batches of 200, and the sync mark.

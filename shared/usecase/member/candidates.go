@@ -57,7 +57,7 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 	binding := strings.Join([]string{"candidates", sc.Directory.ID, keyword, in.FolderID}, "\x00")
 	var pos listPosition
 	if in.NextToken != "" {
-		if err := s.Tokens.Decode(in.NextToken, binding, &pos); err != nil {
+		if err := s.tokens.Decode(in.NextToken, binding, &pos); err != nil {
 			return CandidatesOutput{}, err
 		}
 	}
@@ -93,7 +93,7 @@ func (s *Service) Candidates(ctx context.Context, sc Scope, in CandidatesInput) 
 			FolderID: a.FolderID, FolderPath: folders.Path(a.FolderID)})
 	}
 	if end < len(all) {
-		out.NextToken = s.Tokens.Encode(binding, listPosition{AccountID: accounts[all[end-1]].AccountID})
+		out.NextToken = s.tokens.Encode(binding, listPosition{AccountID: accounts[all[end-1]].AccountID})
 	}
 	return out, nil
 }
@@ -156,19 +156,15 @@ type memberState struct {
 }
 
 // versions reads the member state and the mirror's marks at once (two
-// small reads, one round trip); marks are zero without a mirror.
+// small reads, one round trip); marks are zero before the first sync.
 func (s *Service) versions(ctx context.Context, dirID string) (memberState, store.MirrorMarks, error) {
 	var st memberState
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		st.count, st.version, st.err = s.Store.MemberState(ctx, dirID)
+		st.count, st.version, st.err = s.store.MemberState(ctx, dirID)
 	}()
-	var marks store.MirrorMarks
-	var err error
-	if s.Mirror != nil {
-		marks, err = s.Mirror.MirrorMarks(ctx, dirID)
-	}
+	marks, err := s.mirror.MirrorMarks(ctx, dirID)
 	<-done
 	if st.err != nil {
 		return st, marks, fmt.Errorf("member state: %w", st.err)
@@ -194,7 +190,7 @@ func (s *Service) mirrorCandidates(ctx context.Context, dirID, ma string) (c can
 // false when the mirror was never synced.
 func (s *Service) mirrorCopy(ctx context.Context, dirID, ma string, st memberState, marks store.MirrorMarks) (c candidates, ok bool, err error) {
 	count, memberV := st.count, st.version
-	if s.Mirror == nil || marks.SyncTime.IsZero() {
+	if marks.SyncTime.IsZero() {
 		return c, false, nil
 	}
 	s.cands.mu.Lock()
@@ -211,9 +207,9 @@ func (s *Service) mirrorCopy(ctx context.Context, dirID, ma string, st memberSta
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		ids, idsErr = s.Mirror.MemberIDs(ctx, dirID)
+		ids, idsErr = s.mirror.MemberIDs(ctx, dirID)
 	}()
-	m, err := s.Mirror.ReadMirror(ctx, dirID)
+	m, err := s.mirror.ReadMirror(ctx, dirID)
 	<-done
 	if err != nil {
 		return c, false, err
@@ -241,23 +237,19 @@ func (s *Service) mirrorCopy(ctx context.Context, dirID, ma string, st memberSta
 // directory (cached for later pages).
 func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (candidates, error) {
 	var c candidates
-	var memberIDs []string // read with the mirror; nil without one
-	if s.Mirror != nil {
-		mc, ok, err := s.mirrorCandidates(ctx, sc.Directory.ID, sc.Directory.ManagementAccountID)
-		if err != nil || ok {
-			return mc, err
-		}
-		ids, err := s.Mirror.MemberIDs(ctx, sc.Directory.ID)
-		if err != nil {
-			return c, err
-		}
-		memberIDs = ids
-		s.Log.Info().Str("directory_id", sc.Directory.ID).
-			Msg("list-candidates: the directory mirror has never been synced (reconcile-members has not run yet); reading Resource Directory instead")
+	mc, ok, err := s.mirrorCandidates(ctx, sc.Directory.ID, sc.Directory.ManagementAccountID)
+	if err != nil || ok {
+		return mc, err
 	}
-	list := s.Accounts.RefreshAccounts
+	memberIDs, err := s.mirror.MemberIDs(ctx, sc.Directory.ID)
+	if err != nil {
+		return c, err
+	}
+	s.log.Info().Str("directory_id", sc.Directory.ID).
+		Msg("list-candidates: the directory mirror has never been synced (reconcile-members has not run yet); reading Resource Directory instead")
+	list := s.accounts.RefreshAccounts
 	if later {
-		list = s.Accounts.ListAccounts
+		list = s.accounts.ListAccounts
 	}
 	tree, err := s.tree(ctx)
 	if err != nil {
@@ -267,17 +259,11 @@ func (s *Service) candidateSource(ctx context.Context, sc Scope, later bool) (ca
 	if err != nil {
 		return c, err
 	}
-	c.tree, c.accounts, c.members = tree, accounts, map[string]bool{}
-	if memberIDs != nil {
-		for _, id := range memberIDs {
-			c.members[id] = true
-		}
-		return c.prepare(sc.Directory.ManagementAccountID), nil
+	c.tree, c.accounts, c.members = tree, accounts, make(map[string]bool, len(memberIDs))
+	for _, id := range memberIDs {
+		c.members[id] = true
 	}
-	err = s.scan(ctx, sc.Directory.ID, store.ListQuery{SortBy: store.SortByAccountID, Limit: scanPage}, func(m store.Member) {
-		c.members[m.AccountID] = true
-	})
-	return c.prepare(sc.Directory.ManagementAccountID), err
+	return c.prepare(sc.Directory.ManagementAccountID), nil
 }
 
 func mirrorFolders(fs []store.MirrorFolder) []directory.Folder {

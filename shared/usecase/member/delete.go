@@ -6,6 +6,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/outcome"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
@@ -18,10 +19,10 @@ type DeleteInput struct {
 
 // DeleteResult is one item of the answer.
 type DeleteResult struct {
-	AccountID string      `json:"AccountId"`
-	Status    string      // Deleted | NotMember | Failed
-	Code      apperr.Code `json:",omitempty"`
-	Message   string      `json:",omitempty"`
+	AccountID string             `json:"AccountId"`
+	Status    outcome.ItemStatus // Deleted | NotMember | Failed
+	Code      apperr.Code        `json:",omitempty"`
+	Message   string             `json:",omitempty"`
 }
 
 // DeleteOutput is the answer of delete-members.
@@ -36,11 +37,11 @@ func (s *Service) Delete(ctx context.Context, sc Scope, in DeleteInput) (DeleteO
 	if err != nil {
 		return DeleteOutput{}, err
 	}
-	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(m, _ store.Member) audit.Entry {
+	record := s.audit.With(sc.Directory.ID, sc.Actor, func(m, _ store.Member) audit.Entry {
 		return audit.Entry{Action: action.DeleteMembers, Target: m.AccountID, Result: "Deleted",
 			Detail: map[string]string{"AccountName": m.AccountName, "Remark": m.Remark}}
 	})
-	results, err := s.Store.DeleteMembers(ctx, sc.Directory.ID, ids, record)
+	results, err := s.store.DeleteMembers(ctx, sc.Directory.ID, ids, record)
 	if err != nil {
 		return DeleteOutput{}, fmt.Errorf("delete members: %w", err)
 	}
@@ -49,12 +50,12 @@ func (s *Service) Delete(ctx context.Context, sc Scope, in DeleteInput) (DeleteO
 		out.Results[i].AccountID = r.AccountID
 		switch r.Status {
 		case store.Deleted:
-			out.Results[i].Status = "Deleted"
+			out.Results[i].Status = outcome.Deleted
 			out.DeletedCount++
 		case store.NotFound:
-			out.Results[i].Status = "NotMember"
+			out.Results[i].Status = outcome.NotMember
 		default:
-			out.Results[i].Status = "Failed"
+			out.Results[i].Status = outcome.Failed
 			out.Results[i].Code, out.Results[i].Message = failure(r.Err)
 		}
 	}

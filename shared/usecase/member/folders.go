@@ -25,7 +25,7 @@ type FoldersOutput struct {
 }
 
 func (s *Service) tree(ctx context.Context) (*directory.FolderTree, error) {
-	fs, err := s.Folders.ListFolders(ctx)
+	fs, err := s.folders.ListFolders(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list folders: %w", err)
 	}
@@ -63,24 +63,22 @@ func errFolderNotFound(id string) error {
 // foldersAndAccounts reads the mirror once synced, else RD (the folder tree
 // and the cached account list).
 func (s *Service) foldersAndAccounts(ctx context.Context, dirID string) ([]directory.Folder, []directory.Account, error) {
-	if s.Mirror != nil {
-		m, err := s.Mirror.ReadMirror(ctx, dirID)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !m.Marks.SyncTime.IsZero() {
-			accounts := make([]directory.Account, len(m.Accounts))
-			for i, a := range m.Accounts {
-				accounts[i] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, FolderID: a.FolderID, JoinTime: a.JoinTime}
-			}
-			return treeOrder(mirrorFolders(m.Folders)), accounts, nil
-		}
-	}
-	fs, err := s.Folders.ListFolders(ctx)
+	m, err := s.mirror.ReadMirror(ctx, dirID)
 	if err != nil {
 		return nil, nil, err
 	}
-	accounts, err := s.Accounts.ListAccounts(ctx)
+	if !m.Marks.SyncTime.IsZero() {
+		accounts := make([]directory.Account, len(m.Accounts))
+		for i, a := range m.Accounts {
+			accounts[i] = directory.Account{AccountID: a.AccountID, DisplayName: a.DisplayName, FolderID: a.FolderID, JoinTime: a.JoinTime}
+		}
+		return treeOrder(mirrorFolders(m.Folders)), accounts, nil
+	}
+	fs, err := s.folders.ListFolders(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	accounts, err := s.accounts.ListAccounts(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -51,7 +51,7 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) (ListOutput,
 	q := store.ListQuery{SortBy: store.SortBy(sortBy), Desc: order == "Desc", Limit: limit}
 	if in.NextToken != "" {
 		var p listPosition
-		if err := s.Tokens.Decode(in.NextToken, binding, &p); err != nil {
+		if err := s.tokens.Decode(in.NextToken, binding, &p); err != nil {
 			return ListOutput{}, err
 		}
 		q.After = &store.Position{AddTime: time.UnixMilli(p.AddTimeMs).UTC(), AccountID: p.AccountID}
@@ -74,7 +74,7 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) (ListOutput,
 		read <- vs{st, marks, err}
 	}()
 	if keyword == "" {
-		page, more, err = s.Store.ListMembers(ctx, sc.Directory.ID, q)
+		page, more, err = s.store.ListMembers(ctx, sc.Directory.ID, q)
 	}
 	v := <-read
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) (ListOutput,
 		if q.SortBy == store.SortByAddTime {
 			p.AddTimeMs = last.AddTime.UnixMilli()
 		}
-		out.NextToken = s.Tokens.Encode(binding, p)
+		out.NextToken = s.tokens.Encode(binding, p)
 	}
 	return out, nil
 }
@@ -126,7 +126,7 @@ func isAfter(m store.Member, p store.Position, by store.SortBy, desc bool) bool 
 func (s *Service) mirrorPaths(ctx context.Context, sc Scope, st memberState, marks store.MirrorMarks) candidates {
 	c, ok, err := s.mirrorCopy(ctx, sc.Directory.ID, sc.Directory.ManagementAccountID, st, marks)
 	if err != nil {
-		s.Log.Warn().Err(err).Str("directory_id", sc.Directory.ID).Msg("list-members: folder paths left out: the directory mirror could not be read")
+		s.log.Warn().Err(err).Str("directory_id", sc.Directory.ID).Msg("list-members: folder paths left out: the directory mirror could not be read")
 	}
 	if err != nil || !ok {
 		return candidates{}

@@ -5,6 +5,7 @@ package member
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,23 +57,60 @@ type AccountLookup interface {
 	GetAccount(ctx context.Context, accountID string) (directory.Account, error)
 }
 
-// Service runs the member use cases for one deployment.
-type Service struct {
+// Deps are what a Service works with. New requires every one of them;
+// tests pass fakes.
+type Deps struct {
 	Store    store.Members
 	Accounts Accounts
 	Folders  Folders
-	// Mirror, when set, serves candidates (two store reads, no RD call)
-	// once it has been synced; Lookup then confirms, with one GetAccount,
-	// an account add-members names that the mirror lacks.
+	// Mirror serves candidates (two store reads, no RD call) once it has
+	// been synced; Lookup then confirms, with one GetAccount, an account
+	// add-members names that the mirror lacks.
 	Mirror Mirror
 	Lookup AccountLookup
-	Log    zerolog.Logger
 	Audit  Auditor
 	Tokens *pagetoken.Codec
 	Now    func() time.Time
+	Log    zerolog.Logger
+}
+
+// Service runs the member use cases for one deployment.
+type Service struct {
+	store    store.Members
+	accounts Accounts
+	folders  Folders
+	mirror   Mirror
+	lookup   AccountLookup
+	audit    Auditor
+	tokens   *pagetoken.Codec
+	now      func() time.Time
+	log      zerolog.Logger
 
 	snaps snapshots     // keyword search (snapshot.go)
 	cands candidateSnap // candidates from the mirror (candidates.go)
+}
+
+// New is the Service over d. A missing dependency is a wiring mistake, so
+// it panics naming every one.
+func New(d Deps) *Service {
+	var missing []string
+	for _, dep := range []struct {
+		name   string
+		absent bool
+	}{
+		{"Store", d.Store == nil}, {"Accounts", d.Accounts == nil}, {"Folders", d.Folders == nil},
+		{"Mirror", d.Mirror == nil}, {"Lookup", d.Lookup == nil}, {"Audit", d.Audit == nil},
+		{"Tokens", d.Tokens == nil}, {"Now", d.Now == nil},
+	} {
+		if dep.absent {
+			missing = append(missing, dep.name)
+		}
+	}
+	if len(missing) > 0 {
+		panic("member.New: missing " + strings.Join(missing, ", "))
+	}
+	return &Service{store: d.Store, accounts: d.Accounts, folders: d.Folders, mirror: d.Mirror, lookup: d.Lookup,
+		audit: d.Audit, tokens: d.Tokens, now: d.Now, log: d.Log}
 }
 
 // Scope is the directory a request acts on and who acts.
@@ -117,7 +155,7 @@ type listPosition struct {
 // scan visits every member of the directory in q's order.
 func (s *Service) scan(ctx context.Context, dirID string, q store.ListQuery, visit func(store.Member)) error {
 	for {
-		ms, more, err := s.Store.ListMembers(ctx, dirID, q)
+		ms, more, err := s.store.ListMembers(ctx, dirID, q)
 		if err != nil {
 			return err
 		}

@@ -30,8 +30,9 @@ var (
 // with a directory whose accounts are the MA and uid(1)..uid(accounts).
 type env struct {
 	*usecasetest.Env
-	svc *member.Service
-	sc  member.Scope
+	deps member.Deps // what svc was built from (see rebuild)
+	svc  *member.Service
+	sc   member.Scope
 }
 
 func newEnv(t *testing.T, accounts int) *env {
@@ -48,16 +49,25 @@ func newEnv(t *testing.T, accounts int) *env {
 	if err := e.Sim.SeedAccounts(e.Ctx, seed); err != nil {
 		t.Fatal(err)
 	}
-	e.svc = &member.Service{
+	e.deps = member.Deps{
 		Store:    e.Store,
 		Accounts: accountcache.New(e.Sim, time.Minute, accountcache.WithClock(e.Clock)),
 		Folders:  e.Sim,
+		Mirror:   e.Store,
+		Lookup:   e.Sim,
 		Audit:    e.Recorder,
 		Tokens:   e.Tokens,
 		Now:      e.Clock,
 	}
+	e.svc = member.New(e.deps)
 	e.sc = member.Scope{Directory: d, Actor: audit.Actor{AccountID: ma, Role: "ManagementAccount", RequestID: "req-1"}}
 	return e
+}
+
+// rebuild replaces the service with one whose dependencies change altered.
+func (e *env) rebuild(change func(*member.Deps)) {
+	change(&e.deps)
+	e.svc = member.New(e.deps)
 }
 
 // add adds the accounts (without remarks) and fails the test on an error.
@@ -102,7 +112,7 @@ type addResult struct {
 func addResults(out member.AddOutput) map[string]addResult {
 	m := map[string]addResult{}
 	for _, r := range out.Results {
-		m[r.AccountID] = addResult{r.Status, r.Code}
+		m[r.AccountID] = addResult{string(r.Status), r.Code}
 	}
 	return m
 }
@@ -251,7 +261,7 @@ func TestPerItemFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, 3)
 			e.add(uid(3))
-			e.svc.Store = failingStore{Store: e.Store, fail: uid(2), err: tc.err}
+			e.rebuild(func(d *member.Deps) { d.Store = failingStore{Store: e.Store, fail: uid(2), err: tc.err} })
 			out := e.add(uid(1), uid(2))
 			if got := addResults(out); out.AddedCount != 1 || got[uid(1)].status != "Added" || got[uid(2)] != (addResult{"Failed", tc.code}) {
 				t.Fatalf("add: %+v", out)
@@ -436,7 +446,7 @@ func TestCandidatesLeaveOutTheMAAndMembers(t *testing.T) {
 func TestKeywordSearchSeesEveryChange(t *testing.T) {
 	e := newEnv(t, 3)
 	e.add(uid(1), uid(2))
-	other := &member.Service{Store: e.Store, Accounts: e.svc.Accounts, Folders: e.Sim, Audit: e.Recorder, Tokens: e.Tokens, Now: e.Clock}
+	other := member.New(e.deps) // another instance over the same store
 	find := func(svc *member.Service, keyword string) []string {
 		t.Helper()
 		out, err := svc.List(e.Ctx, e.sc, member.ListInput{Keyword: keyword})
@@ -482,8 +492,7 @@ func TestCandidatesCopyFollowsEveryChange(t *testing.T) {
 	if err := e.Store.ReplaceMirror(e.Ctx, d.ID, mirror); err != nil {
 		t.Fatal(err)
 	}
-	e.svc.Mirror = e.Store
-	other := &member.Service{Store: e.Store, Accounts: e.svc.Accounts, Folders: e.Sim, Mirror: e.Store, Lookup: e.Sim, Audit: e.Recorder, Tokens: e.Tokens, Now: e.Clock}
+	other := member.New(e.deps) // another instance over the same store
 	cands := func() []string {
 		t.Helper()
 		out, err := e.svc.Candidates(e.Ctx, e.sc, member.CandidatesInput{})
@@ -511,4 +520,17 @@ func TestCandidatesCopyFollowsEveryChange(t *testing.T) {
 	if got := cands(); !slices.Equal(got, []string{uid(2), uid(3), uid(4)}) {
 		t.Errorf("after the mirror gained %s: %v", uid(4), got)
 	}
+}
+
+// A missing dependency is a wiring mistake New names at once.
+func TestNewNamesMissingDependencies(t *testing.T) {
+	e := newEnv(t, 0)
+	d := e.deps
+	d.Lookup, d.Tokens = nil, nil
+	defer func() {
+		if got := fmt.Sprint(recover()); got != "member.New: missing Lookup, Tokens" {
+			t.Fatalf("panic %q", got)
+		}
+	}()
+	member.New(d)
 }

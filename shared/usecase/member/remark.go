@@ -43,11 +43,11 @@ func (s *Service) UpdateRemark(ctx context.Context, sc Scope, in RemarkInput) (R
 		version = *in.Version
 	}
 	// An unchanged remark writes nothing: same Version, no record.
-	record := s.Audit.With(sc.Directory.ID, sc.Actor, func(before, after store.Member) audit.Entry {
+	record := s.audit.With(sc.Directory.ID, sc.Actor, func(before, after store.Member) audit.Entry {
 		return audit.Entry{Action: action.UpdateMemberRemark, Target: after.AccountID, Result: "Updated",
 			Detail: map[string]string{"OldRemark": before.Remark, "NewRemark": after.Remark, "Version": audit.Itoa(after.Version)}}
 	})
-	_, after, err := s.Store.UpdateRemark(ctx, sc.Directory.ID, in.AccountID, *in.Remark, version, s.Now().UTC().Truncate(time.Millisecond), record)
+	_, after, err := s.store.UpdateRemark(ctx, sc.Directory.ID, in.AccountID, *in.Remark, version, s.now().UTC().Truncate(time.Millisecond), record)
 	if err != nil {
 		return RemarkOutput{}, fmt.Errorf("update remark: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/outcome"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
@@ -27,10 +28,10 @@ type InviteInput struct {
 // InviteResult is one item of the answer.
 type InviteResult struct {
 	Target       string
-	Status       string      // Invited | Failed
-	InvitationID string      `json:"InvitationId,omitempty"`
-	Code         apperr.Code `json:",omitempty"`
-	Message      string      `json:",omitempty"`
+	Status       outcome.ItemStatus // Invited | Failed
+	InvitationID string             `json:"InvitationId,omitempty"`
+	Code         apperr.Code        `json:",omitempty"`
+	Message      string             `json:",omitempty"`
 }
 
 // InviteOutput is the answer of invite-accounts.
@@ -88,10 +89,10 @@ func (s *Service) Invite(ctx context.Context, d directory.Directory, actor audit
 			if !ok || e.Kind == apperr.KindInternal {
 				return InviteOutput{}, fmt.Errorf("invite %s: %w", t.entity, err)
 			}
-			r.Status, r.Code, r.Message = "Failed", e.Code, e.Message
+			r.Status, r.Code, r.Message = outcome.Failed, e.Code, e.Message
 			continue
 		}
-		r.Status, r.InvitationID = "Invited", inv.ID
+		r.Status, r.InvitationID = outcome.Invited, inv.ID
 		entries = append(entries, audit.Entry{Action: action.InviteAccounts, Target: t.entity, Result: "Invited",
 			Detail: map[string]string{"InvitationId": inv.ID, "TargetType": t.kind}})
 	}

@@ -62,13 +62,11 @@ type Service struct {
 	// Changed is called after a change that alters roles (enable, delegated
 	// administrator changes): it drops this instance's cached roles and
 	// bumps the directory generation, so every instance drops theirs.
+	// Required, like every field: tests pass a counter.
 	Changed func(ctx context.Context) error
 }
 
 func (s *Service) changed(ctx context.Context) error {
-	if s.Changed == nil {
-		return nil
-	}
 	if err := s.Changed(ctx); err != nil {
 		return fmt.Errorf("publish role change: %w", err)
 	}
