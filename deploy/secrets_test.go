@@ -120,6 +120,9 @@ func TestSecretsNeverLeave(t *testing.T) {
 				if !strings.Contains(out, `"request_id":"req-1"`) || !strings.Contains(out, `"level":"error"`) {
 					t.Errorf("no error log line for the failed invocation:\n%s", out)
 				}
+				if tc.call != "" && !strings.Contains(out, `"permission":"`+tc.call) {
+					t.Errorf("no log line names the %s permission:\n%s", tc.call, out)
+				}
 				secrets := cl.secrets(token, pageKey)
 				for where, text := range map[string]string{"stdout": out, "stderr": p.stderr.String(), "answer": answer} {
 					for _, leak := range findSecrets(text, secrets) {
@@ -235,7 +238,7 @@ func (cl *leakCloud) rdFront(rd http.Handler, mode string) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusForbidden)
 			_ = json.NewEncoder(w).Encode(map[string]any{"RequestId": "leak-2", "Code": "NoPermission",
-				"Message": "You are not authorized to do this action. Resource: acs:resourcemanager::" + testAccount + ":* Action: resourcemanager:" + r.Form.Get("Action"),
+				"Message":            "You are not authorized to do this action. Resource: acs:resourcemanager::" + testAccount + ":* Action: resourcemanager:" + r.Form.Get("Action"),
 				"AccessDeniedDetail": map[string]string{"AuthAction": "resourcemanager:" + r.Form.Get("Action"), "NoPermissionType": "ImplicitDeny", "PolicyType": "AccountLevelIdentityBasedPolicy"}})
 		default:
 			rd.ServeHTTP(w, r)
