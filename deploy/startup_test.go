@@ -37,47 +37,22 @@ import (
 // does (for this machine's OS and architecture), checks its zip, and runs
 // the binary under a fake FC runtime API with the production configuration
 // (Tablestore and Resource Directory adapters, JWT from a JWKS) pointed at
-// the wire-level fakes. It starts the binary several times and logs the
-// time from process start to the first long poll of /invocation/next and
-// to the response of the first event.
+// the wire-level fakes. It measures the time from process start to the
+// first long poll of /invocation/next and to the response of the first
+// event.
 func TestStartupUnderFakeRuntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a function binary")
 	}
 	const fn = "describe-setup"
-	r := root(t)
-	out := t.TempDir()
-	fns, err := Functions(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sel []Function
-	for _, f := range fns {
-		if f.Name == fn {
-			sel = append(sel, f)
-		}
-	}
-	var buildLog bytes.Buffer
-	arts, err := Build(t.Context(), BuildOptions{Root: r, Out: out, Functions: sel,
-		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Stderr: &buildLog})
-	if err != nil {
-		t.Fatalf("build: %v\n%s", err, buildLog.String())
-	}
-	a := arts[0]
-	checkZip(t, a)
+	a := buildFunctions(t, fn)[fn]
 	t.Logf("%s: binary %s, zip %s (%s/%s)", fn, MB(a.BinaryBytes), MB(a.ZipBytes), runtime.GOOS, runtime.GOARCH)
 
 	// The cloud, faked at the wire: Tablestore with the schema, and the
 	// Resource Directory simulation behind the RD RPC protocol. Both accept
 	// the function role's (STS-style) credentials.
 	creds := rdwire.TestCredentials
-	ots := otsfake.New(otsfake.Options{Instance: "sase-test"})
-	defer ots.Close()
-	ots.AddCredentials(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
-	if err := tablestore.EnsureTables(t.Context(), tablestore.Config{Endpoint: ots.URL(), Instance: ots.Instance(),
-		Credentials: cloudcreds.Static(creds), RetryTimes: -1}); err != nil {
-		t.Fatal(err)
-	}
+	ots := newTablestoreFake(t, creds)
 	sim, err := simulation.Open(simulation.Options{OwnerAccountID: testAccount})
 	if err != nil {
 		t.Fatal(err)
@@ -89,62 +64,47 @@ func TestStartupUnderFakeRuntime(t *testing.T) {
 	}
 	defer func() { _ = stopRD(context.Background()) }()
 
-	// Identity: a key pair whose public half is the JWKS.
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := fmt.Sprintf(`{"keys":[{"kty":"RSA","alg":"RS256","use":"sig","kid":"k1","n":%q,"e":%q}]}`,
-		base64.RawURLEncoding.EncodeToString(key.N.Bytes()), base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()))
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"iss": "https://login.example.com", "aud": "sase-console", "aid": testAccount,
-		"iat": time.Now().Unix(), "nbf": time.Now().Add(-time.Minute).Unix(), "exp": time.Now().Add(time.Hour).Unix(),
-	})
-	tok.Header["kid"] = "k1"
-	token, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	jwks, token := newIdentity(t)
+	rt := newFakeRuntime(t, fn, httpEvent(fn, token), creds)
+	defer rt.close()
 
 	// The environment s.yaml gives the function, with the endpoints of the
-	// fakes, plus what FC itself sets (but the runtime API's address).
+	// fakes, plus what FC itself sets.
 	env := operatorEnv()
 	env["TABLESTORE_ENDPOINT"] = ots.URL()
 	env["RD_ENDPOINT"] = "http://" + rdAddr
 	env["JWKS_URL"] = ""
 	env["JWKS_JSON"] = jwks
-	var vars []string
-	for k, v := range functionEnv(env) {
-		vars = append(vars, k+"="+v.(string))
-	}
-	vars = append(vars,
-		"FC_ACCOUNT_ID="+testAccount, "FC_REGION=cn-hangzhou",
-		"FC_FUNCTION_NAME=sase-"+fn, "FC_FUNCTION_HANDLER="+Handler, "FC_FUNCTION_MEMORY_SIZE=256",
-		"ALIBABA_CLOUD_ACCESS_KEY_ID="+creds.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+creds.AccessKeySecret,
-		"ALIBABA_CLOUD_SECURITY_TOKEN="+creds.SecurityToken,
-	)
+	p := startFunction(t, a, fn, env, rt, creds)
+	res := p.result(t, rt)
+	firstPoll := rt.firstPoll().Sub(p.start)
+	answered := res.at.Sub(p.start)
+	t.Logf("start-up (process start to first /invocation/next): %s; first event answered after %s (handling %s)",
+		firstPoll.Round(100*time.Microsecond), answered.Round(100*time.Microsecond), (answered - firstPoll).Round(100*time.Microsecond))
 
-	// Several cold starts, so that the logged figure is not one noisy
-	// sample (docs/DEPLOY.md quotes it).
-	const starts = 5
-	var polls, answers []time.Duration
-	for i := range starts {
-		run := startOnce(t, a.Binary, vars, httpEvent(fn, token), creds)
-		checkDescribeSetup(t, run)
-		polls, answers = append(polls, run.firstPoll), append(answers, run.answered)
-		if i == 0 {
-			checkLogLine(t, run, token)
-		}
+	if res.kind != "response" {
+		t.Fatalf("the function posted to /%s: %s\nstderr: %s", res.kind, res.body, p.stderr.String())
 	}
-	slices.Sort(polls)
-	slices.Sort(answers)
-	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
-	t.Logf("%d starts: process start to first /invocation/next min %s, median %s; first event answered min %s, median %s",
-		starts, ms(polls[0]), ms(polls[starts/2]), ms(answers[0]), ms(answers[starts/2]))
-	if polls[0] > 10*time.Second {
-		t.Errorf("start-up took %s", polls[0])
+	resp := httpResponse(t, res)
+	var body struct {
+		RequestId         string
+		Caller            struct{ AccountId, Role string }
+		ResourceDirectory any
 	}
-	checkPackageInit(t, a.Binary, starts)
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("status %d, body %s (%v)\nstderr: %s", resp.StatusCode, resp.Body, err, p.stderr.String())
+	}
+	if body.Caller.AccountId != testAccount || body.Caller.Role != "Owner" || body.ResourceDirectory != nil || body.RequestId != "req-1" {
+		t.Errorf("describe-setup answered %s", resp.Body)
+	}
+	if firstPoll > 10*time.Second {
+		t.Errorf("start-up took %s", firstPoll)
+	}
+	// One JSON log line per request on stdout, without the token.
+	if out := p.logLine(t, `"request_id":"req-1"`); !strings.Contains(out, `"request_id":"req-1"`) || strings.Contains(out, token) {
+		t.Errorf("log: %s", out)
+	}
+	checkPackageInit(t, a.Binary, 5)
 }
 
 // projectInitBytes bounds what one of the project's packages may allocate
@@ -193,82 +153,151 @@ func checkPackageInit(t *testing.T, binary string, n int) {
 	t.Logf("%d starts: package initialisation ends %.1f ms (min), %.1f ms (median) after process start", n, ends[0], ends[n/2])
 }
 
-// startRun is one cold start of a function binary.
-type startRun struct {
-	firstPoll, answered time.Duration // from process start
-	res                 invocationResult
-	stdout, stderr      *lockedBuffer
+
+// buildFunctions builds the named functions the way `make build` does, for
+// this machine's OS and architecture, and checks their zips.
+func buildFunctions(t *testing.T, names ...string) map[string]Artifact {
+	t.Helper()
+	r := root(t)
+	fns, err := Functions(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sel []Function
+	for _, f := range fns {
+		if slices.Contains(names, f.Name) {
+			sel = append(sel, f)
+		}
+	}
+	var buildLog bytes.Buffer
+	arts, err := Build(t.Context(), BuildOptions{Root: r, Out: t.TempDir(), Functions: sel,
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Stderr: &buildLog})
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, buildLog.String())
+	}
+	out := map[string]Artifact{}
+	for _, a := range arts {
+		checkZip(t, a)
+		out[a.Name] = a
+	}
+	if len(out) != len(names) {
+		t.Fatalf("built %d of the functions %v", len(out), names)
+	}
+	return out
 }
 
-// startOnce runs binary under a new fake FC runtime API until it has
-// answered event; the process is killed when the test ends.
-func startOnce(t *testing.T, binary string, vars []string, event []byte, creds cloudcreds.Credentials) startRun {
+// newTablestoreFake is the Tablestore wire fake with the schema, accepting
+// creds.
+func newTablestoreFake(t *testing.T, creds cloudcreds.Credentials) *otsfake.Server {
 	t.Helper()
-	rt := newFakeRuntime(t, event, creds)
-	t.Cleanup(rt.close)
-	run := startRun{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
-	cmd := exec.Command(binary)
-	cmd.Env = append(slices.Clip(vars), "FC_RUNTIME_API="+rt.addr())
-	cmd.Stdout, cmd.Stderr = run.stdout, run.stderr
-	start := time.Now()
+	ots := otsfake.New(otsfake.Options{Instance: "sase-test"})
+	t.Cleanup(ots.Close)
+	ots.AddCredentials(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
+	if err := tablestore.EnsureTables(t.Context(), tablestore.Config{Endpoint: ots.URL(), Instance: ots.Instance(),
+		Credentials: cloudcreds.Static(creds), RetryTimes: -1}); err != nil {
+		t.Fatal(err)
+	}
+	return ots
+}
+
+// newIdentity returns a JWKS and a bearer token for the Owner of
+// testAccount signed with its key.
+func newIdentity(t *testing.T) (jwks, token string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks = fmt.Sprintf(`{"keys":[{"kty":"RSA","alg":"RS256","use":"sig","kid":"k1","n":%q,"e":%q}]}`,
+		base64.RawURLEncoding.EncodeToString(key.N.Bytes()), base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()))
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": "https://login.example.com", "aud": "sase-console", "aid": testAccount,
+		"iat": time.Now().Unix(), "nbf": time.Now().Add(-time.Minute).Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+	})
+	tok.Header["kid"] = "k1"
+	token, err = tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwks, token
+}
+
+// process is a function binary running under the fake runtime.
+type process struct {
+	stdout, stderr *lockedBuffer
+	exited         chan error
+	start          time.Time
+}
+
+// startFunction runs a's binary with the environment s.yaml gives the
+// function (env: the operator's values) plus what FC itself sets; it is
+// killed when the test ends.
+func startFunction(t *testing.T, a Artifact, fn string, env map[string]string, rt *fakeRuntime, creds cloudcreds.Credentials) *process {
+	t.Helper()
+	var vars []string
+	for k, v := range functionEnv(env) {
+		vars = append(vars, k+"="+v.(string))
+	}
+	vars = append(vars,
+		"FC_RUNTIME_API="+rt.addr(), "FC_ACCOUNT_ID="+testAccount, "FC_REGION=cn-hangzhou",
+		"FC_FUNCTION_NAME=sase-"+fn, "FC_FUNCTION_HANDLER="+Handler, "FC_FUNCTION_MEMORY_SIZE=256",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID="+creds.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+creds.AccessKeySecret,
+		"ALIBABA_CLOUD_SECURITY_TOKEN="+creds.SecurityToken,
+	)
+	p := &process{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	cmd := exec.Command(a.Binary)
+	cmd.Env = vars
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	p.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { p.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-exited
+		<-p.exited
 	})
+	return p
+}
+
+// result waits for the function's answer to the runtime's event.
+func (p *process) result(t *testing.T, rt *fakeRuntime) invocationResult {
+	t.Helper()
 	select {
-	case run.res = <-rt.results:
-	case err := <-exited:
-		t.Fatalf("the function exited before answering: %v\nstderr: %s\nstdout: %s", err, run.stderr.String(), run.stdout.String())
+	case res := <-rt.results:
+		return res
+	case err := <-p.exited:
+		t.Fatalf("the function exited before answering: %v\nstderr: %s\nstdout: %s", err, p.stderr.String(), p.stdout.String())
 	case <-time.After(30 * time.Second):
-		t.Fatalf("no answer after 30 s\nstderr: %s\nstdout: %s", run.stderr.String(), run.stdout.String())
+		t.Fatalf("no answer after 30 s\nstderr: %s\nstdout: %s", p.stderr.String(), p.stdout.String())
 	}
-	run.firstPoll = rt.firstPoll().Sub(start)
-	run.answered = run.res.at.Sub(start)
-	return run
+	return invocationResult{}
 }
 
-// checkDescribeSetup checks the answer of describe-setup to the owner.
-func checkDescribeSetup(t *testing.T, run startRun) {
+// logLine waits up to 5 s for stdout to hold want (the pipe may deliver
+// the invocation's log line after its answer) and returns stdout.
+func (p *process) logLine(t *testing.T, want string) string {
 	t.Helper()
-	if run.res.kind != "response" {
-		t.Fatalf("the function posted to /%s: %s\nstderr: %s", run.res.kind, run.res.body, run.stderr.String())
-	}
-	var resp struct {
-		StatusCode int               `json:"statusCode"`
-		Headers    map[string]string `json:"headers"`
-		Body       string            `json:"body"`
-	}
-	if err := json.Unmarshal(run.res.body, &resp); err != nil {
-		t.Fatalf("response %s: %v", run.res.body, err)
-	}
-	var body struct {
-		RequestId         string
-		Caller            struct{ AccountId, Role string }
-		ResourceDirectory any
-	}
-	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("status %d, body %s (%v)\nstderr: %s", resp.StatusCode, resp.Body, err, run.stderr.String())
-	}
-	if body.Caller.AccountId != testAccount || body.Caller.Role != "Owner" || body.ResourceDirectory != nil || body.RequestId != "req-1" {
-		t.Errorf("describe-setup answered %s", resp.Body)
-	}
-}
-
-// checkLogLine checks the one JSON log line of the request on stdout,
-// without the token (the pipe may deliver it after the response).
-func checkLogLine(t *testing.T, run startRun, token string) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(run.stdout.String(), `"request_id":"req-1"`) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.stdout.String(), want) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if out := run.stdout.String(); !strings.Contains(out, `"request_id":"req-1"`) || strings.Contains(out, token) {
-		t.Errorf("log: %s", out)
+	return p.stdout.String()
+}
+
+// triggerResponse is an HTTP function's answer to the runtime API.
+type triggerResponse struct {
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+func httpResponse(t *testing.T, res invocationResult) triggerResponse {
+	t.Helper()
+	var resp triggerResponse
+	if err := json.Unmarshal(res.body, &resp); err != nil {
+		t.Fatalf("response %s: %v", res.body, err)
 	}
+	return resp
 }
 
 func checkZip(t *testing.T, a Artifact) {
@@ -336,7 +365,7 @@ type fakeRuntime struct {
 	polled time.Time
 }
 
-func newFakeRuntime(t *testing.T, event []byte, creds cloudcreds.Credentials) *fakeRuntime {
+func newFakeRuntime(t *testing.T, fn string, event []byte, creds cloudcreds.Credentials) *fakeRuntime {
 	rt := &fakeRuntime{results: make(chan invocationResult, 4), done: make(chan struct{})}
 	const base = "/2020-11-11/runtime/invocation/"
 	rt.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -361,7 +390,7 @@ func newFakeRuntime(t *testing.T, event []byte, creds cloudcreds.Credentials) *f
 			h.Set("x-fc-request-id", "req-1")
 			h.Set("x-fc-function-deadline", strconv.FormatInt(time.Now().Add(60*time.Second).UnixMilli(), 10))
 			h.Set("x-fc-function-timeout", "60")
-			h.Set("x-fc-function-name", "sase-describe-setup")
+			h.Set("x-fc-function-name", "sase-"+fn)
 			h.Set("x-fc-function-handler", Handler)
 			h.Set("x-fc-function-memory", "256")
 			h.Set("x-fc-region", "cn-hangzhou")

@@ -170,7 +170,7 @@ func needsLocal(cfg config.Config, opts Options) error {
 // without a store in Options: only the local server opens that one).
 func (a *App) openStore(cfg config.Config) (store.Store, error) {
 	s, err := tablestore.New(tablestore.Config{Endpoint: cfg.Tablestore.Endpoint, Instance: cfg.Tablestore.Instance,
-		TablePrefix: cfg.Tablestore.TablePrefix, Credentials: a.Credentials})
+		TablePrefix: cfg.Tablestore.TablePrefix, Credentials: a.Credentials, Log: &a.Log})
 	if err != nil {
 		return nil, fmt.Errorf("tablestore client: %w", err)
 	}

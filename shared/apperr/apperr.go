@@ -118,3 +118,14 @@ func Unavailable(service string, cause error) *Error {
 func Internal(cause error) *Error {
 	return Wrap(cause, KindInternal, CodeInternal, "An internal error occurred; it has been logged with the request ID.")
 }
+
+// PermissionDenied is a cloud service's RAM denial of permission (e.g.
+// "ots:GetRow") to the function's role. Only the deployment's operator can
+// grant it, so it is 503 (the service is unusable as deployed, not the
+// caller's fault), and the message names the permission and where the role
+// is defined.
+func PermissionDenied(permission string, cause error) *Error {
+	return Wrap(cause, KindUnavailable, CodePermission,
+		"The function's role is not allowed to call %s. Grant it in the function role's policy (deploy/policy.go; docs/DEPLOY.md, \"The function role (least privilege)\") and redeploy.",
+		permission)
+}

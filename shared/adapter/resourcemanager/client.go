@@ -29,6 +29,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/redact"
 )
 
 // Client implements directory.Service on the real Resource Directory.
@@ -200,12 +201,20 @@ func (c *Client) once(ctx context.Context, o op, fn func(*rm.Client) error) (uin
 	if err == nil {
 		return cn.creds.gen, nil
 	}
+	err = c.redact(err)
 	if cerr := ctx.Err(); cerr != nil && !isServerError(err) {
 		// The SDK reports an aborted exchange as a raw transport error;
 		// keep the ctx error in the chain.
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
 	return cn.creds.gen, err
+}
+
+// redact cleans an SDK error of credentials: its transport errors quote
+// the signed URL, and RD may quote the string to sign.
+func (c *Client) redact(err error) error {
+	cur, _ := c.cfg.Credentials.Current()
+	return redact.Error(err, cur.AccessKeyID, cur.AccessKeySecret, cur.SecurityToken)
 }
 
 // noteDenied logs a RAM denial of action at error level, once per action

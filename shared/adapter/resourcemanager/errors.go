@@ -10,6 +10,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/redact"
 )
 
 // service is how RD is named in messages shown to console users.
@@ -172,13 +173,9 @@ func isAccountStateCode(code string) bool {
 }
 
 // permissionDenied is a RAM denial of action: the deployment's function
-// role lacks a permission, which only its operator can grant. It is 503
-// (the service is unusable as deployed, not the caller's fault) and names
-// the permission and where the role is defined.
+// role lacks a permission, which only its operator can grant.
 func permissionDenied(action string, err error) error {
-	return apperr.Wrap(err, apperr.KindUnavailable, apperr.CodePermission,
-		"The function's role is not allowed to call resourcemanager:%s. Grant it in the function role's policy (deploy/policy.go; docs/DEPLOY.md, \"The function role (least privilege)\") and redeploy.",
-		action)
+	return apperr.PermissionDenied("resourcemanager:"+action, err)
 }
 
 // isParamError reports a 400 MissingParameter[.X] / InvalidParameter[.X]
@@ -212,7 +209,7 @@ func paramError(err error) error {
 	if name == "" {
 		code, name = apperr.Code(prefix), "a parameter"
 	}
-	msg := strings.TrimSpace(se.Message())
+	msg := strings.TrimSpace(redact.Text(se.Message()))
 	if msg == "" || strings.ContainsAny(msg, "<>{}") { // empty, or a non-JSON body
 		if prefix == "MissingParameter" {
 			msg = name + " is required."
@@ -248,7 +245,7 @@ func describe(action string) string {
 // rdMessage is RD's message of err, or "(no message)".
 func rdMessage(err error) string {
 	if se, ok := rdError(err); ok {
-		if m := strings.TrimSpace(se.Message()); m != "" && !strings.ContainsAny(m, "<>{}") {
+		if m := strings.TrimSpace(redact.Text(se.Message())); m != "" && !strings.ContainsAny(m, "<>{}") {
 			return m
 		}
 	}

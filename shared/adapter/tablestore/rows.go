@@ -15,7 +15,7 @@ import (
 
 // getRow reads one row; found is false when it does not exist.
 func (s *Store) getRow(ctx context.Context, op, table string, key *ots.PrimaryKey, cols ...string) (found bool, row *ots.GetRowResponse, err error) {
-	_, err = s.call(ctx, op, func(extra ots.ExtraRequestInfo) error {
+	_, err = s.call(ctx, op, "GetRow", func(extra ots.ExtraRequestInfo) error {
 		req := &ots.GetRowRequest{
 			SingleRowQueryCriteria: &ots.SingleRowQueryCriteria{TableName: table, PrimaryKey: key, MaxVersion: 1, ColumnsToGet: cols},
 			ExtraRequestInfo:       extra,
@@ -38,7 +38,7 @@ func (s *Store) batchGet(ctx context.Context, op, table string, keys []*ots.Prim
 	for start := 0; start < len(keys); start += batchGetRows {
 		chunk := keys[start:min(start+batchGetRows, len(keys))]
 		var resp *ots.BatchGetRowResponse
-		_, err := s.call(ctx, op, func(extra ots.ExtraRequestInfo) error {
+		_, err := s.call(ctx, op, "BatchGetRow", func(extra ots.ExtraRequestInfo) error {
 			crit := &ots.MultiRowQueryCriteria{TableName: table, MaxVersion: 1, ColumnsToGet: cols}
 			for _, k := range chunk {
 				crit.AddRow(k)
@@ -72,7 +72,7 @@ func (s *Store) batchWrite(ctx context.Context, op string, changes []ots.RowChan
 		perTable[ch.GetTableName()]++
 	}
 	var resp *ots.BatchWriteRowResponse
-	retried, err = s.call(ctx, op, func(extra ots.ExtraRequestInfo) error {
+	retried, err = s.call(ctx, op, "BatchWriteRow", func(extra ots.ExtraRequestInfo) error {
 		req.ExtraRequestInfo = extra
 		var e error
 		resp, e = s.client.BatchWriteRow(req)
@@ -99,7 +99,7 @@ func (s *Store) rangeRows(ctx context.Context, op, table string, start, end *ots
 	var out []*ots.Row
 	for {
 		var resp *ots.GetRangeResponse
-		_, err := s.call(ctx, op, func(extra ots.ExtraRequestInfo) error {
+		_, err := s.call(ctx, op, "GetRange", func(extra ots.ExtraRequestInfo) error {
 			crit := &ots.RangeRowQueryCriteria{
 				TableName: table, StartPrimaryKey: start, EndPrimaryKey: end,
 				Direction: dir, MaxVersion: 1, ColumnsToGet: cols,
@@ -125,14 +125,14 @@ func (s *Store) rangeRows(ctx context.Context, op, table string, start, end *ots
 // updateRow sends one UpdateRow; a failed condition is reported by
 // isConditionFailed(err).
 func (s *Store) updateRow(ctx context.Context, op string, ch *ots.UpdateRowChange) (retried bool, err error) {
-	return s.call(ctx, op, func(extra ots.ExtraRequestInfo) error {
+	return s.call(ctx, op, "UpdateRow", func(extra ots.ExtraRequestInfo) error {
 		_, e := s.client.UpdateRow(&ots.UpdateRowRequest{UpdateRowChange: ch, ExtraRequestInfo: extra})
 		return e
 	})
 }
 
 func (s *Store) putRow(ctx context.Context, op string, ch *ots.PutRowChange) (retried bool, err error) {
-	return s.call(ctx, op, func(extra ots.ExtraRequestInfo) error {
+	return s.call(ctx, op, "PutRow", func(extra ots.ExtraRequestInfo) error {
 		_, e := s.client.PutRow(&ots.PutRowRequest{PutRowChange: ch, ExtraRequestInfo: extra})
 		return e
 	})

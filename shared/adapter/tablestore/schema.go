@@ -9,6 +9,8 @@ import (
 	"time"
 
 	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+
+	"github.com/sase-multiaccount/backend/shared/redact"
 )
 
 // tableSpec is a table EnsureTables creates.
@@ -71,9 +73,10 @@ func EnsureTables(ctx context.Context, cfg Config) error {
 	if err := check(); err != nil {
 		return err
 	}
+	c, _ := cfg.Credentials.Current()
 	list, err := client.ListTable()
 	if err != nil {
-		return fmt.Errorf("list tables of instance %s: %w", cfg.Instance, err)
+		return redact.Error(fmt.Errorf("list tables of instance %s: %w", cfg.Instance, err), c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
 	}
 	var errs []error
 	for _, spec := range cfg.specs() {
@@ -96,7 +99,7 @@ func EnsureTables(ctx context.Context, cfg Config) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return redact.Error(errors.Join(errs...), c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
 }
 
 func isCode(err error, code string) bool {

@@ -22,10 +22,12 @@ import (
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/common"
 	ots "github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+	"github.com/rs/zerolog"
 
 	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/redact"
 )
 
 // service names Tablestore in apperr messages.
@@ -83,6 +85,10 @@ type Config struct {
 	// Logf receives warnings the port cannot return (a member count that
 	// could not be corrected) and EnsureTables progress. Nil discards them.
 	Logf func(format string, args ...any)
+
+	// Log, when set, receives one error line per Tablestore action the
+	// function role is denied (RAM), the first time it happens.
+	Log *zerolog.Logger
 }
 
 // Defaults: the table names with the default prefix.
@@ -196,6 +202,9 @@ type Store struct {
 	transport *http.Transport // ours, closed by Close; nil when cfg.Transport was given
 	retried   sync.Map        // trace ID -> true once the SDK retried that call
 	closed    atomic.Bool
+
+	mu     sync.Mutex
+	denied map[string]bool // actions whose RAM denial was logged
 }
 
 var _ store.Store = (*Store)(nil)
@@ -207,7 +216,7 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg}
+	s := &Store{cfg: cfg, denied: map[string]bool{}}
 	client, tr := newClient(cfg)
 	s.client, s.transport = client, tr
 	s.client.SetRetryNotify(func(traceID, _ string, _ error, _ string, _ time.Duration) {
@@ -260,12 +269,13 @@ var (
 	errNoCredentials = errors.New("no Tablestore credentials: the function role's STS credentials (or ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET) are missing")
 )
 
-// call runs one SDK call (which retries by itself) and classifies its error.
-// The SDK takes no context: ctx is checked before the call, and a call in
-// flight runs to its RequestTimeout. retried reports whether the SDK
-// resent the request, in which case a write may have been applied by an
-// attempt whose response was lost.
-func (s *Store) call(ctx context.Context, op string, fn func(extra ots.ExtraRequestInfo) error) (retried bool, err error) {
+// call runs one SDK call of action (e.g. "GetRow"; which retries by itself)
+// and classifies its error, cleaned of credentials. The SDK takes no
+// context: ctx is checked before the call, and a call in flight runs to its
+// RequestTimeout. retried reports whether the SDK resent the request, in
+// which case a write may have been applied by an attempt whose response was
+// lost.
+func (s *Store) call(ctx context.Context, op, action string, fn func(extra ots.ExtraRequestInfo) error) (retried bool, err error) {
 	if s.closed.Load() {
 		return false, apperr.Unavailable(service, fmt.Errorf("tablestore %s: %w", op, errClosed))
 	}
@@ -280,10 +290,59 @@ func (s *Store) call(ctx context.Context, op string, fn func(extra ots.ExtraRequ
 	extra.SetTraceID(trace)
 	err = fn(extra)
 	_, retried = s.retried.LoadAndDelete(trace)
-	if err != nil {
-		return retried, classify(op, err)
+	if err == nil {
+		return retried, nil
 	}
-	return retried, nil
+	err = s.redact(err)
+	if isDenied(err) {
+		s.noteDenied(action, err)
+		return retried, apperr.PermissionDenied("ots:"+action, fmt.Errorf("tablestore %s: %w", op, err))
+	}
+	return retried, classify(op, err)
+}
+
+// redact cleans an SDK error of credentials (the SDK signs headers, not
+// the URL, but its errors are printed, and a service answer may quote
+// anything).
+func (s *Store) redact(err error) error {
+	c, _ := s.cfg.Credentials.Current()
+	return redact.Error(err, c.AccessKeyID, c.AccessKeySecret, c.SecurityToken)
+}
+
+// isDenied reports a RAM denial: the function role lacks a permission.
+// Tablestore answers 403 OTSNoPermissionAccess, or OTSAuthFailed "The user
+// has no privilege to access the instance." when the role's policy covers
+// no resource of the instance (Tablestore's error codes, "Permission
+// verification errors"). The other OTSAuthFailed answers are about the key
+// (expired, unknown, bad signature) or the instance (not running, network
+// ACL).
+func isDenied(err error) bool {
+	var oe *ots.OtsError
+	if !errors.As(err, &oe) {
+		return false
+	}
+	msg := strings.ToLower(oe.Message)
+	return oe.Code == codeNoPermission || (oe.Code == codeAuthFailed &&
+		(strings.Contains(msg, "no privilege") || strings.Contains(msg, "permission") || strings.Contains(msg, "not authorized")))
+}
+
+// noteDenied logs a RAM denial of action at error level, once per action
+// for the Store's life (one function instance): the operator must grant
+// the permission, and every request until then would repeat the line.
+func (s *Store) noteDenied(action string, err error) {
+	if s.cfg.Log == nil {
+		return
+	}
+	s.mu.Lock()
+	first := !s.denied[action]
+	s.denied[action] = true
+	s.mu.Unlock()
+	if first {
+		var oe *ots.OtsError
+		errors.As(err, &oe)
+		s.cfg.Log.Error().Str("otsCode", oe.Code).Str("permission", "ots:"+action).Str("role", "deploy/policy.go").
+			Str("error", err.Error()).Msg("Tablestore denied the function role a call it needs; grant the permission in the function role's policy and redeploy")
+	}
 }
 
 // newID returns a random 16-hex-digit ID (trace IDs and op_id tokens).
@@ -297,6 +356,8 @@ func newID() string {
 
 // Tablestore error codes the adapter tells apart.
 const (
+	codeNoPermission    = "OTSNoPermissionAccess"
+	codeAuthFailed      = "OTSAuthFailed"
 	codeConditionFailed = "OTSConditionCheckFail"
 	codeObjectNotExist  = "OTSObjectNotExist"
 	codeObjectExists    = "OTSObjectAlreadyExist"
@@ -337,8 +398,8 @@ func classifyCode(code string, status int, cause error) error {
 	case "OTSServerBusy", "OTSStorageServerBusy", "OTSPartitionUnavailable", "OTSServerUnavailable",
 		"OTSTimeout", "OTSInternalServerError", "OTSTableNotReady",
 		// Expired or rotating STS credentials: the next invocation brings
-		// new ones.
-		"OTSAuthFailed":
+		// new ones. (A RAM denial is told apart first: isDenied.)
+		codeAuthFailed:
 		return apperr.Unavailable(service, cause)
 	case codeObjectNotExist:
 		return apperr.Internal(fmt.Errorf("%w (have the tables been created? see scripts/create-tables)", cause))
@@ -351,7 +412,7 @@ func classifyCode(code string, status int, cause error) error {
 
 // rowError is the error of one failed row of a batch.
 func rowError(op string, e ots.Error) error {
-	return classifyCode(e.Code, 0, fmt.Errorf("tablestore %s: row failed: %s %s", op, e.Code, e.Message))
+	return classifyCode(e.Code, 0, fmt.Errorf("tablestore %s: row failed: %s %s", op, e.Code, redact.Text(e.Message)))
 }
 
 func isConditionFailed(err error) bool {

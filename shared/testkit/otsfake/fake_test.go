@@ -694,3 +694,33 @@ func TestFaults(t *testing.T) {
 		t.Errorf("counts: reads %d writes %d %v", s.Reads(), s.Writes(), s.Counts())
 	}
 }
+
+// TestDenial: a denied action is answered 403 OTSNoPermissionAccess, which
+// the SDK does not retry; other actions pass, and a request that fails
+// authentication is refused for that first (RAM authorizes only
+// authenticated requests).
+func TestDenial(t *testing.T) {
+	s := newFake(t, Options{})
+	c := client(s, nil)
+	createUsers(t, c)
+	s.ResetCounts()
+	s.Inject(Denial("GetRow"))
+
+	get := &ots.GetRowRequest{SingleRowQueryCriteria: &ots.SingleRowQueryCriteria{TableName: "users", PrimaryKey: userPK("d1", 1), MaxVersion: 1}}
+	_, err := c.GetRow(get)
+	wantCode(t, "denied GetRow", err, 403, CodeNoPermission)
+	var oe *ots.OtsError
+	if errors.As(err, &oe) && oe.Message != MessageNoPermission {
+		t.Errorf("message %q", oe.Message)
+	}
+	if n := s.Count("GetRow"); n != 1 {
+		t.Errorf("GetRow attempts = %d, want 1 (a denial is not retried)", n)
+	}
+	putUser(t, c, "d1", 1, 1, "a") // PutRow is not denied
+
+	cfg := ots.NewDefaultTableStoreConfig()
+	cfg.RetryTimes = 0
+	bad := ots.NewClientWithConfig(s.URL(), s.Instance(), akID, "nope", token, cfg)
+	_, err = bad.GetRow(get)
+	wantCode(t, "denied GetRow with a bad signature", err, 403, "OTSAuthFailed")
+}

@@ -53,6 +53,22 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
+// Codes and message of the service's answer to a request the caller's RAM
+// policy does not allow (Tablestore's error codes, "Permission verification
+// errors": 403, not retried).
+const (
+	CodeNoPermission    = "OTSNoPermissionAccess"
+	MessageNoPermission = "You have no permission to access the requested resource, please contact the resource owner"
+)
+
+// Denial is the fault of a function role whose policy lacks the ots:<action>
+// permission: every request for action ("" for every action) is answered
+// 403 OTSNoPermissionAccess after its signature was checked, as the service
+// authorizes only authenticated requests.
+func Denial(action string) Fault {
+	return Fault{Action: action, Kind: FaultError, Status: 403, Code: CodeNoPermission, Message: MessageNoPermission}
+}
+
 // RowFault fails one row of a BatchWriteRow (or BatchGetRow) with a per-row
 // error while the other rows of the batch are applied, as the service does
 // on a partial failure (HTTP 200, per-row is_ok = false).
