@@ -153,7 +153,6 @@ func checkPackageInit(t *testing.T, binary string, n int) {
 	t.Logf("%d starts: package initialisation ends %.1f ms (min), %.1f ms (median) after process start", n, ends[0], ends[n/2])
 }
 
-
 // buildFunctions builds the named functions the way `make build` does, for
 // this machine's OS and architecture, and checks their zips.
 func buildFunctions(t *testing.T, names ...string) map[string]Artifact {
