@@ -15,7 +15,9 @@
 //	sase_audit              PK (directory_id STRING, event_id STRING); time
 //	                        INTEGER; actor_account_id, actor_principal,
 //	                        actor_role, action, target, result, request_id,
-//	                        detail (JSON) STRING
+//	                        detail (JSON) STRING; actor_user_id,
+//	                        actor_user_name, actor_access_role STRING when
+//	                        a person made the change
 //	sase_audit_by_target    PK (directory_id STRING, target_event STRING =
 //	                        target + "|" + event_id); the same columns: each
 //	                        record with a target, written in the same batch
@@ -26,7 +28,11 @@
 //	sase_directory_mirror   PK (directory_id STRING, item STRING = "a|<account>",
 //	                        "f|<folder>" or "~marks"); name, folder_id STRING
 //	                        (a folder's parent), join_time, sync_time,
-//	                        handshake_time INTEGER: the directory mirror
+//	                        handshake_time INTEGER: the directory mirror;
+//	                        item "~policy": the enrollment policy; item
+//	                        "~grant|<account>|<user>": access_role,
+//	                        granted_by, user_name STRING; grant_time,
+//	                        last_sign_in, version INTEGER: a person's grant
 //
 // Remote calls per operation (counted by the tests at the fake):
 //
@@ -49,6 +55,10 @@
 //	ReleaseEvent                     1 write
 //	ReadMirror, MemberIDs            1 GetRange (ceil(rows/5000) requests)
 //	ReplaceMirror                    ReadMirror + ceil(changed/200) writes + 1
+//	ListGrants, GetGrant             1 read (GetRange, GetRow)
+//	PutGrant, DeleteGrant            1 write (the grant, its audit rows and the
+//	                                 generation); +1 read on a stale version
+//	TouchGrant                       1 write (conditional UpdateRow)
 //	Put/DeleteMirror*, marks         ceil(n/200) writes; MirrorMarks 1 GetRow
 package tablestore
 
