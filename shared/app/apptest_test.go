@@ -40,6 +40,8 @@ import (
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/role"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
@@ -451,6 +453,16 @@ func (k *kit) token(account string) string {
 	return t
 }
 
+// personToken returns a valid bearer token for the person p (a RAM user
+// of p.AccountID), with the claims of Alibaba Cloud OAuth's ID tokens.
+func (k *kit) personToken(p role.Person) string {
+	t, err := k.signer.MintPerson(p, localkey.Subject(p), time.Hour)
+	if err != nil {
+		k.tb.Fatalf("MintPerson(%+v): %v", p, err)
+	}
+	return t
+}
+
 // ---- fixtures ---------------------------------------------------------------
 
 // enable makes the owner the management account (step 1), directly.
@@ -537,6 +549,8 @@ type request struct {
 	Fn      string
 	Method  string            // default: the function's method; noMethod: none
 	As      string            // account whose token is sent; "" = none
+	User    string            // the person of As who sends it; "" = the account's root identity
+	Name    string            // the person's name (upn, login_name, name claims)
 	Auth    *string           // explicit Authorization header (overrides As)
 	Body    any               // string or []byte: raw; nil: empty; else JSON-encoded
 	Base64  bool              // send the body base64-encoded, isBase64Encoded true
@@ -619,6 +633,8 @@ func (k *kit) event(rq request, rid string) ([]byte, error) {
 	switch {
 	case rq.Auth != nil:
 		headers["Authorization"] = *rq.Auth
+	case rq.As != "" && rq.User != "":
+		headers["Authorization"] = "Bearer " + k.personToken(role.Person{AccountID: rq.As, UserID: rq.User, UserName: rq.Name})
 	case rq.As != "":
 		headers["Authorization"] = "Bearer " + k.token(rq.As)
 	}
@@ -840,7 +856,28 @@ func (k *kit) snapshot() string {
 	n, err := k.raw.CountMembers(k.ctx, d.ID)
 	put("count", n, err)
 	put("audit", k.allAudit(d.ID), nil)
+	grants, err := k.raw.ListGrants(k.ctx, d.ID)
+	for i := range grants {
+		// A request records its person's sign-in; that is no change.
+		grants[i].UserName, grants[i].LastSignInTime = "", time.Time{}
+	}
+	put("grants", grants, err)
 	return b.String()
+}
+
+// seedGrant gives a person an access role straight in the store.
+func (k *kit) seedGrant(dirID, accountID, userID string, access role.Access) {
+	k.tb.Helper()
+	cur, err := k.raw.GetGrant(k.ctx, dirID, accountID, userID)
+	if err != nil && !apperr.IsCode(err, apperr.CodeGrantNotFound) {
+		k.tb.Fatal(err)
+	}
+	rec := store.AuditEvent{DirectoryID: dirID, ID: audit.NewID(k.clock.Now()), Time: k.clock.Now(), ActorAccountID: ownerID,
+		ActorRole: "ManagementAccount", Action: "grant-access", Target: userID, Result: "Seeded"}
+	g := store.Grant{AccountID: accountID, UserID: userID, AccessRole: access, GrantedBy: ownerID, GrantTime: k.clock.Now()}
+	if err := k.raw.PutGrant(k.ctx, dirID, g, cur.Version, rec); err != nil {
+		k.tb.Fatalf("seed grant %s:%s: %v", accountID, userID, err)
+	}
 }
 
 // allMembers reads every member row of the directory from the store.

@@ -16,6 +16,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 )
 
@@ -325,7 +326,7 @@ func BenchmarkRoleCheck(b *testing.B) {
 		for _, mode := range []string{"Warm", "WarmGenerationRead", "Cold"} {
 			name := mode + "/" + c.name
 			b.Run(name, func(b *testing.B) {
-				s, _ := roles.Authorize(e.k.ctx, c.account, action.ListMembers)
+				s, _ := roles.Authorize(e.k.ctx, role.Person{AccountID: c.account, UserID: c.account}, action.ListMembers)
 				if s.Role != c.want {
 					b.Fatalf("role %s, want %s", s.Role, c.want)
 				}
@@ -341,7 +342,7 @@ func BenchmarkRoleCheck(b *testing.B) {
 						// unchanged, so the cached role stays).
 						e.k.clock.Advance(time.Second)
 					}
-					_, _ = roles.Authorize(e.k.ctx, c.account, action.ListMembers)
+					_, _ = roles.Authorize(e.k.ctx, role.Person{AccountID: c.account, UserID: c.account}, action.ListMembers)
 				}
 				b.ReportMetric(float64(total(e.k.dir.take()))/float64(b.N), "rdcalls/op")
 				b.ReportMetric(float64(e.k.dir.takeAPICalls())/float64(b.N), "rdapi/op")

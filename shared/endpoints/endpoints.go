@@ -12,6 +12,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
+	"github.com/sase-multiaccount/backend/shared/usecase/access"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
@@ -43,6 +44,7 @@ type UseCases struct {
 	Setup    *setup.Service
 	AuditLog *audit.Lister
 	Policy   *enroll.Service
+	Access   *access.Service
 }
 
 // HTTP declares one HTTP function.
@@ -82,6 +84,7 @@ var HTTPFunctions = []HTTP{
 	RegisterDelegatedAdmin, DeregisterDelegatedAdmin,
 	ListCandidates, ListFolders, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
 	ListAuditEvents, GetEnrollmentPolicy, UpdateEnrollmentPolicy,
+	ListAccess, GrantAccess, RevokeAccess,
 }
 
 // All lists every function of the bundle: the HTTP functions, the console,
