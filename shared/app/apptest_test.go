@@ -64,11 +64,15 @@ var t0 = time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 
 // clock is the controllable clock of the simulation and the use cases.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	real bool // tell the wall-clock time instead (withRealClock)
 }
 
 func (c *clock) Now() time.Time {
+	if c.real {
+		return time.Now().UTC()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
@@ -278,6 +282,21 @@ func (c *countingStore) ListAuditByTarget(ctx context.Context, dirID, target str
 	return c.Store.ListAuditByTarget(ctx, dirID, target, limit, before)
 }
 
+func (c *countingStore) Generation(ctx context.Context) (int64, error) {
+	c.add("Generation")
+	return c.Store.Generation(ctx)
+}
+
+func (c *countingStore) ListGrants(ctx context.Context, dirID string) ([]store.Grant, error) {
+	c.add("ListGrants")
+	return c.Store.ListGrants(ctx, dirID)
+}
+
+func (c *countingStore) TouchGrant(ctx context.Context, dirID, accountID, userID, name string, at, staleBefore time.Time) error {
+	c.add("TouchGrant")
+	return c.Store.TouchGrant(ctx, dirID, accountID, userID, name, at, staleBefore)
+}
+
 // ---- the kit ------------------------------------------------------------------
 
 // kitConfig tunes newKit.
@@ -290,6 +309,8 @@ type kitConfig struct {
 	logs         io.Writer // default: the kit's buffer
 	// eventInvalidation drops cached roles on every simulation event.
 	eventInvalidation bool
+	realClock         bool
+	openStore         func(tb testing.TB) store.Store // default: embedded under DATA_DIR
 }
 
 type kitOption func(*kitConfig)
@@ -302,6 +323,10 @@ func withOrigins(o string) kitOption {
 func withMaxAccounts(n int) kitOption  { return func(c *kitConfig) { c.maxAccounts = n } }
 func withMaxPending(n int) kitOption   { return func(c *kitConfig) { c.maxPending = n } }
 func withMaxDelegated(n int) kitOption { return func(c *kitConfig) { c.maxDelegated = n } }
+func withRealClock() kitOption { return func(c *kitConfig) { c.realClock = true } }
+func withStore(open func(tb testing.TB) store.Store) kitOption {
+	return func(c *kitConfig) { c.openStore = open }
+}
 func withEventInvalidation() kitOption {
 	return func(c *kitConfig) { c.eventInvalidation = true }
 }
@@ -366,7 +391,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 		tb.Fatalf("config.Load: %v", err)
 	}
 	ctx := context.Background()
-	k := &kit{tb: tb, ctx: ctx, owner: conf.OwnerAccountID, clock: &clock{t: t0}, logs: &syncBuffer{}, tokens: map[string]string{}}
+	k := &kit{tb: tb, ctx: ctx, owner: conf.OwnerAccountID, clock: &clock{t: t0, real: cfg.realClock}, logs: &syncBuffer{}, tokens: map[string]string{}}
 
 	var appPtr atomic.Pointer[app.App]
 	k.sim, err = simulation.Open(simulation.Options{
@@ -393,17 +418,8 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 	}
 	k.dir = &countingDir{inner: dir}
 
-	emb, err := embedded.Open(conf.DataDir + "/store.db")
-	if err != nil {
-		tb.Fatalf("embedded.Open: %v", err)
-	}
-	k.raw = emb
-	k.store = &countingStore{Store: emb}
-	tb.Cleanup(func() {
-		if err := emb.Close(); err != nil {
-			tb.Errorf("store Close: %v", err)
-		}
-	})
+	k.raw = openKitStore(tb, conf, cfg)
+	k.store = &countingStore{Store: k.raw}
 
 	if k.signer, err = localkey.New(); err != nil {
 		tb.Fatalf("localkey.New: %v", err)
@@ -436,6 +452,27 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 		k.methods[ep.Name] = ep.Method
 	}
 	return k
+}
+
+// openKitStore opens the kit's store (closed when the test ends).
+func openKitStore(tb testing.TB, conf config.Config, cfg kitConfig) store.Store {
+	tb.Helper()
+	var s store.Store
+	if cfg.openStore != nil {
+		s = cfg.openStore(tb)
+	} else {
+		emb, err := embedded.Open(conf.DataDir + "/store.db")
+		if err != nil {
+			tb.Fatalf("embedded.Open: %v", err)
+		}
+		s = emb
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("store Close: %v", err)
+		}
+	})
+	return s
 }
 
 // token returns a valid bearer token for account (cached per kit).

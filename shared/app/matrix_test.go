@@ -398,7 +398,9 @@ func init() {
 		request: func(fixture) request { return request{Fn: "list-access"} },
 		writes:  never,
 		verify: func(t *testing.T, k *kit, r rolecheck.Role, resp response) {
-			var out struct{ Grants []struct{ AccountId, UserId, AccessRole string } }
+			var out struct {
+				Grants []struct{ AccountId, UserId, AccessRole string }
+			}
 			resp.decode(t, &out)
 			// The DA's people's grants, and the MA's for the MA: never a
 			// member's or a stranger's (the kit seeds some).
@@ -418,7 +420,9 @@ func init() {
 		},
 		writes: always,
 		verify: func(t *testing.T, k *kit, r rolecheck.Role, resp response) {
-			var out struct{ Grant struct{ AccountId, UserId, AccessRole, GrantedBy string } }
+			var out struct {
+				Grant struct{ AccountId, UserId, AccessRole, GrantedBy string }
+			}
 			resp.decode(t, &out)
 			if out.Grant.AccountId != daID || out.Grant.UserId != grantTarget || out.Grant.AccessRole != "Viewer" || out.Grant.GrantedBy == "" {
 				t.Errorf("Grant = %+v", out.Grant)
