@@ -85,7 +85,7 @@ type Options struct {
 	ClientID     string // default DefaultClientID
 	ClientSecret string // when set, the token endpoint requires it (like Alibaba Cloud web applications)
 	AccountClaim string // claim that carries the account UID; default auth.DefaultAccountClaim
-	UserClaim    string // claim that carries the person's UID; default auth.DefaultUserClaim
+	UserClaim    string // claim that carries the person's UID; default auth.DefaultUserClaim; auth.NoUserClaim: the verifier ignores it
 	TTL          time.Duration
 	// Picks lists the quick picks of the sign-in page (the owner and the
 	// simulated directory's accounts).
@@ -118,7 +118,7 @@ func New(signer *localkey.Signer, opts Options) *Provider {
 	if opts.AccountClaim == "" {
 		opts.AccountClaim = auth.DefaultAccountClaim
 	}
-	if opts.UserClaim == "" || opts.UserClaim == auth.NoUserClaim {
+	if opts.UserClaim == "" {
 		opts.UserClaim = auth.DefaultUserClaim
 	}
 	if opts.TTL <= 0 {
@@ -148,6 +148,15 @@ func (p *Provider) VerifierConfig() auth.Config {
 		UserClaim: p.opts.UserClaim, JWKSJSON: p.signer.JWKS()}
 }
 
+// userClaim is the claim the ID tokens carry the person's UID in (with
+// auth.NoUserClaim configured, the default one: the verifier ignores it).
+func (p *Provider) userClaim() string {
+	if p.opts.UserClaim == auth.NoUserClaim {
+		return auth.DefaultUserClaim
+	}
+	return p.opts.UserClaim
+}
+
 // Mount serves the provider's endpoints on mux.
 func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.HandleFunc(DiscoveryPath, p.discovery)
@@ -170,7 +179,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                      []string{"openid", "aliuid", "profile"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic", "none"},
-		"claims_supported": []string{"iss", "aud", "sub", "exp", "iat", "auth_time", "nonce", p.opts.AccountClaim, p.opts.UserClaim,
+		"claims_supported": []string{"iss", "aud", "sub", "exp", "iat", "auth_time", "nonce", p.opts.AccountClaim, p.userClaim(),
 			"upn", "login_name", "name"},
 	})
 }
@@ -280,7 +289,7 @@ func (p *Provider) idClaims(g grant) jwt.MapClaims {
 		"aud":               p.opts.ClientID,
 		"sub":               localkey.Subject(g.person),
 		p.opts.AccountClaim: g.person.AccountID,
-		p.opts.UserClaim:    g.person.UserID,
+		p.userClaim():       g.person.UserID,
 		"upn":               name,
 		"login_name":        name,
 		"name":              name,
