@@ -323,7 +323,7 @@ func withOrigins(o string) kitOption {
 func withMaxAccounts(n int) kitOption  { return func(c *kitConfig) { c.maxAccounts = n } }
 func withMaxPending(n int) kitOption   { return func(c *kitConfig) { c.maxPending = n } }
 func withMaxDelegated(n int) kitOption { return func(c *kitConfig) { c.maxDelegated = n } }
-func withRealClock() kitOption { return func(c *kitConfig) { c.realClock = true } }
+func withRealClock() kitOption         { return func(c *kitConfig) { c.realClock = true } }
 func withStore(open func(tb testing.TB) store.Store) kitOption {
 	return func(c *kitConfig) { c.openStore = open }
 }

@@ -112,8 +112,8 @@ func TestAccessRoles(t *testing.T) {
 		{person(owner, carol, "carol"), role.Administrator},
 		{person(owner, alice, "alice"), role.Operator},
 		{person(da, bob, "bob"), role.Viewer},
-		{person(da, alice, "alice"), role.NoAccess},  // alice's grant is in the MA only
-		{person(owner, bob, "bob"), role.NoAccess},   // bob's grant is in the DA only
+		{person(da, alice, "alice"), role.NoAccess},   // alice's grant is in the MA only
+		{person(owner, bob, "bob"), role.NoAccess},    // bob's grant is in the DA only
 		{person(owner, "42", "alice"), role.NoAccess}, // the same name is not the same person
 		{person(mem, alice, "alice"), role.NoAccess},  // a member's people have no grants
 		{person(mem, dave, "dave"), role.NoAccess},    // nor SASE_ADMINISTRATORS entries
