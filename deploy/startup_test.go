@@ -210,7 +210,7 @@ func newIdentity(t *testing.T) (jwks, token string) {
 	jwks = fmt.Sprintf(`{"keys":[{"kty":"RSA","alg":"RS256","use":"sig","kid":"k1","n":%q,"e":%q}]}`,
 		base64.RawURLEncoding.EncodeToString(key.N.Bytes()), base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()))
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"iss": "https://login.example.com", "aud": "sase-console", "aid": testAccount,
+		"iss": "https://login.example.com", "aud": "sase-console", "aid": testAccount, "uid": testAccount,
 		"iat": time.Now().Unix(), "nbf": time.Now().Add(-time.Minute).Unix(), "exp": time.Now().Add(time.Hour).Unix(),
 	})
 	tok.Header["kid"] = "k1"

@@ -26,6 +26,9 @@ const (
 	ListAuditEvents          Action = "list-audit-events"
 	GetEnrollmentPolicy      Action = "get-enrollment-policy"
 	UpdateEnrollmentPolicy   Action = "update-enrollment-policy"
+	ListAccess               Action = "list-access"
+	GrantAccess              Action = "grant-access"
+	RevokeAccess             Action = "revoke-access"
 )
 
 // The event and timer functions: they act as the System role.

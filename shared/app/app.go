@@ -29,6 +29,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/usecase/access"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
@@ -48,6 +49,7 @@ type App struct {
 	Setup       *setup.Service
 	AuditLog    *audit.Lister
 	Policy      *enroll.Service
+	Access      *access.Service
 	Recorder    *audit.Recorder
 	HTTP        *httpapi.Server
 
@@ -133,12 +135,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	tokens := pagetoken.New(key)
 	a.Accounts = accountcache.New(a.Directory, cfg.AccountsCacheTTL, accountcache.WithClock(now))
 	a.Roles = rolecheck.NewChecker(cachedAccounts{a.Directory, a.Accounts}, a.Store, cfg.OwnerAccountID, cfg.RoleCacheTTL, rolecheck.WithClock(now))
+	a.Roles.UsePeople(rolecheck.People{Grants: a.Store, Administrators: cfg.Administrators, NewUser: cfg.NewUserAccess,
+		Logf: func(format string, args ...any) { a.Log.Warn().Msgf(format, args...) }})
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
 	a.Members = member.New(member.Deps{Store: a.Store, Accounts: a.Accounts, Folders: a.Directory, Mirror: a.Store, Lookup: a.Directory,
 		Audit: a.Recorder, Tokens: tokens, Now: now, Log: a.Log})
 	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Mirror: a.Store, Audit: a.Recorder, Tokens: tokens, Log: a.Log, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
 	a.Policy = &enroll.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Now: now}
+	a.Access = &access.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Tokens: tokens, Now: now,
+		Permanent: a.Roles.Permanent, Changed: a.Roles.Invalidate}
 	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, OnInvoke: a.Credentials.Observe,
 		AllowedOrigins: cfg.AllowedOrigins, Log: a.Log}
 	return a, nil
@@ -187,7 +193,7 @@ func (a *App) openDirectory(cfg config.Config) (directory.Service, error) {
 }
 
 func (a *App) openVerifier(ctx context.Context, cfg config.Config) (auth.Verifier, error) {
-	vc := auth.Config{Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, AccountClaim: cfg.JWT.AccountClaim,
+	vc := auth.Config{Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, AccountClaim: cfg.JWT.AccountClaim, UserClaim: cfg.JWT.UserClaim,
 		JWKSURL: cfg.JWT.JWKSURL, JWKSFile: cfg.JWT.JWKSFile, JWKSJSON: []byte(cfg.JWT.JWKSJSON)}
 	if cfg.JWT.JWKSJSON == "" {
 		vc.JWKSJSON = nil

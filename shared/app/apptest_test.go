@@ -40,6 +40,8 @@ import (
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/role"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
@@ -62,11 +64,15 @@ var t0 = time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 
 // clock is the controllable clock of the simulation and the use cases.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	real bool // tell the wall-clock time instead (withRealClock)
 }
 
 func (c *clock) Now() time.Time {
+	if c.real {
+		return time.Now().UTC()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
@@ -276,6 +282,21 @@ func (c *countingStore) ListAuditByTarget(ctx context.Context, dirID, target str
 	return c.Store.ListAuditByTarget(ctx, dirID, target, limit, before)
 }
 
+func (c *countingStore) Generation(ctx context.Context) (int64, error) {
+	c.add("Generation")
+	return c.Store.Generation(ctx)
+}
+
+func (c *countingStore) ListGrants(ctx context.Context, dirID string) ([]store.Grant, error) {
+	c.add("ListGrants")
+	return c.Store.ListGrants(ctx, dirID)
+}
+
+func (c *countingStore) TouchGrant(ctx context.Context, dirID, accountID, userID, name string, at, staleBefore time.Time) error {
+	c.add("TouchGrant")
+	return c.Store.TouchGrant(ctx, dirID, accountID, userID, name, at, staleBefore)
+}
+
 // ---- the kit ------------------------------------------------------------------
 
 // kitConfig tunes newKit.
@@ -288,6 +309,8 @@ type kitConfig struct {
 	logs         io.Writer // default: the kit's buffer
 	// eventInvalidation drops cached roles on every simulation event.
 	eventInvalidation bool
+	realClock         bool
+	openStore         func(tb testing.TB) store.Store // default: embedded under DATA_DIR
 }
 
 type kitOption func(*kitConfig)
@@ -300,6 +323,10 @@ func withOrigins(o string) kitOption {
 func withMaxAccounts(n int) kitOption  { return func(c *kitConfig) { c.maxAccounts = n } }
 func withMaxPending(n int) kitOption   { return func(c *kitConfig) { c.maxPending = n } }
 func withMaxDelegated(n int) kitOption { return func(c *kitConfig) { c.maxDelegated = n } }
+func withRealClock() kitOption         { return func(c *kitConfig) { c.realClock = true } }
+func withStore(open func(tb testing.TB) store.Store) kitOption {
+	return func(c *kitConfig) { c.openStore = open }
+}
 func withEventInvalidation() kitOption {
 	return func(c *kitConfig) { c.eventInvalidation = true }
 }
@@ -364,7 +391,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 		tb.Fatalf("config.Load: %v", err)
 	}
 	ctx := context.Background()
-	k := &kit{tb: tb, ctx: ctx, owner: conf.OwnerAccountID, clock: &clock{t: t0}, logs: &syncBuffer{}, tokens: map[string]string{}}
+	k := &kit{tb: tb, ctx: ctx, owner: conf.OwnerAccountID, clock: &clock{t: t0, real: cfg.realClock}, logs: &syncBuffer{}, tokens: map[string]string{}}
 
 	var appPtr atomic.Pointer[app.App]
 	k.sim, err = simulation.Open(simulation.Options{
@@ -391,17 +418,8 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 	}
 	k.dir = &countingDir{inner: dir}
 
-	emb, err := embedded.Open(conf.DataDir + "/store.db")
-	if err != nil {
-		tb.Fatalf("embedded.Open: %v", err)
-	}
-	k.raw = emb
-	k.store = &countingStore{Store: emb}
-	tb.Cleanup(func() {
-		if err := emb.Close(); err != nil {
-			tb.Errorf("store Close: %v", err)
-		}
-	})
+	k.raw = openKitStore(tb, conf, cfg)
+	k.store = &countingStore{Store: k.raw}
 
 	if k.signer, err = localkey.New(); err != nil {
 		tb.Fatalf("localkey.New: %v", err)
@@ -436,6 +454,27 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 	return k
 }
 
+// openKitStore opens the kit's store (closed when the test ends).
+func openKitStore(tb testing.TB, conf config.Config, cfg kitConfig) store.Store {
+	tb.Helper()
+	var s store.Store
+	if cfg.openStore != nil {
+		s = cfg.openStore(tb)
+	} else {
+		emb, err := embedded.Open(conf.DataDir + "/store.db")
+		if err != nil {
+			tb.Fatalf("embedded.Open: %v", err)
+		}
+		s = emb
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("store Close: %v", err)
+		}
+	})
+	return s
+}
+
 // token returns a valid bearer token for account (cached per kit).
 func (k *kit) token(account string) string {
 	k.tokMu.Lock()
@@ -448,6 +487,16 @@ func (k *kit) token(account string) string {
 		k.tb.Fatalf("Mint(%s): %v", account, err)
 	}
 	k.tokens[account] = t
+	return t
+}
+
+// personToken returns a valid bearer token for the person p (a RAM user
+// of p.AccountID), with the claims of Alibaba Cloud OAuth's ID tokens.
+func (k *kit) personToken(p role.Person) string {
+	t, err := k.signer.MintPerson(p, localkey.Subject(p), time.Hour)
+	if err != nil {
+		k.tb.Fatalf("MintPerson(%+v): %v", p, err)
+	}
 	return t
 }
 
@@ -537,6 +586,8 @@ type request struct {
 	Fn      string
 	Method  string            // default: the function's method; noMethod: none
 	As      string            // account whose token is sent; "" = none
+	User    string            // the person of As who sends it; "" = the account's root identity
+	Name    string            // the person's name (upn, login_name, name claims)
 	Auth    *string           // explicit Authorization header (overrides As)
 	Body    any               // string or []byte: raw; nil: empty; else JSON-encoded
 	Base64  bool              // send the body base64-encoded, isBase64Encoded true
@@ -619,6 +670,8 @@ func (k *kit) event(rq request, rid string) ([]byte, error) {
 	switch {
 	case rq.Auth != nil:
 		headers["Authorization"] = *rq.Auth
+	case rq.As != "" && rq.User != "":
+		headers["Authorization"] = "Bearer " + k.personToken(role.Person{AccountID: rq.As, UserID: rq.User, UserName: rq.Name})
 	case rq.As != "":
 		headers["Authorization"] = "Bearer " + k.token(rq.As)
 	}
@@ -840,7 +893,28 @@ func (k *kit) snapshot() string {
 	n, err := k.raw.CountMembers(k.ctx, d.ID)
 	put("count", n, err)
 	put("audit", k.allAudit(d.ID), nil)
+	grants, err := k.raw.ListGrants(k.ctx, d.ID)
+	for i := range grants {
+		// A request records its person's sign-in; that is no change.
+		grants[i].UserName, grants[i].LastSignInTime = "", time.Time{}
+	}
+	put("grants", grants, err)
 	return b.String()
+}
+
+// seedGrant gives a person an access role straight in the store.
+func (k *kit) seedGrant(dirID, accountID, userID string, access role.Access) {
+	k.tb.Helper()
+	cur, err := k.raw.GetGrant(k.ctx, dirID, accountID, userID)
+	if err != nil && !apperr.IsCode(err, apperr.CodeGrantNotFound) {
+		k.tb.Fatal(err)
+	}
+	rec := store.AuditEvent{DirectoryID: dirID, ID: audit.NewID(k.clock.Now()), Time: k.clock.Now(), ActorAccountID: ownerID,
+		ActorRole: "ManagementAccount", Action: "grant-access", Target: userID, Result: "Seeded"}
+	g := store.Grant{AccountID: accountID, UserID: userID, AccessRole: access, GrantedBy: ownerID, GrantTime: k.clock.Now()}
+	if err := k.raw.PutGrant(k.ctx, dirID, g, cur.Version, rec); err != nil {
+		k.tb.Fatalf("seed grant %s:%s: %v", accountID, userID, err)
+	}
 }
 
 // allMembers reads every member row of the directory from the store.

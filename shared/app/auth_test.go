@@ -27,6 +27,7 @@ func claimsFor(account string, mod func(jwt.MapClaims)) jwt.MapClaims {
 		"iss": localkey.Issuer,
 		"aud": localkey.Audience,
 		"aid": account,
+		"uid": account,
 		"sub": "alice@" + account,
 		"iat": now.Add(-time.Minute).Unix(),
 		"nbf": now.Add(-time.Minute).Unix(),
@@ -150,6 +151,8 @@ func TestTokensRejected(t *testing.T) {
 			return good[0] + "." + b64(evil) + "." + good[2]
 		}), "signature"},
 		{"no account claim", bearer(mint(func(c jwt.MapClaims) { delete(c, "aid") })), "account"},
+		{"no user claim", bearer(mint(func(c jwt.MapClaims) { delete(c, "uid") })), "JWT_USER_CLAIM"},
+		{"user claim with letters", bearer(mint(func(c jwt.MapClaims) { c["uid"] = "alice" })), "user claim"},
 		{"account claim a number", bearer(mint(func(c jwt.MapClaims) { c["aid"] = 1000000000000001 })), "account"},
 		{"account claim 15 digits", bearer(mint(func(c jwt.MapClaims) { c["aid"] = "100000000000001" })), "account"},
 		{"account claim 17 digits", bearer(mint(func(c jwt.MapClaims) { c["aid"] = "10000000000000011" })), "account"},

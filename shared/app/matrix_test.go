@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/action"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 )
 
@@ -38,6 +39,9 @@ var designMatrix = func() map[action.Action]map[rolecheck.Role]rolecheck.Decisio
 		action.ListAuditEvents:          {nd, ok, ok, no, no},
 		action.GetEnrollmentPolicy:      {nd, ok, ok, no, no},
 		action.UpdateEnrollmentPolicy:   {nd, ok, ok, no, no},
+		action.ListAccess:               {nd, ok, ok, no, no},
+		action.GrantAccess:              {nd, ok, ok, no, no},
+		action.RevokeAccess:             {nd, ok, ok, no, no},
 	}
 	out := map[action.Action]map[rolecheck.Role]rolecheck.Decision{}
 	for a, r := range rows {
@@ -49,11 +53,41 @@ var designMatrix = func() map[action.Action]map[rolecheck.Role]rolecheck.Decisio
 	return out
 }()
 
+// designAccess is API.md's access-role table written out by hand: the least
+// access role each action needs where the account's role allows it.
+// Viewer: describe-setup, list-*, get-* but list-access; Operator: add,
+// remark and delete members; the rest: Administrator.
+var designAccess = map[action.Action]role.Access{
+	action.DescribeSetup:            role.NoAccess,
+	action.EnableDirectory:          role.Administrator,
+	action.InviteAccounts:           role.Administrator,
+	action.ListInvitations:          role.Viewer,
+	action.CancelInvitation:         role.Administrator,
+	action.RegisterDelegatedAdmin:   role.Administrator,
+	action.DeregisterDelegatedAdmin: role.Administrator,
+	action.ListCandidates:           role.Viewer,
+	action.ListFolders:              role.Viewer,
+	action.AddMembers:               role.Operator,
+	action.ListMembers:              role.Viewer,
+	action.UpdateMemberRemark:       role.Operator,
+	action.DeleteMembers:            role.Operator,
+	action.ListAuditEvents:          role.Viewer,
+	action.GetEnrollmentPolicy:      role.Viewer,
+	action.UpdateEnrollmentPolicy:   role.Administrator,
+	action.ListAccess:               role.Administrator,
+	action.GrantAccess:              role.Administrator,
+	action.RevokeAccess:             role.Administrator,
+}
+
 // callerRoles are the roles a caller can have; RoleSystem never calls.
 var callerRoles = []rolecheck.Role{rolecheck.RoleOwner, rolecheck.RoleManagement, rolecheck.RoleDelegated, rolecheck.RoleMember, rolecheck.RoleNone}
 
 func TestPolicyMatchesDesign(t *testing.T) {
-	for action, cells := range rolecheck.Policy {
+	for action, rule := range rolecheck.Policy {
+		cells := rule.Roles
+		if rule.Access != designAccess[action] {
+			t.Errorf("Policy[%s] needs access role %q, API.md says %q", action, rule.Access, designAccess[action])
+		}
 		want, ok := designMatrix[action]
 		if !ok {
 			t.Errorf("action %s is in rolecheck.Policy but not in DESIGN.md §2 (designMatrix)", action)
@@ -100,8 +134,8 @@ func TestEveryPolicyActionIsOneEndpoint(t *testing.T) {
 			t.Errorf("policy action %s has no HTTP function", a)
 		}
 	}
-	if len(seen) != 16 {
-		t.Errorf("%d HTTP functions, API.md lists 16", len(seen))
+	if len(seen) != 19 {
+		t.Errorf("%d HTTP functions, API.md lists 19", len(seen))
 	}
 }
 
@@ -353,6 +387,61 @@ var matrixCases = map[action.Action]matrixCase{
 	},
 }
 
+// People of the delegated administrator the access cases act on.
+const (
+	grantTarget  = "2000000000000888" // grant-access gives them Viewer
+	revokeTarget = "2000000000000999" // the matrix kit gives them Viewer; revoke-access takes it
+)
+
+func init() {
+	matrixCases[action.ListAccess] = matrixCase{
+		request: func(fixture) request { return request{Fn: "list-access"} },
+		writes:  never,
+		verify: func(t *testing.T, k *kit, r rolecheck.Role, resp response) {
+			var out struct {
+				Grants []struct{ AccountId, UserId, AccessRole string }
+			}
+			resp.decode(t, &out)
+			// The DA's people's grants, and the MA's for the MA: never a
+			// member's or a stranger's (the kit seeds some).
+			for _, g := range out.Grants {
+				if g.AccountId != daID && (r != rolecheck.RoleManagement || g.AccountId != ownerID) {
+					t.Errorf("%s sees the grant %+v", r, g)
+				}
+			}
+			if !slices.ContainsFunc(out.Grants, func(g struct{ AccountId, UserId, AccessRole string }) bool { return g.UserId == revokeTarget }) {
+				t.Errorf("grants %+v lack the DA's person %s", out.Grants, revokeTarget)
+			}
+		},
+	}
+	matrixCases[action.GrantAccess] = matrixCase{
+		request: func(fixture) request {
+			return request{Fn: "grant-access", Body: map[string]any{"AccountId": daID, "UserId": grantTarget, "AccessRole": "Viewer"}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, r rolecheck.Role, resp response) {
+			var out struct {
+				Grant struct{ AccountId, UserId, AccessRole, GrantedBy string }
+			}
+			resp.decode(t, &out)
+			if out.Grant.AccountId != daID || out.Grant.UserId != grantTarget || out.Grant.AccessRole != "Viewer" || out.Grant.GrantedBy == "" {
+				t.Errorf("Grant = %+v", out.Grant)
+			}
+		},
+	}
+	matrixCases[action.RevokeAccess] = matrixCase{
+		request: func(fixture) request {
+			return request{Fn: "revoke-access", Body: map[string]any{"AccountId": daID, "UserId": revokeTarget}}
+		},
+		writes: always,
+		verify: func(t *testing.T, k *kit, r rolecheck.Role, resp response) {
+			if got := resp.keys(); !slices.Equal(got, []string{"RequestId"}) {
+				t.Errorf("revoke answered keys %v, want {}", got)
+			}
+		},
+	}
+}
+
 // roleAccount is the caller of each role in the standard fixture.
 var roleAccount = map[rolecheck.Role]string{
 	rolecheck.RoleOwner:      ownerID,
@@ -362,13 +451,72 @@ var roleAccount = map[rolecheck.Role]string{
 	rolecheck.RoleNone:       strangerID,
 }
 
-// TestRoleMatrix calls every action of rolecheck.Policy as every caller role,
-// before step 1 (owner, anyone else) and after it (MA, DA, member, anyone
-// else), each cell on a fresh deployment. An allowed cell answers 200; every
-// other cell answers exactly the status and code of API.md and writes
-// nothing: the directory, the member rows, the member count and the audit
-// trail are compared before and after. The requests are the same valid ones
-// that succeed for allowed roles, so "nothing written" is not vacuous.
+// A matrix person: the root identity of the caller's account, or a RAM user
+// of it (matrixUser) with an access role. In a directory the RAM user's
+// access role is a grant, seeded in the store, also for a member's and a
+// stranger's person (where it must count for nothing); before the
+// directory it comes from SASE_ADMINISTRATORS (Administrator) or
+// NEW_USER_ACCESS (Operator, Viewer).
+const (
+	matrixUser = "2000000000000777"
+	rootPerson = "Root"
+)
+
+// matrixPeople are the people of every account role in the matrix.
+var matrixPeople = []string{rootPerson, string(role.Administrator), string(role.Operator), string(role.Viewer), string(role.NoAccess)}
+
+// matrixKit is the fresh deployment of one cell, with the person's access.
+func matrixKit(t *testing.T, rd bool, who string) (*kit, fixture) {
+	opts := []kitOption{withMaxDelegated(2)}
+	if !rd {
+		switch role.Access(who) {
+		case role.Administrator:
+			opts = append(opts, withEnv("SASE_ADMINISTRATORS", ownerID+":"+matrixUser+","+strangerID+":"+matrixUser))
+		case role.Operator, role.Viewer:
+			opts = append(opts, withEnv("NEW_USER_ACCESS", who))
+		}
+	}
+	k := newKit(t, opts...)
+	if !rd {
+		return k, fixture{}
+	}
+	fx := k.standard()
+	// revoke-access's target, a person of the DA.
+	k.seedGrant(fx.dir.ID, daID, revokeTarget, role.Viewer)
+	if who != rootPerson && who != string(role.NoAccess) {
+		for _, acct := range roleAccount {
+			k.seedGrant(fx.dir.ID, acct, matrixUser, role.Access(who))
+		}
+	}
+	k.app.Invalidate()
+	return k, fx
+}
+
+// expected is the design's answer for a cell: designMatrix for the
+// account's role, then designAccess for the person's access role.
+func expected(act action.Action, r rolecheck.Role, who string) rolecheck.Decision {
+	d := designMatrix[act][r]
+	if d != rolecheck.Allow || who == rootPerson {
+		return d
+	}
+	access := role.Access(who)
+	if r == rolecheck.RoleMember || r == rolecheck.RoleNone {
+		access = role.NoAccess // their people's grants count for nothing
+	}
+	if !access.AtLeast(designAccess[act]) {
+		return rolecheck.DenyAccess
+	}
+	return d
+}
+
+// TestRoleMatrix calls every action of rolecheck.Policy as every caller role
+// and every person of it, before step 1 (owner, anyone else) and after it
+// (MA, DA, member, anyone else), each cell on a fresh deployment. An allowed
+// cell answers 200; every other cell answers exactly the status and code of
+// API.md and writes nothing: the directory, the member rows, the member
+// count, the grants and the audit trail are compared before and after. The
+// requests are the same valid ones that succeed for allowed cells, so
+// "nothing written" is not vacuous.
 func TestRoleMatrix(t *testing.T) {
 	phases := []struct {
 		name  string
@@ -378,55 +526,64 @@ func TestRoleMatrix(t *testing.T) {
 		{"no-RD", false, []rolecheck.Role{rolecheck.RoleOwner, rolecheck.RoleNone}},
 		{"RD", true, []rolecheck.Role{rolecheck.RoleManagement, rolecheck.RoleDelegated, rolecheck.RoleMember, rolecheck.RoleNone}},
 	}
-	for _, action := range rolecheck.Actions() {
-		mc, ok := matrixCases[action]
+	for _, act := range rolecheck.Actions() {
+		mc, ok := matrixCases[act]
 		if !ok {
-			t.Errorf("action %s has no matrix case: add one to matrixCases", action)
+			t.Errorf("action %s has no matrix case: add one to matrixCases", act)
 			continue
 		}
 		for _, ph := range phases {
-			for _, role := range ph.roles {
-				t.Run(string(action)+"/"+ph.name+"/"+string(role), func(t *testing.T) {
-					t.Parallel()
-					k := newKit(t, withMaxDelegated(2))
-					var fx fixture
-					if ph.rd {
-						fx = k.standard()
-					}
-					rq := mc.request(fx)
-					rq.As = roleAccount[role]
-					before := k.snapshot()
-					r := k.do(t, rq)
-					after := k.snapshot()
-
-					switch decision := rolecheck.Policy[action][role]; decision {
-					case rolecheck.Allow:
-						wantOK(t, r)
-						mc.verify(t, k, role, r)
-						if mc.writes(role) && before == after {
-							t.Errorf("an allowed %s changed nothing; the denied cells' no-write check would be vacuous", action)
+			for _, r := range ph.roles {
+				for _, who := range matrixPeople {
+					t.Run(string(act)+"/"+ph.name+"/"+string(r)+"/"+who, func(t *testing.T) {
+						t.Parallel()
+						k, fx := matrixKit(t, ph.rd, who)
+						rq := mc.request(fx)
+						rq.As = roleAccount[r]
+						if who != rootPerson {
+							rq.User, rq.Name = matrixUser, "matrix@example.onaliyun.com"
 						}
-						if !mc.writes(role) && before != after {
-							t.Errorf("%s by %s wrote:\n%s", action, role, diff(before, after))
-						}
-						return
-					case rolecheck.NoDirectory:
-						wantErr(t, r, 404, "EntityNotExists.ResourceDirectory", "enable-directory")
-					case rolecheck.InDirectory:
-						wantErr(t, r, 409, "EntityAlreadyExists.ResourceDirectory", fx.dir.ID)
-					default:
-						mention := string(role)
-						if role == rolecheck.RoleNone {
-							mention = "none"
-						}
-						wantErr(t, r, 403, "Forbidden.Role", mention, string(action), rq.As)
-					}
-					if before != after {
-						t.Errorf("denied %s by %s wrote:\n%s", action, role, diff(before, after))
-					}
-				})
+						matrixCell(t, k, fx, act, r, who, rq)
+					})
+				}
 			}
 		}
+	}
+}
+
+// matrixCell sends rq and checks the answer and the writes against the
+// design.
+func matrixCell(t *testing.T, k *kit, fx fixture, act action.Action, r rolecheck.Role, who string, rq request) {
+	mc := matrixCases[act]
+	before := k.snapshot()
+	resp := k.do(t, rq)
+	after := k.snapshot()
+	switch expected(act, r, who) {
+	case rolecheck.Allow:
+		wantOK(t, resp)
+		mc.verify(t, k, r, resp)
+		if mc.writes(r) && before == after {
+			t.Errorf("an allowed %s changed nothing; the denied cells' no-write check would be vacuous", act)
+		}
+		if !mc.writes(r) && before != after {
+			t.Errorf("%s by %s wrote:\n%s", act, r, diff(before, after))
+		}
+		return
+	case rolecheck.NoDirectory:
+		wantErr(t, resp, 404, "EntityNotExists.ResourceDirectory", "enable-directory")
+	case rolecheck.InDirectory:
+		wantErr(t, resp, 409, "EntityAlreadyExists.ResourceDirectory", fx.dir.ID)
+	case rolecheck.DenyAccess:
+		wantErr(t, resp, 403, "Forbidden.AccessRole", string(act), who, rq.As, rq.User, "matrix@example.onaliyun.com")
+	default:
+		mention := string(r)
+		if r == rolecheck.RoleNone {
+			mention = "none"
+		}
+		wantErr(t, resp, 403, "Forbidden.Role", mention, string(act), rq.As)
+	}
+	if before != after {
+		t.Errorf("denied %s by %s (%s) wrote:\n%s", act, r, who, diff(before, after))
 	}
 }
 

@@ -59,7 +59,7 @@ func exit(name string, err error) {
 
 // UseCases are the use cases the HTTP handlers call.
 func (a *App) UseCases() endpoints.UseCases {
-	return endpoints.UseCases{Members: a.Members, Setup: a.Setup, AuditLog: a.AuditLog, Policy: a.Policy}
+	return endpoints.UseCases{Members: a.Members, Setup: a.Setup, AuditLog: a.AuditLog, Policy: a.Policy, Access: a.Access}
 }
 
 // HTTPHandler returns the FC3 handler of fn.

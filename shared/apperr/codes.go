@@ -7,10 +7,13 @@ type Code string
 
 // Codes of every function.
 const (
-	CodeInternal         Code = "InternalError"
-	CodeMalformed        Code = "MalformedRequest"
-	CodeUnauthenticated  Code = "Unauthenticated"
-	CodeForbiddenRole    Code = "Forbidden.Role"
+	CodeInternal        Code = "InternalError"
+	CodeMalformed       Code = "MalformedRequest"
+	CodeUnauthenticated Code = "Unauthenticated"
+	CodeForbiddenRole   Code = "Forbidden.Role"
+	// CodeForbiddenAccess: the account's role allows the action, the
+	// person's access role does not (docs/API.md "People").
+	CodeForbiddenAccess  Code = "Forbidden.AccessRole"
 	CodeMethodNotAllowed Code = "MethodNotAllowed"
 	CodeTooLarge         Code = "RequestEntityTooLarge"
 	CodeThrottling       Code = "Throttling"
@@ -36,6 +39,10 @@ const (
 	CodeVersionConflict    Code = "Conflict.Version"
 	CodeInvitationStatus   Code = "Conflict.InvitationStatus"
 	CodeFolderNotFound     Code = "EntityNotExists.Folder"
+	CodeGrantNotFound      Code = "EntityNotExists.Grant"
+	// CodePermanentAdmin: a root identity or a SASE_ADMINISTRATORS entry is
+	// an Administrator for good; no grant changes that.
+	CodePermanentAdmin Code = "Conflict.PermanentAdministrator"
 
 	// Folder refusals of CreateFolder. RD answers a sibling's name with
 	// 400 InvalidParameter.Folder.Name.AlreadyUsed; the port calls it a

@@ -5,10 +5,13 @@ package auth
 
 import "context"
 
-// Caller is the verified identity of a request.
+// Caller is the verified identity of a request: a person of an account
+// (docs/API.md "People").
 type Caller struct {
-	AccountID string // 16-digit account UID from the configured claim
-	Principal string // the token subject (a RAM user or role), for the audit trail
+	AccountID string // 16-digit account UID from the account claim (aid)
+	UserID    string // the person's UID from the user claim (uid); AccountID for the root identity
+	UserName  string // upn, login_name or name: display and audit only, never for a decision
+	Principal string // the token subject (sub, opaque per person and application), for the audit trail
 }
 
 // Verifier checks a bearer token. Every failure is an apperr

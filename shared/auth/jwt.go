@@ -1,15 +1,20 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/validate"
 
 	"github.com/MicahParks/jwkset"
@@ -23,6 +28,14 @@ const (
 	// DefaultAccountClaim is the claim that carries the account UID unless
 	// Config.AccountClaim says otherwise.
 	DefaultAccountClaim = "aid"
+	// DefaultUserClaim is the claim that carries the person's UID unless
+	// Config.UserClaim says otherwise.
+	DefaultUserClaim = "uid"
+	// NoUserClaim as Config.UserClaim means the tokens name no person:
+	// every caller is its account's root identity (UserID = AccountID).
+	NoUserClaim = "none"
+	// MaxUserNameBytes bounds the display name copied into audit records.
+	MaxUserNameBytes = 256
 	// DefaultLeeway absorbs clock skew between the token issuer and FC.
 	DefaultLeeway = 30 * time.Second
 	// MaxLeeway caps the skew allowance: a larger one would quietly extend
@@ -59,6 +72,7 @@ var acceptedAlgs = []string{jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256
 type Config struct {
 	Issuer, Audience string // both required; compared exactly
 	AccountClaim     string // claim holding the 16-digit account UID; default "aid"
+	UserClaim        string // claim holding the person's UID; default "uid"; NoUserClaim: none
 
 	JWKSFile string // path to a JWKS JSON file (public keys only), or
 	JWKSURL  string // https URL, fetched and cached, refreshed on unknown kid (rate-limited) and periodically, or
@@ -79,6 +93,7 @@ type JWTVerifier struct {
 	parser       *jwt.Parser
 	keys         keyfunc.Keyfunc
 	accountClaim string
+	userClaim    string             // "" when the tokens name no person (NoUserClaim)
 	stop         context.CancelFunc // ends the JWKS refresh goroutine; nil for static keys
 }
 
@@ -93,7 +108,10 @@ func NewVerifier(ctx context.Context, cfg Config) (*JWTVerifier, error) {
 		return nil, err
 	}
 
-	v := &JWTVerifier{accountClaim: cfg.AccountClaim}
+	v := &JWTVerifier{accountClaim: cfg.AccountClaim, userClaim: cfg.UserClaim}
+	if cfg.UserClaim == NoUserClaim {
+		v.userClaim = ""
+	}
 	var err error
 	switch {
 	case cfg.JWKSFile != "":
@@ -144,6 +162,12 @@ func (c *Config) normalize() error {
 	}
 	if c.AccountClaim == "" {
 		c.AccountClaim = DefaultAccountClaim
+	}
+	if c.UserClaim == "" {
+		c.UserClaim = DefaultUserClaim
+	}
+	if c.UserClaim == c.AccountClaim {
+		return fmt.Errorf("auth: Config.UserClaim and Config.AccountClaim are both %q; the person and the account need their own claims (UserClaim %q: tokens name no person)", c.UserClaim, NoUserClaim)
 	}
 	switch {
 	case c.Leeway < 0:
@@ -218,14 +242,30 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Caller, error) 
 
 	// From here on the signature and registered claims are good; what is left
 	// is our own contract on the payload.
+	return v.caller(claims)
+}
+
+// caller reads the person from verified claims (docs/API.md "People").
+func (v *JWTVerifier) caller(claims jwt.MapClaims) (Caller, error) {
 	raw, ok := claims[v.accountClaim]
 	if !ok {
-		return Caller{}, apperr.Unauthenticated("token has no account claim %q", v.accountClaim)
+		return Caller{}, missingClaim("account", v.accountClaim, "JWT_ACCOUNT_CLAIM", claims)
 	}
 	account, ok := raw.(string)
 	if !ok || !validate.IsAccountID(account) {
 		return Caller{}, apperr.Unauthenticated("token account claim %q is not a 16-digit account ID string", v.accountClaim)
 	}
+	c := Caller{AccountID: account, UserID: account}
+	if v.userClaim != "" {
+		raw, ok := claims[v.userClaim]
+		if !ok {
+			return Caller{}, missingClaim("user", v.userClaim, "JWT_USER_CLAIM", claims)
+		}
+		if c.UserID, ok = raw.(string); !ok || !role.IsUserID(c.UserID) {
+			return Caller{}, apperr.Unauthenticated("token user claim %q is not a UID string of 1 to %d digits", v.userClaim, role.MaxUserIDLen)
+		}
+	}
+	c.UserName = userName(claims)
 	sub, err := claims.GetSubject()
 	if err != nil {
 		return Caller{}, apperr.Wrap(err, apperr.KindUnauthenticated, apperr.CodeUnauthenticated, "token subject (sub) is not a string")
@@ -233,10 +273,40 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Caller, error) 
 	if !validPrincipal(sub) {
 		return Caller{}, apperr.Unauthenticated("token subject (sub) is longer than %d bytes or has control characters (or bidirectional, zero-width or tag characters)", MaxPrincipalBytes)
 	}
-	if sub == "" {
-		sub = account
+	c.Principal = cmp.Or(sub, c.UserID)
+	return c, nil
+}
+
+// nameClaims carry the person's name (scope profile), the first present
+// wins: the sign-in name (upn, login_name), then the display name.
+var nameClaims = []string{"upn", "login_name", "name"}
+
+// userName is the first name claim that is bounded text; a name that is not
+// is skipped rather than refused, since it decides nothing.
+func userName(claims jwt.MapClaims) string {
+	for _, n := range nameClaims {
+		if s, ok := claims[n].(string); ok && s != "" && validate.IsFreeText(s, MaxUserNameBytes) {
+			return s
+		}
 	}
-	return Caller{AccountID: account, Principal: sub}, nil
+	return ""
+}
+
+// maxListedClaims bounds the claim names a 401 lists.
+const maxListedClaims = 30
+
+// missingClaim is the 401 of a token without the account or user claim: it
+// lists the names (never the values) of the claims the token does carry,
+// so an operator can see which name to configure.
+func missingClaim(what, claim, variable string, claims jwt.MapClaims) error {
+	names := slices.Sorted(maps.Keys(claims))
+	for i, n := range names {
+		names[i] = strconv.Quote(validate.Clip(n))
+	}
+	if len(names) > maxListedClaims {
+		names = append(names[:maxListedClaims], "…")
+	}
+	return apperr.Unauthenticated("token has no %s claim %q (%s); the token's claims are %s", what, claim, variable, strings.Join(names, ", "))
 }
 
 // rejection turns a golang-jwt error into the message the caller sees. The

@@ -32,6 +32,8 @@ const (
 	testAudience = "sase-multi-account"
 	testAccount  = "1234567890123456"
 	testSubject  = "acs:ram::1234567890123456:user/alice"
+	testUser     = "2034567890123456"
+	testUserName = "alice@example.onaliyun.com"
 )
 
 // now is the fixed clock of every verifier in these tests.
@@ -102,6 +104,8 @@ func claims(mod func(jwt.MapClaims)) jwt.MapClaims {
 		"aud": testAudience,
 		"sub": testSubject,
 		"aid": testAccount,
+		"uid": testUser,
+		"upn": testUserName,
 		"iat": now.Add(-time.Minute).Unix(),
 		"nbf": now.Add(-time.Minute).Unix(),
 		"exp": now.Add(time.Hour).Unix(),
@@ -185,21 +189,30 @@ func TestVerifyAccepts(t *testing.T) {
 		want  auth.Caller
 	}{
 		{"ES256", func(t *testing.T) string { return sign(t, key("es-a"), claims(nil)) },
-			auth.Caller{AccountID: testAccount, Principal: testSubject}},
+			auth.Caller{AccountID: testAccount, UserID: testUser, UserName: testUserName, Principal: testSubject}},
 		{"RS256", func(t *testing.T) string { return sign(t, key("rs-a"), claims(nil)) },
-			auth.Caller{AccountID: testAccount, Principal: testSubject}},
-		{"no sub: principal is the account", func(t *testing.T) string {
+			auth.Caller{AccountID: testAccount, UserID: testUser, UserName: testUserName, Principal: testSubject}},
+		{"no sub: principal is the person", func(t *testing.T) string {
 			return sign(t, key("es-a"), claims(func(c jwt.MapClaims) { delete(c, "sub") }))
-		}, auth.Caller{AccountID: testAccount, Principal: testAccount}},
+		}, auth.Caller{AccountID: testAccount, UserID: testUser, UserName: testUserName, Principal: testUser}},
+		{"root identity: uid equals aid", func(t *testing.T) string {
+			return sign(t, key("es-a"), claims(func(c jwt.MapClaims) { c["uid"] = testAccount; delete(c, "upn") }))
+		}, auth.Caller{AccountID: testAccount, UserID: testAccount, Principal: testSubject}},
+		{"login_name before name", func(t *testing.T) string {
+			return sign(t, key("es-a"), claims(func(c jwt.MapClaims) { delete(c, "upn"); c["name"] = "Alice"; c["login_name"] = "alice" }))
+		}, auth.Caller{AccountID: testAccount, UserID: testUser, UserName: "alice", Principal: testSubject}},
+		{"a name with control characters is skipped", func(t *testing.T) string {
+			return sign(t, key("es-a"), claims(func(c jwt.MapClaims) { c["upn"] = "alice\nFORGED"; c["name"] = "Alice" }))
+		}, auth.Caller{AccountID: testAccount, UserID: testUser, UserName: "Alice", Principal: testSubject}},
 		{"aud list containing ours", func(t *testing.T) string {
 			return sign(t, key("es-a"), claims(func(c jwt.MapClaims) { c["aud"] = []string{"other", testAudience} }))
-		}, auth.Caller{AccountID: testAccount, Principal: testSubject}},
+		}, auth.Caller{AccountID: testAccount, UserID: testUser, UserName: testUserName, Principal: testSubject}},
 		{"no kid: tried against every key", func(t *testing.T) string {
 			return sign(t, key("rs-a").withKID(""), claims(nil))
-		}, auth.Caller{AccountID: testAccount, Principal: testSubject}},
+		}, auth.Caller{AccountID: testAccount, UserID: testUser, UserName: testUserName, Principal: testSubject}},
 		{"no nbf and no iat", func(t *testing.T) string {
 			return sign(t, key("es-a"), claims(func(c jwt.MapClaims) { delete(c, "nbf"); delete(c, "iat") }))
-		}, auth.Caller{AccountID: testAccount, Principal: testSubject}},
+		}, auth.Caller{AccountID: testAccount, UserID: testUser, UserName: testUserName, Principal: testSubject}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,6 +324,11 @@ func TestVerifyRejects(t *testing.T) {
 		{"account claim with non-ASCII digits", withClaims(func(c jwt.MapClaims) { c["aid"] = strings.Repeat("٣", 16) }), "not a 16-digit account ID"},
 		{"account claim padded", withClaims(func(c jwt.MapClaims) { c["aid"] = " " + testAccount }), "not a 16-digit account ID"},
 		{"account claim empty", withClaims(func(c jwt.MapClaims) { c["aid"] = "" }), "not a 16-digit account ID"},
+		{"no user claim", withClaims(func(c jwt.MapClaims) { delete(c, "uid") }), `no user claim "uid" (JWT_USER_CLAIM)`},
+		{"user claim is a number", withClaims(func(c jwt.MapClaims) { c["uid"] = 2034567890123456 }), "not a UID string"},
+		{"user claim with a letter", withClaims(func(c jwt.MapClaims) { c["uid"] = "20345678901234x6" }), "not a UID string"},
+		{"user claim empty", withClaims(func(c jwt.MapClaims) { c["uid"] = "" }), "not a UID string"},
+		{"user claim of 65 digits", withClaims(func(c jwt.MapClaims) { c["uid"] = strings.Repeat("1", 65) }), "not a UID string"},
 		{"sub not a string", withClaims(func(c jwt.MapClaims) { c["sub"] = 42 }), "subject (sub) is not a string"},
 		{"sub with a newline", withClaims(func(c jwt.MapClaims) { c["sub"] = "alice\nFORGED audit line" }), "control characters"},
 		{"sub too long", withClaims(func(c jwt.MapClaims) { c["sub"] = strings.Repeat("a", auth.MaxPrincipalBytes+1) }), "longer than"},
@@ -412,22 +430,22 @@ func TestVerifyLeeway(t *testing.T) {
 
 func TestVerifyCustomAccountClaim(t *testing.T) {
 	cfg := staticConfig(t)
-	cfg.AccountClaim = "uid"
+	cfg.AccountClaim = "account_uid"
 	v := newVerifier(t, cfg)
 
-	token := sign(t, key("es-a"), claims(func(c jwt.MapClaims) { c["uid"] = "6543210987654321" }))
+	token := sign(t, key("es-a"), claims(func(c jwt.MapClaims) { c["account_uid"] = "6543210987654321" }))
 	got, err := v.Verify(t.Context(), token)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	if got.AccountID != "6543210987654321" {
-		t.Errorf("AccountID = %q, want the uid claim", got.AccountID)
+		t.Errorf("AccountID = %q, want the account_uid claim", got.AccountID)
 	}
 
 	// The default claim alone is not enough once another is configured.
 	token = sign(t, key("es-a"), claims(nil))
 	_, err = v.Verify(t.Context(), token)
-	wantUnauthenticated(t, err, token, `no account claim "uid"`)
+	wantUnauthenticated(t, err, token, `no account claim "account_uid"`)
 }
 
 func TestJWKSFromFile(t *testing.T) {
@@ -785,5 +803,58 @@ func BenchmarkVerify(b *testing.B) {
 		if _, err := v.Verify(ctx, token); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A token without the account or user claim is refused with the names of
+// the claims it does carry (so the operator sees which to configure), never
+// their values.
+func TestMissingClaimListsNamesOnly(t *testing.T) {
+	v := newVerifier(t, staticConfig(t))
+	for _, missing := range []string{"aid", "uid"} {
+		token := sign(t, key("es-a"), claims(func(c jwt.MapClaims) {
+			delete(c, missing)
+			c["aliuid_hint"] = "secret-value-9876543210"
+		}))
+		_, err := v.Verify(t.Context(), token)
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.KindUnauthenticated {
+			t.Fatalf("without %s: %v", missing, err)
+		}
+		for _, name := range []string{`"aliuid_hint"`, `"aud"`, `"exp"`, `"sub"`, `"upn"`} {
+			if !strings.Contains(e.Message, name) {
+				t.Errorf("without %s: message %q does not list claim %s", missing, e.Message, name)
+			}
+		}
+		for _, value := range []string{"secret-value", testSubject, testUserName, testIssuer} {
+			if strings.Contains(e.Message, value) {
+				t.Errorf("without %s: message %q carries the value %q", missing, e.Message, value)
+			}
+		}
+	}
+}
+
+// With UserClaim NoUserClaim the tokens name no person: every caller is its
+// account's root identity, whatever uid the token carries.
+func TestNoUserClaim(t *testing.T) {
+	cfg := staticConfig(t)
+	cfg.UserClaim = auth.NoUserClaim
+	v := newVerifier(t, cfg)
+	for _, mod := range []func(jwt.MapClaims){func(c jwt.MapClaims) { delete(c, "uid") }, nil} {
+		got, err := v.Verify(t.Context(), sign(t, key("es-a"), claims(mod)))
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if got.UserID != testAccount {
+			t.Errorf("UserID = %q, want the account %s (root identity)", got.UserID, testAccount)
+		}
+	}
+}
+
+func TestUserClaimMustDifferFromAccountClaim(t *testing.T) {
+	cfg := staticConfig(t)
+	cfg.UserClaim = "aid"
+	if _, err := auth.NewVerifier(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "UserClaim") {
+		t.Fatalf("NewVerifier with the same account and user claim: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/auth"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
@@ -36,6 +37,11 @@ type Config struct {
 	AllowedOrigins   []string
 	RoleCacheTTL     time.Duration
 	AccountsCacheTTL time.Duration
+	// Administrators are the people who are always Administrator
+	// (SASE_ADMINISTRATORS); NewUserAccess is everyone else's access role
+	// until an administrator grants another.
+	Administrators []role.Person
+	NewUserAccess  role.Access
 	// HandshakeCheckInterval is how often the local server runs
 	// check-handshakes (0: never on its own).
 	HandshakeCheckInterval time.Duration
@@ -56,8 +62,8 @@ type Tablestore struct {
 
 // JWT settings. Empty Issuer means "use the local signer" (make run only).
 type JWT struct {
-	Issuer, Audience, AccountClaim string
-	JWKSURL, JWKSFile, JWKSJSON    string
+	Issuer, Audience, AccountClaim, UserClaim string
+	JWKSURL, JWKSFile, JWKSJSON               string
 }
 
 // Vars is every environment variable the functions read; README's
@@ -93,8 +99,12 @@ var Vars = []Var[Config]{
 		Set: func(c *Config, v string) error { c.JWT.Issuer = v; return nil }},
 	{Name: "JWT_AUDIENCE", Unset: "local key", Doc: "Accepted audience (`aud`). Required with `JWT_ISSUER`.",
 		Set: func(c *Config, v string) error { c.JWT.Audience = v; return nil }},
-	{Name: "JWT_ACCOUNT_CLAIM", Default: auth.DefaultAccountClaim, Doc: "Claim that holds the caller's 16-digit account UID.",
+	{Name: "JWT_ACCOUNT_CLAIM", Default: auth.DefaultAccountClaim,
+		Doc: "Claim that holds the 16-digit UID of the caller's account (Alibaba Cloud OAuth, scope `aliuid`: `aid`; confirm it on the first deploy: [docs/DEPLOY.md](docs/DEPLOY.md#sign-in-with-alibaba-cloud-oauth)).",
 		Set: func(c *Config, v string) error { c.JWT.AccountClaim = v; return nil }},
+	{Name: "JWT_USER_CLAIM", Default: auth.DefaultUserClaim,
+		Doc: "Claim that holds the UID of the person who signs in (a RAM user or role; the account's own UID for its root identity). `" + auth.NoUserClaim + "`: tokens name no person, every caller is its account's root identity.",
+		Set: func(c *Config, v string) error { c.JWT.UserClaim = v; return nil }},
 	{Name: "JWKS_URL", Doc: "HTTPS URL of the signing JWKS (cached; refreshed on an unknown `kid`).",
 		Set: func(c *Config, v string) error { c.JWT.JWKSURL = v; return nil }},
 	{Name: "JWKS_FILE", Doc: "Path of a JWKS file.",
@@ -109,6 +119,12 @@ var Vars = []Var[Config]{
 	{Name: "ACCOUNTS_CACHE_TTL", Default: "30s",
 		Doc: "How long an instance reuses the directory's account list (RD lists 100 per call); `0` disables. Changes made here and directory events drop it at once.",
 		Set: func(c *Config, v string) (err error) { c.AccountsCacheTTL, err = duration(v); return err }},
+	{Name: "SASE_ADMINISTRATORS", Unset: "none",
+		Doc: "Comma-separated `<AccountId>:<UserId>` pairs of people who are always `Administrator` (besides each account's root identity): how a deployment whose root identity never signs in gets its first administrator. Only entries of the management account and the delegated administrator count.",
+		Set: func(c *Config, v string) (err error) { c.Administrators, err = role.ParsePeople(v); return err }},
+	{Name: "NEW_USER_ACCESS", Default: string(role.NoAccess),
+		Doc: "Access role of a person nobody granted one (`Administrator`, `Operator`, `Viewer` or `None`; [docs/API.md](docs/API.md#people-who-signs-in-and-what-each-person-may-do)).",
+		Set: func(c *Config, v string) (err error) { c.NewUserAccess, err = role.ParseAccess(v); return err }},
 	{Name: "HANDSHAKE_CHECK_INTERVAL", Default: "1m",
 		Doc: "`make run`: how often the local server runs `check-handshakes` (`0` disables; `POST /check-handshakes` runs it at once). In the cloud its timer's cron sets it (`s.yaml` `handshakeCron`, template `HandshakeCron`).",
 		Set: func(c *Config, v string) (err error) { c.HandshakeCheckInterval, err = duration(v); return err }},

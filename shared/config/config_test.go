@@ -1,11 +1,13 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sase-multiaccount/backend/shared/adapter/resourcemanager"
 	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/testkit/doctest"
 )
 
@@ -61,11 +63,30 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 	for k, v := range map[string]string{
 		"PORT": "http", "OWNER_ACCOUNT_ID": "abc", "STORE": "redis", "DIRECTORY": "ldap",
 		"ROLE_CACHE_TTL": "soon", "ACCOUNTS_CACHE_TTL": "-1s", "LOG_LEVEL": "loud", "SIM_MAX_ACCOUNTS": "0", "SIM_MAX_PENDING_INVITATIONS": "-1",
+		"NEW_USER_ACCESS": "operator", "SASE_ADMINISTRATORS": "1000000000000001:2000000000000001,1000000000000001",
 	} {
 		_, err := Load(env(map[string]string{k: v}))
 		if err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%q: error %v should name the variable", k, v, err)
 		}
+	}
+}
+
+func TestPeople(t *testing.T) {
+	c, err := Load(env(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NewUserAccess != role.NoAccess || c.Administrators != nil || c.JWT.UserClaim != "uid" || c.JWT.AccountClaim != "aid" {
+		t.Fatalf("defaults: access %q, administrators %v, claims %q/%q", c.NewUserAccess, c.Administrators, c.JWT.AccountClaim, c.JWT.UserClaim)
+	}
+	c, err = Load(env(map[string]string{"NEW_USER_ACCESS": "Viewer", "SASE_ADMINISTRATORS": " 1000000000000001:2000000000000001 , ,1000000000000002:7"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []role.Person{{AccountID: "1000000000000001", UserID: "2000000000000001"}, {AccountID: "1000000000000002", UserID: "7"}}
+	if c.NewUserAccess != role.Viewer || !slices.Equal(c.Administrators, want) {
+		t.Fatalf("access %q, administrators %v", c.NewUserAccess, c.Administrators)
 	}
 }
 

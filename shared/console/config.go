@@ -36,7 +36,7 @@ var Vars = []config.Var[Config]{
 	{Name: "OIDC_REDIRECT_URI", Unset: "the page's own URL", Doc: "Redirect URI registered with the OAuth application.",
 		Set: func(c *Config, v string) error { c.RedirectURI = v; return optionalURL(v, c.InFC) }},
 	{Name: "JWT_ACCOUNT_CLAIM", Default: auth.DefaultAccountClaim,
-		Doc: "Claim of the ID token holding the account UID (`aliuid` for Alibaba Cloud), as for the functions.",
+		Doc: "Claim of the ID token holding the account UID (`aid` for Alibaba Cloud with the scope `aliuid`, to be confirmed on the first deploy), as for the functions.",
 		Set: func(c *Config, v string) error { c.AccountClaim = v; return nil }},
 	{Name: "CONSOLE_API_BASE", Unset: "the console's origin",
 		Doc: "Base URL where `/<function-name>` reaches each function (the custom domain of `s.domain.yaml`).",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
+	"github.com/sase-multiaccount/backend/shared/usecase/access"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
@@ -46,6 +47,7 @@ type UseCases struct {
 	Setup    *setup.Service
 	AuditLog *audit.Lister
 	Policy   *enroll.Service
+	Access   *access.Service
 }
 
 // HTTP declares one HTTP function.
@@ -108,6 +110,7 @@ var HTTPFunctions = []HTTP{
 	RegisterDelegatedAdmin, DeregisterDelegatedAdmin,
 	ListCandidates, ListFolders, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
 	ListAuditEvents, GetEnrollmentPolicy, UpdateEnrollmentPolicy,
+	ListAccess, GrantAccess, RevokeAccess,
 }
 
 // All lists every function of the bundle: the HTTP functions, the console,

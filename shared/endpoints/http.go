@@ -9,6 +9,8 @@ import (
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/usecase/access"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
@@ -189,12 +191,53 @@ var UpdateEnrollmentPolicy = HTTP{Action: action.UpdateEnrollmentPolicy, Method:
 	}),
 }
 
+// ListAccess declares list-access (docs/API.md).
+var ListAccess = HTTP{Action: action.ListAccess, Method: http.MethodGet,
+	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
+		if err := r.AllowQuery("AccountId", "MaxResults", "NextToken"); err != nil {
+			return nil, err
+		}
+		return uc.Access.List(ctx, accessScope(r, d), access.ListInput{
+			AccountID: r.Query["AccountId"], MaxResults: r.Query["MaxResults"], NextToken: r.Query["NextToken"]})
+	}),
+}
+
+// GrantAccess declares grant-access (docs/API.md).
+var GrantAccess = HTTP{Action: action.GrantAccess, Method: http.MethodPost,
+	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
+		var in access.GrantInput
+		if err := r.Decode(&in); err != nil {
+			return nil, err
+		}
+		return uc.Access.Grant(ctx, accessScope(r, d), in)
+	}),
+}
+
+// RevokeAccess declares revoke-access (docs/API.md).
+var RevokeAccess = HTTP{Action: action.RevokeAccess, Method: http.MethodPost,
+	Handle: inDirectory(func(ctx context.Context, uc UseCases, r *httpapi.Request, d directory.Directory) (any, error) {
+		var in access.RevokeInput
+		if err := r.Decode(&in); err != nil {
+			return nil, err
+		}
+		return uc.Access.Revoke(ctx, accessScope(r, d), in)
+	}),
+}
+
+// actor is the person who makes a change, for its audit record.
 func actor(r *httpapi.Request) audit.Actor {
-	return audit.Actor{AccountID: r.Caller.AccountID, Principal: r.Caller.Principal, Role: string(r.Subject.Role), RequestID: r.ID}
+	return audit.Actor{AccountID: r.Caller.AccountID, Principal: r.Caller.Principal, Role: string(r.Subject.Role), RequestID: r.ID,
+		UserID: r.Caller.UserID, UserName: r.Caller.UserName, AccessRole: string(r.Subject.Access)}
 }
 
 func setupSubject(r *httpapi.Request) setup.Subject {
-	return setup.Subject{AccountID: r.Subject.AccountID, Role: r.Subject.Role, Directory: r.Subject.Directory}
+	s := r.Subject
+	return setup.Subject{AccountID: s.AccountID, Role: s.Role, Directory: s.Directory,
+		UserID: s.UserID, UserName: s.UserName, Access: s.Access, Allowed: rolecheck.Allowed(s.Role, s.Access)}
+}
+
+func accessScope(r *httpapi.Request, d directory.Directory) access.Scope {
+	return access.Scope{Directory: d, Role: r.Subject.Role, Actor: actor(r)}
 }
 
 func scope(r *httpapi.Request, d directory.Directory) member.Scope {

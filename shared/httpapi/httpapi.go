@@ -24,6 +24,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
@@ -58,9 +59,9 @@ type Request struct {
 // Header returns a request header, case-insensitively.
 func (r *Request) Header(name string) string { return r.headers[strings.ToLower(name)] }
 
-// Authorizer applies the role policy (rolecheck.Checker).
+// Authorizer applies the policy table to a person (rolecheck.Checker).
 type Authorizer interface {
-	Authorize(ctx context.Context, accountID string, action action.Action) (rolecheck.Subject, error)
+	Authorize(ctx context.Context, p role.Person, action action.Action) (rolecheck.Subject, error)
 }
 
 // Server holds what every endpoint shares.
@@ -114,7 +115,8 @@ func (s *Server) serve(ctx context.Context, ep Endpoint, r *Request, e events.HT
 	if r.Caller, err = s.Verifier.Verify(ctx, token); err != nil {
 		return nil, err
 	}
-	if r.Subject, err = s.Roles.Authorize(ctx, r.Caller.AccountID, ep.Action); err != nil {
+	person := role.Person{AccountID: r.Caller.AccountID, UserID: r.Caller.UserID, UserName: r.Caller.UserName}
+	if r.Subject, err = s.Roles.Authorize(ctx, person, ep.Action); err != nil {
 		return nil, err
 	}
 	if ep.Method == http.MethodPost {
@@ -144,7 +146,8 @@ func (s *Server) logRequest(ep Endpoint, r *Request, resp *events.HTTPTriggerRes
 		lvl = zerolog.WarnLevel
 	}
 	ev := s.Log.WithLevel(lvl).Str("request_id", r.ID).Str("function", ep.Name).Str("method", r.Method).
-		Str("account", r.Caller.AccountID).Str("role", string(r.Subject.Role)).Str("action", string(ep.Action)).
+		Str("account", r.Caller.AccountID).Str("user", r.Caller.UserID).Str("role", string(r.Subject.Role)).
+		Str("access", string(r.Subject.Access)).Str("action", string(ep.Action)).
 		Int("status", status).Float64("duration_ms", float64(d.Microseconds())/1000)
 	if err != nil {
 		_, e := Classify(err)

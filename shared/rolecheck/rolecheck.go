@@ -1,9 +1,11 @@
-// Package rolecheck decides who may do what. The caller's account comes from
-// a verified token (package auth); the role comes from the directory only:
-// management account = the directory's MasterAccountId, delegated
-// administrator = listed for the SASE principal, member = in ListAccounts.
-// One policy table below answers every function; every HTTP function asks
-// Checker.Authorize before doing anything else.
+// Package rolecheck decides who may do what. The caller is a person of an
+// account (package auth verifies the token); the account's role comes from
+// the directory only: management account = the directory's MasterAccountId,
+// delegated administrator = listed for the SASE principal, member = in
+// ListAccounts; the person's access role comes from the root identity,
+// SASE_ADMINISTRATORS and the grants (people.go). One policy table below —
+// account role × access role × action — answers every function; every HTTP
+// function asks Checker.Authorize before doing anything else.
 package rolecheck
 
 import (
@@ -19,7 +21,8 @@ import (
 	"github.com/sase-multiaccount/backend/shared/role"
 )
 
-// Role is what the directory says a caller is (package role names them).
+// Role is what the directory says a caller's account is (package role
+// names them).
 type Role = role.Account
 
 const (
@@ -39,23 +42,68 @@ const (
 	Allow                       // go ahead
 	NoDirectory                 // 404 EntityNotExists.ResourceDirectory (owner before step 1)
 	InDirectory                 // 409 EntityAlreadyExists.ResourceDirectory (enable by a member)
+	DenyAccess                  // 403 Forbidden.AccessRole: the account may, the person may not
 )
 
-// Policy is DESIGN.md §2, the single source of truth for authorization.
-var Policy = func() map[action.Action]map[Role]Decision {
-	p := map[action.Action]map[Role]Decision{
-		action.DescribeSetup:   {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: Allow, RoleMember: Allow},
-		action.EnableDirectory: {RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: InDirectory, RoleMember: InDirectory},
+// Rule is one row of the policy table: what each account role may do with
+// the action (DESIGN.md §2), and the least access role a person needs for
+// it where the account may (API.md "People").
+type Rule struct {
+	Roles  map[Role]Decision
+	Access role.Access
+}
+
+// Policy is the single source of truth for authorization.
+var Policy = func() map[action.Action]Rule {
+	p := map[action.Action]Rule{
+		action.DescribeSetup: {Access: role.NoAccess,
+			Roles: map[Role]Decision{RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: Allow, RoleMember: Allow}},
+		action.EnableDirectory: {Access: role.Administrator,
+			Roles: map[Role]Decision{RoleOwner: Allow, RoleManagement: Allow, RoleDelegated: InDirectory, RoleMember: InDirectory}},
 	}
-	for _, a := range []action.Action{action.InviteAccounts, action.ListInvitations, action.CancelInvitation, action.RegisterDelegatedAdmin, action.DeregisterDelegatedAdmin} {
-		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow}
+	maOnly := map[action.Action]role.Access{action.InviteAccounts: role.Administrator, action.ListInvitations: role.Viewer,
+		action.CancelInvitation: role.Administrator, action.RegisterDelegatedAdmin: role.Administrator, action.DeregisterDelegatedAdmin: role.Administrator}
+	for a, least := range maOnly {
+		p[a] = Rule{Access: least, Roles: map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow}}
 	}
-	for _, a := range []action.Action{action.ListCandidates, action.ListFolders, action.AddMembers, action.ListMembers, action.UpdateMemberRemark, action.DeleteMembers, action.ListAuditEvents,
-		action.GetEnrollmentPolicy, action.UpdateEnrollmentPolicy} {
-		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow, RoleDelegated: Allow}
+	maAndDA := map[action.Action]role.Access{
+		action.ListCandidates: role.Viewer, action.ListFolders: role.Viewer, action.ListMembers: role.Viewer,
+		action.ListAuditEvents: role.Viewer, action.GetEnrollmentPolicy: role.Viewer,
+		action.AddMembers: role.Operator, action.UpdateMemberRemark: role.Operator, action.DeleteMembers: role.Operator,
+		action.UpdateEnrollmentPolicy: role.Administrator,
+		action.ListAccess:             role.Administrator, action.GrantAccess: role.Administrator, action.RevokeAccess: role.Administrator,
+	}
+	for a, least := range maAndDA {
+		p[a] = Rule{Access: least, Roles: map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow, RoleDelegated: Allow}}
 	}
 	return p
 }()
+
+// Decide is the policy table's cell for an account role and an access role
+// (Deny for an action the table does not know).
+func Decide(act action.Action, r Role, a role.Access) Decision {
+	rule, ok := Policy[act]
+	if !ok {
+		return Deny
+	}
+	d := rule.Roles[r]
+	if d == Allow && !a.AtLeast(rule.Access) {
+		return DenyAccess
+	}
+	return d
+}
+
+// Allowed lists the actions a person with access role a of an account with
+// role r may call now, in Actions order: describe-setup's AllowedActions.
+func Allowed(r Role, a role.Access) []action.Action {
+	out := []action.Action{}
+	for _, act := range Actions() {
+		if Decide(act, r, a) == Allow {
+			out = append(out, act)
+		}
+	}
+	return out
+}
 
 // Actions lists every action of the policy table in a stable order.
 func Actions() []action.Action {
@@ -67,11 +115,20 @@ func Actions() []action.Action {
 	return out
 }
 
-// Subject is a caller with the role the directory gives it.
+// Subject is a caller with the role the directory gives its account and,
+// once authorized, the person with their access role.
 type Subject struct {
 	AccountID string
 	Role      Role
 	Directory *directory.Directory // nil before step 1
+
+	UserID, UserName string      // the person (role.Person); set by Authorize
+	Access           role.Access // the person's access role; set by Authorize when the account may act
+}
+
+// Person is the person of the subject.
+func (s Subject) Person() role.Person {
+	return role.Person{AccountID: s.AccountID, UserID: s.UserID, UserName: s.UserName}
 }
 
 // Scoped is a subject acting in its directory: its Directory is always set.
@@ -106,9 +163,11 @@ type Checker struct {
 	ttl   time.Duration
 	now   func() time.Time
 
-	mu    sync.Mutex
-	gen   uint64 // bumped by Invalidate so a resolution racing with it is not cached
-	cache map[string]cached
+	mu     sync.Mutex
+	gen    uint64 // bumped by Invalidate so a resolution racing with it is not cached
+	cache  map[string]cached
+	grants map[string]grantSet // by directory ID (people.go)
+	people People
 
 	// The shared directory generation: when the store's
 	// number moves, every cached answer goes. It is read at most once per
@@ -145,6 +204,7 @@ func (c *Checker) syncGeneration(ctx context.Context, now time.Time) error {
 		c.storeGen = g
 		c.gen++
 		clear(c.cache)
+		clear(c.grants)
 	}
 	c.genReadAt = now
 	c.mu.Unlock()
@@ -171,7 +231,7 @@ func WithClock(now func() time.Time) Option { return func(c *Checker) { c.now = 
 // announced by an event) reaches this one within a second instead of after
 // the cache TTL.
 func NewChecker(dir Directory, gens Generations, owner string, ttl time.Duration, opts ...Option) *Checker {
-	c := &Checker{dir: dir, gens: gens, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}}
+	c := &Checker{dir: dir, gens: gens, owner: owner, ttl: ttl, now: time.Now, cache: map[string]cached{}, grants: map[string]grantSet{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -184,33 +244,44 @@ func (c *Checker) Invalidate() {
 	c.mu.Lock()
 	c.gen++
 	clear(c.cache)
+	clear(c.grants)
 	c.mu.Unlock()
 }
 
-// Authorize resolves the caller's role and applies the policy for action. It
-// returns the Subject when allowed and an *apperr.Error otherwise.
-func (c *Checker) Authorize(ctx context.Context, accountID string, act action.Action) (Subject, error) {
-	cells, ok := Policy[act]
+// Authorize resolves the role of p's account and p's access role, and
+// applies the policy for act. It returns the Subject when allowed and an
+// *apperr.Error otherwise.
+func (c *Checker) Authorize(ctx context.Context, p role.Person, act action.Action) (Subject, error) {
+	rule, ok := Policy[act]
 	if !ok {
 		return Subject{}, apperr.Internal(fmt.Errorf("rolecheck: action %q is not in the policy table", act))
 	}
-	s, err := c.Resolve(ctx, accountID)
+	s, err := c.Resolve(ctx, p.AccountID)
 	if err != nil {
 		return Subject{}, err
 	}
-	switch cells[s.Role] {
+	s.UserID, s.UserName = p.UserID, p.UserName
+	switch rule.Roles[s.Role] {
 	case Allow:
-		return s, nil
 	case NoDirectory:
 		return s, apperr.NotFound(apperr.CodeNoDirectory,
 			"No resource directory is enabled yet; complete step 1 (enable-directory) before %s.", act)
 	case InDirectory:
 		return s, apperr.Conflict(apperr.CodeDirectoryExists,
 			"Account %s already belongs to resource directory %s as %s; only its management account can enable it.",
-			accountID, s.Directory.ID, s.Role)
+			p.AccountID, s.Directory.ID, s.Role)
 	default:
-		return s, apperr.Forbidden("Role %s of account %s may not call %s.", describe(s.Role), accountID, act)
+		return s, apperr.Forbidden("Role %s of account %s may not call %s.", describe(s.Role), p.AccountID, act)
 	}
+	if s.Access, err = c.access(ctx, s, p); err != nil {
+		return Subject{}, err
+	}
+	if !s.Access.AtLeast(rule.Access) {
+		return s, apperr.New(apperr.KindForbidden, apperr.CodeForbiddenAccess,
+			"%s has access role %s, which may not call %s (it needs %s). %s",
+			p.Describe(), s.Access, act, rule.Access, whoGrants(s))
+	}
+	return s, nil
 }
 
 func describe(r Role) string {

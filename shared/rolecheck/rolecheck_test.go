@@ -9,6 +9,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
+	"github.com/sase-multiaccount/backend/shared/role"
 )
 
 // countingDir is a directory with a fixed answer that counts its calls.
@@ -60,6 +61,9 @@ const (
 	mem   = "1000000000000003"
 	other = "1000000000000009"
 )
+
+// root is the account's root identity.
+func root(acct string) role.Person { return role.Person{AccountID: acct, UserID: acct} }
 
 func newDir() *countingDir {
 	return &countingDir{
@@ -147,8 +151,8 @@ func TestAuthorizeAppliesThePolicy(t *testing.T) {
 	c := NewChecker(newDir(), sameGeneration{}, owner, time.Minute)
 	for _, action := range Actions() {
 		for acct, role := range map[string]Role{owner: RoleManagement, da: RoleDelegated, mem: RoleMember, other: RoleNone} {
-			_, err := c.Authorize(ctx, acct, action)
-			switch Policy[action][role] {
+			_, err := c.Authorize(ctx, root(acct), action)
+			switch Policy[action].Roles[role] {
 			case Allow:
 				if err != nil {
 					t.Errorf("%s by %s: %v", action, role, err)
@@ -166,16 +170,16 @@ func TestAuthorizeAppliesThePolicy(t *testing.T) {
 	}
 	noRD := NewChecker(&countingDir{calls: map[string]int{}}, sameGeneration{}, owner, time.Minute)
 	for _, action := range Actions() {
-		_, err := noRD.Authorize(ctx, owner, action)
-		want := map[Decision]apperr.Code{Allow: "", NoDirectory: "EntityNotExists.ResourceDirectory"}[Policy[action][RoleOwner]]
+		_, err := noRD.Authorize(ctx, root(owner), action)
+		want := map[Decision]apperr.Code{Allow: "", NoDirectory: "EntityNotExists.ResourceDirectory"}[Policy[action].Roles[RoleOwner]]
 		if (want == "" && err != nil) || (want != "" && !apperr.IsCode(err, want)) {
 			t.Errorf("owner before step 1, %s: %v (want %q)", action, err, want)
 		}
-		if _, err := noRD.Authorize(ctx, other, action); !apperr.IsCode(err, "Forbidden.Role") {
+		if _, err := noRD.Authorize(ctx, root(other), action); !apperr.IsCode(err, "Forbidden.Role") {
 			t.Errorf("stranger before step 1, %s: %v", action, err)
 		}
 	}
-	if _, err := c.Authorize(ctx, owner, "no-such-action"); !apperr.IsKind(err, apperr.KindInternal) {
+	if _, err := c.Authorize(ctx, root(owner), "no-such-action"); !apperr.IsKind(err, apperr.KindInternal) {
 		t.Errorf("unknown action: %v", err)
 	}
 }
@@ -189,7 +193,7 @@ func TestActionsInADirectoryNeedOne(t *testing.T) {
 			continue
 		}
 		for _, role := range []Role{RoleOwner, RoleNone} {
-			if Policy[act][role] == Allow {
+			if Policy[act].Roles[role] == Allow {
 				t.Errorf("%s is allowed to %s, which has no directory", act, role)
 			}
 		}

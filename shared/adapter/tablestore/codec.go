@@ -34,6 +34,9 @@ const (
 	colActorAccountID = "actor_account_id"
 	colActorPrincipal = "actor_principal"
 	colActorRole      = "actor_role"
+	colActorUserID    = "actor_user_id"
+	colActorUserName  = "actor_user_name"
+	colActorAccess    = "actor_access_role"
 	colAction         = "action"
 	colTarget         = "target"
 	colResult         = "result"
@@ -246,6 +249,13 @@ func (s *Store) auditPut(e store.AuditEvent, table string, key *ots.PrimaryKey) 
 	ch.AddColumn(colActorAccountID, e.ActorAccountID)
 	ch.AddColumn(colActorPrincipal, e.ActorPrincipal)
 	ch.AddColumn(colActorRole, e.ActorRole)
+	// The person's columns exist only in records of a person (not System,
+	// nor records written before people were known).
+	for _, c := range [][2]string{{colActorUserID, e.ActorUserID}, {colActorUserName, e.ActorUserName}, {colActorAccess, e.ActorAccessRole}} {
+		if c[1] != "" {
+			ch.AddColumn(c[0], c[1])
+		}
+	}
 	ch.AddColumn(colAction, e.Action)
 	ch.AddColumn(colTarget, e.Target)
 	ch.AddColumn(colResult, e.Result)
@@ -270,16 +280,19 @@ func decodeAudit(dirID string, r *ots.Row) (store.AuditEvent, error) {
 	}
 	c := &colReader{c: columnsOf(r.Columns)}
 	e := store.AuditEvent{
-		DirectoryID:    dirID,
-		ID:             id,
-		Time:           fromMs(c.int(colTime)),
-		ActorAccountID: c.str(colActorAccountID),
-		ActorPrincipal: c.str(colActorPrincipal),
-		ActorRole:      c.str(colActorRole),
-		Action:         c.str(colAction),
-		Target:         c.str(colTarget),
-		Result:         c.str(colResult),
-		RequestID:      c.str(colRequestID),
+		DirectoryID:     dirID,
+		ID:              id,
+		Time:            fromMs(c.int(colTime)),
+		ActorAccountID:  c.str(colActorAccountID),
+		ActorPrincipal:  c.str(colActorPrincipal),
+		ActorRole:       c.str(colActorRole),
+		ActorUserID:     c.str(colActorUserID),
+		ActorUserName:   c.str(colActorUserName),
+		ActorAccessRole: c.str(colActorAccess),
+		Action:          c.str(colAction),
+		Target:          c.str(colTarget),
+		Result:          c.str(colResult),
+		RequestID:       c.str(colRequestID),
 	}
 	if d := c.str(colDetail); d != "" {
 		if err := json.Unmarshal([]byte(d), &e.Detail); err != nil {

@@ -143,6 +143,9 @@ type auditRec struct {
 	ActorAccountID string            `json:"actor_account_id"`
 	ActorPrincipal string            `json:"actor_principal"`
 	ActorRole      string            `json:"actor_role"`
+	ActorUserID    string            `json:"actor_user_id,omitempty"`
+	ActorUserName  string            `json:"actor_user_name,omitempty"`
+	ActorAccess    string            `json:"actor_access_role,omitempty"`
 	Action         string            `json:"action"`
 	Target         string            `json:"target"`
 	Result         string            `json:"result"`
@@ -156,6 +159,9 @@ func encodeAudit(e store.AuditEvent) ([]byte, error) {
 		ActorAccountID: e.ActorAccountID,
 		ActorPrincipal: e.ActorPrincipal,
 		ActorRole:      e.ActorRole,
+		ActorUserID:    e.ActorUserID,
+		ActorUserName:  e.ActorUserName,
+		ActorAccess:    e.ActorAccessRole,
 		Action:         e.Action,
 		Target:         e.Target,
 		Result:         e.Result,
@@ -170,17 +176,20 @@ func decodeAudit(dirID, id string, v []byte) (store.AuditEvent, error) {
 		return store.AuditEvent{}, corrupt("audit event %s/%s: %v", dirID, id, err)
 	}
 	return store.AuditEvent{
-		DirectoryID:    dirID,
-		ID:             id,
-		Time:           fromMs(r.Time),
-		ActorAccountID: r.ActorAccountID,
-		ActorPrincipal: r.ActorPrincipal,
-		ActorRole:      r.ActorRole,
-		Action:         r.Action,
-		Target:         r.Target,
-		Result:         r.Result,
-		RequestID:      r.RequestID,
-		Detail:         r.Detail,
+		DirectoryID:     dirID,
+		ID:              id,
+		Time:            fromMs(r.Time),
+		ActorAccountID:  r.ActorAccountID,
+		ActorPrincipal:  r.ActorPrincipal,
+		ActorRole:       r.ActorRole,
+		ActorUserID:     r.ActorUserID,
+		ActorUserName:   r.ActorUserName,
+		ActorAccessRole: r.ActorAccess,
+		Action:          r.Action,
+		Target:          r.Target,
+		Result:          r.Result,
+		RequestID:       r.RequestID,
+		Detail:          r.Detail,
 	}, nil
 }
 

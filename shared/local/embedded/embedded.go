@@ -18,9 +18,10 @@
 //	mirror/<dirID>/folders/<folderID>        mirrorFolderRec
 //	mirror/<dirID>/marks                     mirrorMarksRec (last full sync, last handshake check)
 //	policies/<dirID>                         policyRec: the enrollment policy
+//	grants/<dirID>/<accountID>|<userID>      grantRec: a person's access role
 //
-// A member or policy change and its audit record are written in one transaction, so
-// a crash at any instant leaves both or neither.
+// A member, policy or grant change and its audit record are written in one
+// transaction, so a crash at any instant leaves both or neither.
 //
 // Listing walks a cursor over rows (AccountId order) or by_add_time (AddTime
 // order), so a page costs O(page), not O(directory).
@@ -59,6 +60,7 @@ var (
 	bucketTarget    = []byte("audit_by_target")
 	bucketMirror    = []byte("mirror")
 	bucketPolicies  = []byte("policies")
+	bucketGrants    = []byte("grants")
 
 	keySchema         = []byte("schema")
 	keyGeneration     = []byte("generation")
@@ -122,7 +124,7 @@ func (s *Store) init() error {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("file has schema version %q, this build understands %q", v, schemaVersion)
 		}
-		for _, name := range [][]byte{bucketMembers, bucketAudit, bucketProcessed, bucketMirror, bucketPolicies} {
+		for _, name := range [][]byte{bucketMembers, bucketAudit, bucketProcessed, bucketMirror, bucketPolicies, bucketGrants} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}

@@ -18,7 +18,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/sase-multiaccount/backend/shared/validate"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,6 +29,8 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
+	"github.com/sase-multiaccount/backend/shared/role"
+	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
 const (
@@ -221,13 +222,24 @@ func (s *Signer) Alg() string { return s.method.Alg() }
 // KeyID returns the kid every token of this Signer carries.
 func (s *Signer) KeyID() string { return s.kid }
 
-// Mint returns a token for accountID valid for ttl from now. principal
-// becomes the sub claim; when empty, sub is omitted and the verifier uses
-// the account ID as principal. A malformed account ID is an
-// InvalidParameter.AccountId error, so /_local/token can return it as is.
+// Mint returns a token for the root identity of accountID valid for ttl
+// from now (MintPerson for another person). principal becomes the sub
+// claim; when empty, sub is omitted and the verifier uses the person's UID
+// as principal. A malformed account ID is an InvalidParameter.AccountId
+// error, so /_local/token can return it as is.
 func (s *Signer) Mint(accountID, principal string, ttl time.Duration) (string, error) {
-	if !validate.IsAccountID(accountID) {
+	return s.MintPerson(role.Person{AccountID: accountID, UserID: accountID}, principal, ttl)
+}
+
+// MintPerson returns a token for the person p with the claims of Alibaba
+// Cloud OAuth's ID tokens (docs/API.md "People"): aid, uid, and p.UserName
+// as upn, login_name and name when set.
+func (s *Signer) MintPerson(p role.Person, principal string, ttl time.Duration) (string, error) {
+	if !validate.IsAccountID(p.AccountID) {
 		return "", apperr.Invalid("AccountId", "AccountId must be a string of 16 digits.")
+	}
+	if !role.IsUserID(p.UserID) {
+		return "", apperr.Invalid("UserId", "UserId must be a string of 1 to %d digits.", role.MaxUserIDLen)
 	}
 	if ttl <= 0 {
 		return "", apperr.Internal(fmt.Errorf("localkey: Mint ttl must be positive, got %s", ttl))
@@ -236,16 +248,28 @@ func (s *Signer) Mint(accountID, principal string, ttl time.Duration) (string, e
 	claims := jwt.MapClaims{
 		"iss":                    Issuer,
 		"aud":                    Audience,
-		auth.DefaultAccountClaim: accountID,
+		auth.DefaultAccountClaim: p.AccountID,
+		auth.DefaultUserClaim:    p.UserID,
 		"iat":                    jwt.NewNumericDate(now),
 		"nbf":                    jwt.NewNumericDate(now),
 		"exp":                    jwt.NewNumericDate(now.Add(ttl)),
 		"jti":                    rand.Text(),
 	}
+	if p.UserName != "" {
+		claims["upn"], claims["login_name"], claims["name"] = p.UserName, p.UserName, p.UserName
+	}
 	if principal != "" {
 		claims["sub"] = principal
 	}
 	return s.MintClaims(claims)
+}
+
+// Subject is the opaque sub of a person's local tokens: stable per person,
+// as Alibaba Cloud OAuth's is per person and application, and saying
+// nothing about the person by itself.
+func Subject(p role.Person) string {
+	sum := sha256.Sum256([]byte("sase-local-sub|" + p.AccountID + "|" + p.UserID))
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 
 // MintClaims signs arbitrary claims with this Signer's key and kid. Tests
@@ -271,6 +295,7 @@ func (s *Signer) VerifierConfig() auth.Config {
 		Issuer:       Issuer,
 		Audience:     Audience,
 		AccountClaim: auth.DefaultAccountClaim,
+		UserClaim:    auth.DefaultUserClaim,
 		JWKSJSON:     s.JWKS(),
 	}
 }

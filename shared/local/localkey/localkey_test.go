@@ -15,6 +15,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/auth"
 	"github.com/sase-multiaccount/backend/shared/local/localkey"
+	"github.com/sase-multiaccount/backend/shared/role"
 )
 
 const account = "1000000000000001"
@@ -49,8 +50,8 @@ func TestMintVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if want := (auth.Caller{AccountID: account, Principal: "local-user"}); got != want {
-		t.Errorf("caller = %+v, want %+v", got, want)
+	if want := (auth.Caller{AccountID: account, UserID: account, Principal: "local-user"}); got != want {
+		t.Errorf("caller = %+v, want %+v (the root identity)", got, want)
 	}
 
 	got, err = v.Verify(t.Context(), mint(t, s, ""))
@@ -59,6 +60,25 @@ func TestMintVerifies(t *testing.T) {
 	}
 	if got.Principal != account {
 		t.Errorf("Principal = %q, want the account ID when no principal is given", got.Principal)
+	}
+
+	// A RAM user: the claims of Alibaba Cloud OAuth's ID tokens.
+	p := role.Person{AccountID: account, UserID: "2000000000000042", UserName: "alice@example.onaliyun.com"}
+	tok, err := s.MintPerson(p, localkey.Subject(p), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = v.Verify(t.Context(), tok); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if want := (auth.Caller{AccountID: account, UserID: p.UserID, UserName: p.UserName, Principal: localkey.Subject(p)}); got != want {
+		t.Errorf("caller = %+v, want %+v", got, want)
+	}
+	if sub := localkey.Subject(p); strings.Contains(sub, p.UserID) || strings.Contains(sub, account) || sub == localkey.Subject(role.Person{AccountID: account, UserID: account}) {
+		t.Errorf("Subject %q is not opaque and per person", sub)
+	}
+	if _, err := s.MintPerson(role.Person{AccountID: account, UserID: "alice"}, "", time.Hour); !apperr.IsCode(err, "InvalidParameter.UserId") {
+		t.Errorf("MintPerson with a UserId of letters: %v", err)
 	}
 }
 

@@ -2,12 +2,14 @@ package oidc
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
@@ -75,20 +77,40 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("access_denied", "The user cancelled the sign-in.")
 		return
 	}
-	account := strings.TrimSpace(r.PostForm.Get("pick"))
-	if account == "" {
-		account = strings.TrimSpace(r.PostForm.Get("account"))
-	}
-	data.Account = account
-	if !validate.IsAccountID(account) {
-		data.Error = "Enter an Account UID of 16 digits, or choose an account below."
+	person, errMsg := signInPerson(r.PostForm, &data)
+	if errMsg != "" || r.PostForm.Get("preview") != "" {
+		data.Error = errMsg
 		p.page(w, r, http.StatusOK, data)
 		return
 	}
-	code := p.issueCode(grant{account: account, clientID: req.ClientID, redirectURI: req.RedirectURI,
+	code := p.issueCode(grant{person: person, clientID: req.ClientID, redirectURI: req.RedirectURI,
 		challenge: req.Challenge, nonce: req.Nonce})
 	redirectBack(w, r, back, url.Values{"code": {code}, "state": {req.State}})
 }
+
+// signInPerson reads who signs in from the form: a quick pick
+// ("<account>" or "<account>/<RAM user>"), else the Account UID and RAM
+// user fields. It fills the page's fields (to show the form again with the
+// RAM user's UID) and returns the person, or the error to show.
+func signInPerson(form url.Values, data *pageData) (role.Person, string) {
+	account, ramUser := strings.TrimSpace(form.Get("account")), strings.TrimSpace(form.Get("ram_user"))
+	if pick := strings.TrimSpace(form.Get("pick")); pick != "" {
+		account, ramUser, _ = strings.Cut(pick, "/")
+	}
+	data.Account, data.RAMUser = account, ramUser
+	if !validate.IsAccountID(account) {
+		return role.Person{}, "Enter an Account UID of 16 digits, or choose an account below."
+	}
+	if !validate.IsFreeText(ramUser, maxRAMUser) || strings.Contains(ramUser, "/") {
+		return role.Person{}, fmt.Sprintf("A RAM user name is at most %d characters of text without \"/\".", maxRAMUser)
+	}
+	data.UserID = RAMUserID(account, ramUser)
+	return role.Person{AccountID: account, UserID: data.UserID, UserName: ramUser}, ""
+}
+
+// maxRAMUser bounds a RAM user name (RAM allows 64 characters before the
+// @ of a sign-in name; a whole one stays well within this).
+const maxRAMUser = 128
 
 // redirectBack sends the browser to the client's redirect URI with params
 // added to its query (303: the form's POST becomes a GET).
@@ -109,6 +131,8 @@ type pageData struct {
 	Fatal          string
 	Error          string
 	Account        string
+	RAMUser        string
+	UserID         string // the UID the form signs in with, once known
 	Req            authRequest
 	Picks          []Pick
 	RedirectOrigin string
@@ -136,7 +160,7 @@ var pageTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
 <title>Sign in — local identity provider</title><link rel="stylesheet" href="/oidc/style.css"></head>
 <body><main>
 <h1>Sign in</h1>
-<p class="note">Local identity provider of <code>make run</code>: it stands in for Alibaba Cloud sign-in and signs you in as any account.</p>
+<p class="note">Local identity provider of <code>make run</code>: it stands in for Alibaba Cloud sign-in and signs you in as any account, or as any RAM user of it.</p>
 {{if .Fatal}}<p role="alert" class="error">{{.Fatal}}</p>{{else}}
 <form method="post" action="/oidc/authorize">
 {{with .Req}}<input type="hidden" name="response_type" value="{{.ResponseType}}">
@@ -149,10 +173,13 @@ var pageTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
 <input type="hidden" name="code_challenge_method" value="{{.ChallengeMethod}}">{{end}}
 <label for="account">Account UID</label>
 <input id="account" name="account" inputmode="numeric" autocomplete="username" value="{{.Account}}" placeholder="16 digits"{{if .Error}} aria-invalid="true" aria-describedby="account-error"{{end}} autofocus>
+<label for="ram_user">RAM user <span class="optional">(optional)</span></label>
+<input id="ram_user" name="ram_user" autocomplete="off" value="{{.RAMUser}}" placeholder="e.g. alice@example.onaliyun.com" aria-describedby="ram-user-note">
+<p id="ram-user-note" class="note">Empty: the account's root identity. A name: a RAM user of the account, whose UID is derived from the account and the name{{if .UserID}} — <strong id="user-id">UID {{.UserID}}</strong>{{end}}.</p>
 {{if .Error}}<p id="account-error" role="alert" class="error">{{.Error}}</p>{{end}}
-<div class="actions"><button type="submit" id="sign-in">Sign in</button> <button type="submit" name="cancel" value="1" class="secondary">Cancel</button></div>
+<div class="actions"><button type="submit" id="sign-in">Sign in</button> <button type="submit" name="preview" value="1" class="secondary">Show UID</button> <button type="submit" name="cancel" value="1" class="secondary">Cancel</button></div>
 {{if .Picks}}<fieldset><legend>Quick picks</legend><ul>
-{{range .Picks}}<li><button type="submit" name="pick" value="{{.AccountID}}" class="pick">{{.Label}} <span>{{.AccountID}}</span></button></li>
+{{range .Picks}}<li><button type="submit" name="pick" value="{{.Value}}" class="pick">{{.Label}}{{if .RAMUser}} <em>{{.RAMUser}}</em>{{end}} <span>{{if .RAMUser}}{{.UserID}} of {{end}}{{.AccountID}}</span></button></li>
 {{end}}</ul></fieldset>{{end}}
 </form>{{end}}
 </main></body></html>
@@ -170,7 +197,7 @@ h1{margin-top:0;font-size:1.4rem}.note{color:#555;font-size:.9rem}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}input{font:inherit;width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #999;border-radius:4px}
 button{font:inherit;padding:.5rem 1rem;border-radius:4px;border:1px solid #ff6a00;background:#ff6a00;color:#fff;cursor:pointer}
 button.secondary,button.pick{background:#fff;color:#1f2329;border-color:#999}.pick{width:100%;text-align:left;margin:.2rem 0}.pick span{color:#555;float:right}
-.actions{margin-top:1rem}fieldset{margin-top:1.5rem;border:1px solid #ddd;border-radius:4px}ul{list-style:none;padding:0;margin:0}
+.actions{margin-top:1rem}.optional{font-weight:400;color:#555}fieldset{margin-top:1.5rem;border:1px solid #ddd;border-radius:4px}ul{list-style:none;padding:0;margin:0}
 :focus-visible{outline:3px solid #0064c8;outline-offset:2px}.error{color:#b00020}`
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -4,17 +4,23 @@
 // endpoint that checks the client secret, the code's binding and the PKCE
 // verifier, and a JWKS. Its ID tokens are signed by the local key
 // (shared/local/localkey), so the functions' own JWT verifier checks them.
-// The sign-in page asks for an `Account UID` (with quick picks for the
-// owner and the simulated directory's accounts): locally anyone may be
-// anyone. Never built into a function.
+// The sign-in page asks for an `Account UID` and, optionally, a `RAM user`
+// name (with quick picks for the owner, a RAM user of the owner and the
+// simulated directory's accounts): locally anyone may be anyone. Its ID
+// tokens carry the claims of Alibaba Cloud OAuth's (docs/API.md "People"):
+// aid, uid, upn, login_name, name and an opaque sub. Never built into a
+// function.
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,6 +33,7 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/auth"
 	"github.com/sase-multiaccount/backend/shared/local/localkey"
+	"github.com/sase-multiaccount/backend/shared/role"
 )
 
 // Paths of the provider's endpoints on the local server.
@@ -45,15 +52,40 @@ const (
 	codeTTL         = time.Minute
 )
 
-// Pick is one quick-pick button of the sign-in page.
-type Pick struct{ AccountID, Label string }
+// Pick is one quick-pick button of the sign-in page: an account's root
+// identity, or one of its RAM users when RAMUser is set.
+type Pick struct{ AccountID, RAMUser, Label string }
+
+// UserID is the UID the pick signs in with.
+func (p Pick) UserID() string { return RAMUserID(p.AccountID, p.RAMUser) }
+
+// Value is the pick's form value: "<account>" or "<account>/<RAM user>".
+func (p Pick) Value() string {
+	if p.RAMUser == "" {
+		return p.AccountID
+	}
+	return p.AccountID + "/" + p.RAMUser
+}
+
+// RAMUserID is the UID of the RAM user named name in account (the account
+// itself when name is empty): 16 digits derived from both, so that a name
+// signs in as the same person every time, and the same name in two accounts
+// is two people.
+func RAMUserID(account, name string) string {
+	if name == "" {
+		return account
+	}
+	sum := sha256.Sum256([]byte("sase-local-ram-user|" + account + "|" + name))
+	return fmt.Sprintf("2%015d", binary.BigEndian.Uint64(sum[:8])%1_000_000_000_000_000)
+}
 
 // Options configure the provider.
 type Options struct {
 	Issuer       string // e.g. http://127.0.0.1:9000: the base URL the endpoints are served on
 	ClientID     string // default DefaultClientID
 	ClientSecret string // when set, the token endpoint requires it (like Alibaba Cloud web applications)
-	AccountClaim string // claim that carries the account UID, besides aliuid; default auth.DefaultAccountClaim
+	AccountClaim string // claim that carries the account UID; default auth.DefaultAccountClaim
+	UserClaim    string // claim that carries the person's UID; default auth.DefaultUserClaim; auth.NoUserClaim: the verifier ignores it
 	TTL          time.Duration
 	// Picks lists the quick picks of the sign-in page (the owner and the
 	// simulated directory's accounts).
@@ -72,8 +104,9 @@ type Provider struct {
 
 // grant is what an authorization code stands for, until redeemed once.
 type grant struct {
-	account, clientID, redirectURI, challenge, nonce string
-	expires                                          time.Time
+	person                                  role.Person
+	clientID, redirectURI, challenge, nonce string
+	expires                                 time.Time
 }
 
 // New returns the provider; its tokens are signed by signer.
@@ -84,6 +117,9 @@ func New(signer *localkey.Signer, opts Options) *Provider {
 	}
 	if opts.AccountClaim == "" {
 		opts.AccountClaim = auth.DefaultAccountClaim
+	}
+	if opts.UserClaim == "" {
+		opts.UserClaim = auth.DefaultUserClaim
 	}
 	if opts.TTL <= 0 {
 		opts.TTL = DefaultTTL
@@ -104,11 +140,21 @@ func (p *Provider) Issuer() string { return p.opts.Issuer }
 func (p *Provider) ClientID() string { return p.opts.ClientID }
 
 // VerifierConfig is the configuration under which the functions accept
-// this provider's ID tokens: JWT_ISSUER, JWT_AUDIENCE, JWT_ACCOUNT_CLAIM
-// and the JWKS, as an operator would set them for Alibaba Cloud OAuth.
+// this provider's ID tokens: JWT_ISSUER, JWT_AUDIENCE, JWT_ACCOUNT_CLAIM,
+// JWT_USER_CLAIM and the JWKS, as an operator would set them for Alibaba
+// Cloud OAuth.
 func (p *Provider) VerifierConfig() auth.Config {
 	return auth.Config{Issuer: p.opts.Issuer, Audience: p.opts.ClientID, AccountClaim: p.opts.AccountClaim,
-		JWKSJSON: p.signer.JWKS()}
+		UserClaim: p.opts.UserClaim, JWKSJSON: p.signer.JWKS()}
+}
+
+// userClaim is the claim the ID tokens carry the person's UID in (with
+// auth.NoUserClaim configured, the default one: the verifier ignores it).
+func (p *Provider) userClaim() string {
+	if p.opts.UserClaim == auth.NoUserClaim {
+		return auth.DefaultUserClaim
+	}
+	return p.opts.UserClaim
 }
 
 // Mount serves the provider's endpoints on mux.
@@ -133,7 +179,8 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                      []string{"openid", "aliuid", "profile"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic", "none"},
-		"claims_supported":                      []string{"iss", "aud", "sub", "exp", "iat", "nonce", "aliuid", p.opts.AccountClaim},
+		"claims_supported": []string{"iss", "aud", "sub", "exp", "iat", "auth_time", "nonce", p.opts.AccountClaim, p.userClaim(),
+			"upn", "login_name", "name"},
 	})
 }
 
@@ -217,19 +264,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed: code_verifier does not match code_challenge.")
 		return
 	}
-	now := p.opts.Now()
-	claims := jwt.MapClaims{
-		"iss":               p.opts.Issuer,
-		"aud":               p.opts.ClientID,
-		"sub":               g.account,
-		"aliuid":            g.account,
-		p.opts.AccountClaim: g.account,
-		"nonce":             g.nonce,
-		"iat":               jwt.NewNumericDate(now),
-		"auth_time":         jwt.NewNumericDate(now),
-		"exp":               jwt.NewNumericDate(now.Add(p.opts.TTL)),
-		"name":              g.account,
-	}
+	claims := p.idClaims(g)
 	idToken, err := p.signer.MintClaims(claims)
 	if err != nil {
 		oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the ID token.")
@@ -242,6 +277,27 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		"expires_in":   int(p.opts.TTL.Seconds()),
 		"id_token":     idToken,
 	})
+}
+
+// idClaims are the claims of the ID token of g: those of Alibaba Cloud
+// OAuth with the scopes openid, aliuid and profile.
+func (p *Provider) idClaims(g grant) jwt.MapClaims {
+	now := p.opts.Now()
+	name := cmp.Or(g.person.UserName, g.person.AccountID)
+	return jwt.MapClaims{
+		"iss":               p.opts.Issuer,
+		"aud":               p.opts.ClientID,
+		"sub":               localkey.Subject(g.person),
+		p.opts.AccountClaim: g.person.AccountID,
+		p.userClaim():       g.person.UserID,
+		"upn":               name,
+		"login_name":        name,
+		"name":              name,
+		"nonce":             g.nonce,
+		"iat":               jwt.NewNumericDate(now),
+		"auth_time":         jwt.NewNumericDate(now),
+		"exp":               jwt.NewNumericDate(now.Add(p.opts.TTL)),
+	}
 }
 
 // verifierMatches is RFC 7636 §4.6 for S256.

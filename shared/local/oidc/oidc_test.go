@@ -48,7 +48,9 @@ func newFixture(t *testing.T) *fixture {
 	f.base = hs.URL
 	f.redirect = hs.URL + "/"
 	f.p = oidc.New(signer, oidc.Options{Issuer: hs.URL, ClientSecret: secret, Now: func() time.Time { return f.now },
-		Picks: func(context.Context) []oidc.Pick { return []oidc.Pick{{AccountID: "1000000000000001", Label: "Owner"}} }})
+		Picks: func(context.Context) []oidc.Pick {
+			return []oidc.Pick{{AccountID: "1000000000000001", Label: "Owner"}, {AccountID: "1000000000000001", RAMUser: "bob", Label: "RAM user"}}
+		}})
 	f.p.Mount(mux)
 	return f
 }
@@ -121,7 +123,8 @@ func TestSignInIssuesAnIDTokenTheFunctionsAccept(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`<label for="account">Account UID</label>`, `>Sign in</button>`, `value="1000000000000001"`} {
+	for _, want := range []string{`<label for="account">Account UID</label>`, `>Sign in</button>`, `value="1000000000000001"`,
+		`<label for="ram_user">RAM user`, `value="1000000000000001/bob"`, oidc.RAMUserID("1000000000000001", "bob")} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("sign-in page lacks %s", want)
 		}
@@ -147,8 +150,15 @@ func TestSignInIssuesAnIDTokenTheFunctionsAccept(t *testing.T) {
 	if _, _, err := jwt.NewParser().ParseUnverified(idToken, claims); err != nil {
 		t.Fatal(err)
 	}
-	if claims["nonce"] != "no-1" || claims["aud"] != oidc.DefaultClientID || claims["iss"] != f.base || claims["aliuid"] != account {
-		t.Errorf("ID token claims %v", claims)
+	if claims["nonce"] != "no-1" || claims["aud"] != oidc.DefaultClientID || claims["iss"] != f.base || claims["aid"] != account ||
+		claims["uid"] != account || caller.UserID != account {
+		t.Errorf("ID token claims %v (the root identity: uid = aid)", claims)
+	}
+	if _, ok := claims["aliuid"]; ok {
+		t.Error("aliuid is a scope, not a claim: the ID token must not carry it")
+	}
+	if sub, _ := claims["sub"].(string); sub == "" || strings.Contains(sub, account) {
+		t.Errorf("sub %q is not opaque", sub)
 	}
 
 	// Discovery names this issuer and its endpoints.
@@ -161,6 +171,55 @@ func TestSignInIssuesAnIDTokenTheFunctionsAccept(t *testing.T) {
 	resp.Body.Close()
 	if meta["issuer"] != f.base || meta["token_endpoint"] != f.base+oidc.TokenPath {
 		t.Errorf("discovery %v", meta)
+	}
+}
+
+// A RAM user signs in with the Account UID and a name: the UID derived from
+// both is shown before signing in and is the ID token's uid; the name is
+// its upn, login_name and name.
+func TestRAMUserSignIn(t *testing.T) {
+	f := newFixture(t)
+	uid := oidc.RAMUserID(account, "alice")
+	if uid == account || len(uid) != 16 || uid != oidc.RAMUserID(account, "alice") || uid == oidc.RAMUserID("1000000000000001", "alice") {
+		t.Fatalf("RAMUserID = %q: want 16 digits, stable, distinct per account", uid)
+	}
+	form := f.authParams()
+	form.Set("account", account)
+	form.Set("ram_user", "alice")
+	form.Set("preview", "1")
+	resp, err := noRedirect.PostForm(f.base+oidc.AuthorizePath, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "UID "+uid) || !strings.Contains(string(page), `value="alice"`) {
+		t.Fatalf("Show UID: %d, page without the UID %s:\n%s", resp.StatusCode, uid, page)
+	}
+	form.Del("preview")
+	resp, err = noRedirect.PostForm(f.base+oidc.AuthorizePath, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	_, out := f.token(f.tokenForm(loc.Query().Get("code")))
+	v, err := auth.NewVerifier(context.Background(), f.p.VerifierConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := v.Verify(context.Background(), out["id_token"].(string))
+	if err != nil || caller != (auth.Caller{AccountID: account, UserID: uid, UserName: "alice", Principal: caller.Principal}) {
+		t.Fatalf("RAM user's ID token: %+v, %v", caller, err)
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(out["id_token"].(string), claims); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"upn", "login_name", "name"} {
+		if claims[c] != "alice" {
+			t.Errorf("claim %s = %v, want alice", c, claims[c])
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ func (s *Server) openConsole(ctx context.Context, cfg config.Config) (auth.Verif
 	issuer := "http://127.0.0.1:" + strconv.Itoa(cfg.Port)
 	secret := rand.Text() // a new one per run: only the console function knows it
 	owner := cfg.OwnerAccountID
-	s.oidc = oidc.New(s.signer, oidc.Options{Issuer: issuer, ClientSecret: secret, AccountClaim: cfg.JWT.AccountClaim,
+	s.oidc = oidc.New(s.signer, oidc.Options{Issuer: issuer, ClientSecret: secret, AccountClaim: cfg.JWT.AccountClaim, UserClaim: cfg.JWT.UserClaim,
 		Picks: func(ctx context.Context) []oidc.Pick { return s.picks(ctx, owner) }})
 	v, err := auth.NewVerifier(ctx, s.oidc.VerifierConfig())
 	if err != nil {
@@ -64,14 +64,20 @@ func (s *Server) mountConsole() {
 	s.mux.HandleFunc("/", s.invoke(fc.NewHandler(console.FCHandler(s.console))))
 }
 
-// picks are the sign-in page's quick picks: the owner, then the simulated
-// directory's accounts.
+// LocalRAMUser is the RAM user of the owner among the sign-in page's quick
+// picks: someone nobody granted access yet (NEW_USER_ACCESS, default None).
+const LocalRAMUser = "bob@owner.onaliyun.com"
+
+// picks are the sign-in page's quick picks: the owner, a RAM user of the
+// owner, then the simulated directory's accounts.
 func (s *Server) picks(ctx context.Context, owner string) []oidc.Pick {
-	out := []oidc.Pick{{AccountID: owner, Label: "Owner"}}
+	out := []oidc.Pick{{AccountID: owner, Label: "Owner"},
+		{AccountID: owner, RAMUser: LocalRAMUser, Label: "RAM user of the owner, no access until granted"}}
 	accounts, err := s.sim.ListAccounts(ctx)
 	if err != nil {
 		return out // no directory yet
 	}
+	var others []oidc.Pick
 	for _, a := range accounts {
 		if a.AccountID == owner {
 			out[0].Label = "Owner, management account"
@@ -81,9 +87,9 @@ func (s *Server) picks(ctx context.Context, owner string) []oidc.Pick {
 		if label == "" {
 			label = "Directory account"
 		}
-		out = append(out, oidc.Pick{AccountID: a.AccountID, Label: label})
+		others = append(others, oidc.Pick{AccountID: a.AccountID, Label: label})
 	}
-	// The owner first, then by Account UID.
-	slices.SortFunc(out[1:], func(a, b oidc.Pick) int { return strings.Compare(a.AccountID, b.AccountID) })
-	return out
+	// The owner's people first, then by Account UID.
+	slices.SortFunc(others, func(a, b oidc.Pick) int { return strings.Compare(a.AccountID, b.AccountID) })
+	return append(out, others...)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -8,9 +9,11 @@ import (
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/auth"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/local/localkey"
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
 
@@ -73,20 +76,31 @@ func (h helper) serve(r *http.Request) (any, error) {
 	return h(r.Context(), body)
 }
 
-type accountIn struct {
+// tokenIn is the body of /_local/token: a person of an account (UserId
+// defaults to AccountId, the account's root identity).
+type tokenIn struct {
 	AccountID string `json:"AccountId"`
+	UserID    string `json:"UserId"`
+	UserName  string
 }
 
 func mintToken(signer *localkey.Signer) helper {
 	return func(ctx context.Context, body []byte) (any, error) {
-		var in accountIn
+		var in tokenIn
 		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return nil, err
 		}
 		if err := validate.AccountID("AccountId", in.AccountID); err != nil {
 			return nil, err
 		}
-		tok, err := signer.Mint(in.AccountID, in.AccountID, time.Hour)
+		p := role.Person{AccountID: in.AccountID, UserID: cmp.Or(in.UserID, in.AccountID), UserName: in.UserName}
+		if !role.IsUserID(p.UserID) {
+			return nil, apperr.Invalid("UserId", "UserId %q is not a UID: it must be 1 to %d digits.", validate.Clip(p.UserID), role.MaxUserIDLen)
+		}
+		if !validate.IsFreeText(p.UserName, auth.MaxUserNameBytes) {
+			return nil, apperr.Invalid("UserName", "UserName must be at most %d bytes of text without control characters.", auth.MaxUserNameBytes)
+		}
+		tok, err := signer.MintPerson(p, localkey.Subject(p), time.Hour)
 		if err != nil {
 			return nil, apperr.Internal(fmt.Errorf("mint local token: %w", err))
 		}

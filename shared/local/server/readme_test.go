@@ -56,19 +56,23 @@ func TestReadmeWalkthroughRuns(t *testing.T) {
 	text := string(out)
 	for _, want := range []string{
 		`"Role": "Owner"`, // before step 1
-		`"ManagementAccountId": "1000000000000001"`, // step 1
-		`"Status": "Invited"`,                       // step 2
-		`"DelegatedAdministrator": {`,               // step 3
-		`"AddedCount": 2`,                           // step 4
-		`"Remark": "staging"`,                       // remark
-		`"DeletedCount": 1`,                         // delete
-		`"Code": "Forbidden.Role"`,                  // a member may not list
-		`"ActorRole": "System"`,                     // the directory event was applied
-		`"Checked":`,                                // reconciliation ran
-		`"WouldAddCount": 0`,                        // the policy's preview
-		`"AddedBy":"System"`,                        // enrolled by its event
-		`["directory-events","Enrolled","1"]`,       // audited with the policy version
-		`"Mirrored": 0`,                             // the handshake check ran
+		`"ManagementAccountId": "1000000000000001"`,             // step 1
+		`"Status": "Invited"`,                                   // step 2
+		`"DelegatedAdministrator": {`,                           // step 3
+		`"AddedCount": 2`,                                       // step 4
+		`"Remark": "staging"`,                                   // remark
+		`"DeletedCount": 1`,                                     // delete
+		`"Code": "Forbidden.Role"`,                              // a member may not list
+		`"ActorRole": "System"`,                                 // the directory event was applied
+		`"Checked":`,                                            // reconciliation ran
+		`"WouldAddCount": 0`,                                    // the policy's preview
+		`"AddedBy":"System"`,                                    // enrolled by its event
+		`["directory-events","Enrolled","1"]`,                   // audited with the policy version
+		`"Mirrored": 0`,                                         // the handshake check ran
+		`"Code": "Forbidden.AccessRole"`,                        // a RAM user without access is refused
+		`"AccessRole": "Operator"`,                              // then granted Operator
+		`{"AddedCount":1}`,                                      // and adds a member
+		`["add-members","alice@owner.onaliyun.com","Operator"]`, // audited as the person
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("README walk-through output lacks %s\n%s", want, text)

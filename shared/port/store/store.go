@@ -1,5 +1,6 @@
 // Package store is the persistence port: members of SASE, the audit trail,
-// processed-event keys and the directory generation. Its adapters are
+// processed-event keys, the directory generation, and the directory's
+// mirror, enrollment policy and access grants. Its adapters are
 // shared/adapter/tablestore (production) and shared/local/embedded (bbolt,
 // make run); shared/testkit/storetest holds the contract suite every adapter
 // must pass. Errors are *apperr.Error values (NotFound, Conflict,
@@ -133,11 +134,16 @@ type AuditEvent struct {
 	ActorAccountID string
 	ActorPrincipal string
 	ActorRole      string // a rolecheck role name, or "System"
-	Action         string // the function name, e.g. "add-members"
-	Target         string // e.g. an account UID or an invitation ID
-	Result         string // e.g. "Success", "Added", "Deleted"
-	RequestID      string
-	Detail         map[string]string // e.g. {"OldRemark": "...", "NewRemark": "..."}
+	// The person who made the change (docs/API.md "People"); empty in
+	// System records and in records written before people were known.
+	ActorUserID     string
+	ActorUserName   string
+	ActorAccessRole string
+	Action          string // the function name, e.g. "add-members"
+	Target          string // e.g. an account UID or an invitation ID
+	Result          string // e.g. "Success", "Added", "Deleted"
+	RequestID       string
+	Detail          map[string]string // e.g. {"OldRemark": "...", "NewRemark": "..."}
 }
 
 // Audit is the audit trail.
@@ -169,9 +175,9 @@ type ProcessedEvents interface {
 
 // Generations is the directory generation: a number that every change of
 // the directory or of its delegated administrator bumps (made by a function
-// or announced by an event), so that every warm instance of every function
-// can tell that its cached role answers are stale (docs/DESIGN.md
-// "Integrity").
+// or announced by an event), and every change of an access grant (Grants),
+// so that every warm instance of every function can tell that its cached
+// role and grant answers are stale (docs/DESIGN.md "Integrity").
 type Generations interface {
 	// Generation returns the current generation (0 before the first bump).
 	Generation(ctx context.Context) (int64, error)
@@ -187,6 +193,7 @@ type Store interface {
 	Generations
 	DirectoryMirror
 	Policies
+	Grants
 	Close() error
 }
 

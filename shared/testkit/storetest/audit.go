@@ -13,8 +13,11 @@ import (
 // auditID mimics audit.NewID: fixed-width, so byte order is time order.
 func auditID(i int) string { return fmt.Sprintf("%013d-%06d", base.UnixMilli()+int64(i), i) }
 
+// auditEvent is record i; the even ones name the person who made the
+// change, the odd ones do not (a System record, or one written before
+// people were known).
 func auditEvent(dir string, i int) store.AuditEvent {
-	return store.AuditEvent{
+	e := store.AuditEvent{
 		DirectoryID:    dir,
 		ID:             auditID(i),
 		Time:           base.Add(ms(i)),
@@ -27,6 +30,10 @@ func auditEvent(dir string, i int) store.AuditEvent {
 		RequestID:      fmt.Sprintf("req-%d", i),
 		Detail:         map[string]string{"OldRemark": fmt.Sprintf("old %d", i), "NewRemark": "新 ✓"},
 	}
+	if i%2 == 0 {
+		e.ActorUserID, e.ActorUserName, e.ActorAccessRole = fmt.Sprintf("2%015d", i), "alice@example.onaliyun.com", "Operator"
+	}
+	return e
 }
 
 func diffAudit(got, want store.AuditEvent) string {
@@ -37,6 +44,9 @@ func diffAudit(got, want store.AuditEvent) string {
 		{"ActorAccountID", got.ActorAccountID, want.ActorAccountID},
 		{"ActorPrincipal", got.ActorPrincipal, want.ActorPrincipal},
 		{"ActorRole", got.ActorRole, want.ActorRole},
+		{"ActorUserID", got.ActorUserID, want.ActorUserID},
+		{"ActorUserName", got.ActorUserName, want.ActorUserName},
+		{"ActorAccessRole", got.ActorAccessRole, want.ActorAccessRole},
 		{"Action", got.Action, want.Action},
 		{"Target", got.Target, want.Target},
 		{"Result", got.Result, want.Result},

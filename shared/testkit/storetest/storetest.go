@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MirrorVersion", testMirrorVersion},
 		{"MemberIDs", testMemberIDs},
 		{"Policy", testPolicy},
+		{"Grants", testGrants},
 		{"MemberState", testMemberState},
 	}
 	for _, tc := range tests {

@@ -3,7 +3,6 @@
 package audit
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -29,6 +28,20 @@ type Actor struct {
 	Principal string
 	Role      string
 	RequestID string
+	// The person (docs/API.md "People"); empty for the system.
+	UserID, UserName, AccessRole string
+}
+
+// record is the audit record of e made by a at the time at.
+func (a Actor) record(dirID string, e Entry, at time.Time) store.AuditEvent {
+	id := e.ID
+	if id == "" {
+		id = NewID(at)
+	}
+	return store.AuditEvent{DirectoryID: dirID, ID: id, Time: at,
+		ActorAccountID: a.AccountID, ActorPrincipal: a.Principal, ActorRole: a.Role,
+		ActorUserID: a.UserID, ActorUserName: a.UserName, ActorAccessRole: a.AccessRole, RequestID: a.RequestID,
+		Action: string(e.Action), Target: e.Target, Result: e.Result, Detail: e.Detail}
 }
 
 // NewID returns a unique ID that sorts by time: 13-digit Unix ms, a sequence
@@ -100,19 +113,7 @@ func (r *Recorder) Record(ctx context.Context, dirID string, actor Actor, entrie
 	now := r.Now().UTC()
 	evs := make([]store.AuditEvent, len(entries))
 	for i, e := range entries {
-		evs[i] = store.AuditEvent{
-			DirectoryID:    dirID,
-			ID:             cmp.Or(e.ID, NewID(now)),
-			Time:           now,
-			ActorAccountID: actor.AccountID,
-			ActorPrincipal: actor.Principal,
-			ActorRole:      actor.Role,
-			Action:         string(e.Action),
-			Target:         e.Target,
-			Result:         e.Result,
-			RequestID:      actor.RequestID,
-			Detail:         e.Detail,
-		}
+		evs[i] = actor.record(dirID, e, now)
 	}
 	err := r.Store.AppendAudit(ctx, evs)
 	if err == nil {
@@ -137,11 +138,16 @@ type Event struct {
 	ActorAccountID string `json:"ActorAccountId"`
 	ActorPrincipal string
 	ActorRole      string
-	Action         string
-	Target         string
-	Result         string
-	RequestID      string            `json:"RequestId"`
-	Detail         map[string]string `json:",omitempty"`
+	// The person who made the change; empty in System records and in
+	// records written before people were known.
+	ActorUserID     string `json:"ActorUserId"`
+	ActorUserName   string
+	ActorAccessRole string
+	Action          string
+	Target          string
+	Result          string
+	RequestID       string            `json:"RequestId"`
+	Detail          map[string]string `json:",omitempty"`
 }
 
 // ListInput is the query of list-audit-events.
@@ -198,8 +204,9 @@ func (l *Lister) List(ctx context.Context, dirID string, in ListInput) (ListOutp
 	out := ListOutput{Events: make([]Event, len(evs))}
 	for i, e := range evs {
 		out.Events[i] = Event{
-			Time: FormatTime(e.Time), ActorAccountID: e.ActorAccountID, ActorPrincipal: e.ActorPrincipal,
-			ActorRole: e.ActorRole, Action: e.Action, Target: e.Target, Result: e.Result,
+			Time: FormatTime(e.Time), ActorAccountID: e.ActorAccountID, ActorPrincipal: e.ActorPrincipal, ActorRole: e.ActorRole,
+			ActorUserID: e.ActorUserID, ActorUserName: e.ActorUserName, ActorAccessRole: e.ActorAccessRole,
+			Action: e.Action, Target: e.Target, Result: e.Result,
 			RequestID: e.RequestID, Detail: e.Detail,
 		}
 	}
@@ -225,12 +232,12 @@ func Itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // store.AuditOf), so no change is left without its record.
 func (r *Recorder) With(dirID string, actor Actor, entry func(before, after store.Member) Entry) store.AuditOf {
 	return func(before, after store.Member) store.AuditEvent {
-		e := entry(before, after)
-		now := r.Now().UTC()
-		return store.AuditEvent{
-			DirectoryID: dirID, ID: NewID(now), Time: now,
-			ActorAccountID: actor.AccountID, ActorPrincipal: actor.Principal, ActorRole: actor.Role,
-			Action: string(e.Action), Target: e.Target, Result: e.Result, RequestID: actor.RequestID, Detail: e.Detail,
-		}
+		return actor.record(dirID, entry(before, after), r.Now().UTC())
 	}
+}
+
+// Event is the record of one change by actor, now (a change whose store
+// call takes its record whole: the enrollment policy, a grant).
+func (r *Recorder) Event(dirID string, actor Actor, e Entry) store.AuditEvent {
+	return actor.record(dirID, e, r.Now().UTC())
 }

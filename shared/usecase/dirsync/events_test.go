@@ -11,6 +11,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/events"
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
+	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
@@ -645,7 +646,7 @@ func TestDestroyResourceDirectory(t *testing.T) {
 	if err != nil || s.Role != rolecheck.RoleOwner || s.Directory != nil {
 		t.Fatalf("after destroy the owner resolves to %+v, %v; want Owner without directory", s, err)
 	}
-	if _, err := roles.Authorize(e.ctx, owner, action.ListMembers); !apperr.IsCode(err, apperr.CodeNoDirectory) {
+	if _, err := roles.Authorize(e.ctx, role.Person{AccountID: owner, UserID: owner}, action.ListMembers); !apperr.IsCode(err, apperr.CodeNoDirectory) {
 		t.Fatalf("list-members after destroy: %v, want 404 %s", err, apperr.CodeNoDirectory)
 	}
 	trail := e.audit(dirsync.NoDirectoryID)

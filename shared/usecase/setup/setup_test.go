@@ -2,6 +2,7 @@ package setup_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -78,12 +79,15 @@ func (e *env) actions(dirID string) []string {
 
 func TestDescribeFollowsTheSteps(t *testing.T) {
 	e := newEnv(t)
-	ownerSub := setup.Subject{AccountID: owner, Role: role.Owner}
+	ownerSub := setup.Subject{AccountID: owner, Role: role.Owner, UserID: owner, Access: role.Administrator,
+		Allowed: []action.Action{action.DescribeSetup, action.EnableDirectory}}
 	out, err := e.svc.Describe(e.Ctx, ownerSub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Caller != (setup.Caller{AccountID: owner, Role: role.Owner}) || out.ResourceDirectory != nil ||
+	wantCaller := setup.Caller{AccountID: owner, Role: role.Owner, UserID: owner, AccessRole: role.Administrator,
+		AllowedActions: []action.Action{action.DescribeSetup, action.EnableDirectory}}
+	if !reflect.DeepEqual(out.Caller, wantCaller) || out.ResourceDirectory != nil ||
 		out.Status == nil || out.Steps != (setup.Steps{}) || out.DelegatedAdministrator != nil {
 		t.Fatalf("before step 1: %+v", out)
 	}
@@ -97,7 +101,7 @@ func TestDescribeFollowsTheSteps(t *testing.T) {
 	if _, err := e.Store.AddMembers(e.Ctx, d.ID, []store.Member{{DirectoryID: d.ID, AccountID: uid(2), AddTime: e.Now, Version: 1}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	maSub := setup.Subject{AccountID: owner, Role: role.Management, Directory: &d}
+	maSub := setup.Subject{AccountID: owner, Role: role.Management, Directory: &d, UserID: owner, Access: role.Administrator}
 	if out, err = e.svc.Describe(e.Ctx, maSub); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +120,17 @@ func TestDescribeFollowsTheSteps(t *testing.T) {
 	}
 	if out.Status != nil || out.ResourceDirectory == nil || out.Caller.Role != role.Member {
 		t.Fatalf("member: %+v", out)
+	}
+
+	// So does a person of the MA with access role None: who can grant.
+	none := maSub
+	none.UserID, none.UserName, none.Access, none.Allowed = "2000000000000009", "bob", role.NoAccess, []action.Action{action.DescribeSetup}
+	if out, err = e.svc.Describe(e.Ctx, none); err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != nil || out.ResourceDirectory == nil || out.ResourceDirectory.ManagementAccountID != owner ||
+		out.Caller.AccessRole != role.NoAccess || out.Caller.UserName != "bob" {
+		t.Fatalf("a person without access: %+v", out)
 	}
 }
 
