@@ -106,7 +106,7 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 		m.DirectoryID, m.Version = dirID, 1
 		return store.Member{}, m
 	})
-	rows, err := s.auditRows(evs)
+	rows, err := s.auditRows(ctx, evs)
 	if err != nil {
 		return err // a bad record: nothing was written
 	}
@@ -122,6 +122,7 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 	if err != nil {
 		if !retried {
 			// Nothing was applied.
+			s.abandonFeed(ctx, op, evs)
 			for _, i := range idx {
 				results[i].Status, results[i].Err = store.AddFailed, err
 			}

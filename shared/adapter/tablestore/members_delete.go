@@ -98,7 +98,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	intended := -int64(len(idx))
 	changes = append(changes, s.counterChange(dirID, intended+*pending, token))
 	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) { return results[idx[k]].Member, store.Member{} })
-	rows, err := s.auditRows(evs)
+	rows, err := s.auditRows(ctx, evs)
 	if err != nil {
 		return err // a bad record: nothing was written
 	}
@@ -117,6 +117,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	}
 	res, retried, err := s.batchWrite(ctx, op, changes)
 	if err != nil && !retried {
+		s.abandonFeed(ctx, op, evs)
 		fail(err)
 		return nil
 	}

@@ -187,6 +187,8 @@ type Store interface {
 	Generations
 	DirectoryMirror
 	Policies
+	Feed
+	Webhooks
 	Close() error
 }
 
