@@ -17,6 +17,7 @@ import (
 // webhook and every feed head — is one GetRange.
 
 const (
+	colOwner        = "owner_account_id"
 	colURL          = "url"
 	colDescription  = "description"
 	colTypes        = "types" // JSON array
@@ -52,7 +53,7 @@ func settingColumns(w store.Webhook, version int64) ([]column, error) {
 	if err != nil {
 		return nil, apperr.Internal(err)
 	}
-	return []column{{colURL, w.URL}, {colDescription, w.Description}, {colTypes, string(types)}, {colEnabled, w.Enabled},
+	return []column{{colOwner, w.Owner}, {colURL, w.URL}, {colDescription, w.Description}, {colTypes, string(types)}, {colEnabled, w.Enabled},
 		{colUpdateTime, timeMs(w.UpdateTime)}, {colSecret, w.Secret}, {colOldSecret, w.OldSecret},
 		{colOldExpires, timeMs(w.OldSecretExpires)}, {colVersion, version}}, nil
 }
@@ -70,7 +71,7 @@ func decodeWebhook(r *ots.Row) (store.Webhook, error) {
 	id, _ := kv[colWebhookID].(string)
 	c := &colReader{c: columnsOf(r.Columns)}
 	enabled, _ := c.c[colEnabled].(bool)
-	w := store.Webhook{DirectoryID: dir, ID: id, URL: c.str(colURL), Description: c.str(colDescription), Enabled: enabled,
+	w := store.Webhook{DirectoryID: dir, ID: id, Owner: c.str(colOwner), URL: c.str(colURL), Description: c.str(colDescription), Enabled: enabled,
 		CreateTime: msTime(c.int(colCreateTime)), UpdateTime: msTime(c.int(colUpdateTime)), Secret: c.str(colSecret),
 		OldSecret: c.str(colOldSecret), OldSecretExpires: msTime(c.int(colOldExpires)), Version: c.int(colVersion),
 		Delivery: store.Delivery{Cursor: c.int(colCursor), LastDeliveryTime: msTime(c.int(colLastDelivery)),

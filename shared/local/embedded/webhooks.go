@@ -18,6 +18,7 @@ import (
 var bucketWebhooks = []byte("webhooks")
 
 type webhookRec struct {
+	Owner            string             `json:"owner"`
 	URL              string             `json:"url"`
 	Description      string             `json:"desc,omitempty"`
 	Types            []store.ChangeType `json:"types"`
@@ -41,7 +42,7 @@ type webhookRec struct {
 
 func toRec(w store.Webhook) webhookRec {
 	d := w.Delivery
-	return webhookRec{URL: w.URL, Description: w.Description, Types: w.Types, Enabled: w.Enabled,
+	return webhookRec{Owner: w.Owner, URL: w.URL, Description: w.Description, Types: w.Types, Enabled: w.Enabled,
 		CreateTime: msOrZero(w.CreateTime), UpdateTime: msOrZero(w.UpdateTime), Secret: w.Secret, OldSecret: w.OldSecret,
 		OldSecretExpires: msOrZero(w.OldSecretExpires), Version: w.Version, Cursor: d.Cursor,
 		LastDelivery: msOrZero(d.LastDeliveryTime), LastStatus: d.LastStatus, LastError: d.LastError, Attempts: d.Attempts,
@@ -50,7 +51,7 @@ func toRec(w store.Webhook) webhookRec {
 }
 
 func (r webhookRec) webhook(dirID, id string) store.Webhook {
-	return store.Webhook{DirectoryID: dirID, ID: id, URL: r.URL, Description: r.Description, Types: r.Types,
+	return store.Webhook{DirectoryID: dirID, ID: id, Owner: r.Owner, URL: r.URL, Description: r.Description, Types: r.Types,
 		Enabled: r.Enabled, CreateTime: timeOrZero(r.CreateTime), UpdateTime: timeOrZero(r.UpdateTime), Secret: r.Secret,
 		OldSecret: r.OldSecret, OldSecretExpires: timeOrZero(r.OldSecretExpires), Version: r.Version,
 		Delivery: store.Delivery{Cursor: r.Cursor, LastDeliveryTime: timeOrZero(r.LastDelivery), LastStatus: r.LastStatus,

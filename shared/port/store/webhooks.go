@@ -16,6 +16,7 @@ const MaxWebhooks = 10
 type Webhook struct {
 	DirectoryID string
 	ID          string
+	Owner       string // the account that manages it: the MA's, or the DA's own
 	URL         string
 	Description string
 	Types       []ChangeType // the changes it receives; never empty
@@ -103,8 +104,8 @@ func CheckWebhookKey(dirID, id string) error {
 	if id == "" {
 		return apperr.Missing("WebhookId")
 	}
-	if len(id) > 64 {
-		return apperr.Invalid("WebhookId", "WebhookId must be at most 64 bytes.")
+	if len(id) > 64 || id[0] == '~' {
+		return apperr.Invalid("WebhookId", "WebhookId must be at most 64 bytes and not start with \"~\".")
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func hook(dir, id string) store.Webhook {
-	return store.Webhook{DirectoryID: dir, ID: id, URL: "https://hooks.example.com/" + id, Description: "d " + id,
+	return store.Webhook{DirectoryID: dir, ID: id, Owner: acct(0), URL: "https://hooks.example.com/" + id, Description: "d " + id,
 		Types: []store.ChangeType{store.MemberAdded, store.MemberRemoved}, Enabled: true, CreateTime: base, UpdateTime: base,
 		Secret: "sealed-" + id}
 }
@@ -35,7 +35,7 @@ func testWebhooks(t *testing.T, s store.Store) {
 	w := hook(dir, "wh-b")
 	w.Delivery.Cursor = 5 // where delivery starts
 	got := putHook(t, s, w, 0, hookRecord(dir, "put-webhook", 1))
-	if got.Version != 1 || got.Delivery.Cursor != 5 || got.URL != w.URL || !slices.Equal(got.Types, w.Types) || got.Secret != w.Secret {
+	if got.Version != 1 || got.Delivery.Cursor != 5 || got.URL != w.URL || got.Owner != acct(0) || !slices.Equal(got.Types, w.Types) || got.Secret != w.Secret {
 		t.Fatalf("created %+v", got)
 	}
 	_, err := s.PutWebhook(ctx, store.WebhookWrite{Webhook: w, Record: hookRecord(dir, "put-webhook", 2)})
