@@ -31,6 +31,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
+	"github.com/sase-multiaccount/backend/shared/usecase/follow"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
@@ -49,6 +50,8 @@ type App struct {
 	AuditLog    *audit.Lister
 	Policy      *enroll.Service
 	Recorder    *audit.Recorder
+	Follow      *follow.Service   // following membership (follow.go)
+	Deliverer   *follow.Deliverer // webhook delivery of this instance
 	HTTP        *httpapi.Server
 
 	closers []func() error
@@ -67,6 +70,9 @@ type Options struct {
 	// PageTokenKey is used when the configuration has none (outside FC).
 	PageTokenKey []byte
 	Now          func() time.Time
+	// AllowLoopbackWebhooks admits webhook URLs http://127.0.0.1:<port>
+	// (make run only, so a test can receive).
+	AllowLoopbackWebhooks bool
 }
 
 // LocalDirectory reports whether cfg names a directory only the local server
@@ -140,6 +146,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Mirror: a.Store, Audit: a.Recorder, Tokens: tokens, Log: a.Log, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}
 	a.Policy = &enroll.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Now: now}
+	if err := a.newFollow(tokens, key, opts, now); err != nil {
+		return nil, err
+	}
 	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, OnInvoke: a.Credentials.Observe,
 		AllowedOrigins: cfg.AllowedOrigins, Log: a.Log}
 	return a, nil

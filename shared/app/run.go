@@ -41,8 +41,12 @@ func RunTimer(fn endpoints.Scheduled) {
 	if err != nil {
 		exit(string(fn.Action), err)
 	}
-	if fn.Action == action.CheckHandshakes {
+	switch fn.Action {
+	case action.CheckHandshakes:
 		fc.Start(a.HandshakeHandler())
+		return
+	case action.DeliverWebhooks:
+		fc.Start(a.DeliverHandler())
 		return
 	}
 	fc.Start(a.ReconcileHandler())
@@ -63,7 +67,7 @@ func exit(name string, err error) {
 
 // UseCases are the use cases the HTTP handlers call.
 func (a *App) UseCases() endpoints.UseCases {
-	return endpoints.UseCases{Members: a.Members, Setup: a.Setup, AuditLog: a.AuditLog, Policy: a.Policy}
+	return endpoints.UseCases{Members: a.Members, Setup: a.Setup, AuditLog: a.AuditLog, Policy: a.Policy, Follow: a.Follow}
 }
 
 // HTTPHandler returns the FC3 handler of fn.

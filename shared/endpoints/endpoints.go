@@ -14,6 +14,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/httpapi"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
+	"github.com/sase-multiaccount/backend/shared/usecase/follow"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
@@ -43,6 +44,7 @@ type UseCases struct {
 	Setup    *setup.Service
 	AuditLog *audit.Lister
 	Policy   *enroll.Service
+	Follow   *follow.Service
 }
 
 // HTTP declares one HTTP function.
@@ -82,12 +84,13 @@ var HTTPFunctions = []HTTP{
 	RegisterDelegatedAdmin, DeregisterDelegatedAdmin,
 	ListCandidates, ListFolders, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
 	ListAuditEvents, GetEnrollmentPolicy, UpdateEnrollmentPolicy,
+	GetMember, ListMemberChanges, ListWebhooks, PutWebhook, DeleteWebhook, TestWebhook,
 }
 
 // All lists every function of the bundle: the HTTP functions, the console,
 // then the event and timer functions.
 func All() []Function {
-	out := make([]Function, 0, len(HTTPFunctions)+4)
+	out := make([]Function, 0, len(HTTPFunctions)+5)
 	for _, h := range HTTPFunctions {
 		out = append(out, Function{Action: h.Action, Trigger: HTTPTrigger})
 	}
@@ -95,5 +98,6 @@ func All() []Function {
 		Function{Action: Console.Action, Trigger: HTTPTrigger},
 		Function{Action: DirectoryEvents.Action, Trigger: EventBridge},
 		Function{Action: ReconcileMembers.Action, Trigger: Timer},
-		Function{Action: CheckHandshakes.Action, Trigger: Timer})
+		Function{Action: CheckHandshakes.Action, Trigger: Timer},
+		Function{Action: DeliverWebhooks.Action, Trigger: Timer})
 }

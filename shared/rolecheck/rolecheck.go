@@ -51,11 +51,18 @@ var Policy = func() map[action.Action]map[Role]Decision {
 		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow}
 	}
 	for _, a := range []action.Action{action.ListCandidates, action.ListFolders, action.AddMembers, action.ListMembers, action.UpdateMemberRemark, action.DeleteMembers, action.ListAuditEvents,
-		action.GetEnrollmentPolicy, action.UpdateEnrollmentPolicy} {
+		action.GetEnrollmentPolicy, action.UpdateEnrollmentPolicy,
+		action.GetMember, action.ListMemberChanges, action.ListWebhooks, action.PutWebhook, action.DeleteWebhook, action.TestWebhook} {
 		p[a] = map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow, RoleDelegated: Allow}
 	}
 	return p
 }()
+
+// AdministratorOnly are the actions only a person with the Administrator
+// access role may call (docs/API.md "People"; the webhooks of "Following
+// membership"), within what the account's role allows above. The access
+// roles are checked where the person's role is known.
+var AdministratorOnly = []action.Action{action.ListWebhooks, action.PutWebhook, action.DeleteWebhook, action.TestWebhook}
 
 // Actions lists every action of the policy table in a stable order.
 func Actions() []action.Action {

@@ -101,6 +101,7 @@ func Open(ctx context.Context, cfg config.Config, opts app.Options) (_ *Server, 
 	if err != nil {
 		return nil, err
 	}
+	opts.AllowLoopbackWebhooks = true // a receiver on the laptop: http://127.0.0.1:<port>
 	opts.Verifier = oidc.ByIssuer{Verifiers: map[string]auth.Verifier{s.oidc.Issuer(): cv}, Default: v}
 
 	a, err := app.New(ctx, cfg, opts)

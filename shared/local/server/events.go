@@ -36,6 +36,7 @@ func (s *Server) mountEvents() {
 		action.DirectoryEvents:  fc.NewHandler(s.app.EventHandler()),
 		action.ReconcileMembers: fc.NewHandler(s.app.ReconcileHandler()),
 		action.CheckHandshakes:  fc.NewHandler(s.app.HandshakeHandler()),
+		action.DeliverWebhooks:  fc.NewHandler(s.app.DeliverOnce),
 	} {
 		fn := s.invokeEvent(string(name), h)
 		s.mux.HandleFunc("/"+string(name), fn)
