@@ -69,7 +69,6 @@ func (a *App) RunDeliveries(ctx context.Context) {
 	a.Deliverer.Run(ctx, a.Config.Webhooks.PollInterval, time.Time{})
 }
 
-
 // DeliverOnce is deliver-webhooks as make run's POST /deliver-webhooks
 // runs it: one poll, then the deliveries it started.
 func (a *App) DeliverOnce(ctx context.Context, _ []byte) (DeliverSummary, error) {

@@ -38,7 +38,9 @@ var followCases = map[action.Action]matrixCase{
 		request: func(fixture) request { return request{Fn: "get-member", Query: map[string]string{"AccountId": saseID}} },
 		writes:  never,
 		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
-			var out struct{ Member struct{ AccountId, Remark string } }
+			var out struct {
+				Member struct{ AccountId, Remark string }
+			}
 			r.decode(t, &out)
 			if out.Member.AccountId != saseID || out.Member.Remark != "seeded" {
 				t.Errorf("get-member = %s", r.Body)
@@ -88,15 +90,19 @@ var followCases = map[action.Action]matrixCase{
 		},
 	},
 	action.DeleteWebhook: {
-		request: func(fixture) request { return request{Fn: "delete-webhook", Body: map[string]any{"WebhookId": matrixHook}} },
-		setup:   seedWebhook,
-		writes:  always,
-		verify:  func(t *testing.T, k *kit, role rolecheck.Role, r response) {},
+		request: func(fixture) request {
+			return request{Fn: "delete-webhook", Body: map[string]any{"WebhookId": matrixHook}}
+		},
+		setup:  seedWebhook,
+		writes: always,
+		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {},
 	},
 	action.TestWebhook: {
-		request: func(fixture) request { return request{Fn: "test-webhook", Body: map[string]any{"WebhookId": matrixHook}} },
-		setup:   seedWebhook,
-		writes:  always,
+		request: func(fixture) request {
+			return request{Fn: "test-webhook", Body: map[string]any{"WebhookId": matrixHook}}
+		},
+		setup:  seedWebhook,
+		writes: always,
 		verify: func(t *testing.T, k *kit, role rolecheck.Role, r response) {
 			var out struct {
 				StatusCode int
