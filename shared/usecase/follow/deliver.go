@@ -41,6 +41,7 @@ type Deliverer struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	working map[string]bool // webhooks this process has a worker for
+	enabled atomic.Int64    // enabled webhooks the last poll saw
 	stats   DeliveryStats
 }
 
@@ -72,7 +73,8 @@ func NewDeliverer(s *Service) *Deliverer {
 func (d *Deliverer) Stats() *DeliveryStats { return &d.stats }
 
 // Run polls every interval until ctx ends or until stop (zero: until ctx
-// ends), then waits for its workers.
+// ends; a session with a stop also ends when no webhook is enabled), then
+// waits for its workers.
 func (d *Deliverer) Run(ctx context.Context, interval time.Duration, stop time.Time) {
 	defer d.wg.Wait()
 	t := time.NewTicker(interval)
@@ -81,8 +83,8 @@ func (d *Deliverer) Run(ctx context.Context, interval time.Duration, stop time.T
 		if _, err := d.Poll(ctx); err != nil && ctx.Err() == nil {
 			d.Service.Log.Warn().Err(err).Msg("deliver-webhooks: poll failed; trying again")
 		}
-		if !stop.IsZero() && !d.Service.Now().Add(interval).Before(stop) {
-			return
+		if !stop.IsZero() && (!d.Service.Now().Add(interval).Before(stop) || d.enabled.Load() == 0) {
+			return // a session ends early when no webhook is enabled: nothing to wait for
 		}
 		select {
 		case <-ctx.Done():
@@ -102,8 +104,11 @@ func (d *Deliverer) Poll(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("deliver webhooks: %w", err)
 	}
 	now := d.Service.Now()
-	started := 0
+	started, enabled := 0, 0
 	for _, w := range hooks {
+		if w.Enabled {
+			enabled++
+		}
 		if !d.due(w, heads[w.DirectoryID], now) || !d.claim(w) {
 			continue
 		}
@@ -115,6 +120,7 @@ func (d *Deliverer) Poll(ctx context.Context) (int, error) {
 			d.work(ctx, w)
 		}()
 	}
+	d.enabled.Store(int64(enabled))
 	return started, nil
 }
 

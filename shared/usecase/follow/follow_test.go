@@ -468,3 +468,22 @@ func TestTestWebhook(t *testing.T) {
 	_, err = w.svc.TestWebhook(w.Ctx, w.scope(ma), IDInput{WebhookID: "wh-none"})
 	wantCode(t, "an unknown webhook", err, apperr.CodeWebhookNotFound)
 }
+
+// A cloud session (Run with a stop) ends at once when no webhook is
+// enabled, and delivers while one is.
+func TestSessionEndsWithoutEnabledWebhooks(t *testing.T) {
+	w := newWorld(t)
+	d := NewDeliverer(w.svc)
+	d.Run(t.Context(), time.Millisecond, w.Now.Add(time.Hour)) // the clock stands still: only "none enabled" ends it
+	if n := d.Stats().Polls.Load(); n != 1 {
+		t.Errorf("%d polls without webhooks, want 1", n)
+	}
+	w.put(w.scope(ma), PutInput{URL: "https://h.example.com/s"})
+	w.add(1)
+	ctx, cancel := context.WithCancel(t.Context())
+	w.rx.handle("https://h.example.com/s", func(received) (int, error) { cancel(); return 200, nil })
+	d.Run(ctx, time.Millisecond, w.Now.Add(time.Hour)) // until the receiver got the change
+	if got := w.rx.ids("https://h.example.com/s"); len(got) != 1 {
+		t.Errorf("delivered %v during the session", got)
+	}
+}
