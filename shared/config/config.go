@@ -96,7 +96,7 @@ var Vars = []Var[Config]{
 	{Name: "TABLESTORE_INSTANCE", Doc: "Tablestore instance; required with `STORE=tablestore`.",
 		Set: func(c *Config, v string) error { c.Tablestore.Instance = v; return nil }},
 	{Name: "TABLESTORE_TABLE_PREFIX", Default: "sase_",
-		Doc: "Table names: `<prefix>members` (+ index `<prefix>members_by_time`), `<prefix>counters`, `<prefix>audit`, `<prefix>audit_by_target`, `<prefix>processed_events`, `<prefix>directory_mirror`. Create them with `go run ./scripts/create-tables`.",
+		Doc: "Table names: `<prefix>members` (+ index `<prefix>members_by_time`), `<prefix>counters`, `<prefix>audit`, `<prefix>audit_by_target`, `<prefix>processed_events`, `<prefix>directory_mirror`, `<prefix>webhooks`, `<prefix>member_changes`. Create them with `go run ./scripts/create-tables`.",
 		Set: func(c *Config, v string) error { c.Tablestore.TablePrefix = v; return nil }},
 	{Name: "JWT_ISSUER", Unset: "local key", Doc: "Accepted token issuer (`iss`). Required in FC; unset locally means the local signing key.",
 		Set: func(c *Config, v string) error { c.JWT.Issuer = v; return nil }},

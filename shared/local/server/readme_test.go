@@ -69,6 +69,9 @@ func TestReadmeWalkthroughRuns(t *testing.T) {
 		`"AddedBy":"System"`,                        // enrolled by its event
 		`["directory-events","Enrolled","1"]`,       // audited with the policy version
 		`"Mirrored": 0`,                             // the handshake check ran
+		`"AccountName":"web-prod"`,                  // get-member
+		`["MemberAdded",`,                           // the change feed
+		"InvalidParameter.Url",                      // a private webhook URL
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("README walk-through output lacks %s\n%s", want, text)
