@@ -89,7 +89,6 @@ type world struct {
 	svc *Service
 	rx  *receivers
 	dir directory.Directory
-	n   int
 }
 
 func newWorld(t *testing.T) *world {
