@@ -27,6 +27,11 @@
 //	                        "f|<folder>" or "~marks"); name, folder_id STRING
 //	                        (a folder's parent), join_time, sync_time,
 //	                        handshake_time INTEGER: the directory mirror
+//	sase_member_changes     PK (directory_id STRING, seq STRING, 20 digits): the
+//	                        membership change feed, TTL 31 days (feed.go)
+//	sase_webhooks           PK (directory_id STRING, webhook_id STRING):
+//	                        webhooks and their progress, and the feed counter
+//	                        row "~feed" (webhooks.go)
 //
 // Remote calls per operation (counted by the tests at the fake):
 //
@@ -48,6 +53,12 @@
 //	                                 record exists
 //	ReleaseEvent                     1 write
 //	ReadMirror, MemberIDs            1 GetRange (ceil(rows/5000) requests)
+//	an audited membership change     +1 write per batch (UpdateRow: its feed
+//	                                 positions), 49 changes per batch
+//	ListChanges                      1 read (GetRange); +1 write to fill a
+//	                                 settled hole
+//	AllWebhooks, ListWebhooks        1 read (GetRange)
+//	Acquire/AdvanceWebhook           1 write (conditional UpdateRow)
 //	ReplaceMirror                    ReadMirror + ceil(changed/200) writes + 1
 //	Put/DeleteMirror*, marks         ceil(n/200) writes; MirrorMarks 1 GetRow
 package tablestore
