@@ -307,6 +307,10 @@ func functionEnv(env map[string]string) map[string]any {
 		"NEW_USER_ACCESS":         get("NEW_USER_ACCESS", "None"),
 		"PAGE_TOKEN_KEY":          env["PAGE_TOKEN_KEY"],
 		"LOG_LEVEL":               get("LOG_LEVEL", "info"),
+		"WEBHOOK_POLL_INTERVAL":   get("WEBHOOK_POLL_INTERVAL", "1s"),
+		"WEBHOOK_SESSION":         get("WEBHOOK_SESSION", "59s"),
+		"WEBHOOK_RETRY_SCHEDULE":  get("WEBHOOK_RETRY_SCHEDULE", "5s,30s,2m,10m,1h"),
+		"WEBHOOK_DISABLE_AFTER":   get("WEBHOOK_DISABLE_AFTER", "24h"),
 	}
 }
 
@@ -738,7 +742,7 @@ func TestROSTemplate(t *testing.T) {
 			check("Role", "<FunctionRole.Arn>")
 			check("EnvironmentVariables", wantEnv)
 		}
-		if !isConsole(f.Name) && !slices.Equal(slices.Sorted(slices.Values(fr.DependsOn)), []string{"AuditByTargetTable", "AuditTable", "CountersTable", "DirectoryMirrorTable", "MembersTable", "ProcessedEventsTable"}) {
+		if !isConsole(f.Name) && !slices.Equal(slices.Sorted(slices.Values(fr.DependsOn)), []string{"AuditByTargetTable", "AuditTable", "CountersTable", "DirectoryMirrorTable", "MemberChangesTable", "MembersTable", "ProcessedEventsTable", "WebhooksTable"}) {
 			t.Errorf("%s: DependsOn %v, want the tables", fr.Name, fr.DependsOn)
 		}
 		if _, ok := p["LogConfig"]; ok {

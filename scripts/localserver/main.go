@@ -57,6 +57,12 @@ func run() error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go srv.RunHandshakeChecks(ctx)
+	delivering := make(chan struct{})
+	go func() {
+		defer close(delivering)
+		srv.App().RunDeliveries(ctx) // webhooks: the loop deliver-webhooks' timer runs in the cloud
+	}()
+	defer func() { stop(); <-delivering }() // the loop ends before the store closes
 	select {
 	case err := <-errc:
 		return err

@@ -31,6 +31,19 @@ const (
 	RevokeAccess             Action = "revoke-access"
 )
 
+// Following membership (docs/API.md "Following membership").
+const (
+	GetMember         Action = "get-member"
+	ListMemberChanges Action = "list-member-changes"
+	ListWebhooks      Action = "list-webhooks"
+	PutWebhook        Action = "put-webhook"
+	DeleteWebhook     Action = "delete-webhook"
+	TestWebhook       Action = "test-webhook"
+	// DeliverWebhooks is the timer function that delivers the feed to the
+	// webhooks; it acts as the System role.
+	DeliverWebhooks Action = "deliver-webhooks"
+)
+
 // The event and timer functions: they act as the System role.
 const (
 	DirectoryEvents  Action = "directory-events"

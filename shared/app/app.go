@@ -32,6 +32,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/usecase/access"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
+	"github.com/sase-multiaccount/backend/shared/usecase/follow"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
@@ -51,6 +52,8 @@ type App struct {
 	Policy      *enroll.Service
 	Access      *access.Service
 	Recorder    *audit.Recorder
+	Follow      *follow.Service   // following membership (follow.go)
+	Deliverer   *follow.Deliverer // webhook delivery of this instance
 	HTTP        *httpapi.Server
 
 	closers []func() error
@@ -69,6 +72,9 @@ type Options struct {
 	// PageTokenKey is used when the configuration has none (outside FC).
 	PageTokenKey []byte
 	Now          func() time.Time
+	// AllowLoopbackWebhooks admits webhook URLs http://127.0.0.1:<port>
+	// (make run only, so a test can receive).
+	AllowLoopbackWebhooks bool
 }
 
 // LocalDirectory reports whether cfg names a directory only the local server
@@ -145,6 +151,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.Policy = &enroll.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Now: now}
 	a.Access = &access.Service{Store: a.Store, Directory: a.Directory, Audit: a.Recorder, Tokens: tokens, Now: now,
 		Permanent: a.Roles.Permanent, Changed: a.Roles.Invalidate}
+	if err := a.newFollow(tokens, key, opts, now); err != nil {
+		return nil, err
+	}
 	a.HTTP = &httpapi.Server{Verifier: verifier, Roles: a.Roles, OnInvoke: a.Credentials.Observe,
 		AllowedOrigins: cfg.AllowedOrigins, Log: a.Log}
 	return a, nil

@@ -42,6 +42,12 @@ var designMatrix = func() map[action.Action]map[rolecheck.Role]rolecheck.Decisio
 		action.ListAccess:               {nd, ok, ok, no, no},
 		action.GrantAccess:              {nd, ok, ok, no, no},
 		action.RevokeAccess:             {nd, ok, ok, no, no},
+		action.GetMember:                {nd, ok, ok, no, no},
+		action.ListMemberChanges:        {nd, ok, ok, no, no},
+		action.ListWebhooks:             {nd, ok, ok, no, no},
+		action.PutWebhook:               {nd, ok, ok, no, no},
+		action.DeleteWebhook:            {nd, ok, ok, no, no},
+		action.TestWebhook:              {nd, ok, ok, no, no},
 	}
 	out := map[action.Action]map[rolecheck.Role]rolecheck.Decision{}
 	for a, r := range rows {
@@ -77,6 +83,12 @@ var designAccess = map[action.Action]role.Access{
 	action.ListAccess:               role.Administrator,
 	action.GrantAccess:              role.Administrator,
 	action.RevokeAccess:             role.Administrator,
+	action.GetMember:                role.Viewer,
+	action.ListMemberChanges:        role.Viewer,
+	action.ListWebhooks:             role.Administrator,
+	action.PutWebhook:               role.Administrator,
+	action.DeleteWebhook:            role.Administrator,
+	action.TestWebhook:              role.Administrator,
 }
 
 // callerRoles are the roles a caller can have; RoleSystem never calls.
@@ -134,8 +146,8 @@ func TestEveryPolicyActionIsOneEndpoint(t *testing.T) {
 			t.Errorf("policy action %s has no HTTP function", a)
 		}
 	}
-	if len(seen) != 19 {
-		t.Errorf("%d HTTP functions, API.md lists 19", len(seen))
+	if len(seen) != 25 {
+		t.Errorf("%d HTTP functions, API.md lists 25", len(seen))
 	}
 }
 
@@ -147,6 +159,9 @@ type matrixCase struct {
 	// owner before step 1; for the MA it is an idempotent read).
 	writes func(role rolecheck.Role) bool
 	verify func(t *testing.T, k *kit, role rolecheck.Role, r response)
+	// setup, when set, adds what the request needs to the standard
+	// fixture (matrix_follow_test.go).
+	setup func(k *kit, fx fixture)
 }
 
 func always(rolecheck.Role) bool { return true }
@@ -466,7 +481,7 @@ const (
 var matrixPeople = []string{rootPerson, string(role.Administrator), string(role.Operator), string(role.Viewer), string(role.NoAccess)}
 
 // matrixKit is the fresh deployment of one cell, with the person's access.
-func matrixKit(t *testing.T, rd bool, who string) (*kit, fixture) {
+func matrixKit(t *testing.T, rd bool, who string, mc matrixCase) (*kit, fixture) {
 	opts := []kitOption{withMaxDelegated(2)}
 	if !rd {
 		switch role.Access(who) {
@@ -481,6 +496,9 @@ func matrixKit(t *testing.T, rd bool, who string) (*kit, fixture) {
 		return k, fixture{}
 	}
 	fx := k.standard()
+	if mc.setup != nil {
+		mc.setup(k, fx)
+	}
 	// revoke-access's target, a person of the DA.
 	k.seedGrant(fx.dir.ID, daID, revokeTarget, role.Viewer)
 	if who != rootPerson && who != string(role.NoAccess) {
@@ -537,7 +555,7 @@ func TestRoleMatrix(t *testing.T) {
 				for _, who := range matrixPeople {
 					t.Run(string(act)+"/"+ph.name+"/"+string(r)+"/"+who, func(t *testing.T) {
 						t.Parallel()
-						k, fx := matrixKit(t, ph.rd, who)
+						k, fx := matrixKit(t, ph.rd, who, mc)
 						rq := mc.request(fx)
 						rq.As = roleAccount[r]
 						if who != rootPerson {

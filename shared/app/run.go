@@ -7,6 +7,7 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
+	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/endpoints"
 	"github.com/sase-multiaccount/backend/shared/httpapi"
@@ -41,6 +42,10 @@ func RunTimer(fn endpoints.Scheduled) {
 	if err != nil {
 		exit(fn.Name(), err)
 	}
+	if fn.Action == action.DeliverWebhooks {
+		fc.Start(a.DeliverHandler()) // a delivery session, not a run over the directory
+		return
+	}
 	fc.Start(a.TimerHandler(fn))
 }
 
@@ -59,7 +64,8 @@ func exit(name string, err error) {
 
 // UseCases are the use cases the HTTP handlers call.
 func (a *App) UseCases() endpoints.UseCases {
-	return endpoints.UseCases{Members: a.Members, Setup: a.Setup, AuditLog: a.AuditLog, Policy: a.Policy, Access: a.Access}
+	return endpoints.UseCases{Members: a.Members, Setup: a.Setup, AuditLog: a.AuditLog, Policy: a.Policy,
+		Access: a.Access, Follow: a.Follow}
 }
 
 // HTTPHandler returns the FC3 handler of fn.

@@ -116,3 +116,12 @@ func MissingParameter(name string) Code { return Code("MissingParameter." + name
 // InvalidParameter is the code for a request parameter with a bad value:
 // InvalidParameter.<name>.
 func InvalidParameter(name string) Code { return Code("InvalidParameter." + name) }
+
+// Codes of following membership (docs/API.md "Following membership").
+const (
+	CodeWebhookNotFound Code = "EntityNotExists.Webhook"
+	CodeWebhookLimit    Code = "LimitExceeded.Webhook" // at most store.MaxWebhooks per directory
+	// CodeWebhookBusy: another deliverer holds the webhook's lease, or its
+	// settings changed under a deliverer. Internal: no client sees it.
+	CodeWebhookBusy Code = "Conflict.WebhookBusy"
+)

@@ -45,6 +45,7 @@ type Config struct {
 	// HandshakeCheckInterval is how often the local server runs
 	// check-handshakes (0: never on its own).
 	HandshakeCheckInterval time.Duration
+	Webhooks               Webhooks
 	PageTokenKey           []byte // nil outside FC when unset: see app.Options.PageTokenKey
 	LogLevel               string
 	SimMaxAccounts         int
@@ -53,6 +54,14 @@ type Config struct {
 	// refusals (RD codes; see directory.EnableRefusals / InviteRefusals).
 	SimOwnerConditions  []string
 	SimTargetConditions map[string]string
+}
+
+// Webhooks are the settings of webhook delivery (docs/DESIGN.md §13).
+type Webhooks struct {
+	PollInterval time.Duration   // how often the delivery loop polls
+	Session      time.Duration   // how long one deliver-webhooks invocation polls
+	Retry        []time.Duration // the backoff after each failed attempt; the last repeats
+	DisableAfter time.Duration   // failing this long disables a webhook
 }
 
 // Tablestore settings.
@@ -93,7 +102,7 @@ var Vars = []Var[Config]{
 	{Name: "TABLESTORE_INSTANCE", Doc: "Tablestore instance; required with `STORE=tablestore`.",
 		Set: func(c *Config, v string) error { c.Tablestore.Instance = v; return nil }},
 	{Name: "TABLESTORE_TABLE_PREFIX", Default: "sase_",
-		Doc: "Table names: `<prefix>members` (+ index `<prefix>members_by_time`), `<prefix>counters`, `<prefix>audit`, `<prefix>audit_by_target`, `<prefix>processed_events`, `<prefix>directory_mirror`. Create them with `go run ./scripts/create-tables`.",
+		Doc: "Table names: `<prefix>members` (+ index `<prefix>members_by_time`), `<prefix>counters`, `<prefix>audit`, `<prefix>audit_by_target`, `<prefix>processed_events`, `<prefix>directory_mirror`, `<prefix>webhooks`, `<prefix>member_changes`. Create them with `go run ./scripts/create-tables`.",
 		Set: func(c *Config, v string) error { c.Tablestore.TablePrefix = v; return nil }},
 	{Name: "JWT_ISSUER", Unset: "local key", Doc: "Accepted token issuer (`iss`). Required in FC; unset locally means the local signing key.",
 		Set: func(c *Config, v string) error { c.JWT.Issuer = v; return nil }},
@@ -128,6 +137,18 @@ var Vars = []Var[Config]{
 	{Name: "HANDSHAKE_CHECK_INTERVAL", Default: "1m",
 		Doc: "`make run`: how often the local server runs `check-handshakes` (`0` disables; `POST /check-handshakes` runs it at once). In the cloud its timer's cron sets it (`s.yaml` `handshakeCron`, template `HandshakeCron`).",
 		Set: func(c *Config, v string) (err error) { c.HandshakeCheckInterval, err = duration(v); return err }},
+	{Name: "WEBHOOK_POLL_INTERVAL", Default: "1s",
+		Doc: "How often webhook delivery reads the webhooks and the feed head (one store read): all the time under `make run`, during each `deliver-webhooks` session in the cloud.",
+		Set: func(c *Config, v string) (err error) { c.Webhooks.PollInterval, err = above(v, 0); return err }},
+	{Name: "WEBHOOK_SESSION", Default: "59s",
+		Doc: "Cloud: how long one `deliver-webhooks` invocation keeps polling (its timer starts one a minute, `s.yaml` `deliveryCron`); `0` polls once per invocation (deliveries within a minute, no instance time in between). At most 5m.",
+		Set: func(c *Config, v string) (err error) { c.Webhooks.Session, err = upTo(v, 5*time.Minute); return err }},
+	{Name: "WEBHOOK_RETRY_SCHEDULE", Default: "5s,30s,2m,10m,1h",
+		Doc: "Waits after each failed webhook delivery attempt, comma-separated; the last repeats.",
+		Set: func(c *Config, v string) (err error) { c.Webhooks.Retry, err = durations(v); return err }},
+	{Name: "WEBHOOK_DISABLE_AFTER", Default: "24h",
+		Doc: "A webhook that keeps failing this long is disabled (and audited) until it is enabled again.",
+		Set: func(c *Config, v string) (err error) { c.Webhooks.DisableAfter, err = above(v, 0); return err }},
 	{Name: "PAGE_TOKEN_KEY", Unset: "random, kept in `DATA_DIR` (`make run`); required in FC",
 		Doc: "Key that signs `NextToken` values: a random secret of at least 32 characters shared by all functions.",
 		Set: setPageTokenKey},
@@ -251,6 +272,40 @@ func duration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q must be a duration such as 60s, 1m or 0", s)
 	}
 	return d, nil
+}
+
+// above is a duration greater than min.
+func above(s string, min time.Duration) (time.Duration, error) {
+	d, err := duration(s)
+	if err == nil && d <= min {
+		err = fmt.Errorf("%q must be longer than %s", s, min)
+	}
+	return d, err
+}
+
+// upTo is a duration of at most max.
+func upTo(s string, max time.Duration) (time.Duration, error) {
+	d, err := duration(s)
+	if err == nil && d > max {
+		err = fmt.Errorf("%q must be at most %s", s, max)
+	}
+	return d, err
+}
+
+// durations parses a comma-separated list of positive durations.
+func durations(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, p := range list(s) {
+		d, err := above(p, 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%q must list at least one duration", s)
+	}
+	return out, nil
 }
 
 // list splits a comma-separated value, dropping blanks (nil when empty).

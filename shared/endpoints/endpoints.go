@@ -18,6 +18,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 	"github.com/sase-multiaccount/backend/shared/usecase/enroll"
+	"github.com/sase-multiaccount/backend/shared/usecase/follow"
 	"github.com/sase-multiaccount/backend/shared/usecase/member"
 	"github.com/sase-multiaccount/backend/shared/usecase/setup"
 )
@@ -48,6 +49,7 @@ type UseCases struct {
 	AuditLog *audit.Lister
 	Policy   *enroll.Service
 	Access   *access.Service
+	Follow   *follow.Service
 }
 
 // HTTP declares one HTTP function.
@@ -111,12 +113,13 @@ var HTTPFunctions = []HTTP{
 	ListCandidates, ListFolders, AddMembers, ListMembers, UpdateMemberRemark, DeleteMembers,
 	ListAuditEvents, GetEnrollmentPolicy, UpdateEnrollmentPolicy,
 	ListAccess, GrantAccess, RevokeAccess,
+	GetMember, ListMemberChanges, ListWebhooks, PutWebhook, DeleteWebhook, TestWebhook,
 }
 
 // All lists every function of the bundle: the HTTP functions, the console,
 // then the event and timer functions.
 func All() []Function {
-	out := make([]Function, 0, len(HTTPFunctions)+2+len(Timers))
+	out := make([]Function, 0, len(HTTPFunctions)+3+len(Timers))
 	for _, h := range HTTPFunctions {
 		out = append(out, Function{Action: h.Action, Trigger: HTTPTrigger})
 	}
@@ -126,5 +129,5 @@ func All() []Function {
 	for _, s := range Timers {
 		out = append(out, Function{Action: s.Action, Trigger: Timer})
 	}
-	return out
+	return append(out, Function{Action: DeliverWebhooks.Action, Trigger: Timer})
 }

@@ -218,8 +218,8 @@ func TestGrantsAreCachedPerGeneration(t *testing.T) {
 
 func TestAllowedFollowsThePolicy(t *testing.T) {
 	got := Allowed(RoleDelegated, role.Viewer)
-	want := []action.Action{action.DescribeSetup, action.GetEnrollmentPolicy, action.ListAuditEvents, action.ListCandidates,
-		action.ListFolders, action.ListMembers}
+	want := []action.Action{action.DescribeSetup, action.GetEnrollmentPolicy, action.GetMember, action.ListAuditEvents,
+		action.ListCandidates, action.ListFolders, action.ListMemberChanges, action.ListMembers}
 	if strings.Join(strs(got), ",") != strings.Join(strs(want), ",") {
 		t.Errorf("Allowed(DA, Viewer) = %v, want %v", got, want)
 	}

@@ -72,6 +72,9 @@ var Policy = func() map[action.Action]Rule {
 		action.AddMembers: role.Operator, action.UpdateMemberRemark: role.Operator, action.DeleteMembers: role.Operator,
 		action.UpdateEnrollmentPolicy: role.Administrator,
 		action.ListAccess:             role.Administrator, action.GrantAccess: role.Administrator, action.RevokeAccess: role.Administrator,
+		action.GetMember: role.Viewer, action.ListMemberChanges: role.Viewer,
+		action.ListWebhooks: role.Administrator, action.PutWebhook: role.Administrator,
+		action.DeleteWebhook: role.Administrator, action.TestWebhook: role.Administrator,
 	}
 	for a, least := range maAndDA {
 		p[a] = Rule{Access: least, Roles: map[Role]Decision{RoleOwner: NoDirectory, RoleManagement: Allow, RoleDelegated: Allow}}

@@ -48,19 +48,20 @@ func TestRequestsPerOperation(t *testing.T) {
 		run  func() error
 		want string // requests by action, sorted
 	}{
-		// A member change travels with its audit row and its timeline
-		// row: 66 changes per BatchWriteRow, after one BatchGetRow per
-		// 100 rows that reads them.
+		// A member change travels with its audit row, its timeline row
+		// and its feed row: 49 changes per BatchWriteRow, each batch after
+		// one UpdateRow that takes its feed positions, and one BatchGetRow
+		// per 100 rows that reads them.
 		{"add 100 members", func() error { _, err := s.AddMembers(ctx, dir, members(1, 100), rec); return err },
-			"1 BatchGetRow, 2 BatchWriteRow"},
+			"1 BatchGetRow, 3 BatchWriteRow, 3 UpdateRow"},
 		{"add 1,000 members", func() error { _, err := s.AddMembers(ctx, dir, members(101, 1000), rec); return err },
-			"10 BatchGetRow, 16 BatchWriteRow"},
+			"10 BatchGetRow, 21 BatchWriteRow, 21 UpdateRow"},
 		{"remark", func() error { _, _, err := s.UpdateRemark(ctx, dir, acct(5), "r", 0, t0, rec); return err },
-			"1 BatchWriteRow, 1 GetRow"},
+			"1 BatchWriteRow, 1 GetRow, 1 UpdateRow"},
 		{"rename", func() error { _, err := s.RenameMember(ctx, dir, acct(500), "renamed", at, rec); return err },
 			"1 BatchWriteRow, 1 GetRow"},
 		{"delete 100 members", func() error { _, err := s.DeleteMembers(ctx, dir, ids(1, 100), rec); return err },
-			"1 BatchGetRow, 2 BatchWriteRow"},
+			"1 BatchGetRow, 3 BatchWriteRow, 3 UpdateRow"},
 		{"timeline page", func() error { _, _, err := s.ListAuditByTarget(ctx, dir, acct(5), 20, ""); return err },
 			"1 GetRange"},
 		{"member state", func() error { _, _, err := s.MemberState(ctx, dir); return err }, "1 GetRow"},

@@ -129,8 +129,8 @@ func (s *Store) DeleteGrant(ctx context.Context, dirID, accountID, userID string
 // writeGrant sends a grant change with its audit rows and the generation's
 // increment, settles the audit rows, and names a failed condition.
 func (s *Store) writeGrant(ctx context.Context, op, dirID, accountID, userID string, expectVersion int64, ch ots.RowChange, record store.AuditEvent) error {
-	evs := []*store.AuditEvent{&record}
-	rows, err := s.auditRows(evs)
+	evs := []*auditRec{plainRecord(record)}
+	rows, err := s.auditRows(ctx, evs)
 	if err != nil {
 		return err
 	}

@@ -15,9 +15,9 @@ import (
 const memberRows = batchRows - 1
 
 // auditedRows per BatchWriteRow when each member change carries its audit
-// record: three rows per change (member, audit, the target's timeline),
-// plus the counter.
-const auditedRows = (batchRows - 1) / 3
+// record: four rows per change (member, audit, the target's timeline, the
+// feed entry), plus the counter.
+const auditedRows = (batchRows - 1) / 4
 
 // maxCAS bounds the read-check-write rounds of UpdateRemark and
 // RenameMember under concurrent changes of the same member.
@@ -63,7 +63,7 @@ func (s *Store) UpdateRemark(ctx context.Context, dirID, accountID, remark strin
 	}
 	token := newID()
 	var prev store.Member // the row read before the last attempted write
-	var lastAudit []*store.AuditEvent
+	var lastAudit []*auditRec
 	for attempt := range maxCAS {
 		cur, curOp, found, err := s.readMember(ctx, op, dirID, accountID)
 		if err != nil {
@@ -131,7 +131,7 @@ func (s *Store) RenameMember(ctx context.Context, dirID, accountID, name string,
 	asOf = truncMs(asOf)
 	token := newID()
 	var lastChanged bool
-	var lastAudit []*store.AuditEvent
+	var lastAudit []*auditRec
 	for attempt := range maxCAS {
 		m, curOp, found, err := s.readMember(ctx, op, dirID, accountID)
 		if err != nil {
@@ -315,9 +315,9 @@ func not(b []bool) []bool {
 // or the outcome of a resent call is unknown; the caller reads the row
 // again (the record of this attempt is kept in *last and settled by the
 // caller once it knows).
-func (s *Store) writeAudited(ctx context.Context, op string, ch *ots.UpdateRowChange, audit store.AuditOf, before, after store.Member, last *[]*store.AuditEvent) (done bool, err error) {
+func (s *Store) writeAudited(ctx context.Context, op string, ch *ots.UpdateRowChange, audit store.AuditOf, before, after store.Member, last *[]*auditRec) (done bool, err error) {
 	evs := auditEvents(audit, 1, func(int) (store.Member, store.Member) { return before, after })
-	rows, err := s.auditRows(evs)
+	rows, err := s.auditRows(ctx, evs)
 	if err != nil {
 		return false, err
 	}
@@ -331,6 +331,7 @@ func (s *Store) writeAudited(ctx context.Context, op string, ch *ots.UpdateRowCh
 	res, retried, err := s.batchWrite(ctx, op, changes)
 	switch {
 	case err != nil && !retried:
+		s.abandonFeed(ctx, op, evs)
 		return false, err
 	case err != nil:
 		return false, nil // unknown: the next read tells (op_id)

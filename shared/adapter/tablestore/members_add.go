@@ -96,7 +96,7 @@ func allFailed(idx []int, failed func(i int) (bool, error)) error {
 func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, idx []int, token string, pending *int64, results []store.AddResult, audit store.AuditOf) error {
 	const op = "AddMembers"
 	intended := int64(len(idx))
-	changes, evs, err := s.addBatch(dirID, ms, idx, intended+*pending, token, audit)
+	changes, evs, err := s.addBatch(ctx, dirID, ms, idx, intended+*pending, token, audit)
 	if err != nil {
 		return err // a bad record: nothing was written
 	}
@@ -111,6 +111,7 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 	if err != nil {
 		if !retried {
 			// Nothing was applied.
+			s.abandonFeed(ctx, op, evs)
 			for _, i := range idx {
 				results[i].Status, results[i].Err = store.AddFailed, err
 			}
@@ -154,7 +155,7 @@ func (s *Store) addChunk(ctx context.Context, dirID string, ms []store.Member, i
 // addBatch is the BatchWriteRow of one chunk: a PutRow with
 // EXPECT_NOT_EXIST per member, the counter row moved by count, then the
 // audit records (evs, one per member).
-func (s *Store) addBatch(dirID string, ms []store.Member, idx []int, count int64, token string, audit store.AuditOf) ([]ots.RowChange, []*store.AuditEvent, error) {
+func (s *Store) addBatch(ctx context.Context, dirID string, ms []store.Member, idx []int, count int64, token string, audit store.AuditOf) ([]ots.RowChange, []*auditRec, error) {
 	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
 	for _, i := range idx {
 		changes = append(changes, s.memberPut(dirID, ms[i], token))
@@ -165,7 +166,7 @@ func (s *Store) addBatch(dirID string, ms []store.Member, idx []int, count int64
 		m.DirectoryID, m.Version = dirID, 1
 		return store.Member{}, m
 	})
-	rows, err := s.auditRows(evs)
+	rows, err := s.auditRows(ctx, evs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -90,7 +90,7 @@ func (s *Store) DeleteMembers(ctx context.Context, dirID string, accountIDs []st
 func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token string, pending *int64, results []store.DeleteResult, audit store.AuditOf) error {
 	const op = "DeleteMembers"
 	intended := -int64(len(idx))
-	changes, evs, err := s.deleteBatch(dirID, idx, results, intended+*pending, token, audit)
+	changes, evs, err := s.deleteBatch(ctx, dirID, idx, results, intended+*pending, token, audit)
 	if err != nil {
 		return err // a bad record: nothing was written
 	}
@@ -101,6 +101,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 	}
 	res, retried, err := s.batchWrite(ctx, op, changes)
 	if err != nil && !retried {
+		s.abandonFeed(ctx, op, evs)
 		fail(err)
 		return nil
 	}
@@ -154,7 +155,7 @@ func (s *Store) deleteChunk(ctx context.Context, dirID string, idx []int, token 
 // deleteBatch is the BatchWriteRow of one chunk: a DeleteRow with
 // EXPECT_EXIST per member, the counter row moved by count, then the audit
 // records (evs, one per member).
-func (s *Store) deleteBatch(dirID string, idx []int, results []store.DeleteResult, count int64, token string, audit store.AuditOf) ([]ots.RowChange, []*store.AuditEvent, error) {
+func (s *Store) deleteBatch(ctx context.Context, dirID string, idx []int, results []store.DeleteResult, count int64, token string, audit store.AuditOf) ([]ots.RowChange, []*auditRec, error) {
 	changes := make([]ots.RowChange, 0, 2*len(idx)+1)
 	for _, i := range idx {
 		ch := &ots.DeleteRowChange{TableName: s.cfg.MembersTable, PrimaryKey: memberPK(dirID, results[i].AccountID)}
@@ -163,7 +164,7 @@ func (s *Store) deleteBatch(dirID string, idx []int, results []store.DeleteResul
 	}
 	changes = append(changes, s.counterChange(dirID, count, token))
 	evs := auditEvents(audit, len(idx), func(k int) (store.Member, store.Member) { return results[idx[k]].Member, store.Member{} })
-	rows, err := s.auditRows(evs)
+	rows, err := s.auditRows(ctx, evs)
 	if err != nil {
 		return nil, nil, err
 	}

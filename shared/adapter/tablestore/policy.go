@@ -79,8 +79,8 @@ func (s *Store) PutPolicy(ctx context.Context, dirID string, p store.EnrollmentP
 		ch.SetCondition(ots.RowExistenceExpectation_EXPECT_EXIST)
 		ch.SetColumnCondition(versionIs(expectVersion))
 	}
-	evs := []*store.AuditEvent{&record}
-	rows, err := s.auditRows(evs)
+	evs := []*auditRec{plainRecord(record)}
+	rows, err := s.auditRows(ctx, evs)
 	if err != nil {
 		return store.EnrollmentPolicy{}, err
 	}

@@ -47,6 +47,8 @@ func (cfg Config) specs() []tableSpec {
 		{name: cfg.TargetTable, pk: []string{colDir, colTargetEvent}, ttl: -1},
 		{name: cfg.EventsTable, pk: []string{colEventKey}, ttl: int(cfg.EventsTTL / time.Second)},
 		{name: cfg.MirrorTable, pk: []string{colDir, colItem}, ttl: -1},
+		{name: cfg.WebhooksTable, pk: []string{colDir, colWebhookID}, ttl: -1},
+		{name: cfg.ChangesTable, pk: []string{colDir, colSeq}, ttl: int(feedKeep / time.Second)},
 	}
 }
 

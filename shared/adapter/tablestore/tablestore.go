@@ -53,6 +53,15 @@ type Config struct {
 	TargetTable   string // default <prefix>audit_by_target
 	EventsTable   string // default <prefix>processed_events
 	MirrorTable   string // default <prefix>directory_mirror
+	WebhooksTable string // default <prefix>webhooks
+	ChangesTable  string // default <prefix>member_changes
+
+	// FeedSettle is how old the row after a hole in the change feed must
+	// be before a reader fills the hole (feed.go): longer than a write
+	// can take. Default 10 s.
+	FeedSettle time.Duration
+	// Now is the clock of FeedSettle; default time.Now.
+	Now func() time.Time
 
 	// Credentials are the function role's rotating STS credentials; every
 	// request is signed with the current ones (no client rebuild).
@@ -98,6 +107,7 @@ const (
 	DefaultCountersTable = DefaultTablePrefix + "counters"
 	DefaultAuditTable    = DefaultTablePrefix + "audit"
 	DefaultEventsTTL     = 7 * 24 * time.Hour
+	DefaultFeedSettle    = 10 * time.Second
 )
 
 // validTableName reports whether name is a Tablestore table or index name:
@@ -130,6 +140,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	def(&cfg.TargetTable, cfg.TablePrefix+"audit_by_target")
 	def(&cfg.EventsTable, cfg.TablePrefix+"processed_events")
 	def(&cfg.MirrorTable, cfg.TablePrefix+"directory_mirror")
+	def(&cfg.WebhooksTable, cfg.TablePrefix+"webhooks")
+	def(&cfg.ChangesTable, cfg.TablePrefix+"member_changes")
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	defD := func(p *time.Duration, v time.Duration) {
 		if *p <= 0 {
 			*p = v
@@ -141,6 +156,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	defD(&cfg.ConnectTimeout, 2*time.Second)
 	defD(&cfg.RequestTimeout, 5*time.Second)
 	defD(&cfg.EventsTTL, DefaultEventsTTL)
+	defD(&cfg.FeedSettle, DefaultFeedSettle)
 	// The SDK draws its jitter with rand.Int63n(interval_ms - 1).
 	cfg.RetryInterval = max(cfg.RetryInterval, 2*time.Millisecond)
 	cfg.MaxRetryInterval = max(cfg.MaxRetryInterval, cfg.RetryInterval)
@@ -169,7 +185,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		{"members table", cfg.MembersTable}, {"members index", cfg.MembersIndex},
 		{"counters table", cfg.CountersTable}, {"audit table", cfg.AuditTable},
 		{"audit by target table", cfg.TargetTable}, {"events table", cfg.EventsTable},
-		{"mirror table", cfg.MirrorTable},
+		{"mirror table", cfg.MirrorTable}, {"webhooks table", cfg.WebhooksTable}, {"member changes table", cfg.ChangesTable},
 	} {
 		if !validTableName(n.name) {
 			return cfg, fmt.Errorf("tablestore: %s name %q is not a valid table name", n.what, n.name)

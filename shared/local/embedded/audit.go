@@ -122,7 +122,13 @@ func record(tx *bolt.Tx, audit store.AuditOf, before, after store.Member) error 
 	if err := store.CheckAuditEvents([]store.AuditEvent{ev}); err != nil {
 		return err
 	}
-	return putAudit(tx, ev)
+	if err := putAudit(tx, ev); err != nil {
+		return err
+	}
+	if t, m := store.ChangeOf(before, after); t != "" {
+		return putChange(tx, ev, t, m) // the feed entry, in the same transaction (feed.go)
+	}
+	return nil
 }
 
 // ListAudit implements store.Audit: a backwards cursor walk from before.

@@ -101,6 +101,7 @@ func Open(ctx context.Context, cfg config.Config, opts app.Options) (_ *Server, 
 	if err != nil {
 		return nil, err
 	}
+	opts.AllowLoopbackWebhooks = true // a receiver on the laptop: http://127.0.0.1:<port>
 	opts.Verifier = oidc.ByIssuer{Verifiers: map[string]auth.Verifier{s.oidc.Issuer(): cv}, Default: v}
 
 	a, err := app.New(ctx, cfg, opts)
@@ -109,6 +110,10 @@ func Open(ctx context.Context, cfg config.Config, opts app.Options) (_ *Server, 
 	}
 	s.closers = append(s.closers, a.Close)
 	s.app = a
+	// One process at a time holds the store (the bbolt file is locked), so
+	// a restarted make run takes over the webhook leases of the process
+	// it replaces at once, instead of waiting for them to expire.
+	a.Deliverer.Owner = "make-run"
 	if rdEndpoint != "" {
 		a.Log.Info().Str("rd_endpoint", rdEndpoint).Msg("directory: simulation behind the RD wire protocol, through alibaba-cloud-sdk-go")
 	}

@@ -33,7 +33,8 @@ const maxEventBody = 256 << 10
 // such event first drops the App's cached roles and account list, as the
 // directory-events function does in a real deployment.
 func (s *Server) mountEvents() {
-	handlers := map[action.Action]fc.Handler{action.DirectoryEvents: fc.NewHandler(s.app.EventHandler())}
+	handlers := map[action.Action]fc.Handler{action.DirectoryEvents: fc.NewHandler(s.app.EventHandler()),
+		action.DeliverWebhooks: fc.NewHandler(s.app.DeliverOnce)}
 	for _, fn := range endpoints.Timers {
 		handlers[fn.Action] = fc.NewHandler(s.app.TimerHandler(fn))
 	}

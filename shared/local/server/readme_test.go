@@ -73,6 +73,9 @@ func TestReadmeWalkthroughRuns(t *testing.T) {
 		`"AccessRole": "Operator"`,                              // then granted Operator
 		`{"AddedCount":1}`,                                      // and adds a member
 		`["add-members","alice@owner.onaliyun.com","Operator"]`, // audited as the person
+		`"AccountName":"web-prod"`,                              // get-member
+		`["MemberAdded",`,                                       // the change feed
+		"InvalidParameter.Url",                                  // a private webhook URL
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("README walk-through output lacks %s\n%s", want, text)

@@ -194,6 +194,8 @@ type Store interface {
 	DirectoryMirror
 	Policies
 	Grants
+	Feed
+	Webhooks
 	Close() error
 }
 

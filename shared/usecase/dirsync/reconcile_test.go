@@ -465,13 +465,14 @@ func TestReconcileCostOnTablestore(t *testing.T) {
 		t.Fatalf("counts %+v, %v", got, err)
 	}
 	c := fake.Counts()
-	// Each change is written with its audit record in one BatchWriteRow:
-	// the deletes of 100 + 50 members take 3 batches (99 members with their
-	// records and the counter fit one batch), each rename one batch after
-	// its GetRow.
+	// Each change is written with its audit record and its feed entry in
+	// one BatchWriteRow, after one UpdateRow that takes the batch's feed
+	// positions: the deletes of 100 + 50 members take 3 + 2 batches (49
+	// members with their records, entries and the counter fit one batch);
+	// each rename (no feed entry) one batch after its GetRow.
 	// The mirror takes the 170 changed accounts in one more BatchWriteRow,
 	// and the sync mark one UpdateRow.
-	want := map[string]int{"GetRange": 10 + 3, "BatchGetRow": 2, "BatchWriteRow": 3 + 20 + 1, "GetRow": 20, "UpdateRow": 1}
+	want := map[string]int{"GetRange": 10 + 3, "BatchGetRow": 2, "BatchWriteRow": 5 + 20 + 1, "GetRow": 20, "UpdateRow": 5 + 1}
 	for action, w := range want {
 		if c[action] != w {
 			t.Fatalf("with 150 removals and 20 renames: Tablestore calls %v, want %v", c, want)

@@ -67,4 +67,9 @@ export const ERRORS_ZH = {
 
   // Sign-in (the console function's token exchange)
   'OAuth.*': '登录服务拒绝了本次登录。请重新登录。',
+
+  // Following membership: webhooks
+  'EntityNotExists.Webhook': '没有该 Webhook，或它属于其他账号。',
+  'LimitExceeded.Webhook': '每个资源目录最多 10 个 Webhook。请先删除不再使用的 Webhook。',
+  'Conflict.WebhookBusy': '该 Webhook 正在投递中，请几秒后重试。',
 };

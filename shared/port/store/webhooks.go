@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/sase-multiaccount/backend/shared/apperr"
+)
+
+// MaxWebhooks is the most webhooks a directory may have.
+const MaxWebhooks = 10
+
+// Webhook is one receiver of a directory's membership changes, with its
+// delivery progress: a webhook is an outbox reader whose position in the
+// feed is one small row (docs/DESIGN.md §13).
+type Webhook struct {
+	DirectoryID string
+	ID          string
+	Owner       string // the account that manages it: the MA's, or the DA's own
+	URL         string
+	Description string
+	Types       []ChangeType // the changes it receives; never empty
+	Enabled     bool
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	// Secrets are stored as the use case hands them (sealed); the store
+	// never reads them. OldSecret signs too until OldSecretExpires.
+	Secret           string
+	OldSecret        string
+	OldSecretExpires time.Time
+	Version          int64 // 1 after create, +1 on every change of the fields above
+	Delivery         Delivery
+}
+
+// Delivery is a webhook's progress through the feed.
+type Delivery struct {
+	Cursor           int64 // the last feed position handled (delivered, or not for this webhook)
+	LastDeliveryTime time.Time
+	LastStatus       string // the receiver's HTTP status, or Timeout, AddressRefused, Failed
+	LastError        string
+	Attempts         int       // failed attempts at the change after Cursor
+	NextAttempt      time.Time // no attempt before it (backoff)
+	FailingSince     time.Time // the first failure of the current streak; zero when healthy
+	// The lease: one deliverer at a time per webhook, so deliveries keep
+	// the feed's order.
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// WebhookWrite is a change of a webhook's settings by a person
+// (put-webhook, delete-webhook), with its audit record.
+type WebhookWrite struct {
+	Webhook Webhook // the settings; on create also Delivery.Cursor (where delivery starts)
+	// ExpectVersion 0 creates (the ID must be new); otherwise the stored
+	// version must equal it (else apperr Conflict Conflict.Version).
+	ExpectVersion int64
+	// ClearFailure resets Attempts, NextAttempt and FailingSince (a
+	// webhook enabled again resumes at once, from its Cursor).
+	ClearFailure bool
+	Record       AuditEvent
+}
+
+// Advance is a deliverer's update of a webhook's progress. It applies only
+// while Owner holds the lease and the settings are still at Version (else
+// apperr Conflict: someone else delivers, or the settings changed).
+type Advance struct {
+	Owner    string
+	Version  int64
+	Delivery Delivery // the new progress (its lease fields included)
+	// Disable turns the webhook off (failing for too long) with Record,
+	// in the same unit; the settings' Version moves.
+	Disable bool
+	Record  *AuditEvent
+}
+
+// Webhooks keeps the webhooks and their progress.
+type Webhooks interface {
+	// ListWebhooks returns the directory's webhooks by ID: one read.
+	ListWebhooks(ctx context.Context, dirID string) ([]Webhook, error)
+	// AllWebhooks returns every directory's webhooks and the head of each
+	// directory's feed (FeedHead) that has one: one read, the delivery
+	// loop's poll.
+	AllWebhooks(ctx context.Context) (hooks []Webhook, heads map[string]int64, err error)
+	// PutWebhook creates or changes one webhook's settings (never its
+	// progress, but ClearFailure) with its audit record, in one unit, and
+	// returns it as stored.
+	PutWebhook(ctx context.Context, w WebhookWrite) (Webhook, error)
+	// DeleteWebhook removes a webhook with its audit record (apperr
+	// NotFound EntityNotExists.Webhook when absent).
+	DeleteWebhook(ctx context.Context, dirID, id string, record AuditEvent) error
+	// AcquireWebhook takes the webhook's lease for owner until until, if
+	// it is free at now (or owner's already) and the progress is still at
+	// cursor; else apperr Conflict.
+	AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, now, until time.Time) error
+	// AdvanceWebhook records progress (see Advance).
+	AdvanceWebhook(ctx context.Context, dirID, id string, a Advance) error
+}
+
+// CheckWebhookKey validates a webhook key.
+func CheckWebhookKey(dirID, id string) error {
+	if err := CheckDir(dirID); err != nil {
+		return err
+	}
+	if id == "" {
+		return apperr.Missing("WebhookId")
+	}
+	if len(id) > 64 || id[0] == '~' {
+		return apperr.Invalid("WebhookId", "WebhookId must be at most 64 bytes and not start with \"~\".")
+	}
+	return nil
+}
+
+// WebhookNotFound is the NotFound error of a missing webhook.
+func WebhookNotFound(dirID, id string) error {
+	return apperr.NotFound(apperr.CodeWebhookNotFound, "Webhook %s does not exist in directory %s.", id, dirID)
+}
+
+// WebhookConflict is the Conflict of a stale webhook version.
+func WebhookConflict(id string, want, got int64) error {
+	return apperr.Conflict(apperr.CodeVersionConflict,
+		"Webhook %s is at version %d, not %d: it was changed meanwhile. Read it again and retry.", id, got, want)
+}
+
+// LeaseConflict is the Conflict of a lease held elsewhere or lost.
+func LeaseConflict(id string) error {
+	return apperr.Conflict(apperr.CodeWebhookBusy, "Webhook %s is being delivered elsewhere, or changed meanwhile.", id)
+}
