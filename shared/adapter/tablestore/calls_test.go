@@ -59,7 +59,7 @@ func TestRequestsPerOperation(t *testing.T) {
 		{"remark", func() error { _, _, err := s.UpdateRemark(ctx, dir, acct(5), "r", 0, t0, rec); return err },
 			"1 BatchWriteRow, 1 GetRow, 1 UpdateRow"},
 		{"rename", func() error { _, err := s.RenameMember(ctx, dir, acct(500), "renamed", at, rec); return err },
-			"1 BatchWriteRow, 1 GetRow"},
+			"1 BatchWriteRow, 1 GetRow, 1 UpdateRow"},
 		{"delete 100 members", func() error { _, err := s.DeleteMembers(ctx, dir, ids(1, 100), rec); return err },
 			"1 BatchGetRow, 3 BatchWriteRow, 3 UpdateRow"},
 		{"timeline page", func() error { _, _, err := s.ListAuditByTarget(ctx, dir, acct(5), 20, ""); return err },

@@ -16,16 +16,21 @@ const (
 	MemberAdded         ChangeType = "MemberAdded"
 	MemberRemoved       ChangeType = "MemberRemoved"
 	MemberRemarkUpdated ChangeType = "MemberRemarkUpdated"
+	// MemberRenamed is internal: the feed keeps renames so that an
+	// instance's copy of the member list (keyword search) can follow every
+	// write to a member row, but list-member-changes and webhooks do not
+	// show them (they are not in ChangeTypes).
+	MemberRenamed ChangeType = "MemberRenamed"
 )
 
-// ChangeTypes lists them in the order docs/API.md gives.
+// ChangeTypes lists the public ones in the order docs/API.md gives.
 var ChangeTypes = []ChangeType{MemberAdded, MemberRemoved, MemberRemarkUpdated}
 
-// ChangeOf is the membership change an audited member write makes, from
-// the row before and after it (as AuditOf sees them): an add (no row
-// before), a removal (no row after), a remark update; "" for any other
-// write (a rename), which the feed does not carry. m is the row after the
-// change, or before it for a removal.
+// ChangeOf is the change an audited member write makes, from the row
+// before and after it (as AuditOf sees them): an add (no row before), a
+// removal (no row after), a remark update, a rename; "" for a write that
+// changes neither. m is the row after the change, or before it for a
+// removal.
 func ChangeOf(before, after Member) (t ChangeType, m Member) {
 	switch {
 	case before.AccountID == "" && after.AccountID != "":
@@ -34,6 +39,8 @@ func ChangeOf(before, after Member) (t ChangeType, m Member) {
 		return MemberRemoved, before
 	case before.AccountID != "" && before.Remark != after.Remark:
 		return MemberRemarkUpdated, after
+	case before.AccountID != "" && before.AccountName != after.AccountName:
+		return MemberRenamed, after
 	}
 	return "", Member{}
 }

@@ -3,6 +3,7 @@ package follow
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sase-multiaccount/backend/shared/apperr"
 	"github.com/sase-multiaccount/backend/shared/port/store"
@@ -104,7 +105,7 @@ func (s *Service) ListChanges(ctx context.Context, sc Scope, in ChangesInput) (C
 	if err != nil {
 		return ChangesOutput{}, fmt.Errorf("list member changes: %w", err)
 	}
-	out := ChangesOutput{Changes: make([]Change, len(chs)), HasMore: more,
+	out := ChangesOutput{Changes: make([]Change, 0, len(chs)), HasMore: more,
 		NextCursor: s.Tokens.Encode(binding, feedPosition{Seq: next})}
 	var paths map[string]string
 	if len(chs) > 0 {
@@ -112,8 +113,10 @@ func (s *Service) ListChanges(ctx context.Context, sc Scope, in ChangesInput) (C
 			s.Log.Warn().Err(err).Str("directory_id", dirID).Msg("list-member-changes: folder paths left out")
 		}
 	}
-	for i, c := range chs {
-		out.Changes[i] = view(c, paths[c.Member.AccountID])
+	for _, c := range chs {
+		if slices.Contains(store.ChangeTypes, c.Type) { // renames are internal (store.MemberRenamed)
+			out.Changes = append(out.Changes, view(c, paths[c.Member.AccountID]))
+		}
 	}
 	return out, nil
 }
