@@ -19,7 +19,7 @@ func TestRoleViews(t *testing.T) {
 
 	ids := seedDirectory(t, s, 2, delegate)
 	// The delegated administrator: Setup read-only, and the member tabs.
-	do(t, ctx, signInFromButton(delegate), view("members"), count(".tabs a", 4),
+	do(t, ctx, signInFromButton(delegate), view("members"), count(".tabs a", 5), visible("#tab-access"),
 		click("#tab-setup"), view("setup"), hasText("main", "Steps 1 to 3 are done by the management account"),
 		count("#enable, #invite, #set-da, #remove-da", 0), signOut())
 

@@ -1,7 +1,8 @@
 // Auto-enrollment: the enrollment policy (get-/update-enrollment-policy).
 // The form edits a copy of the policy; Preview asks for a dry run, Save
 // stores it at the version that was loaded (409 Conflict.Version when
-// someone else saved meanwhile). Every answer carries the preview.
+// someone else saved meanwhile). Every answer carries the preview. A
+// person whose AllowedActions lacks update-enrollment-policy reads it only.
 import { h, replace, timeEl, uid } from './dom.js';
 import { S } from './strings.js';
 import { call } from './api.js';
@@ -9,7 +10,7 @@ import { announce, busy, errorBox } from './ui.js';
 
 const MODES = ['Off', 'AllAccounts', 'Folders'];
 
-export async function renderPolicy(el) {
+export async function renderPolicy(el, ctx) {
   replace(el, h('section', { 'data-view': 'policy' }, h('h1', { text: S.policyTitle }), h('p', { class: 'muted', text: S.loading })));
   let policy;
   let folders;
@@ -19,10 +20,10 @@ export async function renderPolicy(el) {
       call('list-folders').then((r) => r.Folders || []),
     ]);
   } catch (err) {
-    replace(el, h('section', { 'data-view': 'policy' }, h('h1', { text: S.policyTitle }), errorBox(err, () => renderPolicy(el))));
+    replace(el, h('section', { 'data-view': 'policy' }, h('h1', { text: S.policyTitle }), errorBox(err, () => renderPolicy(el, ctx))));
     return;
   }
-  draw(el, policy, folders);
+  draw(el, policy, folders, ctx);
 }
 
 function summary(p) {
@@ -32,16 +33,17 @@ function summary(p) {
     p.UpdateTime ? h('div', {}, h('dt', { text: S.policyUpdated }), h('dd', {}, timeEl(p.UpdateTime), ' ', h('span', { class: 'mono', text: p.UpdatedBy }))) : null);
 }
 
-function exclusionRow(list, e = { AccountId: '', Reason: '' }) {
+function exclusionRow(list, editable, e = { AccountId: '', Reason: '' }) {
   const idIn = h('input', { type: 'text', class: 'excl-id mono', inputmode: 'numeric', autocomplete: 'off', value: e.AccountId, placeholder: '1234567890123456', 'aria-label': S.accountUid });
   const reasonIn = h('input', { type: 'text', class: 'excl-reason', value: e.Reason, maxlength: 256, 'aria-label': S.exclusionReason, placeholder: S.exclusionReason });
   const row = h('li', { class: 'exclusion' }, idIn, ' ', reasonIn, ' ',
-    h('button', { type: 'button', class: 'link danger', text: S.remove, on: { click: () => row.remove() } }));
+    editable ? h('button', { type: 'button', class: 'link danger', text: S.remove, on: { click: () => row.remove() } }) : null);
   list.append(row);
   return idIn;
 }
 
-function draw(el, policy, folders) {
+function draw(el, policy, folders, ctx) {
+  const editable = ctx.can('update-enrollment-policy');
   const modeName = uid('mode');
   const radios = MODES.map((m) => h('label', { class: 'radio' },
     h('input', { type: 'radio', name: modeName, id: `policy-mode-${m}`, value: m, checked: policy.Mode === m, on: { change: sync } }),
@@ -54,7 +56,7 @@ function draw(el, policy, folders) {
     h('ul', { class: 'plain' }, folderBoxes),
     h('label', { class: 'radio' }, subfolders, S.includeSubfolders));
   const exclusions = h('ul', { id: 'policy-exclusions', class: 'plain' });
-  for (const e of policy.ExcludedAccounts || []) exclusionRow(exclusions, e);
+  for (const e of policy.ExcludedAccounts || []) exclusionRow(exclusions, editable, e);
   const apply = h('input', { type: 'checkbox', id: 'policy-apply' });
   const result = h('div', { id: 'policy-result' });
   const previewBtn = h('button', { type: 'button', id: 'policy-preview', text: S.preview });
@@ -83,7 +85,7 @@ function draw(el, policy, folders) {
         res = await call('update-enrollment-policy', { body: body(dryRun) });
       } catch (err) {
         const reload = err.code === 'Conflict.Version'
-          ? h('p', {}, S.policyConflict, ' ', h('button', { type: 'button', id: 'policy-reload', text: S.reload, on: { click: () => renderPolicy(el) } }))
+          ? h('p', {}, S.policyConflict, ' ', h('button', { type: 'button', id: 'policy-reload', text: S.reload, on: { click: () => renderPolicy(el, ctx) } }))
           : null;
         replace(result, errorBox(err), reload);
         return;
@@ -103,13 +105,15 @@ function draw(el, policy, folders) {
     h('h1', { text: S.policyTitle }),
     h('p', { class: 'hint', text: S.policyLead }),
     summary(policy),
-    h('form', { class: 'form', id: 'policy-form', on: { submit: (e) => e.preventDefault() } },
+    editable ? null : h('p', { class: 'notice', id: 'policy-read-only', text: S.policyReadOnly }),
+    // Read-only: the same form, its controls disabled, without its buttons.
+    h('form', { class: 'form', id: 'policy-form', on: { submit: (e) => e.preventDefault() } }, h('fieldset', { class: 'bare', disabled: !editable },
       h('fieldset', { class: 'radio' }, h('legend', { text: S.policyMode }), radios),
       folderSet,
       h('fieldset', {}, h('legend', { text: S.exclusions }), h('p', { class: 'hint', text: S.exclusionsHint }), exclusions,
-        h('button', { type: 'button', id: 'policy-add-exclusion', text: S.addExclusion, on: { click: () => exclusionRow(exclusions).focus() } })),
-      h('label', { class: 'radio' }, apply, S.applyToExisting),
-      h('div', { class: 'actions' }, previewBtn, saveBtn)),
+        editable ? h('button', { type: 'button', id: 'policy-add-exclusion', text: S.addExclusion, on: { click: () => exclusionRow(exclusions, true).focus() } }) : null),
+      editable ? h('label', { class: 'radio' }, apply, S.applyToExisting) : null,
+      editable ? h('div', { class: 'actions' }, previewBtn, saveBtn) : null)),
     result));
   sync();
 }
