@@ -58,7 +58,8 @@ function draw(el, policy, folders, ctx) {
   const exclusions = h('ul', { id: 'policy-exclusions', class: 'plain' });
   for (const e of policy.ExcludedAccounts || []) exclusionRow(exclusions, editable, e);
   const apply = h('input', { type: 'checkbox', id: 'policy-apply' });
-  const result = h('div', { id: 'policy-result' });
+  // f: what send needs; f.policy is the policy as last saved.
+  const f = { el, ctx, policy, result: h('div', { id: 'policy-result' }) };
   const previewBtn = h('button', { type: 'button', id: 'policy-preview', text: S.preview });
   const saveBtn = h('button', { type: 'button', id: 'policy-save', class: 'primary', text: S.save });
 
@@ -69,7 +70,7 @@ function draw(el, policy, folders, ctx) {
     const m = mode();
     const b = { Mode: m, ExcludedAccounts: [...exclusions.querySelectorAll('li')].map((li) => ({
       AccountId: li.querySelector('.excl-id').value.trim(), Reason: li.querySelector('.excl-reason').value })).filter((e) => e.AccountId || e.Reason),
-    DryRun: dryRun, Version: policy.Version };
+    DryRun: dryRun, Version: f.policy.Version };
     if (m === 'Folders') {
       b.FolderIds = [...folderSet.querySelectorAll('input.policy-folder:checked')].map((i) => i.value);
       b.IncludeSubfolders = subfolders.checked;
@@ -77,29 +78,9 @@ function draw(el, policy, folders, ctx) {
     if (!dryRun) b.ApplyToExisting = apply.checked;
     return b;
   }
-
-  async function send(btn, dryRun) {
-    await busy(btn, async () => {
-      let res;
-      try {
-        res = await call('update-enrollment-policy', { body: body(dryRun) });
-      } catch (err) {
-        const reload = err.code === 'Conflict.Version'
-          ? h('p', {}, S.policyConflict, ' ', h('button', { type: 'button', id: 'policy-reload', text: S.reload, on: { click: () => renderPolicy(el, ctx) } }))
-          : null;
-        replace(result, errorBox(err), reload);
-        return;
-      }
-      if (!dryRun) {
-        policy = res.Policy;
-        replace(el.querySelector('#policy-current'), ...summary(policy).childNodes);
-      }
-      replace(result, preview(res, dryRun));
-      announce(dryRun ? S.previewReady(res.Preview.WouldAddCount) : S.policySaved(res.Policy.Version));
-    });
-  }
-  previewBtn.addEventListener('click', () => send(previewBtn, true));
-  saveBtn.addEventListener('click', () => send(saveBtn, false));
+  f.body = body;
+  previewBtn.addEventListener('click', () => send(f, previewBtn, true));
+  saveBtn.addEventListener('click', () => send(f, saveBtn, false));
 
   replace(el, h('section', { 'data-view': 'policy' },
     h('h1', { text: S.policyTitle }),
@@ -114,8 +95,31 @@ function draw(el, policy, folders, ctx) {
         editable ? h('button', { type: 'button', id: 'policy-add-exclusion', text: S.addExclusion, on: { click: () => exclusionRow(exclusions, true).focus() } }) : null),
       editable ? h('label', { class: 'radio' }, apply, S.applyToExisting) : null,
       editable ? h('div', { class: 'actions' }, previewBtn, saveBtn) : null)),
-    result));
+    f.result));
   sync();
+}
+
+// send asks update-enrollment-policy for a dry run (Preview) or a save
+// of the form (f.body) at the version last saved.
+async function send(f, btn, dryRun) {
+  await busy(btn, async () => {
+    let res;
+    try {
+      res = await call('update-enrollment-policy', { body: f.body(dryRun) });
+    } catch (err) {
+      const reload = err.code === 'Conflict.Version'
+        ? h('p', {}, S.policyConflict, ' ', h('button', { type: 'button', id: 'policy-reload', text: S.reload, on: { click: () => renderPolicy(f.el, f.ctx) } }))
+        : null;
+      replace(f.result, errorBox(err), reload);
+      return;
+    }
+    if (!dryRun) {
+      f.policy = res.Policy;
+      replace(f.el.querySelector('#policy-current'), ...summary(f.policy).childNodes);
+    }
+    replace(f.result, preview(res, dryRun));
+    announce(dryRun ? S.previewReady(res.Preview.WouldAddCount) : S.policySaved(res.Policy.Version));
+  });
 }
 
 function preview(res, dryRun) {

@@ -1,4 +1,5 @@
-// 简体中文: the same keys as strings.js; a key missing here shows in English.
+// 简体中文: the same keys as strings.js but the language-neutral ones, which
+// show as in English (shared/console's TestChineseStringsForEveryKey checks).
 export const ZH = {
   settings: '设置',
   tabSetup: '开通步骤',
