@@ -53,7 +53,7 @@ function grantForm(v) {
     h('label', { for: `grant-role-${r}`, text: S.roleWithHelp(roleName(r), S.accessRoleHelp[r]) })));
   const out = h('div', { id: 'grant-result' });
   const btn = h('button', { type: 'submit', class: 'primary', id: 'grant', text: S.grant });
-  const form = h('form', { class: 'form', id: 'grant-form', on: { submit: (e) => {
+  const form = h('form', { class: 'form card', id: 'grant-form', on: { submit: (e) => {
     e.preventDefault();
     const role = form.querySelector(`input[name="${radioName}"]:checked`).value;
     busy(btn, () => grant(v, { AccountId: account.value, UserId: user.value.trim(), AccessRole: role, Version: 0 }, out, user));
