@@ -100,6 +100,7 @@ func needBrowser(t *testing.T) {
 type srv struct {
 	t    *testing.T
 	base string
+	dir  string // DATA_DIR: the local signing key is there
 }
 
 func startServer(t *testing.T) *srv {
@@ -109,7 +110,8 @@ func startServer(t *testing.T) *srv {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	vars := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error", "PORT": strconv.Itoa(port)}
+	dir := t.TempDir()
+	vars := map[string]string{"DATA_DIR": dir, "LOG_LEVEL": "error", "PORT": strconv.Itoa(port)}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -126,12 +128,23 @@ func startServer(t *testing.T) *srv {
 			t.Error(err)
 		}
 	})
-	return &srv{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	return &srv{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), dir: dir}
 }
 
-// api calls a function (or a /_local helper) as account (empty: no token)
-// and returns the decoded answer, failing the test on a non-200.
+// person is who calls: an account's root identity (UserID empty) or one of
+// its RAM users.
+type person struct{ Account, UserID, UserName string }
+
+// api calls a function (or a /_local helper) as account's root identity
+// (empty: no token) and returns the decoded answer, failing the test on a
+// non-200.
 func (s *srv) api(account, method, path string, body any) map[string]any {
+	s.t.Helper()
+	return s.apiAs(person{Account: account}, method, path, body)
+}
+
+// apiAs is api as a person.
+func (s *srv) apiAs(p person, method, path string, body any) map[string]any {
 	s.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -139,8 +152,8 @@ func (s *srv) api(account, method, path string, body any) map[string]any {
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, s.base+path, rd)
-	if account != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token(account))
+	if p.Account != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token(p))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -155,9 +168,9 @@ func (s *srv) api(account, method, path string, body any) map[string]any {
 	return out
 }
 
-func (s *srv) token(account string) string {
+func (s *srv) token(p person) string {
 	s.t.Helper()
-	b, _ := json.Marshal(map[string]string{"AccountId": account})
+	b, _ := json.Marshal(map[string]string{"AccountId": p.Account, "UserId": p.UserID, "UserName": p.UserName})
 	resp, err := http.Post(s.base+"/_local/token", "application/json", bytes.NewReader(b))
 	if err != nil {
 		s.t.Fatal(err)

@@ -9,7 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestRoleViews: each role sees what DESIGN §2 allows it, and says so.
+// TestRoleViews: each account's root identity sees what its role allows
+// (DESIGN §2; the root identity is always an Administrator), and says so.
 func TestRoleViews(t *testing.T) {
 	s := startServer(t)
 	ctx := tab(t)
@@ -18,8 +19,8 @@ func TestRoleViews(t *testing.T) {
 	do(t, ctx, signIn(s, owner), view("setup"), visible("#enable"), count(".tabs a", 1), signOut())
 
 	ids := seedDirectory(t, s, 2, delegate)
-	// The delegated administrator: Setup read-only, and the member tabs.
-	do(t, ctx, signInFromButton(delegate), view("members"), count(".tabs a", 4),
+	// The delegated administrator: Setup read-only, the member tabs, and Access.
+	do(t, ctx, signInFromButton(delegate), view("members"), count(".tabs a", 5), visible("#tab-access"),
 		click("#tab-setup"), view("setup"), hasText("main", "Steps 1 to 3 are done by the management account"),
 		count("#enable, #invite, #set-da, #remove-da", 0), signOut())
 
@@ -194,7 +195,7 @@ func TestSimplifiedChinese(t *testing.T) {
 	seedDirectory(t, s, 1, delegate)
 	do(t, ctx, signIn(s, delegate), view("members"), hasText("#language", "中文"),
 		click("#language"), view("members"), hasText("main h1", "多账号管理"), hasText("#added-member", "添加成员"),
-		hasText("#who-role", "委派管理员"),
+		hasText("#who-role", "委派管理员"), hasText("#who-access", "管理员"), hasText("#tab-access", "访问权限"),
 		until("html lang", `document.documentElement.lang === "zh-CN"`),
 		// The audit trail names actions and results in Chinese too.
 		click("#tab-audit"), view("audit"), hasText("table.audit", "邀请成员"), hasText("table.audit", "已邀请"),

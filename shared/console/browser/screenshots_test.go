@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sase-multiaccount/backend/shared/local/oidc"
 )
 
 // TestScreenshots writes the images README shows (make screenshots sets
 // SCREENSHOTS_DIR=docs/images): the setup page, the member table with its
-// Folder column, the Added Member dialog and the Auto-enrollment page, at
-// 1280 px wide. Without SCREENSHOTS_DIR it still drives the same screens,
+// Folder column, the Added Member dialog, the Auto-enrollment page, the
+// Access tab and the audit trail naming people, at 1280 px wide. Without SCREENSHOTS_DIR it still drives the same screens,
 // so the target cannot rot unnoticed.
 func TestScreenshots(t *testing.T) {
 	s := startServer(t)
@@ -62,6 +64,22 @@ func TestScreenshots(t *testing.T) {
 		click("#policy-preview"), hasText("#policy-would-add", "covers 1 account(s)"),
 		hasText(fmt.Sprintf(`#policy-preview-result tr[data-account=%q]`, ids[3]), "/Production"))
 	shot("auto-enrollment.png", "body")
+
+	// Access: an Operator and a Viewer of the management account; the
+	// Operator has made a change since (so the list knows their name and
+	// last sign-in), and the audit trail names them.
+	const alice, bob = "alice@example.onaliyun.com", "bob@example.onaliyun.com"
+	aliceP := person{Account: owner, UserID: oidc.RAMUserID(owner, alice), UserName: alice}
+	s.api(owner, "POST", "/grant-access", map[string]any{"AccountId": owner, "UserId": aliceP.UserID, "AccessRole": "Operator"})
+	s.api(owner, "POST", "/grant-access", map[string]any{"AccountId": owner, "UserId": oidc.RAMUserID(owner, bob), "AccessRole": "Viewer"})
+	s.apiAs(aliceP, "POST", "/update-member-remark", map[string]any{"AccountId": ids[2], "Remark": "web tier"})
+	do(t, ctx, click("#tab-access"), view("access"), count("#access-table tbody tr", 2),
+		hasText(fmt.Sprintf(`#access-table tr[data-user=%q] td.last-sign-in`, aliceP.UserID), "UTC"))
+	shot("access.png", "body")
+	// One member's timeline, so the image stays short.
+	do(t, ctx, click("#tab-audit"), view("audit"), typeIn("#audit-target", ids[2]), click("#audit-show"), hasText("#audit-scope", ids[2]),
+		hasText("table.audit tbody tr:first-child td.actor", alice+" (Operator) of "+owner))
+	shot("audit-trail.png", "body")
 }
 
 // seedDirectory enables the directory, invites n accounts

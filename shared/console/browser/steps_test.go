@@ -95,7 +95,33 @@ func signInFromButton(account string) step {
 	)
 }
 
+// signInAs signs in from the console's sign-in screen as the RAM user
+// named user of account: the header then names them.
+func signInAs(account, user string) step {
+	return chromedp.Steps(
+		view("signin"),
+		click("#sign-in"),
+		visible("#ram_user"),
+		typeIn("#account", account),
+		typeIn("#ram_user", user),
+		click("#sign-in"),
+		visible("#sign-out"),
+		hasText("#who-person", user),
+		hasText("#who-account", account),
+		until("a signed-in view", `!!document.body.dataset.view && !['signin', 'error'].includes(document.body.dataset.view)`),
+	)
+}
+
 func signOut() step { return chromedp.Steps(click("#sign-out"), view("signin")) }
+
+// choose picks value in the select sel, as a person would (a change event).
+func choose(sel, value string) step {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const s = document.querySelector(%s);
+		s.value = %s;
+		s.dispatchEvent(new Event('change'));
+	})()`, q(sel), q(value)))
+}
 
 // text reads the text content of sel.
 func text(sel string) chromedp.Action[string] { return chromedp.TextContent(chromedp.CSS(sel)) }

@@ -32,6 +32,18 @@ function detail(d) {
   return Object.entries(d || {}).filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => `${k}: ${v}`).join('; ');
 }
 
+// actorCell names who made the change: the person, their access role and
+// their account ("alice@example.onaliyun.com (Operator) of 1000000000000001"),
+// then the account's role. System records, and records from before people
+// were known, name the account only.
+function actorCell(e) {
+  const role = h('span', { class: 'muted', text: S.roles[e.ActorRole] || e.ActorRole });
+  const person = e.ActorUserName || e.ActorUserId;
+  if (!person) return [h('span', { class: 'mono', text: e.ActorAccountId || '' }), ' ', role];
+  const access = S.accessRoles[e.ActorAccessRole] || e.ActorAccessRole;
+  return [h('span', { class: 'person', text: S.actorPerson(person, access, e.ActorAccountId) }), ' ', role];
+}
+
 async function load(area) {
   let res;
   try {
@@ -51,7 +63,7 @@ async function load(area) {
     h('thead', {}, h('tr', {}, [S.time, S.actor, S.action, S.target, S.result, S.requestId, S.detail].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, events.map((e) => h('tr', { 'data-action': e.Action },
       h('td', {}, timeEl(e.Time)),
-      h('td', {}, h('span', { class: 'mono', text: e.ActorAccountId || '' }), ' ', h('span', { class: 'muted', text: S.roles[e.ActorRole] || e.ActorRole })),
+      h('td', { class: 'actor' }, actorCell(e)),
       h('td', { class: 'action', 'data-action': e.Action, text: S.actionNames[e.Action] || e.Action }),
       h('td', {}, targetCell(e.Target)),
       h('td', { 'data-result': e.Result, text: S.statuses[e.Result] || e.Result }),

@@ -98,9 +98,11 @@ export async function completeSignIn(cfg) {
   if (c.iss !== cfg.Issuer) throw new SignInError('InvalidIdToken', S.tokenInvalid(`issuer ${c.iss}`));
   if (!aud.includes(cfg.ClientId)) throw new SignInError('InvalidIdToken', S.tokenInvalid('another audience'));
   if (!(c.exp * 1000 > Date.now())) throw new SignInError('InvalidIdToken', S.tokenInvalid('it has expired'));
+  // The account and the name are shown until describe-setup answers; the
+  // functions judge the claims (a 401 names the claims the token carries).
   const account = String(c[cfg.AccountClaim] ?? '');
-  if (!/^\d{16}$/.test(account)) throw new SignInError('InvalidIdToken', S.tokenInvalid(`no account UID in claim ${cfg.AccountClaim}`));
-  sessionStorage.setItem(SESSION, JSON.stringify({ token, exp: c.exp, account, name: c.name || '' }));
+  const name = String(c.upn || c.login_name || c.name || '');
+  sessionStorage.setItem(SESSION, JSON.stringify({ token, exp: c.exp, account, name }));
   return pending.returnTo;
 }
 

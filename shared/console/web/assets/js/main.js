@@ -1,15 +1,12 @@
 // The console's entry point: configuration, sign-in, the header, and the
-// router between Setup, Multi-account Management and the audit trail.
+// router between the tabs (tabs.js) this person's AllowedActions unlock.
 import { h, replace } from './dom.js';
 import { S, language, setLanguage } from './strings.js';
 import { ApiError, call, configure } from './api.js';
 import * as auth from './auth.js';
 import { errorBox } from './ui.js';
-import { renderSetup } from './setup.js';
-import { renderMembers } from './members.js';
-import { renderAudit } from './audit.js';
-import { renderPolicy } from './policy.js';
-import { renderMember, renderOutsider } from './roles.js';
+import { defaultTab, permits, tabsFor } from './tabs.js';
+import { renderNoTabs, renderOutsider } from './noaccess.js';
 
 const main = document.getElementById('main');
 const top = document.getElementById('top');
@@ -18,26 +15,30 @@ const side = document.getElementById('side');
 let cfg = null;
 let setup = null; // the last describe-setup answer
 let expiryTimer = 0;
+// accepted: the functions have accepted this session's token once. A 401
+// before that is the sign-in refused (the server's message says why, e.g.
+// which claims the token carries); after it, the session has ended.
+let accepted = false;
 
-const views = {
-  setup: { label: S.tabSetup, roles: ['Owner', 'ManagementAccount', 'DelegatedAdministrator'], render: renderSetup },
-  members: { label: S.tabMembers, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderMembers },
-  policy: { label: S.tabPolicy, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderPolicy },
-  audit: { label: S.tabAudit, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderAudit },
-};
-
+// header shows the person (name and UID), their account, the account's
+// role and the person's access role: describe-setup's Caller, or the
+// token's own words until it has answered.
 function header(sess) {
   const brand = h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: 'S' }), h('span', { text: `${S.product} · ${S.tabMembers}` }));
   const lang = h('button', { type: 'button', id: 'language', class: 'link', lang: language === 'zh' ? 'en' : 'zh-CN', 'aria-label': S.languageLabel,
     text: S.language, on: { click: () => setLanguage(language === 'zh' ? 'en' : 'zh') } });
   if (!sess) return replace(top, brand, lang);
-  const role = setup?.Caller?.Role || 'None';
+  const c = setup?.Caller || { AccountId: sess.account, UserName: sess.name, Role: 'None' };
   // An account without access is not told whether a directory exists.
-  const rd = setup?.ResourceDirectory?.DirectoryId || (role === 'None' ? '\u2014' : S.noDirectory);
+  const rd = setup?.ResourceDirectory?.DirectoryId || (c.Role === 'None' ? '\u2014' : S.noDirectory);
+  const item = (label, id, ...dd) => h('div', {}, h('dt', { text: label }), h('dd', { id }, ...dd));
   replace(top, brand, h('dl', { class: 'who' },
-    h('div', {}, h('dt', { text: S.account }), h('dd', { id: 'who-account', class: 'mono', text: sess.account })),
-    h('div', {}, h('dt', { text: S.role }), h('dd', { id: 'who-role', text: S.roles[role] || role })),
-    h('div', {}, h('dt', { text: S.directory }), h('dd', { id: 'who-directory', class: 'mono', text: rd }))),
+    item(S.person, 'who-person', h('span', { class: 'name', text: c.UserName || c.UserId || '' }),
+      c.UserId && c.UserId !== c.UserName ? [' ', h('span', { class: 'mono muted', text: c.UserId })] : null),
+    item(S.account, 'who-account', h('span', { class: 'mono', text: c.AccountId || '' })),
+    item(S.role, 'who-role', S.roles[c.Role] || c.Role),
+    c.AccessRole ? item(S.accessRole, 'who-access', S.accessRoles[c.AccessRole] || c.AccessRole) : null,
+    item(S.directory, 'who-directory', h('span', { class: 'mono', text: rd }))),
   lang, h('button', { type: 'button', id: 'sign-out', class: 'link', text: S.signOut, on: { click: signOut } }));
 }
 
@@ -66,16 +67,19 @@ function showSignIn(note) {
 }
 
 function signOut() {
+  accepted = false;
   auth.signOut();
   location.hash = '';
   showSignIn(S.signedOut);
 }
 
 // sessionEnded is a 401 or the token's expiry: back to sign-in, and back
-// to this page afterwards.
-function sessionEnded() {
+// to this page afterwards. A 401 to a token never accepted shows the
+// server's answer: the console does not judge the token's claims itself.
+function sessionEnded(err) {
   auth.expire(location.hash);
-  showSignIn(S.sessionExpired);
+  showSignIn(!accepted && err instanceof ApiError ? err : S.sessionExpired);
+  accepted = false;
 }
 
 function ready(view) {
@@ -88,40 +92,32 @@ function ready(view) {
 
 async function loadSetup() {
   setup = await call('describe-setup');
+  accepted = true;
   return setup;
 }
 
-function allowed(role) {
-  return Object.entries(views).filter(([, v]) => v.roles.includes(role)).map(([k]) => k);
-}
-
-function defaultView(role) {
-  if (role === 'DelegatedAdministrator') return 'members';
-  if (role === 'ManagementAccount' && setup.Steps?.MembersAdded) return 'members';
-  return 'setup';
-}
-
-// route renders the view of the hash for the caller's role.
+// route renders the tab of the hash, among those this person may open.
 async function route() {
   const sess = auth.session();
   if (!sess) { if (cfg) sessionEnded(); return; }
-  const role = setup.Caller.Role;
   header(sess);
-  if (role === 'Member') { sideNav(false); renderMember(main, setup, sess); ready('member'); return; }
-  const names = allowed(role);
-  let name = (location.hash.match(/^#\/(\w+)/) || [])[1];
-  if (!names.includes(name)) {
-    name = defaultView(role);
+  const can = permits(setup.Caller.AllowedActions);
+  const tabs = tabsFor(can);
+  if (!tabs.length) { sideNav(false); ready(renderNoTabs(main, setup)); return; }
+  let tab = tabs.find((t) => t.name === (location.hash.match(/^#\/(\w+)/) || [])[1]);
+  if (!tab) {
+    const name = defaultTab(tabs, setup, can);
+    tab = tabs.find((t) => t.name === name);
     history.replaceState(null, '', `#/${name}`);
   }
   sideNav(true);
-  const tabs = h('nav', { class: 'tabs', 'aria-label': S.settings }, names.map((n) => h('a', {
-    href: `#/${n}`, id: `tab-${n}`, 'aria-current': n === name ? 'page' : false, text: views[n].label })));
+  const nav = h('nav', { class: 'tabs', 'aria-label': S.settings }, tabs.map((t) => h('a', {
+    href: `#/${t.name}`, id: `tab-${t.name}`, 'aria-current': t === tab ? 'page' : false, text: t.label })));
   const body = h('div', { class: 'view' });
-  replace(main, tabs, body);
-  const ctx = { setup, session: sess, refresh: async () => { await loadSetup(); header(sess); return setup; }, go: (n) => { location.hash = `#/${n}`; }, reroute: () => route() };
-  await views[name].render(body, ctx);
-  ready(name);
+  replace(main, nav, body);
+  const ctx = { setup, session: sess, can, refresh: async () => { await loadSetup(); header(sess); return setup; }, go: (n) => { location.hash = `#/${n}`; }, reroute: () => route() };
+  await tab.render(body, ctx);
+  ready(tab.name);
 }
 
 async function start() {

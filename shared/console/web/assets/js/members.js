@@ -14,22 +14,26 @@ import { exportCsv } from './csv.js';
 const st = { keyword: '', sortBy: 'AddTime', sortOrder: 'Desc', pageSize: 20, tokens: new PageTokens(), selected: new Set() };
 
 export async function renderMembers(el, ctx) {
+  const { can } = ctx;
   const status = h('div', { id: 'members-status' });
   const tableArea = h('div', { id: 'members-table' });
   const kwId = uid('kw');
   const kw = h('input', { id: kwId, type: 'search', name: 'keyword', value: st.keyword });
-  const delBtn = h('button', { type: 'button', id: 'delete-selected', class: 'danger', text: S.deleteSelected(st.selected.size), disabled: st.selected.size === 0 });
-  const addBtn = h('button', { type: 'button', id: 'added-member', class: 'primary', text: S.addedMember });
+  // Each button only where AllowedActions lists its action.
+  const delBtn = can('delete-members')
+    ? h('button', { type: 'button', id: 'delete-selected', class: 'danger', text: S.deleteSelected(st.selected.size), disabled: st.selected.size === 0 }) : null;
+  const addBtn = can('add-members') ? h('button', { type: 'button', id: 'added-member', class: 'primary', text: S.addedMember }) : null;
   const csvBtn = h('button', { type: 'button', id: 'export-csv', text: S.exportCsv });
-  const reload = () => load(tableArea, status, delBtn, addBtn);
+  const v = { area: tableArea, status, delBtn, addBtn, can };
+  v.reload = () => load(v);
 
-  addBtn.addEventListener('click', () => openAddMembers({ onDone: (res) => {
+  addBtn?.addEventListener('click', () => openAddMembers({ onDone: (res) => {
     st.tokens.reset();
     addedNotice(status, res);
-    reload();
+    v.reload();
     ctx.refresh();
   } }));
-  delBtn.addEventListener('click', () => deleteMembers([...st.selected], status, reload, ctx));
+  delBtn?.addEventListener('click', () => deleteMembers([...st.selected], v));
   csvBtn.addEventListener('click', () => busy(csvBtn, async () => {
     try {
       const n = await exportCsv((done, total) => { csvBtn.textContent = S.exporting(done, total); });
@@ -43,7 +47,7 @@ export async function renderMembers(el, ctx) {
     st.keyword = kw.value.trim();
     st.tokens.reset();
     st.selected.clear();
-    reload();
+    v.reload();
   } } }, h('label', { for: kwId, text: S.searchMembers }), h('div', { class: 'row' }, kw,
     h('button', { type: 'submit', id: 'search-members', text: S.search }),
     h('button', { type: 'button', text: S.clear, on: { click: () => { kw.value = ''; search.requestSubmit(); } } })));
@@ -51,10 +55,20 @@ export async function renderMembers(el, ctx) {
   replace(el, h('section', { 'data-view': 'members' },
     h('h1', { text: S.membersTitle }),
     h('div', { class: 'toolbar' }, addBtn, delBtn, csvBtn), search, status, tableArea));
-  await reload();
+  await v.reload();
 }
 
-async function load(area, status, delBtn, addBtn) {
+// syncDelete shows how many members are selected on Delete selected.
+function syncDelete(v) {
+  if (!v.delBtn) return;
+  v.delBtn.textContent = S.deleteSelected(st.selected.size);
+  v.delBtn.disabled = st.selected.size === 0;
+}
+
+// load reads the page of members and shows it; v is the tab's elements
+// (area, status, the buttons) and what this person can do.
+async function load(v) {
+  const { area } = v;
   area.setAttribute('aria-busy', 'true');
   let res;
   try {
@@ -62,67 +76,78 @@ async function load(area, status, delBtn, addBtn) {
       MaxResults: st.pageSize, NextToken: st.tokens.current } });
   } catch (err) {
     area.removeAttribute('aria-busy');
-    replace(area, errorBox(err, () => load(area, status, delBtn, addBtn)));
+    replace(area, errorBox(err, v.reload));
     return;
   }
   area.removeAttribute('aria-busy');
   st.tokens.setNext(res.NextToken);
   const members = res.Members || [];
-  const reload = () => load(area, status, delBtn, addBtn);
-  const syncDel = () => {
-    delBtn.textContent = S.deleteSelected(st.selected.size);
-    delBtn.disabled = st.selected.size === 0;
-  };
-  syncDel();
+  syncDelete(v);
   if (!members.length && st.tokens.page === 0) {
-    replace(area, h('p', { class: 'empty', id: 'members-empty', text: st.keyword ? S.membersNoMatch(st.keyword) : S.membersEmpty }),
-      st.keyword ? null : h('button', { type: 'button', class: 'primary', text: S.addedMember, on: { click: () => { addBtn.focus(); addBtn.click(); } } }));
+    const add = !st.keyword && v.addBtn;
+    replace(area, h('p', { class: 'empty', id: 'members-empty', text: st.keyword ? S.membersNoMatch(st.keyword) : (add ? S.membersEmpty : S.membersEmptyReadOnly) }),
+      add ? h('button', { type: 'button', class: 'primary', text: S.addedMember, on: { click: () => { v.addBtn.focus(); v.addBtn.click(); } } }) : null);
     return;
   }
-  const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': S.selectAllPage,
-    checked: members.length > 0 && members.every((m) => st.selected.has(m.AccountId)) });
-  all.addEventListener('change', () => {
-    for (const m of members) (all.checked ? st.selected.add(m.AccountId) : st.selected.delete(m.AccountId));
-    area.querySelectorAll('tbody input[type=checkbox]').forEach((c) => { c.checked = all.checked; });
-    syncDel();
-  });
+  replace(area,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table members' },
+      h('caption', { class: 'sr-only', text: S.membersTitle }),
+      h('thead', {}, headRow(v, members)),
+      h('tbody', {}, members.map((m) => memberRow(v, m))))),
+    h('div', { class: 'pager-row' }, pager({ page: st.tokens.page, total: res.TotalCount, pageSize: st.pageSize, hasNext: st.tokens.hasNext,
+      label: S.membersTitle,
+      onPrev: () => { st.tokens.prev(); v.reload(); }, onNext: () => { st.tokens.next(); v.reload(); } }),
+    pageSizeSelect(() => { st.tokens.reset(); v.reload(); })));
+}
+
+// headRow is the table's header: select-all (when members can be
+// deleted), the sortable columns, and Actions (when there are any).
+function headRow(v, members) {
   const sortHeader = (col, label) => {
     const active = st.sortBy === col;
     const nextOrder = active && st.sortOrder === 'Desc' ? 'Asc' : 'Desc';
     return h('th', { scope: 'col', 'aria-sort': active ? (st.sortOrder === 'Asc' ? 'ascending' : 'descending') : 'none' },
       h('button', { type: 'button', class: 'sort', id: `sort-${col}`, 'aria-label': S.sortBy(label, nextOrder),
-        on: { click: () => { st.sortBy = col; st.sortOrder = nextOrder; st.tokens.reset(); reload(); } } },
+        on: { click: () => { st.sortBy = col; st.sortOrder = nextOrder; st.tokens.reset(); v.reload(); } } },
       label, active ? (st.sortOrder === 'Asc' ? ' ▲' : ' ▼') : ''));
   };
-  const rows = members.map((m) => {
-    const cb = h('input', { type: 'checkbox', 'aria-label': S.selectMember(m.AccountId), checked: st.selected.has(m.AccountId),
-      on: { change: (e) => { (e.target.checked ? st.selected.add(m.AccountId) : st.selected.delete(m.AccountId)); syncDel(); } } });
-    // data-label names the column when a narrow screen stacks the row.
-    return h('tr', { 'data-account': m.AccountId },
-      h('td', { class: 'select', 'data-label': S.colSelect }, cb),
-      h('td', { class: 'mono uid', 'data-label': S.accountUid, text: m.AccountId }),
-      h('td', { class: 'name', 'data-label': S.accountName, text: m.AccountName }),
-      h('td', { class: 'time', 'data-label': S.addTime }, timeEl(m.AddTime)),
-      h('td', { class: 'remark', 'data-label': S.remark, text: m.Remark }),
-      h('td', { class: 'folder muted', 'data-label': S.folder, text: m.FolderPath || '' }),
-      h('td', { class: 'row-actions', 'data-label': S.actions },
-        h('button', { type: 'button', class: 'link remarks', text: S.remarks, 'aria-label': `${S.remarks}: ${m.AccountId}`,
-          on: { click: () => openRemark(m, { onSaved: reload }) } }),
-        h('button', { type: 'button', class: 'link danger delete', text: S.delete, 'aria-label': `${S.delete}: ${m.AccountId}`,
-          on: { click: () => deleteMembers([m.AccountId], status, reload) } })));
-  });
-  replace(area,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table members' },
-      h('caption', { class: 'sr-only', text: S.membersTitle }),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, all), sortHeader('AccountId', S.accountUid),
-        h('th', { scope: 'col', class: 'plain', text: S.accountName }), sortHeader('AddTime', S.addTime),
-        h('th', { scope: 'col', class: 'plain', text: S.remark }), h('th', { scope: 'col', class: 'plain', text: S.folder }),
-        h('th', { scope: 'col', class: 'plain', text: S.actions }))),
-      h('tbody', {}, rows))),
-    h('div', { class: 'pager-row' }, pager({ page: st.tokens.page, total: res.TotalCount, pageSize: st.pageSize, hasNext: st.tokens.hasNext,
-      label: S.membersTitle,
-      onPrev: () => { st.tokens.prev(); reload(); }, onNext: () => { st.tokens.next(); reload(); } }),
-    pageSizeSelect(() => { st.tokens.reset(); reload(); })));
+  let all = null;
+  if (v.delBtn) {
+    all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': S.selectAllPage,
+      checked: members.length > 0 && members.every((m) => st.selected.has(m.AccountId)) });
+    all.addEventListener('change', () => {
+      for (const m of members) (all.checked ? st.selected.add(m.AccountId) : st.selected.delete(m.AccountId));
+      v.area.querySelectorAll('tbody input[type=checkbox]').forEach((c) => { c.checked = all.checked; });
+      syncDelete(v);
+    });
+  }
+  const plain = (text) => h('th', { scope: 'col', class: 'plain', text });
+  return h('tr', {}, all ? h('th', { scope: 'col' }, all) : null, sortHeader('AccountId', S.accountUid),
+    plain(S.accountName), sortHeader('AddTime', S.addTime), plain(S.remark), plain(S.folder),
+    hasActions(v) ? plain(S.actions) : null);
+}
+
+function hasActions(v) {
+  return v.can('update-member-remark') || v.can('delete-members');
+}
+
+// memberRow is one member; data-label names the column when a narrow
+// screen stacks the row.
+function memberRow(v, m) {
+  const cb = v.delBtn ? h('input', { type: 'checkbox', 'aria-label': S.selectMember(m.AccountId), checked: st.selected.has(m.AccountId),
+    on: { change: (e) => { (e.target.checked ? st.selected.add(m.AccountId) : st.selected.delete(m.AccountId)); syncDelete(v); } } }) : null;
+  return h('tr', { 'data-account': m.AccountId },
+    cb ? h('td', { class: 'select', 'data-label': S.colSelect }, cb) : null,
+    h('td', { class: 'mono uid', 'data-label': S.accountUid, text: m.AccountId }),
+    h('td', { class: 'name', 'data-label': S.accountName, text: m.AccountName }),
+    h('td', { class: 'time', 'data-label': S.addTime }, timeEl(m.AddTime)),
+    h('td', { class: 'remark', 'data-label': S.remark, text: m.Remark }),
+    h('td', { class: 'folder muted', 'data-label': S.folder, text: m.FolderPath || '' }),
+    hasActions(v) ? h('td', { class: 'row-actions', 'data-label': S.actions },
+      v.can('update-member-remark') ? h('button', { type: 'button', class: 'link remarks', text: S.remarks, 'aria-label': `${S.remarks}: ${m.AccountId}`,
+        on: { click: () => openRemark(m, { onSaved: v.reload }) } }) : null,
+      v.can('delete-members') ? h('button', { type: 'button', class: 'link danger delete', text: S.delete, 'aria-label': `${S.delete}: ${m.AccountId}`,
+        on: { click: () => deleteMembers([m.AccountId], v) } }) : null) : null);
 }
 
 function pageSizeSelect(onChange) {
@@ -144,7 +169,7 @@ function addedNotice(status, res) {
 }
 
 // deleteMembers asks, deletes, and shows what happened to each member.
-async function deleteMembers(ids, status, reload) {
+async function deleteMembers(ids, { status, reload }) {
   if (!ids.length) return;
   const ok = await confirmDialog(S.deleteTitle, ids.length === 1 ? S.deleteOne(ids[0]) : S.deleteMany(ids.length), S.delete);
   if (!ok) return;

@@ -29,6 +29,7 @@ const EN = {
   tabMembers: 'Multi-account Management',
   tabAudit: 'Audit trail',
   tabPolicy: 'Auto-enrollment',
+  tabAccess: 'Access',
   loading: 'Loading…',
   working: 'Working…',
 
@@ -47,6 +48,7 @@ const EN = {
   retry: 'Retry',
 
   // Header
+  person: 'Signed in as',
   account: 'Account',
   role: 'Role',
   directory: 'Directory',
@@ -59,6 +61,9 @@ const EN = {
     None: 'No access',
     System: 'System',
   },
+  accessRole: 'Access',
+  // A person's access role (API.md, "People"); English shows the API's own words.
+  accessRoles: { Administrator: 'Administrator', Operator: 'Operator', Viewer: 'Viewer', None: 'None' },
   // Labels of API statuses and actions; English shows the API's own words.
   statuses: {},
   actionNames: {},
@@ -123,7 +128,7 @@ const EN = {
   step4Text: 'On the Multi-account Management tab, click Added Member and move accounts to The member is selected list.',
   goToMembers: 'Go to Multi-account Management',
   membersCount: (n) => `${n} member(s) added to SASE.`,
-  onlyMA: 'Steps 1 to 3 are done by the management account.',
+  onlyMA: 'Steps 1 to 3 are done by the management account\u2019s Administrators.',
 
   // Members
   membersTitle: 'Multi-account Management',
@@ -145,6 +150,7 @@ const EN = {
   delete: 'Delete',
   sortBy: (col, dir) => `Sort by ${col}, ${dir === 'Asc' ? 'ascending' : 'descending'}`,
   membersEmpty: 'No members yet. Click Added Member to add accounts of your resource directory to SASE.',
+  membersEmptyReadOnly: 'No members yet.',
   membersNoMatch: (k) => `No member matches "${k}". Clear the search to see every member.`,
   deleteTitle: 'Delete',
   deleteOne: (id) => `Delete member ${id}? After deletion, the current account no longer manages that member.`,
@@ -204,6 +210,7 @@ const EN = {
   result: 'Result',
   detail: 'Detail',
   refresh: 'Refresh',
+  actorPerson: (name, access, account) => `${name} (${access}) of ${account}`,
 
   // Member and outsider
   memberTitle: 'Your account is a member',
@@ -214,6 +221,51 @@ const EN = {
   outsiderText: (acct) => `Account ${acct} is not the owner of this SASE deployment, nor the management account, the delegated administrator or a member of its resource directory.`,
   outsiderNext: 'Sign in with another account, or ask the management account to invite this one.',
   notAllowedHere: 'Your role cannot open this page.',
+
+  // A person without access
+  noAccessTitle: 'You have no access yet',
+  noAccessWho: (name, uid, acct) => `You are signed in as ${name && name !== uid ? `${name} (UID ${uid})` : `UID ${uid}`} of account ${acct}.`,
+  noAccessText: (access) => `Your access role is ${access}: you can sign in, but there is nothing you may see or change here yet.`,
+  grantByRoot: (acct) => `The root identity of account ${acct}, or a person named in SASE_ADMINISTRATORS, can grant you access.`,
+  grantByMA: (ma) => `An Administrator of the management account ${ma} can grant you access, on the console's Access tab.`,
+  grantByDA: (da, ma) => `An Administrator of account ${da} (the delegated administrator) or of the management account ${ma} can grant you access, on the console's Access tab.`,
+  noAccessNext: 'Give them your UID. Once they have granted you an access role, reload this page.',
+
+  // Access
+  accessTitle: 'Access',
+  accessLead: 'Each person of the management account or of the delegated administrator acts with an access role. The accounts\u2019 root identities and the people named in SASE_ADMINISTRATORS are always Administrators and are not listed here.',
+  accessRoleHelp: {
+    Administrator: 'everything the account may do, and managing access',
+    Operator: 'read everything; add members, edit remarks, delete members',
+    Viewer: 'read only',
+  },
+  roleWithHelp: (role, help) => `${role}: ${help}`,
+  grantTitle: 'Grant access',
+  grantAccount: 'Account',
+  accountAsMA: (id) => `${id} (management account)`,
+  accountAsDA: (id) => `${id} (delegated administrator)`,
+  grantUserId: 'UID of the person',
+  grantUserIdHint: 'The RAM user\u2019s (or role\u2019s) UID, 1 to 64 digits. A person without access sees their UID when they sign in.',
+  grant: 'Grant',
+  granted: (person, access) => `${person} now has the access role ${access}.`,
+  grantExists: 'This person already has a grant: change it in the list below.',
+  colPerson: 'Person',
+  colAccessRole: 'Access role',
+  colGrantedBy: 'Granted by',
+  colLastSignIn: 'Last sign-in',
+  notSignedIn: 'not since the grant',
+  you: '(you)',
+  accessRoleOf: (person) => `Access role of ${person}`,
+  change: 'Change',
+  changeOf: (person) => `Change the access role of ${person}`,
+  changeTitle: 'Change access role',
+  changeConfirm: (person, acct, from, to) => `Change the access role of ${person} of account ${acct} from ${from} to ${to}? It takes effect within a second.`,
+  revoke: 'Revoke',
+  revokeOf: (person) => `Revoke the access of ${person}`,
+  revokeTitle: 'Revoke access',
+  revokeConfirm: (person, acct) => `Revoke the access of ${person} of account ${acct}? They can still sign in, with the access role of people nobody granted one (None unless the deployment says otherwise).`,
+  revoked: (person) => `The access of ${person} is revoked.`,
+  accessEmpty: 'No grants yet. Grant a person an access role by their UID above.',
 
   // Enrollment policy (Auto-enrollment)
   policyTitle: 'Auto-enrollment',
@@ -241,6 +293,7 @@ const EN = {
   previewReady: (n) => `Preview: ${n} account(s) would be added.`,
   policySaved: (v) => `Policy saved as version ${v}.`,
   policyConflict: 'Someone else changed the policy while you were editing it.',
+  policyReadOnly: 'You can read the policy; your access role does not let you change it.',
 };
 
 export const S = language === 'zh' ? { ...EN, ...ZH } : EN;
