@@ -107,6 +107,14 @@ func testMirror(t *testing.T, s store.Store) {
 		Marks:    store.MirrorMarks{SyncTime: base, HandshakeTime: hs},
 	}
 	checkMirror(t, "after changes", readMirror(t, s, dirID), want)
+	if a, ok, err := s.ReadMirrorAccount(ctx, dirID, acct(2)); err != nil || !ok || !reflect.DeepEqual(a, moved) {
+		t.Errorf("ReadMirrorAccount = %+v, %v, %v; want %+v", a, ok, err, moved)
+	}
+	for _, missing := range []struct{ dir, id string }{{dirID, acct(1)}, {other, acct(2)}} {
+		if a, ok, err := s.ReadMirrorAccount(ctx, missing.dir, missing.id); err != nil || ok {
+			t.Errorf("ReadMirrorAccount of %s in %s = %+v, %v, %v; want not found", missing.id, missing.dir, a, ok, err)
+		}
+	}
 	if fs, err := s.ReadMirrorFolders(ctx, dirID); err != nil || !reflect.DeepEqual(fs, want.Folders) {
 		t.Errorf("ReadMirrorFolders = %+v, %v; want %+v", fs, err, want.Folders)
 	}
