@@ -95,7 +95,7 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 	}
 	if marks.SyncTime.IsZero() {
 		// A mirror never synced (a new directory, a fresh deployment) is
-		// built now, by a reconciliation, rather than at the next hourly
+		// built now, by a reconciliation, rather than at the next timed
 		// run: candidates and folder paths come from it. That costs one
 		// full read of the directory, once.
 		rn, err := s.Reconcile(ctx, requestID)
