@@ -20,8 +20,9 @@ type Counts struct {
 	Checked int // members compared with the directory
 	Removed int // members whose account is no longer in the directory
 	Renamed int // members whose AccountName was refreshed
-	// Enrolled counts accounts the enrollment policy made members: those
-	// in scope that neither an event nor the handshake check enrolled.
+	// Enrolled counts accounts the enrollment policy made members: joins
+	// and moves into scope that neither an event nor the handshake check
+	// saw (enrollUnseen).
 	Enrolled int `json:",omitempty"`
 }
 
@@ -73,8 +74,8 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 	if err != nil || !ok {
 		return n, wrapReconcile(err)
 	}
-	// Read before RD: an event applied after this read has written what RD
-	// lists next (or newer), never an older folder.
+	// Read before listing RD: read after, the mirror could hold a move newer
+	// than the listing, and the listing's older folder would pass for a move.
 	seen, err := s.mirror.ReadMirror(ctx, d.ID)
 	if err != nil {
 		return n, wrapReconcile(fmt.Errorf("read directory mirror: %w", err))
