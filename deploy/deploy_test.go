@@ -274,6 +274,7 @@ func TestServerlessDevsSpec(t *testing.T) {
 			}
 		case Timer:
 			checkTimer(t, f.Name, cfg)
+			checkTimerDefault(t, f.Name, cfg)
 		}
 	}
 }
@@ -456,6 +457,30 @@ func checkTimer(t *testing.T, name string, cfg map[string]any) {
 	}
 	if cfg["enable"] != true {
 		t.Errorf("%s: the timer is not enabled", name)
+	}
+}
+
+// checkTimerDefault: without an operator's schedule, the timer runs on its
+// declaration's (endpoints.Scheduled.Cron), the one source of the default;
+// template.yaml's trigger must equal s.yaml's (TestROSTemplate), and
+// docs/DEPLOY.md names it.
+func checkTimerDefault(t *testing.T, name string, cfg map[string]any) {
+	t.Helper()
+	i := slices.IndexFunc(endpoints.Timers, func(s endpoints.Scheduled) bool { return s.Name() == name })
+	if i < 0 {
+		t.Errorf("%s: a timer trigger without a declaration in endpoints.Timers", name)
+		return
+	}
+	want := endpoints.Timers[i].Cron
+	if got, _ := cfg["cronExpression"].(string); got != want {
+		t.Errorf("%s: default cronExpression %q, want the declaration's %q (endpoints.Scheduled.Cron)", name, got, want)
+	}
+	doc, err := os.ReadFile(filepath.Join(root(t), "docs", "DEPLOY.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "`"+want+"`") {
+		t.Errorf("docs/DEPLOY.md does not name %s's default schedule `%s`", name, want)
 	}
 }
 

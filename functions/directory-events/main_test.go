@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,10 +54,16 @@ type deployment struct {
 
 func deploy(t *testing.T) *deployment {
 	t.Helper()
+	return deployLogging(t, "error", io.Discard)
+}
+
+// deployLogging is deploy with the function's log at level into w.
+func deployLogging(t *testing.T, level string, w io.Writer) *deployment {
+	t.Helper()
 	ctx := context.Background()
 	data := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"DATA_DIR": data, "LOG_LEVEL": "error", "ROLE_CACHE_TTL": "1h"}[k]
+		return map[string]string{"DATA_DIR": data, "LOG_LEVEL": level, "ROLE_CACHE_TTL": "1h"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +86,7 @@ func deploy(t *testing.T) *deployment {
 	if err := sim.SeedAccounts(ctx, []directory.Account{{AccountID: delegate}, {AccountID: removed}, {AccountID: deleted}, {AccountID: renamed, DisplayName: "payments"}}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, cfg, app.Options{Store: st, Directory: sim, Verifier: app.NoTokens{}, LogOutput: io.Discard})
+	a, err := app.New(ctx, cfg, app.Options{Store: st, Directory: sim, Verifier: app.NoTokens{}, LogOutput: w})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,4 +493,109 @@ func matches(pattern, ev map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// Each kind (type and eventName) of event the function does not recognise
+// is logged once per instance, at warn, with the type, the eventName and
+// the reason only: never the record, which names people and accounts. A
+// recognised event is not.
+func TestUnrecognisedEventsAreLoggedOncePerKind(t *testing.T) {
+	var log syncBuffer
+	d := deployLogging(t, "warn", &log)
+	move := sample(t, "move-account.json")
+	withType := func(typ, name string) []byte {
+		var ev map[string]any
+		if err := json.Unmarshal(move, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["type"] = typ
+		ev["data"].(map[string]any)["eventName"] = name
+		ev["id"] = typ + "/" + name
+		b, _ := json.Marshal(ev)
+		return b
+	}
+	const apiCall = "resourcemanager:ActionTrail:ApiCall"
+	sends := []struct {
+		payload []byte
+		reason  string
+	}{
+		{withType(apiCall, "ListAccounts"), dirsync.ReasonUnhandled},
+		{withType(apiCall, "ListAccounts"), dirsync.ReasonUnhandled}, // the same kind again
+		{withType("acs.resourcemanager:ActionTrail:AliyunServiceEvent", "MoveAccount"), dirsync.ReasonNotAPICall},
+		{[]byte(`not json`), dirsync.ReasonMalformed},
+		{move, dirsync.ReasonNotConfirmed}, // recognised; RD does not list the sample's account
+	}
+	for i, s := range sends {
+		sum, err := d.invoke(s.payload)
+		if err != nil || sum.Reason != s.reason {
+			t.Fatalf("send %d: %+v, %v; want reason %s", i, sum, err, s.reason)
+		}
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["message"] == app.UnrecognisedEventMessage {
+			lines = append(lines, m)
+		}
+	}
+	want := [][3]string{
+		{apiCall, "ListAccounts", dirsync.ReasonUnhandled},
+		{"acs.resourcemanager:ActionTrail:AliyunServiceEvent", "MoveAccount", dirsync.ReasonNotAPICall},
+		{"", "", dirsync.ReasonMalformed},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d unrecognised-event lines, want %d:\n%s", len(lines), len(want), log.String())
+	}
+	for i, m := range lines {
+		got := [3]string{fmt.Sprint(m["event_type"]), fmt.Sprint(m["event_name"]), fmt.Sprint(m["reason"])}
+		keys := slices.Sorted(maps.Keys(m))
+		if got != want[i] || m["level"] != "warn" || !slices.Equal(keys, []string{"event_name", "event_type", "level", "message", "reason", "time"}) {
+			t.Errorf("line %d: %v, want %v at warn with no other field", i, m, want[i])
+		}
+	}
+	// The record's identities never reach these lines.
+	for _, secret := range []string{"rd-admin", "203456789012345678", "LTAI5tExampleKeyId", "203.0.113.10", created} {
+		for _, m := range lines {
+			if strings.Contains(fmt.Sprint(m), secret) {
+				t.Errorf("an unrecognised-event line carries %q: %v", secret, m)
+			}
+		}
+	}
+}
+
+// The kinds one instance remembers are bounded: eventName and type come
+// from whoever invokes the function.
+func TestUnrecognisedKindsAreBounded(t *testing.T) {
+	var log syncBuffer
+	d := deployLogging(t, "warn", &log)
+	for i := range 100 {
+		p := fmt.Sprintf(`{"id":"x%d","source":"acs.resourcemanager","type":"resourcemanager:ActionTrail:ApiCall","data":{"eventName":"Call%d","serviceName":"ResourceManager"}}`, i, i)
+		if sum, err := d.invoke([]byte(p)); err != nil || sum.Reason != dirsync.ReasonUnhandled {
+			t.Fatalf("%d: %+v, %v", i, sum, err)
+		}
+	}
+	if n := strings.Count(log.String(), app.UnrecognisedEventMessage); n != 64 {
+		t.Fatalf("%d unrecognised-event lines for 100 kinds, want 64", n)
+	}
+}
+
+// syncBuffer is a log sink safe for the logger's writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

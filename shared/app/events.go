@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -60,6 +61,7 @@ func (a *App) TimerHandler(fn endpoints.Scheduled) TimerHandler {
 }
 
 func (a *App) eventHandler(svc *dirsync.Service) EventHandler {
+	var kinds unrecognisedKinds
 	return func(ctx context.Context, payload []byte) (dirsync.Summary, error) {
 		start := time.Now()
 		a.Credentials.Observe(ctx)
@@ -77,8 +79,45 @@ func (a *App) eventHandler(svc *dirsync.Service) EventHandler {
 			Str("event_id", sum.EventID).Str("event_source", validate.Clip(ev.Source)).Str("event_name", sum.EventName).
 			Str("account", sum.AccountID).Str("result", sum.Result).Str("reason", sum.Reason).Str("detail", sum.Message).
 			Msg(string(action.DirectoryEvents))
+		if typ := validate.Clip(ev.Type); dirsync.Unrecognised(sum.Reason) && kinds.first(typ, sum.EventName) {
+			// Type and eventName only: the record names people and accounts.
+			a.Log.Warn().Str("event_type", typ).Str("event_name", sum.EventName).Str("reason", sum.Reason).Msg(UnrecognisedEventMessage)
+		}
 		return sum, err
 	}
+}
+
+// UnrecognisedEventMessage is the message of the line directory-events logs,
+// once per instance, for each kind (type and eventName) of event it does
+// not recognise (dirsync.Unrecognised): what the EventBridge rule really
+// lets through (docs/DEPLOY.md "Reading what EventBridge delivers").
+const UnrecognisedEventMessage = "directory-events: unrecognised event"
+
+// maxUnrecognisedKinds bounds the kinds one instance remembers: the type
+// and eventName come from whoever invokes the function.
+const maxUnrecognisedKinds = 64
+
+// unrecognisedKinds are the kinds of unrecognised event this instance has
+// logged.
+type unrecognisedKinds struct {
+	mu   sync.Mutex
+	seen map[[2]string]bool
+}
+
+// first reports whether the kind is new to this instance (and not beyond
+// maxUnrecognisedKinds), and remembers it.
+func (k *unrecognisedKinds) first(typ, name string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key := [2]string{typ, name}
+	if k.seen[key] || len(k.seen) >= maxUnrecognisedKinds {
+		return false
+	}
+	if k.seen == nil {
+		k.seen = map[[2]string]bool{}
+	}
+	k.seen[key] = true
+	return true
 }
 
 // logInvocation starts the one log line of an event or timer invocation:

@@ -80,6 +80,10 @@ type Scheduled struct {
 	// lives as long as the instance (a warm one keeps what it cached);
 	// requestID goes into the audit records. The counts are the answer.
 	Run func(ctx context.Context, svc *dirsync.Service, requestID string) (TimerCounts, error)
+	// Cron is the timer's default schedule (FC's 6-field cron, seconds
+	// first, UTC): s.yaml's and template.yaml's defaults must be this
+	// (deploy tests), and docs/DEPLOY.md says why.
+	Cron string
 }
 
 // Name is the function's name.
@@ -96,11 +100,16 @@ var (
 	ReconcileMembers = Scheduled{Action: action.ReconcileMembers,
 		Run: func(ctx context.Context, svc *dirsync.Service, requestID string) (TimerCounts, error) {
 			return svc.Reconcile(ctx, requestID)
-		}}
+		},
+		// Every 15 minutes: a lost event costs at most that long; a run is
+		// 102 RD calls plus one per folder at 10,000 accounts
+		// (docs/DEPLOY.md "Retries of directory-events").
+		Cron: "0 */15 * * * *"}
 	CheckHandshakes = Scheduled{Action: action.CheckHandshakes,
 		Run: func(ctx context.Context, svc *dirsync.Service, requestID string) (TimerCounts, error) {
 			return svc.CheckHandshakes(ctx, requestID)
-		}}
+		},
+		Cron: "0 * * * * *"} // every minute: one RD call when nothing was accepted
 )
 
 // Timers lists the timer-triggered functions.

@@ -309,3 +309,23 @@ func (s *Store) ReadMirrorFolders(ctx context.Context, dirID string) ([]store.Mi
 	}
 	return out, nil
 }
+
+// ReadMirrorAccount implements store.DirectoryMirror: one GetRow.
+func (s *Store) ReadMirrorAccount(ctx context.Context, dirID, accountID string) (store.MirrorAccount, bool, error) {
+	if err := store.CheckDir(dirID); err != nil {
+		return store.MirrorAccount{}, false, err
+	}
+	if err := store.CheckAccount(accountID); err != nil {
+		return store.MirrorAccount{}, false, err
+	}
+	found, row, err := s.getRow(ctx, "ReadMirrorAccount", s.cfg.MirrorTable, s.mirrorPK(dirID, itemAccount+accountID))
+	if err != nil || !found {
+		return store.MirrorAccount{}, false, err
+	}
+	c := colReader{c: columnsOf(row.Columns)}
+	a := store.MirrorAccount{AccountID: accountID, DisplayName: c.str(colName), FolderID: c.str(colFolder), JoinTime: fromMs(c.int(colJoinTime))}
+	if len(c.errs) > 0 {
+		return store.MirrorAccount{}, false, apperr.Internal(fmt.Errorf("tablestore: corrupt mirror account %s of %s: %w", accountID, dirID, errors.Join(c.errs...)))
+	}
+	return a, true, nil
+}

@@ -387,3 +387,29 @@ func (s *Store) ReadMirrorFolders(ctx context.Context, dirID string) ([]store.Mi
 	})
 	return out, err
 }
+
+// ReadMirrorAccount implements store.DirectoryMirror.
+func (s *Store) ReadMirrorAccount(ctx context.Context, dirID, accountID string) (store.MirrorAccount, bool, error) {
+	if err := store.CheckDir(dirID); err != nil {
+		return store.MirrorAccount{}, false, err
+	}
+	if err := store.CheckAccount(accountID); err != nil {
+		return store.MirrorAccount{}, false, err
+	}
+	var out store.MirrorAccount
+	var ok bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		_, accounts, _, err := mirrorDir(tx, dirID, false)
+		if err != nil || accounts == nil {
+			return err
+		}
+		v := accounts.Get([]byte(accountID))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		out, err = decodeAccount([]byte(accountID), v)
+		return err
+	})
+	return out, ok, err
+}

@@ -172,6 +172,22 @@ func enrollmentWalk(t *testing.T, base string) {
 	if _, ok := ms[owner]; ok {
 		t.Fatal("the management account was enrolled")
 	}
+
+	// Folders again. A move into scope whose event is lost: the next
+	// reconciliation enrolls the account, as the event would have (it was
+	// in the directory before the policy, so only the move brings it in).
+	ma.call("POST", "/update-enrollment-policy", withKeys(policy, "Version", 2), 200)
+	anon.call("POST", "/_local/move-account", map[string]any{"AccountId": delegate, "FolderId": rootID}, 200)
+	anon.call("POST", "/_local/move-account", map[string]any{"AccountId": delegate, "FolderId": web, "DeliverEvent": false}, 200)
+	if _, ok := memberSet(ma)[delegate]; ok {
+		t.Fatal("enrolled without its event")
+	}
+	if rec := post(t, base, "/reconcile-members", []byte(`{}`), 200); rec["Enrolled"] != 1.0 {
+		t.Fatalf("reconciliation after a lost move: %v", rec)
+	}
+	if m := memberSet(ma)[delegate]; m == nil || m["AddedBy"] != "System" || m["FolderPath"] != "/Production/Web" {
+		t.Fatalf("after a lost move and a reconciliation: %v", m)
+	}
 }
 
 func withKeys(m map[string]any, kv ...any) map[string]any {

@@ -168,6 +168,38 @@ func (s *Sim) CreateFolder(ctx context.Context, name, parentID string) (director
 	return out, err
 }
 
+// RenameFolder renames a folder other than the root (RD UpdateFolder
+// NewFolderName), with CreateFolder's rule that siblings have distinct
+// names. Renaming to the current name changes nothing and publishes nothing.
+func (s *Sim) RenameFolder(ctx context.Context, folderID, name string) (directory.Folder, error) {
+	if err := checkFolderName(name); err != nil {
+		return directory.Folder{}, err
+	}
+	var out directory.Folder
+	err := s.updateDir(ctx, func(st *state, now time.Time) (change, error) {
+		f := st.folders[folderID]
+		if f == nil {
+			return change{}, errFolderNotFound(folderID)
+		}
+		if f.Name == name {
+			out, _ = st.folderView(folderID)
+			return change{}, nil
+		}
+		for _, sib := range st.children(f.ParentID) {
+			if sib.Name == name {
+				return change{}, apperr.Conflict(apperr.CodeFolderExists,
+					"A folder named %q already exists in folder %s (%s).", name, f.ParentID, sib.ID)
+			}
+		}
+		st.mark(kindFolder, folderID)
+		f.Name = name
+		out, _ = st.folderView(folderID)
+		return change{changed: true, event: newEvent(st.dir.ManagementAccountID, "UpdateFolder",
+			map[string]string{"FolderId": folderID, "NewFolderName": name}, now)}, nil
+	})
+	return out, err
+}
+
 // MoveAccount moves an account to folderID. Moving it where it is changes
 // nothing and publishes nothing.
 func (s *Sim) MoveAccount(ctx context.Context, accountID, folderID string) error {

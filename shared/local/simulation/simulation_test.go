@@ -770,3 +770,50 @@ func BenchmarkListAccounts10k(b *testing.B) {
 		}
 	}
 }
+
+// RenameFolder is RD's UpdateFolder: it publishes the event directory-events
+// follows, keeps sibling names distinct, and survives a reopen.
+func TestRenameFolder(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rd.json")
+	var published []string
+	s := open(t, simulation.Options{Path: path, OwnerAccountID: owner, Publish: func(ev events.CloudEvent) {
+		var rec struct{ EventName string }
+		_ = json.Unmarshal(ev.Data, &rec)
+		published = append(published, rec.EventName)
+	}})
+	d, err := s.EnableDirectory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := s.CreateFolder(ctx, "Prod", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateFolder(ctx, "Dev", ""); err != nil {
+		t.Fatal(err)
+	}
+	published = nil
+	if f, err := s.RenameFolder(ctx, prod.ID, "Production"); err != nil || f.Name != "Production" || f.ParentID != d.RootFolderID {
+		t.Fatalf("rename: %+v, %v", f, err)
+	}
+	if _, err := s.RenameFolder(ctx, prod.ID, "Dev"); !apperr.IsCode(err, apperr.CodeFolderExists) {
+		t.Fatalf("rename onto a sibling's name: %v", err)
+	}
+	if _, err := s.RenameFolder(ctx, "fd-nosuchfolder", "X"); !apperr.IsCode(err, apperr.CodeFolderNotFound) {
+		t.Fatalf("rename of a missing folder: %v", err)
+	}
+	if _, err := s.RenameFolder(ctx, d.RootFolderID, "X"); !apperr.IsCode(err, apperr.CodeFolderNotFound) {
+		t.Fatalf("rename of the root: %v", err)
+	}
+	if _, err := s.RenameFolder(ctx, prod.ID, "Production"); err != nil {
+		t.Fatalf("rename to the same name: %v", err)
+	}
+	if !slices.Equal(published, []string{"UpdateFolder"}) {
+		t.Fatalf("events %v, want one UpdateFolder", published)
+	}
+	again := open(t, simulation.Options{Path: path, OwnerAccountID: owner})
+	if f, err := again.GetFolder(ctx, prod.ID); err != nil || f.Name != "Production" {
+		t.Fatalf("after reopen: %+v, %v", f, err)
+	}
+}

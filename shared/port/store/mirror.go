@@ -60,6 +60,9 @@ type DirectoryMirror interface {
 	// ReadMirrorFolders returns the mirror's folders alone (one small read),
 	// for the enrollment policy's subfolder checks.
 	ReadMirrorFolders(ctx context.Context, dirID string) ([]MirrorFolder, error)
+	// ReadMirrorAccount returns one account of the mirror (one small
+	// read); ok is false when the mirror does not hold it.
+	ReadMirrorAccount(ctx context.Context, dirID, accountID string) (a MirrorAccount, ok bool, err error)
 	// PutMirrorAccounts inserts or overwrites accounts.
 	PutMirrorAccounts(ctx context.Context, dirID string, accounts []MirrorAccount) error
 	// DeleteMirrorAccount removes an account; a missing one is no error.

@@ -107,6 +107,7 @@ func testMirror(t *testing.T, s store.Store) {
 		Marks:    store.MirrorMarks{SyncTime: base, HandshakeTime: hs},
 	}
 	checkMirror(t, "after changes", readMirror(t, s, dirID), want)
+	checkMirrorAccount(t, s, dirID, other, moved)
 	if fs, err := s.ReadMirrorFolders(ctx, dirID); err != nil || !reflect.DeepEqual(fs, want.Folders) {
 		t.Errorf("ReadMirrorFolders = %+v, %v; want %+v", fs, err, want.Folders)
 	}
@@ -123,6 +124,20 @@ func testMirror(t *testing.T, s store.Store) {
 	}
 	want = store.Mirror{Accounts: second.Accounts, Folders: []store.MirrorFolder{prod, root}, Marks: store.MirrorMarks{SyncTime: sync2, HandshakeTime: hs}}
 	checkMirror(t, "after second replace", readMirror(t, s, dirID), want)
+}
+
+// checkMirrorAccount: ReadMirrorAccount finds want in dirID, and neither
+// an account deleted from dirID (acct(1)) nor one of another directory.
+func checkMirrorAccount(t *testing.T, s store.Store, dirID, other string, want store.MirrorAccount) {
+	t.Helper()
+	if a, ok, err := s.ReadMirrorAccount(t.Context(), dirID, want.AccountID); err != nil || !ok || !reflect.DeepEqual(a, want) {
+		t.Errorf("ReadMirrorAccount = %+v, %v, %v; want %+v", a, ok, err, want)
+	}
+	for _, missing := range []struct{ dir, id string }{{dirID, acct(1)}, {other, want.AccountID}} {
+		if a, ok, err := s.ReadMirrorAccount(t.Context(), missing.dir, missing.id); err != nil || ok {
+			t.Errorf("ReadMirrorAccount of %s in %s = %+v, %v, %v; want not found", missing.id, missing.dir, a, ok, err)
+		}
+	}
 }
 
 // testMirrorLarge: 2,500 accounts in one replace come back whole and in

@@ -101,6 +101,20 @@ const (
 	ReasonNotConfirmed     = "NotConfirmedByDirectory" // RD does not show what the event says
 )
 
+// Unrecognised reports whether reason says the function did not recognise
+// the event: another source or type, data that is no usable ActionTrail
+// record, another service's call, or a ResourceManager call it does not
+// follow. The rule (RulePattern) should let none of them through, but
+// which source and type RD's ActionTrail events carry on EventBridge is
+// UNCONFIRMED (docs/DEPLOY.md), so the function logs each kind it meets.
+func Unrecognised(reason string) bool {
+	switch reason {
+	case ReasonUntrustedSource, ReasonNotAPICall, ReasonMalformed, ReasonOtherService, ReasonUnhandled:
+		return true
+	}
+	return false
+}
+
 // Summary is what directory-events returns for one event.
 type Summary struct {
 	EventID   string `json:"EventId,omitempty"`

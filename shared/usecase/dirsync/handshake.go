@@ -95,7 +95,7 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 	}
 	if marks.SyncTime.IsZero() {
 		// A mirror never synced (a new directory, a fresh deployment) is
-		// built now, by a reconciliation, rather than at the next hourly
+		// built now, by a reconciliation, rather than at the next timed
 		// run: candidates and folder paths come from it. That costs one
 		// full read of the directory, once.
 		rn, err := s.Reconcile(ctx, requestID)
@@ -131,6 +131,15 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 			return n, wrapHandshakes(err)
 		}
 		if len(joined) > 0 {
+			// The policy before the mirror: a joined account the mirror
+			// holds is skipped by the next check and, unseen no more, by
+			// reconciliation.
+			actor := audit.Actor{AccountID: s.owner, Principal: string(action.CheckHandshakes), Role: systemRole, RequestID: requestID}
+			enrolled, err := s.enrollAccounts(ctx, d, joined, enrollment{by: action.CheckHandshakes, actor: actor})
+			n.Enrolled = enrolled
+			if err != nil {
+				return n, wrapHandshakes(err)
+			}
 			ms := make([]store.MirrorAccount, len(joined))
 			for i, a := range joined {
 				ms[i] = MirrorAccount(a)
@@ -139,12 +148,6 @@ func (s *Service) CheckHandshakes(ctx context.Context, requestID string) (Handsh
 				return n, wrapHandshakes(fmt.Errorf("update directory mirror: %w", err))
 			}
 			n.Mirrored = len(joined)
-			actor := audit.Actor{AccountID: s.owner, Principal: string(action.CheckHandshakes), Role: systemRole, RequestID: requestID}
-			enrolled, err := s.enrollAccounts(ctx, d, joined, action.CheckHandshakes, actor, false)
-			n.Enrolled = enrolled
-			if err != nil {
-				return n, wrapHandshakes(err)
-			}
 		}
 	}
 	if since.IsZero() && marks.SyncTime.IsZero() {

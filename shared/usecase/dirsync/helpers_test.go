@@ -282,6 +282,20 @@ func (f *faultyStore) MarkEventProcessed(ctx context.Context, key string, exp ti
 	return f.Store.MarkEventProcessed(ctx, key, exp)
 }
 
+func (f *faultyStore) AddMembers(ctx context.Context, dirID string, ms []store.Member, audit store.AuditOf) ([]store.AddResult, error) {
+	if err := f.enter("AddMembers"); err != nil {
+		return nil, err
+	}
+	return f.Store.AddMembers(ctx, dirID, ms, audit)
+}
+
+func (f *faultyStore) PutMirrorAccounts(ctx context.Context, dirID string, accounts []store.MirrorAccount) error {
+	if err := f.enter("PutMirrorAccounts"); err != nil {
+		return err
+	}
+	return f.Store.PutMirrorAccounts(ctx, dirID, accounts)
+}
+
 func (f *faultyStore) AppendAudit(ctx context.Context, evs []store.AuditEvent) error {
 	if err := f.enter("AppendAudit"); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 type Mirror interface {
 	ReadMirror(ctx context.Context, dirID string) (store.Mirror, error)
 	ReplaceMirror(ctx context.Context, dirID string, m store.Mirror) error
+	ReadMirrorAccount(ctx context.Context, dirID, accountID string) (store.MirrorAccount, bool, error)
 	PutMirrorAccounts(ctx context.Context, dirID string, accounts []store.MirrorAccount) error
 	DeleteMirrorAccount(ctx context.Context, dirID, accountID string) error
 	PutMirrorFolder(ctx context.Context, dirID string, f store.MirrorFolder) error
@@ -63,8 +64,10 @@ func (s *Service) mirrorAccount(ctx context.Context, dirID string, acc directory
 }
 
 // accountEvent: an account was created, moved, renamed or removed. One
-// GetAccount reads the truth; the mirror takes it; then the member effect
-// (removal, rename, enrollment) follows from RD's answer, not the event's.
+// GetAccount reads the truth; the enrollment policy judges the account's
+// arrival (enrollArrival), then the mirror takes RD's answer; then the
+// member effect (removal, rename) follows from RD's answer, not the
+// event's.
 func (s *Service) accountEvent(ctx context.Context, c call, sum Summary) (Summary, error) {
 	d, done, err := s.ours(ctx, c, sum)
 	if err != nil || done != nil {
@@ -74,27 +77,47 @@ func (s *Service) accountEvent(ctx context.Context, c call, sum Summary) (Summar
 	if err != nil {
 		return sum, err
 	}
-	if err := s.mirrorAccount(ctx, d.ID, acc, inRD, c.account); err != nil {
-		return sum, err
-	}
+	enrolled := false
 	if inRD {
 		if err := s.mirrorFoldersOf(ctx, d.ID, acc); err != nil {
 			return sum, err
 		}
+		if enrolled, err = s.enrollArrival(ctx, d, c, acc); err != nil {
+			return sum, err
+		}
+	}
+	if err := s.mirrorAccount(ctx, d.ID, acc, inRD, c.account); err != nil {
+		return sum, err
 	}
 	switch c.name {
 	case EventRemoveCloudAccount, EventDeleteAccount:
-		return s.remove(ctx, d, c, inRD, sum)
+		sum, err = s.remove(ctx, d, c, inRD, sum)
 	case EventUpdateAccount:
-		return s.rename(ctx, d, c, acc, inRD, sum)
+		sum, err = s.rename(ctx, d, c, acc, inRD, sum)
+	default: // CreateResourceAccount, MoveAccount
+		sum = arrivalSummary(c, acc, inRD, sum)
 	}
-	// CreateResourceAccount, MoveAccount.
+	if err == nil && enrolled {
+		// The member the policy just added carries RD's name already.
+		sum.Result, sum.Reason, sum.Message = ResultEnrolled, "", ""
+		if c.name != EventCreateResourceAccount && c.name != EventMoveAccount {
+			sum.Message = fmt.Sprintf("The directory mirror had not seen account %s arrive in folder %s (its event was lost); the enrollment policy added it.", acc.AccountID, acc.FolderID)
+		}
+	}
+	return sum, err
+}
+
+// arrivalSummary is the answer to CreateResourceAccount and MoveAccount
+// when the policy enrolled nothing.
+func arrivalSummary(c call, acc directory.Account, inRD bool, sum Summary) Summary {
 	if !inRD {
 		sum.Result, sum.Reason = ResultNoChange, ReasonNotConfirmed
 		sum.Message = fmt.Sprintf("Resource Directory does not list account %s; the mirror no longer holds it.", c.account)
-		return sum, nil
+		return sum
 	}
-	return s.enrollFromEvent(ctx, d, c, acc, sum)
+	sum.Result, sum.Reason = ResultMirrored, ReasonNotInScope
+	sum.Message = fmt.Sprintf("The directory mirror has account %s in folder %s; the enrollment policy does not add it (not in scope, excluded, or a member already).", acc.AccountID, acc.FolderID)
+	return sum
 }
 
 // mirrorFoldersOf completes the mirror's folders when it lacks the
@@ -157,17 +180,13 @@ func (s *Service) folderEvent(ctx context.Context, c call, sum Summary) (Summary
 	return sum, nil
 }
 
-// rebuildMirror replaces the mirror with the listing read at start and the
-// folder tree (one ListFolders), and records start as the full-sync time.
-// An account that joined after the listing and whose event was written
-// before this replace is dropped from the mirror until its next event or
-// run; add-members confirms an account the mirror lacks with RD, so it is
-// never refused meanwhile.
-func (s *Service) rebuildMirror(ctx context.Context, d directory.Directory, accounts map[string]directory.Account, start time.Time) error {
-	folders, err := s.dir.ListFolders(ctx)
-	if err != nil {
-		return fmt.Errorf("list folders: %w", err)
-	}
+// rebuildMirror replaces the mirror with the listing and the folder tree
+// read at start, and records start as the full-sync time. An account that
+// joined after the listing and whose event was written before this replace
+// is dropped from the mirror until its next event or run (which then sees
+// it arrive: the policy finds it a member already); add-members confirms
+// an account the mirror lacks with RD, so it is never refused meanwhile.
+func (s *Service) rebuildMirror(ctx context.Context, d directory.Directory, accounts map[string]directory.Account, folders []directory.Folder, start time.Time) error {
 	m := store.Mirror{Marks: store.MirrorMarks{SyncTime: start}}
 	m.Accounts = make([]store.MirrorAccount, 0, len(accounts))
 	for _, a := range accounts {

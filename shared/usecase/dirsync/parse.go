@@ -34,6 +34,10 @@ type record struct {
 func (s *Service) parse(ev events.CloudEvent) (c call, reason, msg string) {
 	rec, reason, msg := envelope(ev)
 	if reason != "" {
+		// What was refused: the record's eventName, when data holds one.
+		if r, err := decodeRecord(ev.Data); err == nil {
+			c.name = string(r.EventName)
+		}
 		return c, reason, msg
 	}
 	c = call{key: ev.Source + "|" + ev.ID, id: ev.ID, source: ev.Source, name: string(rec.EventName)}

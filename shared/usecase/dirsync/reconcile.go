@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -22,8 +20,9 @@ type Counts struct {
 	Checked int // members compared with the directory
 	Removed int // members whose account is no longer in the directory
 	Renamed int // members whose AccountName was refreshed
-	// Enrolled counts accounts the enrollment policy made members: those
-	// in scope that neither an event nor the handshake check enrolled.
+	// Enrolled counts accounts the enrollment policy made members: joins
+	// and moves into scope that neither an event nor the handshake check
+	// saw (enrollUnseen).
 	Enrolled int `json:",omitempty"`
 }
 
@@ -44,11 +43,19 @@ type renameTo struct {
 	name string
 }
 
-// Reconcile compares the members of the current directory with its accounts
-// (every page of ListAccounts): members whose account left are removed and
-// stale names refreshed, each change audited as System with requestID. It
-// rebuilds the directory mirror from the same listing (plus ListFolders) and
-// records the full-sync time.
+// Reconcile is the backstop of events: after a run, the members, their
+// names, the directory mirror (and with it the folder paths) and the
+// enrollments are what every event since the last run would have made of
+// them, whether those events arrived or not (docs/DESIGN.md §10).
+//
+// It reads the mirror as the last run and the events since left it, then
+// every page of ListAccounts and the folder tree. Members whose account
+// left are removed and stale names refreshed; accounts that are no members
+// and whose arrival the mirror does not show (not in it: joined; in another
+// folder there: moved) go to the enrollment policy (enrollUnseen); each
+// change is audited as System with requestID. Last, the mirror is rebuilt
+// from the listing and the full-sync time recorded: a run that fails before
+// leaves the mirror as it was, so the next run sees the same arrivals.
 //
 // It is safe concurrently with events, delete/add requests and itself:
 //   - the accounts are listed first, at start, and a member added at or
@@ -59,7 +66,7 @@ type renameTo struct {
 //   - names are written with asOf = start, so a newer rename (an event, a
 //     later run) is never overwritten;
 //   - a member removed or renamed concurrently is counted and audited by
-//     whoever changed it, once.
+//     whoever changed it, once; an enrollment is one conditional add.
 func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, error) {
 	var n Counts
 	start := s.now()
@@ -67,25 +74,46 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 	if err != nil || !ok {
 		return n, wrapReconcile(err)
 	}
+	// Read before listing RD: read after, the mirror could hold a move newer
+	// than the listing, and the listing's older folder would pass for a move.
+	seen, err := s.mirror.ReadMirror(ctx, d.ID)
+	if err != nil {
+		return n, wrapReconcile(fmt.Errorf("read directory mirror: %w", err))
+	}
 	accounts, ok, err := s.accounts(ctx, d)
 	if err != nil || !ok {
 		return n, wrapReconcile(err)
 	}
-	if err := s.rebuildMirror(ctx, d, accounts, start); err != nil {
+	folders, err := s.dir.ListFolders(ctx)
+	if err != nil {
+		return n, wrapReconcile(fmt.Errorf("list folders: %w", err))
+	}
+	actor := audit.Actor{AccountID: s.owner, Principal: string(action.ReconcileMembers), Role: systemRole, RequestID: requestID}
+	isMember, ok, err := s.correct(ctx, d, accounts, start, actor, &n)
+	if err != nil || !ok {
 		return n, wrapReconcile(err)
 	}
-	dr, err := s.drift(ctx, d, accounts, start)
-	n.Checked = dr.checked
+	n.Enrolled, err = s.enrollUnseen(ctx, d, accounts, isMember, seen.Accounts, folders, actor)
 	if err != nil {
 		return n, wrapReconcile(err)
 	}
-	if dr.gone, ok, err = s.confirmGone(ctx, d, dr.gone); err != nil || !ok {
-		return n, wrapReconcile(err)
-	}
+	return n, wrapReconcile(s.rebuildMirror(ctx, d, accounts, folders, start))
+}
 
-	// A failure stops the run with the counts of what was done; the next
-	// run (or the timer's retry) picks up the rest.
-	actor := audit.Actor{AccountID: s.owner, Principal: string(action.ReconcileMembers), Role: systemRole, RequestID: requestID}
+// correct removes the members whose account left and refreshes stale
+// names, counting into n; it returns every member it read. ok is false
+// when the directory is gone. A failure stops the run with the counts of
+// what was done; the next run (or the timer's retry) picks up the rest.
+func (s *Service) correct(ctx context.Context, d directory.Directory, accounts map[string]directory.Account, start time.Time,
+	actor audit.Actor, n *Counts) (isMember map[string]bool, ok bool, err error) {
+	dr, err := s.drift(ctx, d, accounts, start)
+	n.Checked = dr.checked
+	if err != nil {
+		return nil, false, err
+	}
+	if dr.gone, ok, err = s.confirmGone(ctx, d, dr.gone); err != nil || !ok {
+		return nil, ok, err
+	}
 	for i := 0; i < len(dr.gone); i += batch {
 		removed, err := s.removeGone(ctx, d, actor, dr.gone[i:min(i+batch, len(dr.gone))])
 		n.Removed += removed
@@ -94,31 +122,17 @@ func (s *Service) Reconcile(ctx context.Context, requestID string) (Counts, erro
 			err = errors.Join(err, s.invalidate(ctx))
 		}
 		if err != nil {
-			return n, wrapReconcile(err)
+			return nil, false, err
 		}
 	}
 	for i := 0; i < len(dr.renames); i += batch {
 		renamed, err := s.refreshNames(ctx, d, actor, dr.renames[i:min(i+batch, len(dr.renames))], start)
 		n.Renamed += renamed
 		if err != nil {
-			return n, wrapReconcile(err)
+			return nil, false, err
 		}
 	}
-	// The enrollment policy, for whatever events and the handshake check
-	// missed: accounts in scope that joined since the policy's last update
-	// (an account that is a member already is skipped by the store).
-	var missed []directory.Account
-	for id, a := range accounts {
-		if !dr.isMember[id] {
-			missed = append(missed, a)
-		}
-	}
-	slices.SortFunc(missed, func(a, b directory.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
-	n.Enrolled, err = s.enrollAccounts(ctx, d, missed, action.ReconcileMembers, actor, true)
-	if err != nil {
-		return n, wrapReconcile(err)
-	}
-	return n, nil
+	return dr.isMember, true, nil
 }
 
 // memberDrift is how the members differ from the directory's accounts.

@@ -314,6 +314,11 @@ func TestReconcileCostAt10000Accounts(t *testing.T) {
 	if _, err := e.store.Store.AddMembers(e.ctx, e.d.ID, ms, nil); err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"Prod", "Dev"} {
+		if _, err := e.sim.CreateFolder(e.ctx, name, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rd := overWire(t, e.sim)
 	e.rebuild(func(d *dirsync.Deps) { d.Directory = rd })
 
@@ -322,9 +327,11 @@ func TestReconcileCostAt10000Accounts(t *testing.T) {
 		t.Fatalf("counts %+v", got)
 	}
 	calls := rd.Calls()
-	// GetResourceDirectory twice: the run's, and ListFolders' (the root's ID).
-	if calls["GetResourceDirectory"] != 2 || calls["ListAccounts"] != 100 || calls["ListFoldersForParent"] != 1 || e.store.count("ListMembers") != 10 ||
-		e.store.count("DeleteMembers")+e.store.count("RenameMember")+e.store.count("AppendAudit") != 0 {
+	// GetResourceDirectory twice: the run's, and ListFolders' (the root's
+	// ID); one ListFoldersForParent per folder, the root's included. In
+	// all 1 + 100 + 1 + 3 = 105 RD calls: 102 plus one per folder (docs/DEPLOY.md).
+	if calls["GetResourceDirectory"] != 2 || calls["ListAccounts"] != 100 || calls["ListFoldersForParent"] != 3 || len(calls) != 3 ||
+		e.store.count("ListMembers") != 10 || e.store.count("DeleteMembers")+e.store.count("RenameMember")+e.store.count("AppendAudit") != 0 {
 		t.Fatalf("steady state: RD %v, store %v", calls, e.store.calls)
 	}
 
@@ -380,7 +387,8 @@ func overWire(t *testing.T, sim *simulation.Sim) *resourcemanager.Client {
 // TestReconcileCostOnTablestore measures the same run on the production
 // store: Tablestore through its SDK against the wire-level fake, 10,000
 // members. Steady state is 10 GetRange calls for the members, 3 for the
-// mirror and one UpdateRow for its sync mark; removals cost one BatchGetRow
+// mirror as the last run left it (what it has seen), 3 more for the
+// rebuild's comparison and one UpdateRow for its sync mark; removals cost one BatchGetRow
 // and one BatchWriteRow per 100 members, renames a GetRow and an UpdateRow
 // each, and the audit one BatchWriteRow per batch of up to 100 changes.
 func TestReconcileCostOnTablestore(t *testing.T) {
@@ -434,18 +442,18 @@ func TestReconcileCostOnTablestore(t *testing.T) {
 	if err != nil || got != (dirsync.Counts{Checked: n}) {
 		t.Fatalf("counts %+v, %v", got, err)
 	}
-	if c := fake.Counts(); c["GetRange"] != 10+1 || c["BatchWriteRow"] != 51 || c["UpdateRow"] != 1 {
+	if c := fake.Counts(); c["GetRange"] != 10+1+1 || c["BatchWriteRow"] != 51 || c["UpdateRow"] != 1 {
 		t.Fatalf("first run: Tablestore calls %v", c)
 	}
-	// Steady state: the member pages, the mirror (10,002 rows: 3 GetRange
-	// responses of at most 5,000 rows) and the sync mark; no mirror row is
-	// rewritten.
+	// Steady state: the member pages, the mirror twice (10,002 rows: 3
+	// GetRange responses of at most 5,000 rows each time) and the sync
+	// mark; no mirror row is rewritten.
 	fake.ResetCounts()
 	got, err = svc.Reconcile(ctx, "req")
 	if err != nil || got != (dirsync.Counts{Checked: n}) {
 		t.Fatalf("counts %+v, %v", got, err)
 	}
-	if c := fake.Counts(); c["GetRange"] != 10+3 || fake.Writes() != 1 || fake.Reads() != 13 {
+	if c := fake.Counts(); c["GetRange"] != 10+3+3 || fake.Writes() != 1 || fake.Reads() != 16 {
 		t.Fatalf("steady state: Tablestore calls %v", c)
 	}
 
@@ -469,10 +477,11 @@ func TestReconcileCostOnTablestore(t *testing.T) {
 	// one BatchWriteRow, after one UpdateRow that takes the batch's feed
 	// positions: the deletes of 100 + 50 members take 3 + 2 batches (49
 	// members with their records, entries and the counter fit one batch);
-	// each rename (no feed entry) one batch after its GetRow.
+	// each rename (an internal feed entry) one UpdateRow and one batch
+	// after its GetRow.
 	// The mirror takes the 170 changed accounts in one more BatchWriteRow,
 	// and the sync mark one UpdateRow.
-	want := map[string]int{"GetRange": 10 + 3, "BatchGetRow": 2, "BatchWriteRow": 5 + 20 + 1, "GetRow": 20, "UpdateRow": 5 + 1}
+	want := map[string]int{"GetRange": 10 + 3 + 3, "BatchGetRow": 2, "BatchWriteRow": 5 + 20 + 1, "GetRow": 20, "UpdateRow": 5 + 20 + 1}
 	for action, w := range want {
 		if c[action] != w {
 			t.Fatalf("with 150 removals and 20 renames: Tablestore calls %v, want %v", c, want)
