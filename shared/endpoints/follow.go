@@ -78,7 +78,8 @@ var TestWebhook = HTTP{Action: action.TestWebhook, Method: http.MethodPost,
 
 // DeliverWebhooks declares the timer function that delivers the change
 // feed to the webhooks.
-var DeliverWebhooks = Scheduled{Action: action.DeliverWebhooks}
+var DeliverWebhooks = Scheduled{Action: action.DeliverWebhooks,
+	Cron: "30 * * * * *"} // every minute, each run a session of WEBHOOK_SESSION
 
 func followScope(r *httpapi.Request, d directory.Directory) follow.Scope {
 	return follow.Scope{Directory: d, Actor: actor(r)}
