@@ -144,7 +144,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.Roles.UsePeople(rolecheck.People{Grants: a.Store, Administrators: cfg.Administrators, NewUser: cfg.NewUserAccess,
 		Logf: func(format string, args ...any) { a.Log.Warn().Msgf(format, args...) }})
 	a.Recorder = &audit.Recorder{Store: a.Store, Now: now, Log: a.Log}
-	a.Members = member.New(member.Deps{Store: a.Store, Accounts: a.Accounts, Folders: a.Directory, Mirror: a.Store, Lookup: a.Directory,
+	a.Members = member.New(member.Deps{Store: a.Store, Feed: a.Store, Accounts: a.Accounts, Folders: a.Directory, Mirror: a.Store, Lookup: a.Directory,
 		Audit: a.Recorder, Tokens: tokens, Now: now, Log: a.Log})
 	a.Setup = &setup.Service{Directory: a.Directory, Members: a.Store, Mirror: a.Store, Audit: a.Recorder, Tokens: tokens, Log: a.Log, Changed: a.Changed}
 	a.AuditLog = &audit.Lister{Store: a.Store, Tokens: tokens}

@@ -272,6 +272,16 @@ func (c *countingStore) ListAudit(ctx context.Context, dirID string, limit int, 
 	return c.Store.ListAudit(ctx, dirID, limit, before)
 }
 
+func (c *countingStore) ListChanges(ctx context.Context, dirID string, after int64, limit int) ([]store.Change, int64, bool, error) {
+	c.add("ListChanges")
+	return c.Store.ListChanges(ctx, dirID, after, limit)
+}
+
+func (c *countingStore) FeedHead(ctx context.Context, dirID string) (int64, error) {
+	c.add("FeedHead")
+	return c.Store.FeedHead(ctx, dirID)
+}
+
 func (c *countingStore) MemberState(ctx context.Context, dirID string) (int, int64, error) {
 	c.add("MemberState")
 	return c.Store.MemberState(ctx, dirID)

@@ -18,6 +18,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/role"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 )
 
 // TestCallsPerRequest pins the directory and store calls of the hot paths,
@@ -48,7 +49,7 @@ func TestCallsPerRequest(t *testing.T) {
 		{"list-members warm MA", false, request{Fn: "list-members", As: ownerID}, calls{}, calls{"ListMembers": 1, "MemberState": 1, "MirrorMarks": 1}},
 		{"list-members cold DA", true, request{Fn: "list-members", As: daID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1}, calls{"ListMembers": 1, "MemberState": 1, "MirrorMarks": 1}},
 		{"list-members warm DA MaxResults=1", false, request{Fn: "list-members", As: daID, Query: map[string]string{"MaxResults": "1"}}, calls{}, calls{"ListMembers": 1, "MemberState": 1, "MirrorMarks": 1}},
-		{"list-members keyword (first: the snapshot is read)", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "sierra"}}, calls{}, calls{"MemberState": 1, "MirrorMarks": 1, "ListMembers": 1}},
+		{"list-members keyword (first: the snapshot is read)", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "sierra"}}, calls{}, calls{"MemberState": 1, "MirrorMarks": 1, "ListMembers": 1, "FeedHead": 1}},
 		{"list-members keyword again (the snapshot is current)", false, request{Fn: "list-members", As: daID, Query: map[string]string{"Keyword": "tango"}}, calls{}, calls{"MemberState": 1, "MirrorMarks": 1}},
 		{"list-members cold member (denied)", true, request{Fn: "list-members", As: memberID}, calls{"GetDirectory": 1, "ListDelegatedAdmins": 1, "ListAccounts": 1}, calls{}},
 		{"list-members warm member (denied)", false, request{Fn: "list-members", As: memberID}, calls{}, calls{}},
@@ -242,7 +243,7 @@ func (e *benchEnv) loop(b *testing.B, fn string, payload []byte, cold bool, afte
 	b.ReportMetric(float64(total(dir))/float64(b.N), "rdcalls/op")
 	b.ReportMetric(float64(e.k.dir.takeAPICalls())/float64(b.N), "rdapi/op")
 	b.ReportMetric(float64(st["ListMembers"]+st["CountMembers"]+st["MemberState"]+st["GetMember"]+st["ListAudit"]+st["ListAuditByTarget"]+
-		st["ReadMirror"]+st["MemberIDs"]+st["GetPolicy"])/float64(b.N), "storereads/op")
+		st["ReadMirror"]+st["MemberIDs"]+st["GetPolicy"]+st["ListChanges"]+st["FeedHead"])/float64(b.N), "storereads/op")
 	b.ReportMetric(float64(st["AddMembers"]+st["DeleteMembers"]+st["UpdateRemark"]+st["AppendAudit"])/float64(b.N), "storewrites/op")
 }
 
@@ -278,10 +279,14 @@ func BenchmarkListMembersPage20(b *testing.B) {
 	b.Run("KeywordScan", func(b *testing.B) { e.loop(b, "list-members", keyword, false, nil) })
 	// The first search after a member changed (elsewhere: another instance).
 	n := 0
+	record := e.k.app.Recorder.With(e.dirID, audit.Actor{AccountID: ownerID, Role: "ManagementAccount", RequestID: "bench"},
+		func(_, after store.Member) audit.Entry {
+			return audit.Entry{Action: action.UpdateMemberRemark, Target: after.AccountID, Result: "Updated"}
+		})
 	change := func(b *testing.B) {
 		n++
 		id := uid(6, n*7919%benchMembers)
-		if _, _, err := e.k.raw.UpdateRemark(e.k.ctx, e.dirID, id, fmt.Sprintf("changed %d", n), 0, t0, nil); err != nil {
+		if _, _, err := e.k.raw.UpdateRemark(e.k.ctx, e.dirID, id, fmt.Sprintf("changed %d", n), 0, t0, record); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -89,7 +89,8 @@ type ListQuery struct {
 // of a delete). The store writes the record in the same unit as the change
 // (docs/DESIGN.md "Integrity"): after a crash at any instant there is no
 // applied change without its record and no record of a change that did not
-// happen. nil records nothing.
+// happen. nil records nothing and leaves no feed entry, so copies that
+// follow the feed (keyword search) would miss the change: only tests pass nil.
 type AuditOf func(before, after Member) AuditEvent
 
 // Members is the member table.

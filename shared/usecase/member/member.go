@@ -51,6 +51,13 @@ type Mirror interface {
 	MemberIDs(ctx context.Context, dirID string) ([]string, error)
 }
 
+// Changes is the store's membership feed (store.Feed): keyword search
+// follows it to bring its copy of the members up to date.
+type Changes interface {
+	ListChanges(ctx context.Context, dirID string, after int64, limit int) ([]store.Change, int64, bool, error)
+	FeedHead(ctx context.Context, dirID string) (int64, error)
+}
+
 // AccountLookup reads one account from Resource Directory
 // (directory.Service.GetAccount): NotFound CodeAccountNotFound when absent.
 type AccountLookup interface {
@@ -61,6 +68,7 @@ type AccountLookup interface {
 // tests pass fakes.
 type Deps struct {
 	Store    store.Members
+	Feed     Changes
 	Accounts Accounts
 	Folders  Folders
 	// Mirror serves candidates (two store reads, no RD call) once it has
@@ -77,6 +85,7 @@ type Deps struct {
 // Service runs the member use cases for one deployment.
 type Service struct {
 	store    store.Members
+	feed     Changes
 	accounts Accounts
 	folders  Folders
 	mirror   Mirror
@@ -98,7 +107,7 @@ func New(d Deps) *Service {
 		name   string
 		absent bool
 	}{
-		{"Store", d.Store == nil}, {"Accounts", d.Accounts == nil}, {"Folders", d.Folders == nil},
+		{"Store", d.Store == nil}, {"Feed", d.Feed == nil}, {"Accounts", d.Accounts == nil}, {"Folders", d.Folders == nil},
 		{"Mirror", d.Mirror == nil}, {"Lookup", d.Lookup == nil}, {"Audit", d.Audit == nil},
 		{"Tokens", d.Tokens == nil}, {"Now", d.Now == nil},
 	} {
@@ -109,7 +118,7 @@ func New(d Deps) *Service {
 	if len(missing) > 0 {
 		panic("member.New: missing " + strings.Join(missing, ", "))
 	}
-	return &Service{store: d.Store, accounts: d.Accounts, folders: d.Folders, mirror: d.Mirror, lookup: d.Lookup,
+	return &Service{store: d.Store, feed: d.Feed, accounts: d.Accounts, folders: d.Folders, mirror: d.Mirror, lookup: d.Lookup,
 		audit: d.Audit, tokens: d.Tokens, now: d.Now, log: d.Log}
 }
 

@@ -51,6 +51,7 @@ func newEnv(t *testing.T, accounts int) *env {
 	}
 	e.deps = member.Deps{
 		Store:    e.Store,
+		Feed:     e.Store,
 		Accounts: accountcache.New(e.Sim, time.Minute, accountcache.WithClock(e.Clock)),
 		Folders:  e.Sim,
 		Mirror:   e.Store,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sase-multiaccount/backend/shared/port/store"
 )
@@ -15,7 +16,8 @@ import (
 // instance keeps one snapshot of the directory's members with their search
 // text, checked with one read of the members version (store.MemberState)
 // on every search: a snapshot is never served once a member changed,
-// wherever the change was made.
+// wherever the change was made. A changed one is brought up to date from
+// the store's feed (snapshot_patch.go) instead of being read again.
 type snapshots struct {
 	mu   sync.Mutex
 	byID map[string]*snapshot // by directory
@@ -24,8 +26,14 @@ type snapshots struct {
 type snapshot struct {
 	version int64
 	count   int
-	byTime  []store.Member // AddTime, then AccountID, ascending (the store's order)
-	byID    []int32        // indexes into byTime, by AccountID ascending
+	// cursor is the feed position the snapshot follows from: every change
+	// at or before it is in the copy, and replaying later ones brings it
+	// up to date (-1: the feed could not be read, so only a rebuild can).
+	cursor int64
+	built  time.Time      // when the members were last read in full
+	// byTime is the members in AddTime, then AccountID, order (the store's);
+	// pointers, so a patched copy shares the rows it did not change.
+	byTime []*store.Member
 	// text is every member's search text (the lower-case account ID, name
 	// and remark, NUL-separated) in byTime order, each ended by "\x01";
 	// starts[k] is where member k's begins (and starts[n] the end). One
@@ -33,6 +41,9 @@ type snapshot struct {
 	// strings.Contains per member.
 	text   string
 	starts []int
+
+	idOnce sync.Once
+	byID   []int32 // indexes into byTime, by AccountID ascending (idOrder)
 
 	mu   sync.Mutex
 	hits map[string][]bool // by keyword: paging through a search matches once
@@ -42,39 +53,23 @@ type snapshot struct {
 const maxHits = 32
 
 // members returns a current snapshot of dirID's members: the cached one
-// when its version is the store's, else a fresh scan.
-// count and version are the store's MemberState, read by the caller.
+// when its version is the store's, else the cached one brought up to date
+// from the feed, else a fresh scan. count and version are the store's
+// MemberState, read by the caller.
 func (s *Service) members(ctx context.Context, dirID string, count int, version int64) (*snapshot, error) {
 	s.snaps.mu.Lock()
-	snap := s.snaps.byID[dirID]
+	old := s.snaps.byID[dirID]
 	s.snaps.mu.Unlock()
-	if snap != nil && snap.version == version && snap.count == count {
-		return snap, nil
+	if old != nil && old.version == version && old.count == count {
+		return old, nil
 	}
-	snap = &snapshot{version: version, count: count, byTime: make([]store.Member, 0, count), starts: make([]int, 0, count+1)}
-	var text strings.Builder
-	text.Grow(count * 64)
-	err := s.scan(ctx, dirID, store.ListQuery{SortBy: store.SortByAddTime, Limit: scanPage}, func(m store.Member) {
-		snap.starts = append(snap.starts, text.Len())
-		snap.byTime = append(snap.byTime, m)
-		text.WriteString(strings.ToLower(m.AccountID + "\x00" + m.AccountName + "\x00" + m.Remark))
-		text.WriteByte('\x01')
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search members: %w", err)
+	snap, ok := s.patch(ctx, dirID, old, count, version)
+	if !ok {
+		var err error
+		if snap, err = s.build(ctx, dirID, count, version); err != nil {
+			return nil, err
+		}
 	}
-	snap.text = text.String()
-	snap.starts = append(snap.starts, len(snap.text))
-	// Indexes, not copies: a Member is too big to move 10,000 times in a sort.
-	snap.byID = make([]int32, len(snap.byTime))
-	for i := range snap.byID {
-		snap.byID[i] = int32(i)
-	}
-	slices.SortFunc(snap.byID, func(a, b int32) int {
-		return strings.Compare(snap.byTime[a].AccountID, snap.byTime[b].AccountID)
-	})
-	// A change between the version read and the scan makes the snapshot
-	// newer than its version says: it is replaced on the next search.
 	s.snaps.mu.Lock()
 	if s.snaps.byID == nil {
 		s.snaps.byID = map[string]*snapshot{}
@@ -82,6 +77,60 @@ func (s *Service) members(ctx context.Context, dirID string, count int, version 
 	s.snaps.byID[dirID] = snap
 	s.snaps.mu.Unlock()
 	return snap, nil
+}
+
+// build reads every member. A change between the version read and the
+// scan makes the snapshot newer than its version says: it is brought up
+// to date again on the next search.
+func (s *Service) build(ctx context.Context, dirID string, count int, version int64) (*snapshot, error) {
+	snap := &snapshot{version: version, count: count, cursor: -1, built: s.now(),
+		byTime: make([]*store.Member, 0, count), starts: make([]int, 0, count+1)}
+	rows := make([]store.Member, 0, count) // one allocation for the rows byTime points at
+	// The feed head before the scan: changes after it are replayed later,
+	// and so are the replayMargin before it, which may still have been in
+	// flight while the scan read (replaying a change the copy has is
+	// harmless, see apply).
+	if head, err := s.feed.FeedHead(ctx, dirID); err == nil {
+		snap.cursor = max(0, head-replayMargin)
+	}
+	var text strings.Builder
+	text.Grow(count * 64)
+	err := s.scan(ctx, dirID, store.ListQuery{SortBy: store.SortByAddTime, Limit: scanPage}, func(m store.Member) {
+		snap.starts = append(snap.starts, text.Len())
+		if len(rows) == cap(rows) { // more members than counted: a new array, the old rows stay put
+			rows = make([]store.Member, 0, max(64, cap(rows)/4))
+		}
+		rows = append(rows, m)
+		snap.byTime = append(snap.byTime, &rows[len(rows)-1])
+		text.WriteString(searchText(m))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search members: %w", err)
+	}
+	snap.text = text.String()
+	snap.starts = append(snap.starts, len(snap.text))
+	return snap, nil
+}
+
+// searchText is a member's part of snapshot.text.
+func searchText(m store.Member) string {
+	return strings.ToLower(m.AccountID+"\x00"+m.AccountName+"\x00"+m.Remark) + "\x01"
+}
+
+// idOrder is byTime's indexes by AccountID, sorted on first use: only an
+// AccountId-ordered search needs it. Indexes, not copies: a Member is too
+// big to move 10,000 times in a sort.
+func (snap *snapshot) idOrder() []int32 {
+	snap.idOnce.Do(func() {
+		snap.byID = make([]int32, len(snap.byTime))
+		for i := range snap.byID {
+			snap.byID[i] = int32(i)
+		}
+		slices.SortFunc(snap.byID, func(a, b int32) int {
+			return strings.Compare(snap.byTime[a].AccountID, snap.byTime[b].AccountID)
+		})
+	})
+	return snap.byID
 }
 
 // search counts the members matching keyword and keeps the page that
@@ -97,7 +146,7 @@ func (s *Service) search(ctx context.Context, dirID string, st memberState, q st
 			return
 		}
 		total++
-		m := &snap.byTime[k] // a pointer: a Member is too big to copy 10,000 times
+		m := snap.byTime[k]
 		if q.After != nil && !isAfter(*m, *q.After, q.SortBy, q.Desc) {
 			return
 		}
@@ -110,7 +159,8 @@ func (s *Service) search(ctx context.Context, dirID string, st memberState, q st
 	n := len(snap.byTime)
 	at := func(i int) int { return i } // the i-th member in the requested order
 	if q.SortBy == store.SortByAccountID {
-		at = func(i int) int { return int(snap.byID[i]) }
+		byID := snap.idOrder()
+		at = func(i int) int { return int(byID[i]) }
 	}
 	for i := range n {
 		if q.Desc {
