@@ -30,7 +30,7 @@ type snapshot struct {
 	// at or before it is in the copy, and replaying later ones brings it
 	// up to date (-1: the feed could not be read, so only a rebuild can).
 	cursor int64
-	built  time.Time      // when the members were last read in full
+	built  time.Time // when the members were last read in full
 	// byTime is the members in AddTime, then AccountID, order (the store's);
 	// pointers, so a patched copy shares the rows it did not change.
 	byTime []*store.Member
