@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/rolecheck"
+	"github.com/sase-multiaccount/backend/shared/testkit/logbuf"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
 
@@ -500,7 +500,7 @@ func matches(pattern, ev map[string]any) bool {
 // the reason only: never the record, which names people and accounts. A
 // recognised event is not.
 func TestUnrecognisedEventsAreLoggedOncePerKind(t *testing.T) {
-	var log syncBuffer
+	var log logbuf.Buffer
 	d := deployLogging(t, "warn", &log)
 	move := sample(t, "move-account.json")
 	withType := func(typ, name string) []byte {
@@ -569,7 +569,7 @@ func TestUnrecognisedEventsAreLoggedOncePerKind(t *testing.T) {
 // The kinds one instance remembers are bounded: eventName and type come
 // from whoever invokes the function.
 func TestUnrecognisedKindsAreBounded(t *testing.T) {
-	var log syncBuffer
+	var log logbuf.Buffer
 	d := deployLogging(t, "warn", &log)
 	for i := range 100 {
 		p := fmt.Sprintf(`{"id":"x%d","source":"acs.resourcemanager","type":"resourcemanager:ActionTrail:ApiCall","data":{"eventName":"Call%d","serviceName":"ResourceManager"}}`, i, i)
@@ -580,22 +580,4 @@ func TestUnrecognisedKindsAreBounded(t *testing.T) {
 	if n := strings.Count(log.String(), app.UnrecognisedEventMessage); n != 64 {
 		t.Fatalf("%d unrecognised-event lines for 100 kinds, want 64", n)
 	}
-}
-
-// syncBuffer is a log sink safe for the logger's writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

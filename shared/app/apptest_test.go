@@ -41,6 +41,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/role"
+	"github.com/sase-multiaccount/backend/shared/testkit/logbuf"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
 )
@@ -358,31 +359,13 @@ type kit struct {
 	raw      store.Store // the embedded store itself, for snapshots and seeding
 	signer   *localkey.Signer
 	verifier *auth.JWTVerifier
-	logs     *syncBuffer
+	logs     *logbuf.Buffer
 	handlers map[string]fc.Handler
 	methods  map[string]string
 
 	reqSeq atomic.Int64
 	tokMu  sync.Mutex
 	tokens map[string]string
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newKit(tb testing.TB, opts ...kitOption) *kit {
@@ -401,7 +384,7 @@ func newKit(tb testing.TB, opts ...kitOption) *kit {
 		tb.Fatalf("config.Load: %v", err)
 	}
 	ctx := context.Background()
-	k := &kit{tb: tb, ctx: ctx, owner: conf.OwnerAccountID, clock: &clock{t: t0, real: cfg.realClock}, logs: &syncBuffer{}, tokens: map[string]string{}}
+	k := &kit{tb: tb, ctx: ctx, owner: conf.OwnerAccountID, clock: &clock{t: t0, real: cfg.realClock}, logs: &logbuf.Buffer{}, tokens: map[string]string{}}
 
 	var appPtr atomic.Pointer[app.App]
 	k.sim, err = simulation.Open(simulation.Options{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,8 +19,6 @@ import (
 
 	"github.com/sase-multiaccount/backend/shared/adapter/cloudcreds"
 	"github.com/sase-multiaccount/backend/shared/adapter/tablestore"
-	"github.com/sase-multiaccount/backend/shared/app"
-	"github.com/sase-multiaccount/backend/shared/config"
 	"github.com/sase-multiaccount/backend/shared/local/server"
 	"github.com/sase-multiaccount/backend/shared/testkit/otsfake"
 )
@@ -55,31 +54,9 @@ func TestFollowingMembershipOnProductionAdaptersOverWireFakes(t *testing.T) {
 // retry schedule so a test sees retries in milliseconds.
 func startDelivering(t *testing.T, dataDir string, env map[string]string) (base string, stop func()) {
 	t.Helper()
-	vars := map[string]string{"DATA_DIR": dataDir, "LOG_LEVEL": "error", "WEBHOOK_POLL_INTERVAL": "200ms",
-		"WEBHOOK_RETRY_SCHEDULE": "300ms"}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.Open(context.Background(), cfg, app.Options{LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.App().RunDeliveries(ctx) }()
-	hs := httptest.NewServer(srv)
-	return hs.URL, func() {
-		cancel()
-		<-done
-		hs.Close()
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	}
+	vars := map[string]string{"WEBHOOK_POLL_INTERVAL": "200ms", "WEBHOOK_RETRY_SCHEDULE": "300ms"}
+	maps.Copy(vars, env)
+	return startWith(t, dataDir, vars, func(ctx context.Context, srv *server.Server) { srv.App().RunDeliveries(ctx) })
 }
 
 // receiver is a webhook receiver on 127.0.0.1: it records every request

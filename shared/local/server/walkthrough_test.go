@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -28,10 +29,15 @@ const (
 // start runs `make run` in-process on dataDir, with the environment of env.
 func start(t *testing.T, dataDir string, env map[string]string) (base string, stop func()) {
 	t.Helper()
+	return startWith(t, dataDir, env, nil)
+}
+
+// startWith is start with loop, when not nil, running beside the server
+// until stop.
+func startWith(t *testing.T, dataDir string, env map[string]string, loop func(context.Context, *server.Server)) (base string, stop func()) {
+	t.Helper()
 	vars := map[string]string{"DATA_DIR": dataDir, "LOG_LEVEL": "error"}
-	for k, v := range env {
-		vars[k] = v
-	}
+	maps.Copy(vars, env)
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -40,8 +46,18 @@ func start(t *testing.T, dataDir string, env map[string]string) (base string, st
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if loop != nil {
+			loop(ctx, srv)
+		}
+	}()
 	hs := httptest.NewServer(srv)
 	return hs.URL, func() {
+		cancel()
+		<-done
 		hs.Close()
 		if err := srv.Close(); err != nil {
 			t.Error(err)

@@ -1,7 +1,6 @@
 package dirsync_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/sase-multiaccount/backend/shared/local/simulation"
 	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
+	"github.com/sase-multiaccount/backend/shared/testkit/logbuf"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/usecase/dirsync"
 )
@@ -47,7 +47,7 @@ type env struct {
 	deps  dirsync.Deps // what svc was built from (see rebuild)
 	svc   *dirsync.Service
 	d     directory.Directory
-	log   *syncBuffer
+	log   *logbuf.Buffer
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,7 +74,7 @@ func newEnv(t *testing.T) *env {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, store: &faultyStore{Store: st}, sim: sim, roles: &countingRoles{}, d: d, log: &syncBuffer{}}
+	e := &env{t: t, ctx: ctx, store: &faultyStore{Store: st}, sim: sim, roles: &countingRoles{}, d: d, log: &logbuf.Buffer{}}
 	e.dir = &faultyDirectory{Directory: sim}
 	logger := zerolog.New(e.log)
 	rec := &audit.Recorder{Store: e.store, Now: time.Now, Log: logger}
@@ -410,18 +410,6 @@ type countingRoles struct {
 
 func (r *countingRoles) Changed(context.Context) error { r.mu.Lock(); r.n++; r.mu.Unlock(); return nil }
 func (r *countingRoles) count() int                    { r.mu.Lock(); defer r.mu.Unlock(); return r.n }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // changedFunc adapts a function to dirsync.Roles.
 type changedFunc func(context.Context) error
