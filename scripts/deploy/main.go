@@ -231,6 +231,11 @@ func (t *tool) validate(s settings, needRole bool) (*deploy.Spec, []string) {
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
+	if !s.skipConsole { // make deploy deploys s.domain.yaml next: it must resolve too
+		if _, err := deploy.LoadSpec(filepath.Join(t.root, "s.domain.yaml"), lookup, nil); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	res := spec.Resources()
 	for _, f := range fns {
 		if s.skipConsole && f.Name == endpoints.Console.Name() {
