@@ -53,8 +53,15 @@ func rosParams() map[string]string {
 		"JwtAudience":            "sase-console",
 		"JwksUrl":                "https://login.example.com/.well-known/jwks.json",
 		"PageTokenKey":           strings.Repeat("5a", 32),
+		// The console comes with its custom domain (docs/DEPLOY.md).
+		"CustomDomainName":        testDomain,
+		"CustomDomainCertificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+		"CustomDomainPrivateKey":  "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
 	}
 }
+
+// testDomain is the console's custom domain in the tests.
+const testDomain = "console.example.com"
 
 var rosPseudo = Pseudo{Region: "cn-hangzhou", AccountID: testAccount, StackName: "sase"}
 
@@ -636,50 +643,6 @@ func TestJWTTriggerVariant(t *testing.T) {
 
 func must(v any, _ bool) any { return v }
 
-func TestCustomDomainRoutes(t *testing.T) {
-	d := loadDeployment(t)
-	env := operatorEnv()
-	env["SASE_CUSTOM_DOMAIN"] = "api.example.com"
-	s := loadSpec(t, "s.domain.yaml", env)
-	res := s.Resources()
-	if len(res) != 1 {
-		t.Fatalf("s.domain.yaml has %d resources, want the domain only", len(res))
-	}
-	for name, r := range res {
-		if r["component"] != "fc3-domain" {
-			t.Errorf("%s: component %v, want fc3-domain", name, r["component"])
-		}
-		if GetString(r, "props", "domainName") != "api.example.com" || GetString(r, "props", "region") != "cn-hangzhou" {
-			t.Errorf("%s: props %v", name, r["props"])
-		}
-		routes, _ := Get(r, "props", "routeConfig", "routes")
-		got := map[string]string{}
-		for _, rt := range routes.([]any) {
-			path := GetString(rt, "path")
-			got[path] = GetString(rt, "functionName")
-			name := strings.TrimPrefix(path, "/")
-			if path == "/*" {
-				name = endpoints.Console.Name()
-			}
-			if m, _ := Get(rt, "methods"); !reflect.DeepEqual(m, triggerMethods(name)) {
-				t.Errorf("route %s: methods %v", path, m)
-			}
-		}
-		want := map[string]string{}
-		for _, f := range d.fns {
-			switch {
-			case isConsole(f.Name): // every path no function claims
-				want["/*"] = "sase-" + f.Name
-			case f.Kind == HTTP:
-				want["/"+f.Name] = "sase-" + f.Name
-			}
-		}
-		if !maps.Equal(got, want) {
-			t.Errorf("routes = %v, want /<function-name> -> <prefix><function-name> for every HTTP function: %v", got, want)
-		}
-	}
-}
-
 func evaluate(t *testing.T, values map[string]string) (*Evaluator, map[string]Resource) {
 	t.Helper()
 	tpl, err := LoadTemplate(filepath.Join(root(t), "template.yaml"))
@@ -760,7 +723,10 @@ func TestROSTemplate(t *testing.T) {
 		check("Timeout", must(Get(sp, "timeout")))
 		if isConsole(f.Name) {
 			check("Role", nil)
-			check("EnvironmentVariables", consoleEnv(operatorEnv()))
+			// The page has one URL, on the custom domain.
+			env := operatorEnv()
+			env["OIDC_REDIRECT_URI"] = "https://" + testDomain + "/"
+			check("EnvironmentVariables", consoleEnv(env))
 			if len(fr.DependsOn) != 0 {
 				t.Errorf("%s: DependsOn %v: the console uses no table", fr.Name, fr.DependsOn)
 			}
@@ -792,6 +758,7 @@ func TestROSTemplate(t *testing.T) {
 		}
 		url, hasURL := outputs[id+"Url"]
 		switch {
+		case isConsole(f.Name): // on its custom domain (TestROSCustomDomain)
 		case f.Kind == HTTP && url != "<"+id+"HttpTrigger.UrlInternet>":
 			t.Errorf("output %sUrl = %v, want the trigger's UrlInternet", id, url)
 		case f.Kind != HTTP && hasURL:

@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/sase-multiaccount/backend/shared/endpoints"
 )
 
 // The project's documents are README.md and docs/*.md. Someone who clones
@@ -321,5 +324,41 @@ func TestDocsLinkScanner(t *testing.T) {
 		if !a[want] {
 			t.Errorf("headingAnchors lacks %q: %v", want, a)
 		}
+	}
+}
+
+// countClaim is a count the documents state about the bundle: "25 HTTP
+// functions", "30 functions", "26 routes" (code spans and blocks aside).
+var countClaim = regexp.MustCompile(`\b(\d+) (HTTP functions|(?:Go )?functions|routes)\b`)
+
+// TestDocsCountsMatchTheCode: the documents avoid counting functions, but a
+// count they state must be the declarations' (shared/endpoints), so that it
+// cannot go stale when a function is added.
+func TestDocsCountsMatchTheCode(t *testing.T) {
+	root, err := Root(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"HTTP functions": len(endpoints.HTTPFunctions), // the API's; the console is named apart
+		"functions":      len(endpoints.All()),
+		"Go functions":   len(endpoints.All()),
+		"routes":         len(endpoints.HTTPFunctions) + 1, // the custom domain's, /* the console
+	}
+	for _, f := range docFiles(t, root) {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range proseLines(string(b)) {
+			for _, m := range countClaim.FindAllStringSubmatch(line, -1) {
+				if n, _ := strconv.Atoi(m[1]); n != want[m[2]] {
+					t.Errorf("%s:%d says %q; shared/endpoints declares %d %s: write the count from the code, or none", f, i+1, m[0], want[m[2]], m[2])
+				}
+			}
+		}
+	}
+	if m := countClaim.FindStringSubmatch("the bundle is 23 Go functions"); m == nil || m[2] != "Go functions" {
+		t.Errorf("countClaim does not read a stale count: %v", m)
 	}
 }

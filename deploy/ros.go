@@ -128,6 +128,9 @@ func (t *Template) Evaluate(values map[string]string, pseudo Pseudo) (*Evaluator
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := e.checkRules(); err != nil {
+		return nil, err
+	}
 	for _, name := range slices.Sorted(maps.Keys(t.Section("Conditions"))) {
 		v, err := e.Value(t.Section("Conditions")[name])
 		if err != nil {
@@ -140,6 +143,41 @@ func (t *Template) Evaluate(values map[string]string, pseudo Pseudo) (*Evaluator
 		e.conditions[name] = b
 	}
 	return e, nil
+}
+
+// checkRules applies the template's Rules as ROS does before it creates or
+// updates a stack: each rule whose RuleCondition holds (or that has none)
+// must have every Assert true; a false one is refused with its
+// AssertDescription.
+func (e *Evaluator) checkRules() error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(e.t.Section("Rules"))) {
+		rule, _ := e.t.Section("Rules")[name].(map[string]any)
+		if c, ok := rule["RuleCondition"]; ok {
+			holds, err := e.boolean("rule "+name, c)
+			if err != nil {
+				return err
+			}
+			if !holds {
+				continue
+			}
+		}
+		asserts, _ := rule["Assertions"].([]any)
+		if len(asserts) == 0 {
+			return fmt.Errorf("rule %s has no Assertions", name)
+		}
+		for _, a := range asserts {
+			am, _ := a.(map[string]any)
+			ok, err := e.boolean("rule "+name, am["Assert"])
+			if err != nil {
+				return err
+			}
+			if !ok {
+				errs = append(errs, fmt.Errorf("rule %s: %v", name, am["AssertDescription"]))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Param is a parameter's value.

@@ -5,8 +5,9 @@
 //	             function's configuration as Function Compute would
 //	deploy       check, ensure the function role (unless
 //	             SASE_FUNCTION_ROLE_ARN is given), create or check the
-//	             tables (scripts/create-tables), then s deploy; with
-//	             SASE_CUSTOM_DOMAIN also the custom domain
+//	             tables (scripts/create-tables), then s deploy and the
+//	             console's custom domain (SASE_CUSTOM_DOMAIN), or every
+//	             function but the console (SASE_SKIP_CONSOLE=true)
 //	role-policy  print the function role's trust and permission policies
 //	ensure-role  create or update the function role and its policy (RAM)
 //	ros-upload   upload dist/<function>.zip to OSS for template.yaml
@@ -22,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
@@ -29,6 +31,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -51,7 +54,9 @@ Environment (docs/DEPLOY.md): TABLESTORE_ENDPOINT, TABLESTORE_INSTANCE,
 JWT_ISSUER, JWT_AUDIENCE, JWKS_URL or JWKS_JSON, PAGE_TOKEN_KEY are required;
 SASE_FUNCTION_ROLE_ARN (else ensure-role makes <prefix>functions-role),
 SASE_REGION, SASE_FUNCTION_PREFIX, SASE_ACCESS, SASE_TRIGGER_AUTH (anonymous
-or jwt), SASE_CUSTOM_DOMAIN and the optional function variables of s.yaml.
+or jwt), the optional function variables of s.yaml, and for the console its
+custom domain: SASE_CUSTOM_DOMAIN, SASE_CUSTOM_DOMAIN_CERT and
+SASE_CUSTOM_DOMAIN_KEY (or SASE_SKIP_CONSOLE=true: the API only).
 The RAM, Tablestore and OSS steps use the operator's credentials from
 ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET (/ ALIBABA_CLOUD_SECURITY_TOKEN).
 `
@@ -165,14 +170,16 @@ func (t *tool) env(name, def string) string {
 type settings struct {
 	region, prefix, access, triggerAuth, domain, domainProtocol string
 	roleARN                                                     string // "" = ensure-role provides it
+	skipConsole                                                 bool   // deploy every function but the console
 }
 
 func (t *tool) settings() settings {
+	skip, _ := strconv.ParseBool(t.env("SASE_SKIP_CONSOLE", "false")) // envProblems reports a bad value
 	return settings{
 		region: t.env("SASE_REGION", "cn-hangzhou"), prefix: t.env("SASE_FUNCTION_PREFIX", "sase-"),
 		access: t.env("SASE_ACCESS", ""), triggerAuth: t.env("SASE_TRIGGER_AUTH", "anonymous"),
-		domain: t.env("SASE_CUSTOM_DOMAIN", ""), domainProtocol: t.env("SASE_CUSTOM_DOMAIN_PROTOCOL", "HTTP"),
-		roleARN: t.env("SASE_FUNCTION_ROLE_ARN", ""),
+		domain: t.env("SASE_CUSTOM_DOMAIN", ""), domainProtocol: t.env("SASE_CUSTOM_DOMAIN_PROTOCOL", "HTTPS"),
+		roleARN: t.env("SASE_FUNCTION_ROLE_ARN", ""), skipConsole: skip,
 	}
 }
 
@@ -200,6 +207,9 @@ const placeholderAccount = "1000000000000001"
 func (t *tool) validate(s settings, needRole bool) (*deploy.Spec, []string) {
 	problems, account := t.envProblems(s, needRole)
 	problems = append(problems, t.authProblems(s)...)
+	problems = append(problems, t.issuerProblems(s)...)
+	problems = append(problems, t.claimProblems(s)...)
+	problems = append(problems, t.consoleProblems(s)...)
 	if len(problems) > 0 {
 		return nil, problems
 	}
@@ -221,8 +231,16 @@ func (t *tool) validate(s settings, needRole bool) (*deploy.Spec, []string) {
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
+	if !s.skipConsole { // make deploy deploys s.domain.yaml next: it must resolve too
+		if _, err := deploy.LoadSpec(filepath.Join(t.root, "s.domain.yaml"), lookup, nil); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	res := spec.Resources()
 	for _, f := range fns {
+		if s.skipConsole && f.Name == endpoints.Console.Name() {
+			continue // not deployed: its settings do not matter
+		}
 		r, ok := res[f.Name]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("%s has no resource for function %s", s.specFile(), f.Name))
@@ -271,11 +289,14 @@ func (t *tool) envProblems(s settings, needRole bool) (problems []string, accoun
 	if k := t.env("PAGE_TOKEN_KEY", ""); k != "" && len(k) < 32 {
 		add("PAGE_TOKEN_KEY is %d characters: use at least 32 random ones (openssl rand -hex 32)", len(k))
 	}
+	if _, err := strconv.ParseBool(t.env("SASE_SKIP_CONSOLE", "false")); err != nil {
+		add("SASE_SKIP_CONSOLE %q must be true or false", t.env("SASE_SKIP_CONSOLE", ""))
+	}
 	return problems, account
 }
 
-// authProblems checks how callers are authenticated (the JWKS, the
-// trigger's authentication) and the custom domain's protocol.
+// authProblems checks how callers are authenticated: the JWKS and the
+// trigger's authentication.
 func (t *tool) authProblems(s settings) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -297,9 +318,6 @@ func (t *tool) authProblems(s settings) []string {
 		}
 	default:
 		add("SASE_TRIGGER_AUTH %q must be anonymous or jwt", s.triggerAuth)
-	}
-	if s.domain != "" && !slices.Contains([]string{"HTTP", "HTTPS", "HTTP,HTTPS"}, s.domainProtocol) {
-		add("SASE_CUSTOM_DOMAIN_PROTOCOL %q must be HTTP, HTTPS or HTTP,HTTPS", s.domainProtocol)
 	}
 	return problems
 }
@@ -345,11 +363,13 @@ func (t *tool) check(args []string) error {
 }
 
 func (t *tool) summary(s settings, spec *deploy.Spec) {
-	fmt.Fprintf(t.stdout, "region %s, functions %s<name>, spec %s", s.region, s.prefix, s.specFile())
-	if s.domain != "" {
-		fmt.Fprintf(t.stdout, ", custom domain %s (%s)", s.domain, s.domainProtocol)
+	fmt.Fprintf(t.stdout, "region %s, functions %s<name>, spec %s\n", s.region, s.prefix, s.specFile())
+	switch {
+	case s.skipConsole:
+		fmt.Fprintln(t.stdout, "console skipped (SASE_SKIP_CONSOLE): the API only, on the trigger URLs")
+	default:
+		fmt.Fprintf(t.stdout, "console https://%s/ (%s): %s\n", s.domain, s.domainProtocol, domainNeeds(s.region))
 	}
-	fmt.Fprintln(t.stdout)
 	role := s.roleARN
 	if role == "" {
 		role = "(ensure-role: " + s.prefix + "functions-role)"
@@ -365,11 +385,34 @@ func (t *tool) summary(s settings, spec *deploy.Spec) {
 		}
 		fmt.Fprintf(t.stdout, "  %-24s %s\n", name, v)
 	}
-	fmt.Fprintf(t.stdout, "%d functions\n", len(spec.Resources()))
+	fmt.Fprintf(t.stdout, "%d functions\n", len(t.deployed(s, spec)))
+}
+
+// domainNeeds says what the custom domain needs outside this repository:
+// DNS, and in mainland China regions an ICP filing (cn-hongkong is not
+// mainland).
+func domainNeeds(region string) string {
+	needs := "CNAME to <account-id>." + region + ".fc.aliyuncs.com"
+	if strings.HasPrefix(region, "cn-") && region != "cn-hongkong" {
+		needs += "; mainland China region: the domain needs an ICP filing that names Alibaba Cloud"
+	}
+	return needs
+}
+
+// deployed are the spec's resources s deploy creates, sorted: every
+// function, but the console when it is skipped.
+func (t *tool) deployed(s settings, spec *deploy.Spec) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(spec.Resources())) {
+		if !(s.skipConsole && name == endpoints.Console.Name()) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func (t *tool) deploy(ctx context.Context, args []string) error {
-	fs := t.flags("deploy", "Checks the environment, ensures the function role (when SASE_FUNCTION_ROLE_ARN is unset),\ncreates or checks the tables, then runs s deploy (and the custom domain when\nSASE_CUSTOM_DOMAIN is set). Run make build first (make deploy does).")
+	fs := t.flags("deploy", "Checks the environment, ensures the function role (when SASE_FUNCTION_ROLE_ARN is unset),\ncreates or checks the tables, then runs s deploy and deploys the console's custom domain\n(SASE_CUSTOM_DOMAIN), or every function but the console (SASE_SKIP_CONSOLE=true).\nRun make build first (make deploy does).")
 	skipTables := fs.Bool("skip-tables", false, "do not run scripts/create-tables")
 	dryRun := fs.Bool("dry-run", false, "print the steps instead of running them")
 	ramEndpoint := fs.String("ram-endpoint", "ram.aliyuncs.com", "RAM endpoint (tests point it at a fake)")
@@ -382,6 +425,28 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("the environment is not ready (go run ./scripts/deploy check):\n  - %s", strings.Join(problems, "\n  - "))
 	}
+	if err := t.zipsPresent(); err != nil {
+		return err
+	}
+	t.summary(s, spec)
+	if s.roleARN == "" {
+		fmt.Fprintf(t.stdout, "==> function role %sfunctions-role (RAM)\n", s.prefix)
+		if *dryRun {
+			fmt.Fprintln(t.stdout, "(dry run) ensure-role")
+			s.roleARN = "acs:ram::" + placeholderAccount + ":role/" + s.prefix + "functions-role"
+		} else {
+			arn, err := t.ensureRole(ctx, s, ramOptions{ramEndpoint: *ramEndpoint, stsEndpoint: *stsEndpoint})
+			if err != nil {
+				return err
+			}
+			s.roleARN = arn
+		}
+	}
+	return t.deploySteps(ctx, s, spec, *skipTables, *dryRun)
+}
+
+// zipsPresent checks that make build wrote every function's code package.
+func (t *tool) zipsPresent() error {
 	fns, err := deploy.Functions(t.root)
 	if err != nil {
 		return err
@@ -395,57 +460,56 @@ func (t *tool) deploy(ctx context.Context, args []string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("missing code packages (run make build): %s", strings.Join(missing, ", "))
 	}
-	t.summary(s, spec)
+	return nil
+}
 
+// deploySteps runs the tables, s deploy and the custom domain, with the
+// function role's ARN in their environment.
+func (t *tool) deploySteps(ctx context.Context, s settings, spec *deploy.Spec, skipTables, dryRun bool) error {
 	step := func(what string) { fmt.Fprintf(t.stdout, "==> %s\n", what) }
-	if s.roleARN == "" {
-		step("function role " + s.prefix + "functions-role (RAM)")
-		if *dryRun {
-			fmt.Fprintln(t.stdout, "(dry run) ensure-role")
-			s.roleARN = "acs:ram::" + placeholderAccount + ":role/" + s.prefix + "functions-role"
-		} else {
-			arn, err := t.ensureRole(ctx, s, ramOptions{ramEndpoint: *ramEndpoint, stsEndpoint: *stsEndpoint})
-			if err != nil {
-				return err
-			}
-			s.roleARN = arn
-		}
-	}
-	runEnv := []string{"SASE_FUNCTION_ROLE_ARN=" + s.roleARN}
 	run := func(name string, args ...string) error {
 		fmt.Fprintf(t.stdout, "$ %s %s\n", name, strings.Join(args, " "))
-		if *dryRun {
+		if dryRun {
 			return nil
 		}
-		if err := t.run(ctx, t.root, runEnv, name, args...); err != nil {
+		if err := t.run(ctx, t.root, []string{"SASE_FUNCTION_ROLE_ARN=" + s.roleARN}, name, args...); err != nil {
 			return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 		}
 		return nil
 	}
-	if !*skipTables {
+	if !skipTables {
 		step("Tablestore tables (idempotent)")
 		if err := run("go", "run", "./scripts/create-tables"); err != nil {
 			return err
 		}
 	}
-	sArgs := func(file string) []string {
-		a := []string{"deploy", "-y", "-t", file}
+	sArgs := func(pre []string, file string) []string {
+		a := append(pre, "deploy", "-y", "-t", file)
 		if s.access != "" {
 			a = append(a, "-a", s.access)
 		}
 		return a
 	}
+	if s.skipConsole {
+		// s deploy has no way to leave a resource out: deploy the others one by one.
+		step("functions and triggers but the console, one by one (" + s.specFile() + ")")
+		for _, name := range t.deployed(s, spec) {
+			if err := run("s", sArgs([]string{name}, s.specFile())...); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintln(t.stdout, "deployed, without the console. The trigger URLs: s info -t "+s.specFile())
+		return nil
+	}
 	step("functions and triggers (" + s.specFile() + ")")
-	if err := run("s", sArgs(s.specFile())...); err != nil {
+	if err := run("s", sArgs(nil, s.specFile())...); err != nil {
 		return err
 	}
-	if s.domain != "" {
-		step("custom domain " + s.domain)
-		if err := run("s", sArgs("s.domain.yaml")...); err != nil {
-			return err
-		}
+	step("the console's custom domain " + s.domain)
+	if err := run("s", sArgs(nil, "s.domain.yaml")...); err != nil {
+		return err
 	}
-	fmt.Fprintln(t.stdout, "deployed. The trigger URLs: s info -t "+s.specFile()+" (docs/DEPLOY.md: pointing the console at them)")
+	fmt.Fprintf(t.stdout, "deployed. The console: https://%s/ (every function at https://%s/<function-name>)\n", s.domain, s.domain)
 	return nil
 }
 

@@ -29,6 +29,10 @@ func baseEnv() map[string]string {
 		"PAGE_TOKEN_KEY":                  strings.Repeat("ab", 32),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID":     "operator-key",
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "operator-secret",
+		// The console on its custom domain, with the certificate inline.
+		"SASE_CUSTOM_DOMAIN":      testDomain,
+		"SASE_CUSTOM_DOMAIN_CERT": consoleCert().cert,
+		"SASE_CUSTOM_DOMAIN_KEY":  consoleCert().key,
 	}
 }
 
@@ -155,7 +159,6 @@ func TestDeployRunsTheSteps(t *testing.T) {
 	env := baseEnv()
 	env["SASE_FUNCTION_ROLE_ARN"] = "acs:ram::" + account + ":role/my-role"
 	env["SASE_ACCESS"] = "prod"
-	env["SASE_CUSTOM_DOMAIN"] = "api.example.com"
 	h := newHarness(t, env)
 	if code := h.main("deploy"); code != 0 {
 		t.Fatalf("deploy: exit %d\n%s%s", code, h.stdout.String(), h.stderr.String())
@@ -176,7 +179,11 @@ func TestDeployRunsTheSteps(t *testing.T) {
 		t.Errorf("deploy ran\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 
-	// JWT triggers, no tables, no domain.
+	if out := h.stdout.String(); !strings.Contains(out, "The console: https://"+testDomain+"/") {
+		t.Errorf("deploy does not say where the console is:\n%s", out)
+	}
+
+	// JWT triggers (an issuer of one's own), no tables.
 	env = baseEnv()
 	env["SASE_FUNCTION_ROLE_ARN"] = "acs:ram::" + account + ":role/my-role"
 	delete(env, "JWKS_URL")
@@ -186,7 +193,7 @@ func TestDeployRunsTheSteps(t *testing.T) {
 	if code := h.main("deploy", "--skip-tables"); code != 0 {
 		t.Fatalf("deploy: exit %d\n%s%s", code, h.stdout.String(), h.stderr.String())
 	}
-	if len(h.calls) != 1 || strings.Join(h.calls[0].args, " ") != "deploy -y -t s.jwt.yaml" {
+	if len(h.calls) != 2 || strings.Join(h.calls[0].args, " ") != "deploy -y -t s.jwt.yaml" || strings.Join(h.calls[1].args, " ") != "deploy -y -t s.domain.yaml" {
 		t.Errorf("deploy ran %+v", h.calls)
 	}
 }
@@ -335,7 +342,7 @@ func TestEnsureRole(t *testing.T) {
 	if code := h.main("deploy", "--skip-tables", "--ram-endpoint", srv.URL, "--sts-endpoint", srv.URL); code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", code, h.stderr.String())
 	}
-	if len(h.calls) != 1 || !slices.Contains(h.calls[0].env, "SASE_FUNCTION_ROLE_ARN=acs:ram::"+account+":role/sase-functions-role") {
+	if len(h.calls) != 2 || !slices.Contains(h.calls[0].env, "SASE_FUNCTION_ROLE_ARN=acs:ram::"+account+":role/sase-functions-role") {
 		t.Errorf("deploy ran %+v", h.calls)
 	}
 
