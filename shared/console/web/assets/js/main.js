@@ -9,6 +9,7 @@ import { renderSetup } from './setup.js';
 import { renderMembers } from './members.js';
 import { renderAudit } from './audit.js';
 import { renderPolicy } from './policy.js';
+import { renderIntegrations } from './integrations.js';
 import { renderMember, renderOutsider } from './roles.js';
 
 const main = document.getElementById('main');
@@ -24,6 +25,8 @@ const views = {
   members: { label: S.tabMembers, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderMembers },
   policy: { label: S.tabPolicy, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderPolicy },
   audit: { label: S.tabAudit, roles: ['ManagementAccount', 'DelegatedAdministrator'], render: renderAudit },
+  // A view with an action is shown when describe-setup's AllowedActions lists it.
+  integrations: { label: S.tabIntegrations, action: 'list-webhooks', render: renderIntegrations },
 };
 
 function header(sess) {
@@ -92,7 +95,8 @@ async function loadSetup() {
 }
 
 function allowed(role) {
-  return Object.entries(views).filter(([, v]) => v.roles.includes(role)).map(([k]) => k);
+  const can = setup?.Caller?.AllowedActions || [];
+  return Object.entries(views).filter(([, v]) => (v.action ? can.includes(v.action) : v.roles.includes(role))).map(([k]) => k);
 }
 
 function defaultView(role) {
