@@ -9,8 +9,9 @@ import (
 )
 
 // The poll reads every webhook once a second, so it leaves the recent
-// requests (up to 25 small JSON columns a row) out; the console's list
-// reads them. Recording an attempt is no extra request.
+// requests (up to 20 small JSON columns and one list a row) out; the
+// console's list reads them. Recording a delivery attempt is no extra
+// request; a test is one BatchWriteRow with its audit record.
 func TestPollLeavesAttemptsOut(t *testing.T) {
 	e := newEnv(t, otsfake.Options{})
 	s := e.open(t, nil)
@@ -40,7 +41,16 @@ func TestPollLeavesAttemptsOut(t *testing.T) {
 	if h := hooks[0]; len(h.Recent) != 0 || h.Delivery.AttemptSeq != 1 || h.Secret != "sealed" || h.Delivery.Cursor != 1 {
 		t.Errorf("the poll read %+v: want the settings and progress, not the attempts", h)
 	}
-	if list, _ := s.ListWebhooks(ctx, dir); len(list) != 1 || len(list[0].Recent) != 1 || list[0].Recent[0].StatusCode != 204 {
-		t.Errorf("ListWebhooks = %+v: want the attempt", list)
+	e.counts()
+	rec.ID = "0000000000002-00001"
+	if err := s.RecordWebhookTest(ctx, dir, "wh", []store.Attempt{{Time: t0, ChangeID: "test", StatusCode: 202}}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if reads, writes := e.counts(); reads != 0 || writes != 1 {
+		t.Errorf("a test with its record made %d reads and %d writes, want 0 and 1", reads, writes)
+	}
+	list, err := s.ListWebhooks(ctx, dir)
+	if err != nil || len(list) != 1 || len(list[0].Recent) != 1 || list[0].Recent[0].StatusCode != 204 || len(list[0].Tests) != 1 {
+		t.Errorf("ListWebhooks = %+v, %v: want the attempt and the test", list, err)
 	}
 }
