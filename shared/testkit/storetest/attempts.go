@@ -72,13 +72,13 @@ func testWebhookAttempts(t *testing.T, s store.Store) {
 		t.Errorf("AttemptSeq %d, Tests %+v", w.Delivery.AttemptSeq, w.Tests)
 	}
 	hooks, _, err := s.AllWebhooks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, h := range hooks {
 		if h.DirectoryID == dir && h.Delivery.AttemptSeq != int64(last) {
 			t.Errorf("AllWebhooks: AttemptSeq %d, want %d (the deliverer numbers on from it)", h.Delivery.AttemptSeq, last)
 		}
-	}
-	if err != nil {
-		t.Fatal(err)
 	}
 	// An advance without an attempt leaves them.
 	d := w.Delivery
