@@ -62,7 +62,8 @@ func settingColumns(w store.Webhook, version int64) ([]column, error) {
 func deliveryColumns(d store.Delivery) []column {
 	return []column{{colCursor, d.Cursor}, {colLastDelivery, timeMs(d.LastDeliveryTime)}, {colLastStatus, d.LastStatus},
 		{colLastError, d.LastError}, {colAttempts, int64(d.Attempts)}, {colNextAttempt, timeMs(d.NextAttempt)},
-		{colFailingSince, timeMs(d.FailingSince)}, {colLeaseOwner, d.LeaseOwner}, {colLeaseUntil, timeMs(d.LeaseUntil)}}
+		{colFailingSince, timeMs(d.FailingSince)}, {colLeaseOwner, d.LeaseOwner}, {colLeaseUntil, timeMs(d.LeaseUntil)},
+		{colAttemptSeq, d.AttemptSeq}}
 }
 
 func decodeWebhook(r *ots.Row) (store.Webhook, error) {
@@ -78,8 +79,13 @@ func decodeWebhook(r *ots.Row) (store.Webhook, error) {
 			LastStatus: c.str(colLastStatus), LastError: c.str(colLastError), Attempts: int(c.int(colAttempts)),
 			NextAttempt: msTime(c.int(colNextAttempt)), FailingSince: msTime(c.int(colFailingSince)),
 			LeaseOwner: c.str(colLeaseOwner), LeaseUntil: msTime(c.int(colLeaseUntil))}}
+	w.Delivery.AttemptSeq, _ = c.c[colAttemptSeq].(int64) // rows written before attempts were kept have none
 	if err := json.Unmarshal([]byte(c.str(colTypes)), &w.Types); err != nil {
 		c.errs = append(c.errs, fmt.Errorf("types: %w", err))
+	}
+	var err error
+	if w.Recent, w.Tests, err = decodeAttempts(c.c); err != nil {
+		c.errs = append(c.errs, err)
 	}
 	if len(c.errs) > 0 {
 		return store.Webhook{}, apperr.Internal(fmt.Errorf("tablestore: corrupt webhook row %s/%s: %v", dir, id, c.errs))
@@ -89,8 +95,8 @@ func decodeWebhook(r *ots.Row) (store.Webhook, error) {
 
 // webhookRows reads the rows from start to end: webhooks, and the heads of
 // the feed counters among them.
-func (s *Store) webhookRows(ctx context.Context, op string, start, end *ots.PrimaryKey) ([]store.Webhook, map[string]int64, error) {
-	rows, err := s.rangeRows(ctx, op, s.cfg.WebhooksTable, start, end, ots.FORWARD, 0)
+func (s *Store) webhookRows(ctx context.Context, op string, start, end *ots.PrimaryKey, cols ...string) ([]store.Webhook, map[string]int64, error) {
+	rows, err := s.rangeRows(ctx, op, s.cfg.WebhooksTable, start, end, ots.FORWARD, 0, cols...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,9 +130,10 @@ func (s *Store) ListWebhooks(ctx context.Context, dirID string) ([]store.Webhook
 	return hooks, err
 }
 
-// AllWebhooks implements store.Webhooks: one GetRange of the whole table.
+// AllWebhooks implements store.Webhooks: one GetRange of the whole table,
+// without the recent requests.
 func (s *Store) AllWebhooks(ctx context.Context) ([]store.Webhook, map[string]int64, error) {
-	return s.webhookRows(ctx, "AllWebhooks", pk(colDir, pkMin, colWebhookID, pkMin), pk(colDir, pkMax, colWebhookID, pkMax))
+	return s.webhookRows(ctx, "AllWebhooks", pk(colDir, pkMin, colWebhookID, pkMin), pk(colDir, pkMax, colWebhookID, pkMax), pollColumns...)
 }
 
 func (s *Store) getWebhook(ctx context.Context, op, dirID, id string) (store.Webhook, bool, error) {

@@ -157,14 +157,21 @@ func (s *Store) leaseRefusal(ctx context.Context, op, dirID, id string, err erro
 }
 
 // AdvanceWebhook implements store.Webhooks: one conditional UpdateRow
-// (lease ours, settings at Version), in one BatchWriteRow with the audit
-// rows of a Disable.
+// (lease ours, settings at Version) that also records the Attempt, in one
+// BatchWriteRow with the audit rows of a Disable.
 func (s *Store) AdvanceWebhook(ctx context.Context, dirID, id string, a store.Advance) error {
 	const op = "AdvanceWebhook"
 	if err := store.CheckWebhookKey(dirID, id); err != nil {
 		return err
 	}
 	cols := deliveryColumns(a.Delivery)
+	if a.Attempt != nil {
+		c, err := attemptColumn(a.Delivery.AttemptSeq, *a.Attempt)
+		if err != nil {
+			return err
+		}
+		cols = append(cols, c)
+	}
 	if a.Disable {
 		cols = append(cols, column{colEnabled, false}, column{colVersion, a.Version + 1})
 		if a.Record != nil {

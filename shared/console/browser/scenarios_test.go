@@ -19,8 +19,9 @@ func TestRoleViews(t *testing.T) {
 	do(t, ctx, signIn(s, owner), view("setup"), visible("#enable"), count(".tabs a", 1), signOut())
 
 	ids := seedDirectory(t, s, 2, delegate)
-	// The delegated administrator: Setup read-only, the member tabs, and Access.
-	do(t, ctx, signInFromButton(delegate), view("members"), count(".tabs a", 5), visible("#tab-access"),
+	// The delegated administrator: Setup read-only, the member tabs, Access
+	// and Integrations (its root identity is an Administrator).
+	do(t, ctx, signInFromButton(delegate), view("members"), count(".tabs a", 6), visible("#tab-access"), visible("#tab-integrations"),
 		click("#tab-setup"), view("setup"), hasText("main", "Steps 1 to 3 are done by the management account"),
 		count("#enable, #invite, #set-da, #remove-da", 0), signOut())
 

@@ -38,6 +38,36 @@ type webhookRec struct {
 	FailingSince     int64              `json:"failing_since,omitempty"`
 	LeaseOwner       string             `json:"lease_owner,omitempty"`
 	LeaseUntil       int64              `json:"lease_until,omitempty"`
+	AttemptSeq       int64              `json:"attempt_seq,omitempty"`
+	Recent           []attemptRec       `json:"recent,omitempty"` // newest first
+	Tests            []attemptRec       `json:"tests,omitempty"`  // newest first
+}
+
+// attemptRec is a store.Attempt.
+type attemptRec struct {
+	Time       int64  `json:"t"`
+	ChangeID   string `json:"c"`
+	StatusCode int    `json:"s,omitempty"`
+	Error      string `json:"e,omitempty"`
+	DurationMs int64  `json:"d"`
+}
+
+func toAttemptRecs(as []store.Attempt) []attemptRec {
+	out := make([]attemptRec, len(as))
+	for i, a := range as {
+		out[i] = attemptRec{Time: toMs(a.Time), ChangeID: a.ChangeID, StatusCode: a.StatusCode, Error: a.Error,
+			DurationMs: a.Duration.Milliseconds()}
+	}
+	return out
+}
+
+func fromAttemptRecs(rs []attemptRec) []store.Attempt {
+	out := make([]store.Attempt, len(rs))
+	for i, r := range rs {
+		out[i] = store.Attempt{Time: fromMs(r.Time), ChangeID: r.ChangeID, StatusCode: r.StatusCode, Error: r.Error,
+			Duration: time.Duration(r.DurationMs) * time.Millisecond}
+	}
+	return out
 }
 
 func toRec(w store.Webhook) webhookRec {
@@ -47,7 +77,7 @@ func toRec(w store.Webhook) webhookRec {
 		OldSecretExpires: msOrZero(w.OldSecretExpires), Version: w.Version, Cursor: d.Cursor,
 		LastDelivery: msOrZero(d.LastDeliveryTime), LastStatus: d.LastStatus, LastError: d.LastError, Attempts: d.Attempts,
 		NextAttempt: msOrZero(d.NextAttempt), FailingSince: msOrZero(d.FailingSince), LeaseOwner: d.LeaseOwner,
-		LeaseUntil: msOrZero(d.LeaseUntil)}
+		LeaseUntil: msOrZero(d.LeaseUntil), AttemptSeq: d.AttemptSeq, Recent: toAttemptRecs(w.Recent), Tests: toAttemptRecs(w.Tests)}
 }
 
 func (r webhookRec) webhook(dirID, id string) store.Webhook {
@@ -56,7 +86,9 @@ func (r webhookRec) webhook(dirID, id string) store.Webhook {
 		OldSecret: r.OldSecret, OldSecretExpires: timeOrZero(r.OldSecretExpires), Version: r.Version,
 		Delivery: store.Delivery{Cursor: r.Cursor, LastDeliveryTime: timeOrZero(r.LastDelivery), LastStatus: r.LastStatus,
 			LastError: r.LastError, Attempts: r.Attempts, NextAttempt: timeOrZero(r.NextAttempt),
-			FailingSince: timeOrZero(r.FailingSince), LeaseOwner: r.LeaseOwner, LeaseUntil: timeOrZero(r.LeaseUntil)}}
+			FailingSince: timeOrZero(r.FailingSince), LeaseOwner: r.LeaseOwner, LeaseUntil: timeOrZero(r.LeaseUntil),
+			AttemptSeq: r.AttemptSeq},
+		Recent: fromAttemptRecs(r.Recent), Tests: fromAttemptRecs(r.Tests)}
 }
 
 // hooksOf is the directory's webhook bucket (nil when absent and !create).
@@ -185,6 +217,7 @@ func (s *Store) PutWebhook(ctx context.Context, w store.WebhookWrite) (out store
 			next.Cursor, next.LastDelivery, next.LastStatus, next.LastError = keep.Cursor, keep.LastDelivery, keep.LastStatus, keep.LastError
 			next.Attempts, next.NextAttempt, next.FailingSince = keep.Attempts, keep.NextAttempt, keep.FailingSince
 			next.LeaseOwner, next.LeaseUntil = keep.LeaseOwner, keep.LeaseUntil
+			next.AttemptSeq, next.Recent, next.Tests = keep.AttemptSeq, keep.Recent, keep.Tests
 		}
 		if w.ClearFailure {
 			next.Attempts, next.NextAttempt, next.FailingSince = 0, 0, 0
@@ -265,6 +298,9 @@ func (s *Store) AdvanceWebhook(ctx context.Context, dirID, id string, a store.Ad
 		}
 		w := r.webhook(dirID, id)
 		w.Delivery = a.Delivery
+		if a.Attempt != nil {
+			w.Recent = append([]store.Attempt{*a.Attempt}, w.Recent[:min(len(w.Recent), store.RecentAttempts-1)]...)
+		}
 		if a.Disable {
 			w.Enabled, w.Version = false, w.Version+1
 			if a.Record != nil {
@@ -278,5 +314,30 @@ func (s *Store) AdvanceWebhook(ctx context.Context, dirID, id string, a store.Ad
 			return putAudit(tx, *a.Record)
 		}
 		return nil
+	})
+}
+
+// RecordWebhookTest implements store.Webhooks.
+func (s *Store) RecordWebhookTest(ctx context.Context, dirID, id string, tests []store.Attempt, record store.AuditEvent) error {
+	if err := store.CheckWebhookKey(dirID, id); err != nil {
+		return err
+	}
+	if err := store.CheckAuditEvents([]store.AuditEvent{record}); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b, _ := hooksOf(tx, dirID, false)
+		r, found, err := getHook(b, dirID, id)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return store.WebhookNotFound(dirID, id)
+		}
+		r.Tests = toAttemptRecs(tests[:min(len(tests), store.RecentTests)])
+		if err := putHook(b, id, r); err != nil {
+			return err
+		}
+		return putAudit(tx, record)
 	})
 }

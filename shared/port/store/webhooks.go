@@ -10,6 +10,23 @@ import (
 // MaxWebhooks is the most webhooks a directory may have.
 const MaxWebhooks = 10
 
+// How many requests to its URL a webhook keeps for the console: the last
+// deliveries, and the last test-webhook requests.
+const (
+	RecentAttempts = 20
+	RecentTests    = 5
+)
+
+// Attempt is one request to a webhook's URL: a delivery of a change, or a
+// test.
+type Attempt struct {
+	Time       time.Time
+	ChangeID   string // the change delivered; "test" for test-webhook
+	StatusCode int    // the receiver's HTTP status; 0 when none came
+	Error      string // why it failed, shortened; "" on success
+	Duration   time.Duration
+}
+
 // Webhook is one receiver of a directory's membership changes, with its
 // delivery progress: a webhook is an outbox reader whose position in the
 // feed is one small row (docs/DESIGN.md §13).
@@ -30,6 +47,12 @@ type Webhook struct {
 	OldSecretExpires time.Time
 	Version          int64 // 1 after create, +1 on every change of the fields above
 	Delivery         Delivery
+	// Recent are the last RecentAttempts deliveries and Tests the last
+	// RecentTests test requests, newest first. ListWebhooks and
+	// PutWebhook return them; AllWebhooks may leave them out (the poll
+	// does not need them, and reads every second).
+	Recent []Attempt
+	Tests  []Attempt
 }
 
 // Delivery is a webhook's progress through the feed.
@@ -41,6 +64,10 @@ type Delivery struct {
 	Attempts         int       // failed attempts at the change after Cursor
 	NextAttempt      time.Time // no attempt before it (backoff)
 	FailingSince     time.Time // the first failure of the current streak; zero when healthy
+	// AttemptSeq numbers the deliveries recorded in Recent: an Advance
+	// with an Attempt sets it one higher. A store keeps the attempts by
+	// it without reading them back (the poll leaves them out).
+	AttemptSeq int64
 	// The lease: one deliverer at a time per webhook, so deliveries keep
 	// the feed's order.
 	LeaseOwner string
@@ -71,6 +98,9 @@ type Advance struct {
 	// in the same unit; the settings' Version moves.
 	Disable bool
 	Record  *AuditEvent
+	// Attempt, when set, is the delivery attempt numbered
+	// Delivery.AttemptSeq: it joins Recent, in the same write.
+	Attempt *Attempt
 }
 
 // Webhooks keeps the webhooks and their progress.
@@ -94,6 +124,12 @@ type Webhooks interface {
 	AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, now, until time.Time) error
 	// AdvanceWebhook records progress (see Advance).
 	AdvanceWebhook(ctx context.Context, dirID, id string, a Advance) error
+	// RecordWebhookTest stores the webhook's Tests (newest first, at most
+	// RecentTests: the caller's list with the new test first) with the
+	// test's audit record, in one unit; apperr NotFound
+	// EntityNotExists.Webhook when absent. Neither the settings' Version
+	// nor the progress moves.
+	RecordWebhookTest(ctx context.Context, dirID, id string, tests []Attempt, record AuditEvent) error
 }
 
 // CheckWebhookKey validates a webhook key.

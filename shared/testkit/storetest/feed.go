@@ -28,6 +28,7 @@ var feedTests = []struct {
 	{"Webhooks", testWebhooks},
 	{"WebhookLease", testWebhookLease},
 	{"AllWebhooks", testAllWebhooks},
+	{"WebhookAttempts", testWebhookAttempts},
 }
 
 var recSeq atomic.Int64

@@ -1,6 +1,7 @@
 package follow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -155,6 +156,19 @@ type sendResult struct {
 
 func (r sendResult) ok() bool { return r.status >= 200 && r.status < 300 }
 
+// maxErrorText is the longest error text kept (LastError, and with each
+// of the 25 requests a webhook row keeps), in bytes.
+const maxErrorText = 160
+
+// attempt is r as the webhook's recent requests keep it.
+func (r sendResult) attempt(at time.Time, changeID string, took time.Duration) store.Attempt {
+	a := store.Attempt{Time: at.UTC(), ChangeID: changeID, StatusCode: r.status, Duration: took}
+	if !r.ok() {
+		a.Error = validate.ClipTo(cmp.Or(r.errText, r.outcome()), maxErrorText)
+	}
+	return a
+}
+
 // outcome is the LastStatus of a webhook and the Result of its records.
 func (r sendResult) outcome() string {
 	if r.status != 0 {
@@ -184,7 +198,7 @@ func (s *Service) send(ctx context.Context, w store.Webhook, id string, ev webho
 		if errors.As(err, &o) {
 			kind = o.Outcome()
 		}
-		return sendResult{kind: kind, errText: validate.Clip(err.Error())}
+		return sendResult{kind: kind, errText: validate.ClipTo(err.Error(), maxErrorText)}
 	}
 	if status < 200 || status > 299 {
 		return sendResult{status: status, errText: fmt.Sprintf("the receiver answered %d", status)}

@@ -37,14 +37,40 @@ type Webhook struct {
 	LastError        string
 	PendingCount     int64 // feed positions after the webhook's cursor
 	FailingSince     string
+	RecentAttempts   []Attempt // newest first: deliveries and tests
 }
+
+// Attempt is one request to a webhook's URL as list-webhooks shows it.
+type Attempt struct {
+	Time       string
+	ChangeID   string `json:"ChangeId"` // "test" for test-webhook
+	StatusCode int    // 0 when no answer came
+	Error      string `json:",omitempty"`
+	DurationMs int64
+}
+
+// testChangeID is the ChangeId of a test-webhook request.
+const testChangeID = "test"
 
 func webhookView(w store.Webhook, head int64) Webhook {
 	d := w.Delivery
 	return Webhook{WebhookID: w.ID, OwnerAccountID: w.Owner, URL: w.URL, Description: w.Description, Types: w.Types,
 		Enabled: w.Enabled, CreateTime: audit.FormatTime(w.CreateTime), LastDeliveryTime: audit.FormatTime(d.LastDeliveryTime),
 		LastStatus: d.LastStatus, LastError: d.LastError, PendingCount: max(head-d.Cursor, 0),
-		FailingSince: audit.FormatTime(d.FailingSince)}
+		FailingSince: audit.FormatTime(d.FailingSince), RecentAttempts: recentView(w)}
+}
+
+// recentView merges the webhook's recent deliveries and tests, newest
+// first, the last store.RecentAttempts of them.
+func recentView(w store.Webhook) []Attempt {
+	all := append(slices.Clone(w.Recent), w.Tests...)
+	slices.SortStableFunc(all, func(a, b store.Attempt) int { return b.Time.Compare(a.Time) })
+	out := make([]Attempt, 0, min(len(all), store.RecentAttempts))
+	for _, a := range all[:min(len(all), store.RecentAttempts)] {
+		out = append(out, Attempt{Time: audit.FormatTime(a.Time), ChangeID: a.ChangeID, StatusCode: a.StatusCode,
+			Error: a.Error, DurationMs: a.Duration.Milliseconds()})
+	}
+	return out
 }
 
 // WebhooksOutput is the answer of list-webhooks.
@@ -174,13 +200,14 @@ type TestOutput struct {
 
 // TestWebhook is test-webhook: one WebhookTest event now, signed like a
 // delivery, outside the feed (the webhook's progress does not move);
-// audited with the outcome.
+// audited with the outcome, which joins the webhook's recent tests in the
+// same write.
 func (s *Service) TestWebhook(ctx context.Context, sc Scope, in IDInput) (TestOutput, error) {
 	w, err := s.lookup(ctx, sc, in.WebhookID)
 	if err != nil {
 		return TestOutput{}, err
 	}
-	now := s.Now().UTC()
+	now, start := s.Now().UTC(), time.Now()
 	id := "test-" + strings.TrimPrefix(newWebhookID(), "wh-")
 	ev := webhook.NewEvent(sc.Directory.ID, id, "WebhookTest", "", now,
 		map[string]string{"WebhookId": w.ID, "Message": "A test event from SASE multi-account management."})
@@ -188,7 +215,12 @@ func (s *Service) TestWebhook(ctx context.Context, sc Scope, in IDInput) (TestOu
 	out := TestOutput{StatusCode: res.status, Success: res.ok(), Error: res.errText}
 	rec := s.record(sc, audit.Entry{Action: action.TestWebhook, Target: w.ID, Result: res.outcome(),
 		Detail: map[string]string{"Url": w.URL}})
-	if err := s.Store.AppendAudit(ctx, []store.AuditEvent{rec}); err != nil {
+	tests := append([]store.Attempt{res.attempt(s.Now(), testChangeID, time.Since(start))}, w.Tests...)
+	err = s.Store.RecordWebhookTest(ctx, sc.Directory.ID, w.ID, tests[:min(len(tests), store.RecentTests)], rec)
+	if apperr.IsCode(err, apperr.CodeWebhookNotFound) {
+		err = s.Store.AppendAudit(ctx, []store.AuditEvent{rec}) // deleted meanwhile: the test is audited all the same
+	}
+	if err != nil {
 		return out, fmt.Errorf("test webhook: %w", err)
 	}
 	return out, nil

@@ -58,30 +58,33 @@ func (d *Deliverer) work(ctx context.Context, w store.Webhook) {
 // deliver sends one change and records the outcome; false stops the
 // worker (a failure, or the lease is gone).
 func (d *Deliverer) deliver(ctx context.Context, w store.Webhook, st *store.Delivery, c store.Change) bool {
+	start := time.Now()
+	res := d.Service.send(ctx, w, c.Record.ID, d.event(ctx, c), d.Service.Now())
 	now := d.Service.Now()
-	res := d.Service.send(ctx, w, c.Record.ID, d.event(ctx, c), now)
-	now = d.Service.Now()
 	st.LastDeliveryTime, st.LastStatus, st.LastError = now, res.outcome(), res.errText
+	st.AttemptSeq++
+	a := res.attempt(now, c.Record.ID, time.Since(start))
 	if !res.ok() {
-		d.failed(ctx, w, *st, now)
+		d.failed(ctx, w, *st, now, &a)
 		return false
 	}
 	d.stats.Delivered.Add(1)
 	st.Cursor, st.Attempts, st.NextAttempt, st.FailingSince = c.Seq, 0, time.Time{}, time.Time{}
 	st.LeaseUntil = now.Add(d.Lease)
-	return d.advance(ctx, w, *st, nil)
+	err := d.Service.Store.AdvanceWebhook(ctx, w.DirectoryID, w.ID, store.Advance{Owner: d.Owner, Version: w.Version, Delivery: *st, Attempt: &a})
+	return d.advanced(w, err)
 }
 
 // failed records a failed attempt: the next waits for the backoff; after
 // DisableAfter of failures the webhook is disabled, with an audit record.
-func (d *Deliverer) failed(ctx context.Context, w store.Webhook, st store.Delivery, now time.Time) {
+func (d *Deliverer) failed(ctx context.Context, w store.Webhook, st store.Delivery, now time.Time, at *store.Attempt) {
 	d.stats.Failed.Add(1)
 	if st.FailingSince.IsZero() {
 		st.FailingSince = now
 	}
 	st.Attempts++
 	st.NextAttempt = now.Add(d.backoff(st.Attempts))
-	a := store.Advance{Owner: d.Owner, Version: w.Version, Delivery: d.released(st)}
+	a := store.Advance{Owner: d.Owner, Version: w.Version, Delivery: d.released(st), Attempt: at}
 	if now.Sub(st.FailingSince) >= d.DisableAfter {
 		d.stats.Disabled.Add(1)
 		rec := d.systemRecord(w, "Disabled", map[string]string{"FailingSince": audit.FormatTime(st.FailingSince),
@@ -103,6 +106,12 @@ func (d *Deliverer) released(st store.Delivery) store.Delivery {
 // worker stops: someone else delivers now, or the webhook was changed).
 func (d *Deliverer) advance(ctx context.Context, w store.Webhook, st store.Delivery, rec *store.AuditEvent) bool {
 	err := d.Service.Store.AdvanceWebhook(ctx, w.DirectoryID, w.ID, store.Advance{Owner: d.Owner, Version: w.Version, Delivery: st, Record: rec})
+	return d.advanced(w, err)
+}
+
+// advanced reports whether an advance was recorded (err nil), and logs
+// why not.
+func (d *Deliverer) advanced(w store.Webhook, err error) bool {
 	if err != nil {
 		d.Service.Log.Info().Err(err).Str("webhook_id", w.ID).Msg("deliver-webhooks: progress not recorded; the worker stops")
 		return false

@@ -8,6 +8,7 @@ import { renderMembers } from './members.js';
 import { renderPolicy } from './policy.js';
 import { renderAudit } from './audit.js';
 import { renderAccess } from './access.js';
+import { renderIntegrations } from './integrations.js';
 
 export const TABS = [
   // Setup: the owner's step 1, the management account's steps, and their
@@ -17,6 +18,7 @@ export const TABS = [
   { name: 'policy', label: S.tabPolicy, unlockedBy: ['get-enrollment-policy'], render: renderPolicy },
   { name: 'audit', label: S.tabAudit, unlockedBy: ['list-audit-events'], render: renderAudit },
   { name: 'access', label: S.tabAccess, unlockedBy: ['list-access'], render: renderAccess },
+  { name: 'integrations', label: S.tabIntegrations, unlockedBy: ['list-webhooks'], render: renderIntegrations },
 ];
 
 // permits turns AllowedActions into a test: can('add-members').
