@@ -22,7 +22,7 @@ func TestPollLeavesAttemptsOut(t *testing.T) {
 	if _, err := s.PutWebhook(ctx, store.WebhookWrite{Webhook: w, Record: rec}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AcquireWebhook(ctx, dir, "wh", "me", 0, t0, t0.Add(time.Minute)); err != nil {
+	if err := s.AcquireWebhook(ctx, dir, "wh", "me", 0, 0, t0, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	e.counts()

@@ -123,7 +123,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, dirID, id string, record stor
 // AcquireWebhook implements store.Webhooks: one conditional UpdateRow
 // (cursor unchanged, lease free or ours); on a refusal one GetRow to tell
 // a missing webhook from a busy one.
-func (s *Store) AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, now, until time.Time) error {
+func (s *Store) AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, attempts int, now, until time.Time) error {
 	const op = "AcquireWebhook"
 	if err := store.CheckWebhookKey(dirID, id); err != nil {
 		return err
@@ -135,6 +135,8 @@ func (s *Store) AcquireWebhook(ctx context.Context, dirID, id, owner string, cur
 	at := ots.NewSingleColumnCondition(colCursor, ots.CT_EQUAL, cursor)
 	at.FilterIfMissing = true
 	cond.AddFilter(at)
+	// A webhook row without the column has never failed (0 attempts).
+	cond.AddFilter(ots.NewSingleColumnCondition(colAttempts, ots.CT_EQUAL, int64(attempts)))
 	cond.AddFilter(free)
 	ch := s.webhookUpdate(dirID, id, []column{{colLeaseOwner, owner}, {colLeaseUntil, toMs(until)}}, cond)
 	return s.leaseRefusal(ctx, op, dirID, id, s.writeWebhook(ctx, op, ch, nil))

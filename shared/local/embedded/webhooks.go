@@ -255,7 +255,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, dirID, id string, record stor
 }
 
 // AcquireWebhook implements store.Webhooks.
-func (s *Store) AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, now, until time.Time) error {
+func (s *Store) AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, attempts int, now, until time.Time) error {
 	if err := store.CheckWebhookKey(dirID, id); err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (s *Store) AcquireWebhook(ctx context.Context, dirID, id, owner string, cur
 			return err
 		case !found:
 			return store.WebhookNotFound(dirID, id)
-		case (r.LeaseOwner != owner && r.LeaseUntil >= toMs(now)) || r.Cursor != cursor:
+		case (r.LeaseOwner != owner && r.LeaseUntil >= toMs(now)) || r.Cursor != cursor || r.Attempts != attempts:
 			return store.LeaseConflict(id)
 		}
 		r.LeaseOwner, r.LeaseUntil = owner, toMs(until)

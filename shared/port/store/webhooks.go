@@ -120,8 +120,10 @@ type Webhooks interface {
 	DeleteWebhook(ctx context.Context, dirID, id string, record AuditEvent) error
 	// AcquireWebhook takes the webhook's lease for owner until until, if
 	// it is free at now (or owner's already) and the progress is still at
-	// cursor; else apperr Conflict.
-	AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, now, until time.Time) error
+	// cursor after attempts failed attempts (what the caller's poll read:
+	// a deliverer that polled before another's failure must not skip that
+	// failure's backoff); else apperr Conflict.
+	AcquireWebhook(ctx context.Context, dirID, id, owner string, cursor int64, attempts int, now, until time.Time) error
 	// AdvanceWebhook records progress (see Advance).
 	AdvanceWebhook(ctx context.Context, dirID, id string, a Advance) error
 	// RecordWebhookTest stores the webhook's Tests (newest first, at most

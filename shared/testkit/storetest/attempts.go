@@ -59,7 +59,7 @@ func onlyHook(t *testing.T, s store.Store, dir string) store.Webhook {
 func testWebhookAttempts(t *testing.T, s store.Store) {
 	ctx, dir := t.Context(), newDir()
 	putHook(t, s, hook(dir, "wh"), 0, hookRecord(dir, "put-webhook", 1))
-	if err := s.AcquireWebhook(ctx, dir, "wh", "me", 0, base, base.Add(time.Hour)); err != nil {
+	if err := s.AcquireWebhook(ctx, dir, "wh", "me", 0, 0, base, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= store.RecentAttempts+5; i++ {

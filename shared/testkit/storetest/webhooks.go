@@ -43,7 +43,7 @@ func testWebhooks(t *testing.T, s store.Store) {
 	putHook(t, s, hook(dir, "wh-a"), 0, hookRecord(dir, "put-webhook", 3))
 
 	// The deliverer's progress survives a change of settings.
-	if err := s.AcquireWebhook(ctx, dir, "wh-b", "me", 5, base, base.Add(time.Minute)); err != nil {
+	if err := s.AcquireWebhook(ctx, dir, "wh-b", "me", 5, 0, base, base.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	prog := store.Delivery{Cursor: 9, LastStatus: "500", Attempts: 2, FailingSince: base, NextAttempt: base.Add(time.Minute), LeaseOwner: "me", LeaseUntil: base.Add(time.Minute)}
@@ -96,12 +96,12 @@ func testWebhookLease(t *testing.T, s store.Store) {
 	ctx, dir := t.Context(), newDir()
 	putHook(t, s, hook(dir, "wh"), 0, hookRecord(dir, "put-webhook", 1))
 	t0 := base
-	if err := s.AcquireWebhook(ctx, dir, "wh", "a", 0, t0, t0.Add(30*time.Second)); err != nil {
+	if err := s.AcquireWebhook(ctx, dir, "wh", "a", 0, 0, t0, t0.Add(30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "acquire a held lease", s.AcquireWebhook(ctx, dir, "wh", "b", 0, t0.Add(time.Second), t0.Add(time.Minute)),
+	wantErr(t, "acquire a held lease", s.AcquireWebhook(ctx, dir, "wh", "b", 0, 0, t0.Add(time.Second), t0.Add(time.Minute)),
 		apperr.KindConflict, apperr.CodeWebhookBusy)
-	if err := s.AcquireWebhook(ctx, dir, "wh", "a", 0, t0.Add(time.Second), t0.Add(time.Minute)); err != nil {
+	if err := s.AcquireWebhook(ctx, dir, "wh", "a", 0, 0, t0.Add(time.Second), t0.Add(time.Minute)); err != nil {
 		t.Errorf("the owner renews: %v", err)
 	}
 	step := store.Delivery{Cursor: 1, LastStatus: "200", LastDeliveryTime: t0, LeaseOwner: "a", LeaseUntil: t0.Add(time.Minute)}
@@ -113,13 +113,26 @@ func testWebhookLease(t *testing.T, s store.Store) {
 	wantErr(t, "advance at a stale version", s.AdvanceWebhook(ctx, dir, "wh", store.Advance{Owner: "a", Version: 7, Delivery: step}),
 		apperr.KindConflict, apperr.CodeWebhookBusy)
 	// Expired: b takes over at the cursor it read; a's late advance fails.
-	wantErr(t, "acquire at a stale cursor", s.AcquireWebhook(ctx, dir, "wh", "b", 0, t0.Add(2*time.Minute), t0.Add(3*time.Minute)),
+	wantErr(t, "acquire at a stale cursor", s.AcquireWebhook(ctx, dir, "wh", "b", 0, 0, t0.Add(2*time.Minute), t0.Add(3*time.Minute)),
 		apperr.KindConflict, apperr.CodeWebhookBusy)
-	if err := s.AcquireWebhook(ctx, dir, "wh", "b", 1, t0.Add(2*time.Minute), t0.Add(3*time.Minute)); err != nil {
+	if err := s.AcquireWebhook(ctx, dir, "wh", "b", 1, 0, t0.Add(2*time.Minute), t0.Add(3*time.Minute)); err != nil {
 		t.Fatalf("acquire an expired lease: %v", err)
 	}
 	wantErr(t, "advance after losing the lease", s.AdvanceWebhook(ctx, dir, "wh", store.Advance{Owner: "a", Version: 1, Delivery: step}),
 		apperr.KindConflict, apperr.CodeWebhookBusy)
+	// b's attempt fails and gives the lease up: a deliverer whose poll read
+	// the webhook before that failure may not take it (it would resend at
+	// once, skipping the backoff); one that read the failure may.
+	failed := store.Delivery{Cursor: 1, LastStatus: "503", LastDeliveryTime: t0.Add(2 * time.Minute), Attempts: 1,
+		NextAttempt: t0.Add(2*time.Minute + 5*time.Second)}
+	if err := s.AdvanceWebhook(ctx, dir, "wh", store.Advance{Owner: "b", Version: 1, Delivery: failed}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "acquire with the attempts of a stale poll", s.AcquireWebhook(ctx, dir, "wh", "c", 1, 0, t0.Add(4*time.Minute), t0.Add(5*time.Minute)),
+		apperr.KindConflict, apperr.CodeWebhookBusy)
+	if err := s.AcquireWebhook(ctx, dir, "wh", "b", 1, 1, t0.Add(4*time.Minute), t0.Add(5*time.Minute)); err != nil {
+		t.Fatalf("acquire after the failure it read: %v", err)
+	}
 	// Disabled by the deliverer, with its record, in one unit.
 	rec := hookRecord(dir, "deliver-webhooks", 2)
 	off := store.Delivery{Cursor: 1, FailingSince: t0, LastStatus: "Timeout"}
@@ -133,7 +146,7 @@ func testWebhookLease(t *testing.T, s store.Store) {
 	if trail, _, _ := s.ListAudit(ctx, dir, 10, ""); len(trail) != 2 || trail[0].ID != rec.ID {
 		t.Errorf("trail %+v: want the disable record", trail)
 	}
-	wantErr(t, "acquire a missing webhook", s.AcquireWebhook(ctx, dir, "nope", "a", 0, t0, t0),
+	wantErr(t, "acquire a missing webhook", s.AcquireWebhook(ctx, dir, "nope", "a", 0, 0, t0, t0),
 		apperr.KindNotFound, apperr.CodeWebhookNotFound)
 }
 

@@ -16,7 +16,7 @@ import (
 // dies redelivers at most the change it was sending.
 func (d *Deliverer) work(ctx context.Context, w store.Webhook) {
 	now := d.Service.Now()
-	if err := d.Service.Store.AcquireWebhook(ctx, w.DirectoryID, w.ID, d.Owner, w.Delivery.Cursor, now, now.Add(d.Lease)); err != nil {
+	if err := d.Service.Store.AcquireWebhook(ctx, w.DirectoryID, w.ID, d.Owner, w.Delivery.Cursor, w.Delivery.Attempts, now, now.Add(d.Lease)); err != nil {
 		return // another deliverer has it, or it changed since the poll
 	}
 	st := w.Delivery
