@@ -22,7 +22,7 @@ cover: ## Run every test with coverage; writes coverage.out and prints the total
 	$(GO) test -count=1 -coverpkg=./shared/...,./deploy/...,./scripts/... -coverprofile=coverage.out $(PKGS) >/dev/null
 	@$(GO) tool cover -func=coverage.out | tail -1
 
-screenshots: ## Write docs/images/*.png (setup, member table, Added Member dialog, Auto-enrollment, Access, audit trail) with headless Chromium
+screenshots: ## Write docs/images/*.png (setup, member table, Added Member dialog, Auto-enrollment, Access, audit trail, Integrations) with headless Chromium
 	SCREENSHOTS_DIR=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./shared/console/browser
 
 bench: ## Run the benchmarks of the hot paths (list/add on 10,000 members, token check, ...)

@@ -14,7 +14,8 @@ import (
 // TestScreenshots writes the images README shows (make screenshots sets
 // SCREENSHOTS_DIR=docs/images): the setup page, the member table with its
 // Folder column, the Added Member dialog, the Auto-enrollment page, the
-// Access tab and the audit trail naming people, at 1280 px wide. Without SCREENSHOTS_DIR it still drives the same screens,
+// Access tab, the audit trail naming people and the Integrations tab, at
+// 1280 px wide. Without SCREENSHOTS_DIR it still drives the same screens,
 // so the target cannot rot unnoticed.
 func TestScreenshots(t *testing.T) {
 	s := startServer(t)
@@ -80,6 +81,19 @@ func TestScreenshots(t *testing.T) {
 	do(t, ctx, click("#tab-audit"), view("audit"), typeIn("#audit-target", ids[2]), click("#audit-show"), hasText("#audit-scope", ids[2]),
 		hasText("table.audit tbody tr:first-child td.actor", alice+" (Operator) of "+owner))
 	shot("audit-trail.png", "body")
+
+	// Integrations: a webhook to a local receiver after a test event and
+	// one delivered change.
+	rx := newHookReceiver(t)
+	s.api(owner, "POST", "/put-webhook", map[string]any{"Url": rx.url + "/cmdb", "Description": "CMDB sync",
+		"Types": []string{"MemberAdded", "MemberRemoved", "MemberRemarkUpdated"}, "Enabled": true})
+	hook := s.api(owner, "GET", "/list-webhooks", nil)["Webhooks"].([]any)[0].(map[string]any)["WebhookId"].(string)
+	s.api(owner, "POST", "/test-webhook", map[string]any{"WebhookId": hook})
+	s.api(owner, "POST", "/update-member-remark", map[string]any{"AccountId": ids[1], "Remark": "staging, EU"})
+	s.api("", "POST", "/deliver-webhooks", map[string]any{})
+	do(t, ctx, click("#tab-integrations"), view("integrations"), hasText("table.webhooks tbody tr td.last-status", "200"),
+		hasText("table.webhooks tbody tr td.pending", "0"))
+	shot("integrations.png", "body")
 }
 
 // seedDirectory enables the directory, invites n accounts
