@@ -53,7 +53,7 @@ func run() error {
 		return err
 	}
 	a.Log.Info().Str("addr", "http://"+addr).Str("owner_account", cfg.OwnerAccountID).Str("data_dir", cfg.DataDir).
-		Msg("serving every function at /<function-name>; get a token with POST /_local/token")
+		Msgf("console at http://%s/ (sign in there); serving every function at /<function-name>; get a token with POST /_local/token", addr)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go srv.RunHandshakeChecks(ctx)

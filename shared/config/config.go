@@ -97,7 +97,7 @@ var Vars = []Var[Config]{
 	{Name: "RD_ENDPOINT", Unset: "`resourcemanager.aliyuncs.com`",
 		Doc: "RD endpoint for `DIRECTORY=resourcemanager` (host, or `http://127.0.0.1:port`). Locally, leave it unset to serve the simulation over the RD wire protocol on a loopback port and drive it through the SDK.",
 		Set: func(c *Config, v string) error { c.RDEndpoint = v; return nil }},
-	{Name: "TABLESTORE_ENDPOINT", Doc: "e.g. `https://<instance>.<region>.vpc.tablestore.aliyuncs.com`; required with `STORE=tablestore`.",
+	{Name: "TABLESTORE_ENDPOINT", Doc: "e.g. `https://<instance>.<region>.ots.aliyuncs.com` (the functions run without a VPC; the VPC endpoint `https://<instance>.<region>.vpc.tablestore.aliyuncs.com` only with `vpcConfig`: docs/DEPLOY.md); required with `STORE=tablestore`.",
 		Set: func(c *Config, v string) error { c.Tablestore.Endpoint = v; return nil }},
 	{Name: "TABLESTORE_INSTANCE", Doc: "Tablestore instance; required with `STORE=tablestore`.",
 		Set: func(c *Config, v string) error { c.Tablestore.Instance = v; return nil }},
