@@ -39,4 +39,9 @@ func TestNewDirectoryShowsFolderPathsAtOnce(t *testing.T) {
 	if m == nil || m["FolderPath"] != "/Prod" || m["AddedBy"] != "System" {
 		t.Fatalf("auto-enrolled member: %v, want FolderPath /Prod", m)
 	}
+	// update-member-remark answers the member as list-members shows it.
+	got := ma.call("POST", "/update-member-remark", map[string]any{"AccountId": joiner, "Remark": "web"}, 200)["Member"].(map[string]any)
+	if got["FolderPath"] != "/Prod" || got["Remark"] != "web" {
+		t.Errorf("update-member-remark answered %v, want FolderPath /Prod as list-members shows", got)
+	}
 }

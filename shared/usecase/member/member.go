@@ -49,6 +49,8 @@ type Mirror interface {
 	ReadMirror(ctx context.Context, dirID string) (store.Mirror, error)
 	MirrorMarks(ctx context.Context, dirID string) (store.MirrorMarks, error)
 	MemberIDs(ctx context.Context, dirID string) ([]string, error)
+	ReadMirrorAccount(ctx context.Context, dirID, accountID string) (store.MirrorAccount, bool, error)
+	ReadMirrorFolders(ctx context.Context, dirID string) ([]store.MirrorFolder, error)
 }
 
 // Changes is the store's membership feed (store.Feed): keyword search

@@ -2,11 +2,13 @@ package member
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/sase-multiaccount/backend/shared/action"
 	"github.com/sase-multiaccount/backend/shared/apperr"
+	"github.com/sase-multiaccount/backend/shared/port/directory"
 	"github.com/sase-multiaccount/backend/shared/port/store"
 	"github.com/sase-multiaccount/backend/shared/usecase/audit"
 	"github.com/sase-multiaccount/backend/shared/validate"
@@ -51,5 +53,34 @@ func (s *Service) UpdateRemark(ctx context.Context, sc Scope, in RemarkInput) (R
 	if err != nil {
 		return RemarkOutput{}, fmt.Errorf("update remark: %w", err)
 	}
-	return RemarkOutput{Member: view(after)}, nil
+	out := view(after)
+	out.FolderPath = s.folderPathOf(ctx, sc.Directory.ID, after.AccountID)
+	return RemarkOutput{Member: out}, nil
+}
+
+// folderPathOf is one account's folder path from the mirror: its row and
+// the folders (two small reads, at once), as list-members shows it; "" when
+// the mirror does not know the account or cannot be read (the path is
+// informative, never a reason to fail a change already made).
+func (s *Service) folderPathOf(ctx context.Context, dirID, accountID string) string {
+	var folders []store.MirrorFolder
+	var ferr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		folders, ferr = s.mirror.ReadMirrorFolders(ctx, dirID)
+	}()
+	a, ok, err := s.mirror.ReadMirrorAccount(ctx, dirID, accountID)
+	<-done
+	if err = errors.Join(err, ferr); err != nil {
+		s.log.Warn().Err(err).Str("directory_id", dirID).Msg("update-member-remark: folder path left out: the directory mirror could not be read")
+	}
+	if err != nil || !ok {
+		return ""
+	}
+	fs := make([]directory.Folder, len(folders))
+	for i, f := range folders {
+		fs[i] = directory.Folder{ID: f.ID, Name: f.Name, ParentID: f.ParentID}
+	}
+	return directory.NewFolderTree(fs).Path(a.FolderID)
 }
