@@ -43,7 +43,7 @@ func TestReadmeWalkthroughRuns(t *testing.T) {
 	if blocks < 2 || !strings.Contains(script.String(), "B=http://127.0.0.1:9000") {
 		t.Fatalf("README walk-through not found (%d blocks)", blocks)
 	}
-	base, stop := start(t, t.TempDir(), nil)
+	base, stop := startDelivering(t, t.TempDir(), nil) // make run's delivery loop too
 	defer stop()
 	body := strings.Replace(script.String(), "B=http://127.0.0.1:9000", "B="+base, 1)
 
@@ -76,6 +76,7 @@ func TestReadmeWalkthroughRuns(t *testing.T) {
 		`"AccountName":"web-prod"`,                              // get-member
 		`["MemberAdded",`,                                       // the change feed
 		"InvalidParameter.Url",                                  // a private webhook URL
+		"MemberRemarkUpdated account",                           // the receiver verified a delivery
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("README walk-through output lacks %s\n%s", want, text)
