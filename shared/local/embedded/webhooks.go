@@ -260,13 +260,10 @@ func (s *Store) AcquireWebhook(ctx context.Context, dirID, id, owner string, cur
 		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b, _ := hooksOf(tx, dirID, false)
-		r, found, err := getHook(b, dirID, id)
+		b, r, err := existingHook(tx, dirID, id)
 		switch {
 		case err != nil:
 			return err
-		case !found:
-			return store.WebhookNotFound(dirID, id)
 		case (r.LeaseOwner != owner && r.LeaseUntil >= toMs(now)) || r.Cursor != cursor || r.Attempts != attempts:
 			return store.LeaseConflict(id)
 		}
@@ -286,13 +283,10 @@ func (s *Store) AdvanceWebhook(ctx context.Context, dirID, id string, a store.Ad
 		}
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b, _ := hooksOf(tx, dirID, false)
-		r, found, err := getHook(b, dirID, id)
+		b, r, err := existingHook(tx, dirID, id)
 		switch {
 		case err != nil:
 			return err
-		case !found:
-			return store.WebhookNotFound(dirID, id)
 		case r.LeaseOwner != a.Owner || r.Version != a.Version:
 			return store.LeaseConflict(id)
 		}
@@ -326,13 +320,9 @@ func (s *Store) RecordWebhookTest(ctx context.Context, dirID, id string, tests [
 		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b, _ := hooksOf(tx, dirID, false)
-		r, found, err := getHook(b, dirID, id)
-		switch {
-		case err != nil:
+		b, r, err := existingHook(tx, dirID, id)
+		if err != nil {
 			return err
-		case !found:
-			return store.WebhookNotFound(dirID, id)
 		}
 		r.Tests = toAttemptRecs(tests[:min(len(tests), store.RecentTests)])
 		if err := putHook(b, id, r); err != nil {
@@ -340,4 +330,15 @@ func (s *Store) RecordWebhookTest(ctx context.Context, dirID, id string, tests [
 		}
 		return putAudit(tx, record)
 	})
+}
+
+// existingHook reads a webhook a deliverer or test writes to: NotFound
+// EntityNotExists.Webhook when absent.
+func existingHook(tx *bolt.Tx, dirID, id string) (*bolt.Bucket, webhookRec, error) {
+	b, _ := hooksOf(tx, dirID, false)
+	r, found, err := getHook(b, dirID, id)
+	if err == nil && !found {
+		err = store.WebhookNotFound(dirID, id)
+	}
+	return b, r, err
 }
